@@ -1,0 +1,1 @@
+"""The ``anti-grazer`` command line (click), one module per noun."""

@@ -1,0 +1,159 @@
+"""``anti-grazer clients ...``: register and administer OAuth clients."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from anti_grazer.cli.common import with_stores
+from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.models import Client
+from anti_grazer.protocol.registry import (
+    ClientConfigError,
+    parse_scope_option,
+    register_client,
+    rotate_secret,
+    set_enabled,
+)
+from anti_grazer.protocol.scope import render_scope
+from anti_grazer.store.sql.runtime import SqlStores
+
+
+def _describe(client: Client) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "scope": render_scope(client.allowed_scopes),
+        "default_scope": render_scope(client.default_scopes),
+        "token_ttl_seconds": client.token_ttl_seconds,
+        "enabled": client.enabled,
+        "created_at": client.created_at.isoformat(),
+        "updated_at": client.updated_at.isoformat(),
+    }
+
+
+async def _existing(stores: SqlStores, client_id: str) -> Client:
+    client = await stores.clients.get_client(client_id)
+    if client is None:
+        raise click.ClickException(f"no client with id {client_id!r}")
+    return client
+
+
+def _print_secret(client_id: str, secret: str, as_json: bool, extra: dict[str, Any]) -> None:
+    if as_json:
+        click.echo(json.dumps({**extra, "client_id": client_id, "client_secret": secret}))
+        return
+    click.echo(f"client_id:     {client_id}")
+    click.echo(f"client_secret: {secret}")
+    click.echo("Store the secret now: it is shown only once and cannot be recovered.", err=True)
+
+
+@click.group()
+def clients() -> None:
+    """Register and administer OAuth clients."""
+
+
+@clients.command()
+@click.argument("name")
+@click.option("--scope", "scope", default="", help='Allowed scopes, space-separated: "a b".')
+@click.option("--default-scope", default="", help="Scopes granted when a request names none.")
+@click.option("--token-ttl", type=click.IntRange(min=1), default=None, help="Token lifetime (s).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def create(name: str, scope: str, default_scope: str, token_ttl: int | None, as_json: bool) -> None:
+    """Register a client and print its id and secret (shown once)."""
+    try:
+        allowed = parse_scope_option(scope)
+        default = parse_scope_option(default_scope)
+    except ClientConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+    async def action(stores: SqlStores) -> tuple[Client, str]:
+        try:
+            return await register_client(
+                stores.clients, SystemClock(), name, allowed, default, token_ttl
+            )
+        except ClientConfigError as error:
+            raise click.ClickException(str(error)) from None
+
+    client, secret = with_stores(action)
+    _print_secret(client.client_id, secret, as_json, _describe(client))
+
+
+@clients.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+def list_(as_json: bool) -> None:
+    """List the registered clients."""
+
+    async def action(stores: SqlStores) -> list[Client]:
+        return list(await stores.clients.list_clients())
+
+    found = with_stores(action)
+    if as_json:
+        click.echo(json.dumps([_describe(c) for c in found]))
+        return
+    for client in found:
+        state = "enabled" if client.enabled else "disabled"
+        click.echo(
+            f"{client.client_id}  {state:8}  {client.name}  [{render_scope(client.allowed_scopes)}]"
+        )
+
+
+@clients.command()
+@click.argument("client_id")
+def show(client_id: str) -> None:
+    """Show one client as JSON (never its secret)."""
+
+    async def action(stores: SqlStores) -> Client:
+        return await _existing(stores, client_id)
+
+    click.echo(json.dumps(_describe(with_stores(action)), indent=2))
+
+
+def _set_enabled_command(enabled: bool) -> click.Command:
+    verb = "enable" if enabled else "disable"
+
+    @click.command(name=verb, help=f"{verb.capitalize()} a client.")
+    @click.argument("client_id")
+    def command(client_id: str) -> None:
+        async def action(stores: SqlStores) -> None:
+            await set_enabled(
+                stores.clients, SystemClock(), await _existing(stores, client_id), enabled
+            )
+
+        with_stores(action)
+        click.echo(f"{client_id} {verb}d")
+
+    return command
+
+
+clients.add_command(_set_enabled_command(True))
+clients.add_command(_set_enabled_command(False))
+
+
+@clients.command()
+@click.argument("client_id")
+def delete(client_id: str) -> None:
+    """Delete a client and every token issued to it."""
+
+    async def action(stores: SqlStores) -> bool:
+        return await stores.clients.delete_client(client_id)
+
+    if not with_stores(action):
+        raise click.ClickException(f"no client with id {client_id!r}")
+    click.echo(f"{client_id} deleted")
+
+
+@clients.command(name="rotate-secret")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def rotate_secret_command(client_id: str, as_json: bool) -> None:
+    """Replace a client's secret; the old one stops working at once."""
+
+    async def action(stores: SqlStores) -> str:
+        return await rotate_secret(
+            stores.clients, SystemClock(), await _existing(stores, client_id)
+        )
+
+    _print_secret(client_id, with_stores(action), as_json, {})

@@ -1,0 +1,30 @@
+"""``anti-grazer db ...``: schema migrations."""
+
+from __future__ import annotations
+
+import click
+
+from anti_grazer.cli.common import run, settings_or_exit
+from anti_grazer.store.sql.engine import create_engine
+from anti_grazer.store.sql.migrate import current_revision, upgrade
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command(name="upgrade")
+def upgrade_command() -> None:
+    """Apply every pending migration to the configured database."""
+    settings = settings_or_exit()
+
+    async def go() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    click.echo(f"database at revision {run(go())}")

@@ -1,0 +1,49 @@
+"""``anti-grazer tokens ...``: revoke a token, purge expired ones."""
+
+from __future__ import annotations
+
+import click
+
+from anti_grazer.cli.common import with_stores
+from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.tokens import access_token_digest, is_well_formed_access_token
+from anti_grazer.store.sql.runtime import SqlStores
+
+PURGE_BATCH_SIZE = 10_000
+
+
+@click.group()
+def tokens() -> None:
+    """Administer issued access tokens."""
+
+
+@tokens.command()
+@click.argument("token")
+def revoke(token: str) -> None:
+    """Revoke an access token, whichever client holds it."""
+    if not is_well_formed_access_token(token):
+        raise click.ClickException(
+            "that is not an Anti Grazer access token (bad format or checksum)"
+        )
+
+    async def action(stores: SqlStores) -> bool:
+        return await stores.tokens.revoke_token(
+            access_token_digest(token), None, SystemClock().now()
+        )
+
+    if not with_stores(action):
+        raise click.ClickException("no such token (unknown or already purged)")
+    click.echo("token revoked")
+
+
+@tokens.command(name="purge-expired")
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=PURGE_BATCH_SIZE, show_default=True
+)
+def purge_expired(batch_size: int) -> None:
+    """Delete expired tokens, in batches so that issuance is never blocked for long."""
+
+    async def action(stores: SqlStores) -> int:
+        return await stores.tokens.purge_expired(SystemClock().now(), batch_size)
+
+    click.echo(f"purged {with_stores(action)} expired tokens")

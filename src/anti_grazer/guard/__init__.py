@@ -1,0 +1,1 @@
+"""Resource-server guard (RFC 6750): framework-free core and FastAPI/Starlette adapters."""

@@ -1,0 +1,99 @@
+"""Structured JSON logs (structlog) with a redaction processor: no access token, client
+secret or Authorization value ever reaches a log line (DESIGN.md §4.8)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+REDACTED = "[redacted]"
+# Our own credentials by their prefixes, whatever surrounds them.
+_CREDENTIAL = re.compile(r"ag_(?:at|cs)_[0-9A-Za-z]*")
+# Credentials in an Authorization-style value, or a key=value / JSON pair.
+_SCHEME_VALUE = re.compile(r"(?i)\b(bearer|basic)\s+[^\s,;\"']+")
+_SECRET_PAIR = re.compile(
+    r"(?i)(access_token|refresh_token|client_secret|token|password|authorization)"
+    r"([\"']?\s*[:=]\s*[\"']?)[^\s&,;\"']+"
+)
+_SECRET_KEYS = frozenset(
+    {"authorization", "access_token", "client_secret", "token", "password", "secret", "cookie"}
+)
+
+
+def redact_text(text: str) -> str:
+    """Text with every credential-looking substring replaced by ``[redacted]``."""
+    text = _CREDENTIAL.sub(REDACTED, text)
+    text = _SCHEME_VALUE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    return _SECRET_PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+
+
+def _redact_value(key: str, value: Any) -> Any:
+    if key.lower() in _SECRET_KEYS:
+        return REDACTED
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {k: _redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(key, v) for v in value]
+    return value
+
+
+def redact(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: scrub secret keys and credential-looking text from every field."""
+    return {key: _redact_value(key, value) for key, value in event_dict.items()}
+
+
+def _drop_color_message(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    event_dict.pop("color_message", None)  # uvicorn's ANSI duplicate of the message
+    return event_dict
+
+
+def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
+    """Route structlog and the standard library's logging (uvicorn's too) through one JSON
+    renderer, redacting every event; uvicorn's own access log is replaced by ours."""
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        _drop_color_message,
+        redact,
+    ]
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *processors],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    structlog.configure(
+        processors=[*processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger bound to ``name``."""
+    return structlog.get_logger(name)

@@ -1,0 +1,99 @@
+"""Client authentication at the token and revocation endpoints (RFC 6749 §2.3).
+
+Two methods: HTTP Basic (``client_secret_basic``, §2.3.1, with the id and secret
+form-urlencoded before base64 per Appendix B) and body parameters (``client_secret_post``).
+A request that uses both is an ``invalid_request`` (§2.3: "MUST NOT use more than one
+authentication method in each request").  Every failure to authenticate is the same
+``invalid_client``, whatever the cause.
+"""
+
+from __future__ import annotations
+
+import binascii
+from base64 import b64decode
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from urllib.parse import unquote_plus
+
+from anti_grazer.protocol.errors import InvalidClientError, InvalidRequestError
+from anti_grazer.protocol.models import Client
+from anti_grazer.protocol.ports import ClientStore
+from anti_grazer.protocol.tokens import verify_client_secret
+
+
+class AuthMethod(Enum):
+    """How the client presented its credentials (RFC 7591 §2 names)."""
+
+    BASIC = "client_secret_basic"
+    POST = "client_secret_post"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    """A client id and secret as presented, and the method that carried them."""
+
+    client_id: str
+    client_secret: str
+    method: AuthMethod
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"ClientCredentials(client_id={self.client_id!r}, method={self.method.value})"
+
+
+def _decode_basic(value: str) -> tuple[str, str]:
+    try:
+        decoded = b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise InvalidClientError() from None
+    client_id, colon, client_secret = decoded.partition(":")
+    if not colon:
+        raise InvalidClientError()
+    try:
+        return (
+            unquote_plus(client_id, errors="strict"),
+            unquote_plus(client_secret, errors="strict"),
+        )
+    except UnicodeDecodeError:
+        raise InvalidClientError() from None
+
+
+def parse_client_credentials(
+    params: Mapping[str, str], authorization: str | None
+) -> ClientCredentials:
+    """Extract the client's credentials from the Authorization header or the body.
+
+    Raises ``InvalidRequestError`` when more than one method is used and
+    ``InvalidClientError`` when no usable credentials are present.
+    """
+    body_id = params.get("client_id")
+    body_secret = params.get("client_secret")
+    if authorization is not None:
+        scheme, _, value = authorization.strip().partition(" ")
+        if scheme.lower() != "basic" or not value.strip():
+            raise InvalidClientError()
+        if body_secret is not None:
+            raise InvalidRequestError("The client used more than one authentication method")
+        client_id, client_secret = _decode_basic(value)
+        if body_id is not None and body_id != client_id:
+            raise InvalidRequestError("The client used more than one authentication method")
+        if not client_id or not client_secret:
+            raise InvalidClientError()
+        return ClientCredentials(client_id, client_secret, AuthMethod.BASIC)
+    if body_id is None or body_secret is None:
+        raise InvalidClientError()
+    return ClientCredentials(body_id, body_secret, AuthMethod.POST)
+
+
+async def authenticate_client(clients: ClientStore, credentials: ClientCredentials) -> Client:
+    """Return the enabled client whose secret matches, or raise ``invalid_client``.
+
+    An unknown id, a wrong secret and a disabled client fail identically and do the same
+    hashing work (DESIGN.md §4.1).
+    """
+    client = await clients.get_client(credentials.client_id)
+    stored = client.secret_digest if client is not None else None
+    verified = verify_client_secret(credentials.client_secret, stored)
+    if client is None or not verified or not client.enabled:
+        raise InvalidClientError()
+    return client

@@ -1,0 +1,108 @@
+"""OAuth error responses: RFC 6749 §5.2 (token endpoint), RFC 7009 §2.2.1 (revocation),
+RFC 6750 §3.1 (protected resources).
+
+Each subclass is one spec error code, with the HTTP status the spec gives it.  The
+``description`` is always a fixed, human-readable sentence chosen by our code: it never
+echoes a token, a secret or any other request value.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class OAuthError(Exception):
+    """An error rendered as ``{"error": code, "error_description": description}``."""
+
+    code: ClassVar[str] = "invalid_request"
+    status: ClassVar[int] = 400
+    default_description: ClassVar[str] = "The request is invalid"
+
+    def __init__(self, description: str | None = None) -> None:
+        self.description = description or self.default_description
+        super().__init__(f"{self.code}: {self.description}")
+
+
+class InvalidRequestError(OAuthError):
+    """RFC 6749 §5.2 / RFC 6750 §3.1 ``invalid_request``."""
+
+    code = "invalid_request"
+
+
+class InvalidClientError(OAuthError):
+    """RFC 6749 §5.2 ``invalid_client``: always 401 here, the seed's exact body."""
+
+    code = "invalid_client"
+    status = 401
+    default_description = "Client authentication failed"
+
+
+class InvalidGrantError(OAuthError):
+    """RFC 6749 §5.2 ``invalid_grant``."""
+
+    code = "invalid_grant"
+    default_description = "The grant is invalid"
+
+
+class UnauthorizedClientError(OAuthError):
+    """RFC 6749 §5.2 ``unauthorized_client``."""
+
+    code = "unauthorized_client"
+    default_description = "The client is not allowed to use this grant type"
+
+
+class UnsupportedGrantTypeError(OAuthError):
+    """RFC 6749 §5.2 ``unsupported_grant_type``."""
+
+    code = "unsupported_grant_type"
+    default_description = "The grant type is not supported"
+
+
+class InvalidScopeError(OAuthError):
+    """RFC 6749 §5.2 ``invalid_scope``."""
+
+    code = "invalid_scope"
+    default_description = "The requested scope is invalid or not allowed for this client"
+
+
+class UnsupportedTokenTypeError(OAuthError):
+    """RFC 7009 §2.2.1 ``unsupported_token_type``."""
+
+    code = "unsupported_token_type"
+    default_description = "The token type hint is not supported"
+
+
+class ServerError(OAuthError):
+    """An internal failure, rendered without any detail (the detail goes to the log)."""
+
+    code = "server_error"
+    status = 500
+    default_description = "The server encountered an internal error"
+
+
+class InvalidTokenError(OAuthError):
+    """RFC 6750 §3.1 ``invalid_token``: unknown, malformed, expired or revoked."""
+
+    code = "invalid_token"
+    status = 401
+    default_description = "The access token is invalid, expired or revoked"
+
+
+class InsufficientScopeError(OAuthError):
+    """RFC 6750 §3.1 ``insufficient_scope``; carries the scope the resource needs."""
+
+    code = "insufficient_scope"
+    status = 403
+    default_description = "The access token does not carry the required scope"
+
+    def __init__(self, required_scope: str, description: str | None = None) -> None:
+        self.required_scope = required_scope
+        super().__init__(description)
+
+
+class MissingTokenError(OAuthError):
+    """RFC 6750 §3.1: a request with no authentication gets a bare challenge, no code."""
+
+    code = ""
+    status = 401
+    default_description = "An access token is required"

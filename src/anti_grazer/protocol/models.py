@@ -1,0 +1,65 @@
+"""The values the OAuth core works with: clients, token records, responses, principals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+Scopes = frozenset[str]
+
+CLIENT_CREDENTIALS = "client_credentials"
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A registered confidential client (RFC 6749 §2.1).
+
+    ``secret_digest`` is the self-describing digest of the server-generated secret
+    (``sha256$<hex>``); the secret itself is never stored.
+    """
+
+    client_id: str
+    name: str
+    secret_digest: str
+    allowed_scopes: Scopes
+    default_scopes: Scopes
+    token_ttl_seconds: int | None
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    grant_types: frozenset[str] = field(default_factory=lambda: frozenset({CLIENT_CREDENTIALS}))
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """What is stored of an issued access token: its SHA-256 digest, never the token."""
+
+    digest: str
+    client_id: str
+    scopes: Scopes
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        """True while the token is neither expired nor revoked."""
+        return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class TokenResponse:
+    """RFC 6749 §5.1 successful access token response."""
+
+    access_token: str
+    expires_in: int
+    scope: str
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a valid bearer token speaks for (RFC 6750): the client, its scopes, its expiry."""
+
+    client_id: str
+    scopes: Scopes
+    expires_at: datetime

@@ -1,0 +1,50 @@
+"""Storage and time interfaces the OAuth core needs; adapters live in ``store``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from anti_grazer.protocol.models import Client, TokenRecord
+
+
+class Clock(Protocol):
+    """The current time, timezone-aware UTC; tests substitute a settable clock."""
+
+    def now(self) -> datetime: ...
+
+
+class ClientStore(Protocol):
+    """Registered clients."""
+
+    async def get_client(self, client_id: str) -> Client | None: ...
+
+    async def add_client(self, client: Client) -> None: ...
+
+    async def update_client(self, client: Client) -> None: ...
+
+    async def delete_client(self, client_id: str) -> bool: ...
+
+    async def list_clients(self) -> Sequence[Client]: ...
+
+
+class TokenStore(Protocol):
+    """Issued access tokens, keyed by the SHA-256 digest of the token."""
+
+    async def add_token(self, record: TokenRecord) -> None:
+        """Store a token durably; return only once it is committed."""
+        ...
+
+    async def get_token(self, digest: str) -> TokenRecord | None: ...
+
+    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
+        """Mark the token revoked if it exists and belongs to ``client_id`` (any client
+        when ``None``).  Returns whether a stored token now stands revoked."""
+        ...
+
+    async def revoke_client_tokens(self, client_id: str, now: datetime) -> int: ...
+
+    async def purge_expired(self, now: datetime, batch_size: int) -> int:
+        """Delete tokens expired before ``now`` in batches; return how many went."""
+        ...

@@ -1,0 +1,118 @@
+"""The authorization server: the token endpoint's client_credentials grant (RFC 6749 §4.4)
+and token revocation (RFC 7009), as async calls over the storage ports.  No HTTP here: the
+web layer hands in the parsed form and the Authorization header and renders the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from anti_grazer.protocol.client_auth import authenticate_client, parse_client_credentials
+from anti_grazer.protocol.errors import (
+    InvalidRequestError,
+    UnauthorizedClientError,
+    UnsupportedGrantTypeError,
+    UnsupportedTokenTypeError,
+)
+from anti_grazer.protocol.models import (
+    CLIENT_CREDENTIALS,
+    Client,
+    TokenRecord,
+    TokenResponse,
+)
+from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
+from anti_grazer.protocol.scope import grant_scope, render_scope
+from anti_grazer.protocol.tokens import (
+    access_token_digest,
+    generate_access_token,
+    is_well_formed_access_token,
+)
+
+SUPPORTED_GRANT_TYPES = frozenset({CLIENT_CREDENTIALS})
+# RFC 7009 §2.1 hints; we issue no refresh tokens, but the hint is a known value.
+KNOWN_TOKEN_TYPE_HINTS = frozenset({"access_token", "refresh_token"})
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPolicy:
+    """Access token lifetimes: the server default and the ceiling no client exceeds."""
+
+    default_ttl_seconds: int = 3600
+    max_ttl_seconds: int = 86400
+
+    def ttl_for(self, client: Client) -> int:
+        """The client's own TTL if set, else the default, never above the maximum."""
+        ttl = client.token_ttl_seconds or self.default_ttl_seconds
+        return min(ttl, self.max_ttl_seconds)
+
+
+class AuthorizationServer:
+    """Issues and revokes access tokens for authenticated clients."""
+
+    def __init__(
+        self,
+        clients: ClientStore,
+        tokens: TokenStore,
+        clock: Clock,
+        policy: TokenPolicy | None = None,
+    ) -> None:
+        self.clients = clients
+        self.tokens = tokens
+        self.clock = clock
+        self.policy = policy or TokenPolicy()
+
+    async def token(
+        self, params: Mapping[str, str], authorization: str | None
+    ) -> tuple[Client, TokenResponse]:
+        """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token."""
+        grant_type = params.get("grant_type")
+        if grant_type is None:
+            raise InvalidRequestError("The grant_type parameter is missing")
+        if grant_type not in SUPPORTED_GRANT_TYPES:
+            raise UnsupportedGrantTypeError()
+        credentials = parse_client_credentials(params, authorization)
+        client = await authenticate_client(self.clients, credentials)
+        if grant_type not in client.grant_types:
+            raise UnauthorizedClientError()
+        scopes = grant_scope(params.get("scope"), client.allowed_scopes, client.default_scopes)
+        ttl = self.policy.ttl_for(client)
+        now = self.clock.now()
+        token = generate_access_token()
+        await self.tokens.add_token(
+            TokenRecord(
+                digest=access_token_digest(token),
+                client_id=client.client_id,
+                scopes=scopes,
+                issued_at=now,
+                expires_at=now + timedelta(seconds=ttl),
+            )
+        )
+        return client, TokenResponse(access_token=token, expires_in=ttl, scope=render_scope(scopes))
+
+    async def revoke(self, params: Mapping[str, str], authorization: str | None) -> Client:
+        """RFC 7009 §2.1: revoke a token of the authenticated client.
+
+        Unknown, malformed, expired and already-revoked tokens succeed silently (§2.2);
+        another client's token is left untouched and the request refused (§2.1).
+        """
+        credentials = parse_client_credentials(params, authorization)
+        client = await authenticate_client(self.clients, credentials)
+        token = params.get("token")
+        if token is None:
+            raise InvalidRequestError("The token parameter is missing")
+        hint = params.get("token_type_hint")
+        if hint is not None and hint not in KNOWN_TOKEN_TYPE_HINTS:
+            raise UnsupportedTokenTypeError()
+        if not is_well_formed_access_token(token):
+            return client
+        digest = access_token_digest(token)
+        record = await self.tokens.get_token(digest)
+        if record is None:
+            return client
+        if record.client_id != client.client_id:
+            raise UnauthorizedClientError("The token was not issued to this client")
+        if record.revoked_at is None:
+            await self.tokens.revoke_token(digest, client.client_id, self.clock.now())
+        return client

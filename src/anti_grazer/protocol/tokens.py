@@ -1,0 +1,98 @@
+"""Opaque credentials: access tokens, client secrets and client ids, and their digests.
+
+Format (DESIGN.md §4.2): a recognisable prefix, 256 random bits in base62 and a CRC32
+checksum in base62, e.g. ``ag_at_<43 chars><6 chars>``.  Secret scanners find them by the
+prefix; a malformed or mistyped token fails the checksum without a storage lookup.
+Storage keeps only SHA-256 digests: the values carry 256 bits of entropy, so a fast hash is
+safe and brute force is hopeless (DESIGN.md §4.1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import zlib
+
+ACCESS_TOKEN_PREFIX = "ag_at_"
+CLIENT_SECRET_PREFIX = "ag_cs_"
+CLIENT_ID_PREFIX = "ag_ci_"
+SECRET_DIGEST_SCHEME = "sha256$"
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_RANDOM_BYTES = 32
+_RANDOM_CHARS = 43  # 62**43 > 2**256
+_CHECKSUM_CHARS = 6  # 62**6 > 2**32
+_BODY_CHARS = _RANDOM_CHARS + _CHECKSUM_CHARS
+
+
+def _base62(number: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        number, digit = divmod(number, 62)
+        chars.append(_ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+def _checksum(random_part: str) -> str:
+    return _base62(zlib.crc32(random_part.encode("ascii")), _CHECKSUM_CHARS)
+
+
+def _generate(prefix: str) -> str:
+    random_part = _base62(int.from_bytes(secrets.token_bytes(_RANDOM_BYTES), "big"), _RANDOM_CHARS)
+    return prefix + random_part + _checksum(random_part)
+
+
+def _has_valid_checksum(value: str, prefix: str) -> bool:
+    if len(value) != len(prefix) + _BODY_CHARS or not value.startswith(prefix):
+        return False
+    body = value[len(prefix) :]
+    if not body.isascii() or not body.isalnum():
+        return False
+    random_part, checksum = body[:_RANDOM_CHARS], body[_RANDOM_CHARS:]
+    return hmac.compare_digest(_checksum(random_part), checksum)
+
+
+def generate_access_token() -> str:
+    """A new opaque access token, ``ag_at_...``."""
+    return _generate(ACCESS_TOKEN_PREFIX)
+
+
+def is_well_formed_access_token(token: str) -> bool:
+    """True if ``token`` has our prefix, length, alphabet and a matching checksum."""
+    return _has_valid_checksum(token, ACCESS_TOKEN_PREFIX)
+
+
+def access_token_digest(token: str) -> str:
+    """The SHA-256 hex digest under which an access token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def generate_client_secret() -> str:
+    """A new server-generated client secret, ``ag_cs_...`` (256 random bits)."""
+    return _generate(CLIENT_SECRET_PREFIX)
+
+
+def generate_client_id() -> str:
+    """A new client id, ``ag_ci_`` + 22 base62 characters (128 random bits)."""
+    return CLIENT_ID_PREFIX + _base62(int.from_bytes(secrets.token_bytes(16), "big"), 22)
+
+
+def client_secret_digest(secret: str) -> str:
+    """The self-describing digest stored for a client secret: ``sha256$<hex>``."""
+    return SECRET_DIGEST_SCHEME + hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+# Compared against when the client id is unknown, so that the work is the same.
+_UNKNOWN_CLIENT_DIGEST = client_secret_digest(generate_client_secret())
+
+
+def verify_client_secret(secret: str, stored_digest: str | None) -> bool:
+    """Constant-time check of ``secret`` against a stored digest.
+
+    With ``stored_digest=None`` (unknown client) the same hash and comparison run against
+    a throw-away digest, so an unknown id costs the same work as a wrong secret.
+    """
+    expected = stored_digest if stored_digest is not None else _UNKNOWN_CLIENT_DIGEST
+    matches = hmac.compare_digest(client_secret_digest(secret), expected)
+    return matches and stored_digest is not None

@@ -1,0 +1,1 @@
+"""The Anti Grazer reports API (reports, profiles, blocklist) behind the bearer guard."""

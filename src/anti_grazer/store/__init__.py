@@ -1,0 +1,1 @@
+"""Storage adapters implementing ``anti_grazer.protocol.ports``."""

@@ -1,0 +1,1 @@
+"""SQL storage (SQLAlchemy 2.x Core, async): SQLite by default, PostgreSQL in production."""

@@ -1,0 +1,58 @@
+"""Async engines: SQLite in WAL mode with foreign keys on, or a pooled PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+)
+
+
+def is_sqlite(url: str) -> bool:
+    """True for a ``sqlite`` database URL, whatever the driver."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(
+    url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10
+) -> AsyncEngine:
+    """Create the async engine for ``url``.
+
+    SQLite gets WAL journaling, enforced foreign keys, a busy timeout and the given
+    ``synchronous`` level (``FULL``: a commit survives power loss; ``NORMAL``: it survives
+    a process crash only).  The SQLite file's folder is created if missing.
+    """
+    if not is_sqlite(url):
+        return create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            hide_parameters=True,
+        )
+    _ensure_sqlite_folder(url)
+    engine = create_async_engine(url, hide_parameters=True)
+    pragmas = (*SQLITE_PRAGMAS, f"PRAGMA synchronous={sqlite_synchronous}")
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in pragmas:
+            cursor.execute(pragma)
+        cursor.close()
+
+    return engine

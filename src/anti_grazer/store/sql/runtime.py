@@ -1,0 +1,45 @@
+"""Opening the SQL stores: engine, schema check or migration, and the two adapters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from anti_grazer.store.sql.engine import create_engine, is_sqlite
+from anti_grazer.store.sql.migrate import current_revision, head_revision, upgrade
+from anti_grazer.store.sql.stores import SqlClientStore, SqlTokenStore
+
+
+class SchemaNotCurrentError(RuntimeError):
+    """The database has not been migrated to the code's schema."""
+
+
+@dataclass(frozen=True, slots=True)
+class SqlStores:
+    """An engine and the store adapters sharing it."""
+
+    engine: AsyncEngine
+    clients: SqlClientStore
+    tokens: SqlTokenStore
+
+
+@asynccontextmanager
+async def open_sql_stores(
+    url: str, *, sqlite_synchronous: str = "FULL", migrate_sqlite: bool = True
+) -> AsyncIterator[SqlStores]:
+    """Open the database at ``url``; SQLite is migrated to the newest schema on the spot,
+    any other database must already be (``anti-grazer db upgrade``)."""
+    engine = create_engine(url, sqlite_synchronous=sqlite_synchronous)
+    try:
+        if migrate_sqlite and is_sqlite(url):
+            await upgrade(engine)
+        elif await current_revision(engine) != head_revision():
+            raise SchemaNotCurrentError(
+                "The database schema is not current: run 'anti-grazer db upgrade'"
+            )
+        yield SqlStores(engine, SqlClientStore(engine), SqlTokenStore(engine))
+    finally:
+        await engine.dispose()

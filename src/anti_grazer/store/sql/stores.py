@@ -1,0 +1,179 @@
+"""SQL adapters for the ``ClientStore`` and ``TokenStore`` ports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from anti_grazer.protocol.models import Client, Scopes, TokenRecord
+from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
+from anti_grazer.store.sql.tables import access_tokens, clients
+
+
+def _join(values: Scopes) -> str:
+    return " ".join(sorted(values))
+
+
+def _split(value: str) -> Scopes:
+    return frozenset(value.split()) if value else frozenset()
+
+
+def _client_row(client: Client) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "secret_digest": client.secret_digest,
+        "allowed_scopes": _join(client.allowed_scopes),
+        "default_scopes": _join(client.default_scopes),
+        "grant_types": _join(client.grant_types),
+        "token_ttl_seconds": client.token_ttl_seconds,
+        "enabled": client.enabled,
+        "created_at": client.created_at,
+        "updated_at": client.updated_at,
+    }
+
+
+def _client_from_row(row: Any) -> Client:
+    return Client(
+        client_id=row.client_id,
+        name=row.name,
+        secret_digest=row.secret_digest,
+        allowed_scopes=_split(row.allowed_scopes),
+        default_scopes=_split(row.default_scopes),
+        grant_types=_split(row.grant_types),
+        token_ttl_seconds=row.token_ttl_seconds,
+        enabled=row.enabled,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _token_from_row(row: Any) -> TokenRecord:
+    return TokenRecord(
+        digest=row.digest,
+        client_id=row.client_id,
+        scopes=_split(row.scope),
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class SqlClientStore:
+    """Clients in the ``clients`` table."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def get_client(self, client_id: str) -> Client | None:
+        async with self.engine.connect() as connection:
+            result = await connection.execute(
+                select(clients).where(clients.c.client_id == client_id)
+            )
+            row = result.first()
+        return _client_from_row(row) if row is not None else None
+
+    async def add_client(self, client: Client) -> None:
+        try:
+            async with self.engine.begin() as connection:
+                await connection.execute(insert(clients).values(_client_row(client)))
+        except IntegrityError:
+            raise DuplicateClientError(client.client_id) from None
+
+    async def update_client(self, client: Client) -> None:
+        row = _client_row(client)
+        del row["client_id"], row["created_at"]
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                update(clients).where(clients.c.client_id == client.client_id).values(row)
+            )
+        if result.rowcount == 0:
+            raise UnknownClientError(client.client_id)
+
+    async def delete_client(self, client_id: str) -> bool:
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                delete(clients).where(clients.c.client_id == client_id)
+            )
+        return result.rowcount > 0
+
+    async def list_clients(self) -> Sequence[Client]:
+        async with self.engine.connect() as connection:
+            result = await connection.execute(
+                select(clients).order_by(clients.c.created_at, clients.c.client_id)
+            )
+            return [_client_from_row(row) for row in result]
+
+
+class SqlTokenStore:
+    """Access token records in the ``access_tokens`` table, keyed by digest."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def add_token(self, record: TokenRecord) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                insert(access_tokens).values(
+                    digest=record.digest,
+                    client_id=record.client_id,
+                    scope=_join(record.scopes),
+                    issued_at=record.issued_at,
+                    expires_at=record.expires_at,
+                    revoked_at=record.revoked_at,
+                )
+            )
+
+    async def get_token(self, digest: str) -> TokenRecord | None:
+        async with self.engine.connect() as connection:
+            result = await connection.execute(
+                select(access_tokens).where(access_tokens.c.digest == digest)
+            )
+            row = result.first()
+        return _token_from_row(row) if row is not None else None
+
+    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
+        condition = access_tokens.c.digest == digest
+        if client_id is not None:
+            condition &= access_tokens.c.client_id == client_id
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(access_tokens)
+                .where(condition & access_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            result = await connection.execute(select(access_tokens.c.digest).where(condition))
+            return result.first() is not None
+
+    async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                update(access_tokens)
+                .where(
+                    (access_tokens.c.client_id == client_id) & access_tokens.c.revoked_at.is_(None)
+                )
+                .values(revoked_at=now)
+            )
+        return result.rowcount
+
+    async def purge_expired(self, now: datetime, batch_size: int) -> int:
+        total = 0
+        while True:
+            batch = (
+                select(access_tokens.c.digest)
+                .where(access_tokens.c.expires_at <= now)
+                .limit(batch_size)
+                .scalar_subquery()
+            )
+            async with self.engine.begin() as connection:
+                result = await connection.execute(
+                    delete(access_tokens).where(access_tokens.c.digest.in_(batch))
+                )
+            total += result.rowcount
+            if result.rowcount < batch_size:
+                return total

@@ -1,0 +1,1 @@
+"""HTTP layer: the only server code that imports FastAPI/Starlette."""

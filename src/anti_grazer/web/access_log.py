@@ -1,0 +1,53 @@
+"""One structured log line per request: method, path (never the query), status,
+duration and the authenticated client id; a pure ASGI middleware so it costs little."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from anti_grazer.logs import get_logger
+
+CLIENT_ID_KEY = "anti_grazer.client_id"
+
+
+def set_client_id(scope: Scope, client_id: str) -> None:
+    """Record the authenticated client on the request, for the access log."""
+    scope.setdefault("state", {})[CLIENT_ID_KEY] = client_id
+
+
+class AccessLogMiddleware:
+    """Logs ``request`` events; the query string and headers are never logged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.logger = get_logger("anti_grazer.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            fields: dict[str, Any] = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            }
+            client_id = scope.get("state", {}).get(CLIENT_ID_KEY)
+            if client_id is not None:
+                fields["client_id"] = client_id
+            self.logger.info("request", **fields)

@@ -1,0 +1,98 @@
+"""``create_app(settings)``: the one place the web application is composed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+
+from anti_grazer import __version__
+from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
+from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
+from anti_grazer.settings import Settings
+from anti_grazer.store.sql.runtime import open_sql_stores
+from anti_grazer.web.access_log import AccessLogMiddleware
+from anti_grazer.web.oauth_routes import OAuthEndpoints
+from anti_grazer.web.responses import json_response
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """The storage the application runs on."""
+
+    clients: ClientStore
+    tokens: TokenStore
+
+
+StoresFactory = Callable[[Settings], AbstractAsyncContextManager[Stores]]
+
+
+@asynccontextmanager
+async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
+    """The default storage: the SQL database named by ``settings.database_url``."""
+    async with open_sql_stores(
+        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+    ) as opened:
+        yield Stores(opened.clients, opened.tokens)
+
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+class _Runtime:
+    """What the lifespan builds and the endpoints use."""
+
+    server: AuthorizationServer | None = None
+
+    def authorization_server(self) -> AuthorizationServer:
+        if self.server is None:
+            raise RuntimeError("the application has not started")
+        return self.server
+
+
+async def health(_request: Request) -> Response:
+    """Liveness: the process answers."""
+    return json_response(200, {"status": "ok"})
+
+
+def create_app(
+    settings: Settings,
+    *,
+    stores: StoresFactory = sql_stores,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """Build the application: OAuth endpoints, health, access log."""
+    runtime = _Runtime()
+    policy = TokenPolicy(
+        default_ttl_seconds=settings.access_token_ttl_seconds,
+        max_ttl_seconds=settings.max_access_token_ttl_seconds,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with stores(settings) as opened:
+            runtime.server = AuthorizationServer(
+                opened.clients, opened.tokens, clock or SystemClock(), policy
+            )
+            yield
+            runtime.server = None
+
+    app = FastAPI(
+        title="Anti Grazer API",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    oauth = OAuthEndpoints(runtime.authorization_server, settings.realm, settings.max_body_bytes)
+    # Every method reaches the endpoint, which answers anything but POST with an OAuth 405.
+    app.add_route("/oauth/token", oauth.token, methods=ALL_METHODS, include_in_schema=False)
+    app.add_route("/oauth/revoke", oauth.revoke, methods=ALL_METHODS, include_in_schema=False)
+    app.add_route("/health", health, methods=["GET"], include_in_schema=False)
+    app.add_middleware(AccessLogMiddleware)
+    return app

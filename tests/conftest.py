@@ -1,0 +1,83 @@
+"""Fixtures: a settable clock, a fresh database per test (SQLite file, or the run's
+PostgreSQL when ANTI_GRAZER_TEST_DATABASE_URL is set), the app and an HTTP client."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
+from tests.support import (
+    DATABASE_URL_ENV,
+    Registered,
+    create_app,
+    register,
+    reset_database,
+    running,
+    test_settings,
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run every ``async def`` test on asyncio through anyio's pytest plugin."""
+    for item in items:
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
+            item.add_marker(pytest.mark.anyio)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """The server's clock: frozen at a known instant, moved by tests of expiry."""
+    return FrozenClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> str:
+    """A fresh, migrated database for one test."""
+    url = os.environ.get(DATABASE_URL_ENV) or f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    await reset_database(url)
+    return url
+
+
+@pytest.fixture
+async def sql(database_url: str) -> AsyncIterator[SqlStores]:
+    """Direct access to the test database's stores (as the CLI has)."""
+    async with open_sql_stores(database_url) as stores:
+        yield stores
+
+
+@pytest.fixture
+def app(database_url: str, clock: FrozenClock) -> FastAPI:
+    return create_app(test_settings(database_url), clock=clock)
+
+
+@pytest.fixture
+async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client speaking to the running app in-process (ASGITransport)."""
+    async with running(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def registered(sql: SqlStores, clock: FrozenClock) -> Registered:
+    """A client allowed ``reports:write profiles:read``, defaulting to ``profiles:read``."""
+    return await register(sql.clients, clock)
+
+
+@pytest.fixture
+async def other_client(sql: SqlStores, clock: FrozenClock) -> Registered:
+    """A second, unrelated client."""
+    return await register(sql.clients, clock, name="other client")

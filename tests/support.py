@@ -1,0 +1,104 @@
+"""Shared test helpers: database URLs, app construction, client registration."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.models import Client
+from anti_grazer.protocol.ports import ClientStore
+from anti_grazer.protocol.registry import register_client
+from anti_grazer.settings import Settings, load_settings
+from anti_grazer.store.sql.engine import create_engine, is_sqlite
+from anti_grazer.store.sql.migrate import upgrade
+from anti_grazer.web.app import Stores, create_app
+
+# When set (by .ci/run), SQL tests also run against this PostgreSQL database.
+POSTGRES_URL_ENV = "ANTI_GRAZER_TEST_POSTGRES_URL"
+# When set to a PostgreSQL URL, the HTTP suite runs on it instead of a SQLite file.
+DATABASE_URL_ENV = "ANTI_GRAZER_TEST_DATABASE_URL"
+
+BASE_URL = "https://testserver"
+
+
+def postgres_url() -> str | None:
+    """The throwaway PostgreSQL database of this test run, if any."""
+    return os.environ.get(POSTGRES_URL_ENV) or None
+
+
+async def reset_database(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema with no rows in it."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        if not is_sqlite(url):
+            async with engine.begin() as connection:
+                await connection.execute(text("TRUNCATE clients, access_tokens CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class Registered:
+    """A registered client and its one-time secret."""
+
+    client: Client
+    secret: str
+
+    @property
+    def client_id(self) -> str:
+        return self.client.client_id
+
+
+async def register(
+    clients: ClientStore,
+    clock: FrozenClock,
+    scope: str = "reports:write profiles:read",
+    default_scope: str = "profiles:read",
+    ttl: int | None = None,
+    name: str = "test client",
+) -> Registered:
+    """Register a client with the given scopes through the real registry."""
+    client, secret = await register_client(
+        clients,
+        clock,
+        name,
+        frozenset(scope.split()),
+        frozenset(default_scope.split()),
+        ttl,
+    )
+    return Registered(client, secret)
+
+
+def test_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for an in-process app on ``database_url``."""
+    return load_settings(database_url=database_url, **overrides)
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and yield an httpx client speaking to it in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            yield client
+
+
+__all__ = [
+    "BASE_URL",
+    "Registered",
+    "Stores",
+    "create_app",
+    "postgres_url",
+    "register",
+    "reset_database",
+    "running",
+    "test_settings",
+]
