@@ -1,71 +1,116 @@
-"""In-memory reference stores: the same contract as the SQL stores, for tests."""
+"""In-memory reference stores: the same contract as the SQL stores, for tests.
+
+Build them together with ``memory_stores()``: like the SQL tables, the token store refuses
+tokens of unknown clients and a deleted client takes its tokens with it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
 
 
+class _Tables:
+    """The shared state: clients by id, token records by digest."""
+
+    def __init__(self) -> None:
+        self.clients: dict[str, Client] = {}
+        self.tokens: dict[str, TokenRecord] = {}
+
+
 class MemoryClientStore:
     """Clients in a dict."""
 
-    def __init__(self) -> None:
-        self._clients: dict[str, Client] = {}
+    def __init__(self, tables: _Tables | None = None) -> None:
+        self._tables = tables or _Tables()
 
     async def get_client(self, client_id: str) -> Client | None:
-        return self._clients.get(client_id)
+        return self._tables.clients.get(client_id)
 
     async def add_client(self, client: Client) -> None:
-        if client.client_id in self._clients:
+        if client.client_id in self._tables.clients:
             raise DuplicateClientError(client.client_id)
-        self._clients[client.client_id] = client
+        self._tables.clients[client.client_id] = client
 
     async def update_client(self, client: Client) -> None:
-        if client.client_id not in self._clients:
+        existing = self._tables.clients.get(client.client_id)
+        if existing is None:
             raise UnknownClientError(client.client_id)
-        self._clients[client.client_id] = client
+        # As in SQL: the creation time is set once, by add_client.
+        self._tables.clients[client.client_id] = replace(client, created_at=existing.created_at)
 
     async def delete_client(self, client_id: str) -> bool:
-        return self._clients.pop(client_id, None) is not None
+        if self._tables.clients.pop(client_id, None) is None:
+            return False
+        tokens = self._tables.tokens
+        for digest in [d for d, r in tokens.items() if r.client_id == client_id]:
+            del tokens[digest]
+        return True
 
     async def list_clients(self) -> Sequence[Client]:
-        return sorted(self._clients.values(), key=lambda c: (c.created_at, c.client_id))
+        return sorted(self._tables.clients.values(), key=lambda c: (c.created_at, c.client_id))
 
 
 class MemoryTokenStore:
     """Token records in a dict keyed by digest."""
 
-    def __init__(self) -> None:
-        self._tokens: dict[str, TokenRecord] = {}
+    def __init__(self, tables: _Tables | None = None) -> None:
+        self._tables = tables or _Tables()
 
     async def add_token(self, record: TokenRecord) -> None:
-        self._tokens[record.digest] = record
+        if record.client_id not in self._tables.clients:
+            raise UnknownClientError(record.client_id)
+        if record.digest in self._tables.tokens:
+            raise ValueError("a token with this digest is already stored")
+        self._tables.tokens[record.digest] = record
 
     async def get_token(self, digest: str) -> TokenRecord | None:
-        return self._tokens.get(digest)
+        return self._tables.tokens.get(digest)
 
     async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
-        record = self._tokens.get(digest)
+        record = self._tables.tokens.get(digest)
         if record is None or (client_id is not None and record.client_id != client_id):
             return False
         if record.revoked_at is None:
-            self._tokens[digest] = replace(record, revoked_at=now)
+            self._tables.tokens[digest] = replace(record, revoked_at=now)
         return True
 
     async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
+        tokens = self._tables.tokens
         count = 0
-        for digest, record in list(self._tokens.items()):
+        for digest, record in list(tokens.items()):
             if record.client_id == client_id and record.revoked_at is None:
-                self._tokens[digest] = replace(record, revoked_at=now)
+                tokens[digest] = replace(record, revoked_at=now)
                 count += 1
         return count
 
     async def purge_expired(self, now: datetime, batch_size: int) -> int:
-        expired = [d for d, r in self._tokens.items() if r.expires_at <= now]
-        for digest in expired:
-            del self._tokens[digest]
-        return len(expired)
+        if batch_size <= 0:
+            raise ValueError("batch_size must be positive")
+        tokens = self._tables.tokens
+        total = 0
+        while True:
+            batch = [d for d, r in tokens.items() if r.expires_at <= now][:batch_size]
+            for digest in batch:
+                del tokens[digest]
+            total += len(batch)
+            if len(batch) < batch_size:
+                return total
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryStores:
+    """A client store and a token store over the same tables."""
+
+    clients: MemoryClientStore
+    tokens: MemoryTokenStore
+
+
+def memory_stores() -> MemoryStores:
+    """Fresh, empty memory stores that share their state as the SQL tables do."""
+    tables = _Tables()
+    return MemoryStores(MemoryClientStore(tables), MemoryTokenStore(tables))

@@ -11,12 +11,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from anti_grazer import __version__
+from anti_grazer.guard.core import BearerGuard
+from anti_grazer.guard.fastapi import install_fastapi_guard
+from anti_grazer.guard.http import install_guard
+from anti_grazer.guard.verifier import StoreTokenVerifier
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
 from anti_grazer.settings import Settings
 from anti_grazer.store.sql.runtime import open_sql_stores
 from anti_grazer.web.access_log import AccessLogMiddleware
+from anti_grazer.web.docs import install_docs
 from anti_grazer.web.oauth_routes import OAuthEndpoints
 from anti_grazer.web.responses import json_response
 
@@ -66,18 +71,22 @@ def create_app(
     stores: StoresFactory = sql_stores,
     clock: Clock | None = None,
 ) -> FastAPI:
-    """Build the application: OAuth endpoints, health, access log."""
+    """Build the application: OAuth endpoints, the guarded API, docs, health, access log."""
     runtime = _Runtime()
+    server_clock = clock or SystemClock()
     policy = TokenPolicy(
         default_ttl_seconds=settings.access_token_ttl_seconds,
         max_ttl_seconds=settings.max_access_token_ttl_seconds,
     )
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with stores(settings) as opened:
             runtime.server = AuthorizationServer(
-                opened.clients, opened.tokens, clock or SystemClock(), policy
+                opened.clients, opened.tokens, server_clock, policy
+            )
+            install_guard(
+                app, BearerGuard(StoreTokenVerifier(opened.tokens, server_clock), settings.realm)
             )
             yield
             runtime.server = None
@@ -94,5 +103,7 @@ def create_app(
     app.add_route("/oauth/token", oauth.token, methods=ALL_METHODS, include_in_schema=False)
     app.add_route("/oauth/revoke", oauth.revoke, methods=ALL_METHODS, include_in_schema=False)
     app.add_route("/health", health, methods=["GET"], include_in_schema=False)
+    install_fastapi_guard(app)
+    install_docs(app)
     app.add_middleware(AccessLogMiddleware)
     return app

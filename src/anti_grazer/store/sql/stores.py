@@ -117,17 +117,27 @@ class SqlTokenStore:
         self.engine = engine
 
     async def add_token(self, record: TokenRecord) -> None:
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                insert(access_tokens).values(
-                    digest=record.digest,
-                    client_id=record.client_id,
-                    scope=_join(record.scopes),
-                    issued_at=record.issued_at,
-                    expires_at=record.expires_at,
-                    revoked_at=record.revoked_at,
+        try:
+            async with self.engine.begin() as connection:
+                await connection.execute(
+                    insert(access_tokens).values(
+                        digest=record.digest,
+                        client_id=record.client_id,
+                        scope=_join(record.scopes),
+                        issued_at=record.issued_at,
+                        expires_at=record.expires_at,
+                        revoked_at=record.revoked_at,
+                    )
                 )
-            )
+        except IntegrityError:
+            # The foreign key: a token of an unknown (or just deleted) client.
+            async with self.engine.connect() as connection:
+                result = await connection.execute(
+                    select(clients.c.client_id).where(clients.c.client_id == record.client_id)
+                )
+                if result.first() is not None:
+                    raise
+            raise UnknownClientError(record.client_id) from None
 
     async def get_token(self, digest: str) -> TokenRecord | None:
         async with self.engine.connect() as connection:
@@ -162,6 +172,8 @@ class SqlTokenStore:
         return result.rowcount
 
     async def purge_expired(self, now: datetime, batch_size: int) -> int:
+        if batch_size <= 0:
+            raise ValueError("batch_size must be positive")
         total = 0
         while True:
             batch = (

@@ -1,0 +1,147 @@
+"""OpenAPI and Swagger UI: the OAuth endpoints described by hand (they are plain
+Starlette routes), and the Swagger UI assets served from the ``swagger-ui-bundle``
+package so that ``/docs`` works offline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+ASSETS_PATH = "/docs/assets"
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+}
+
+
+def _form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "properties": properties, "required": required}
+            }
+        },
+    }
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}},
+    }
+
+
+_CLIENT_CREDENTIALS = {
+    "client_id": {"type": "string", "description": "With client_secret_post only."},
+    "client_secret": {"type": "string", "description": "With client_secret_post only."},
+}
+
+OAUTH_PATHS: dict[str, Any] = {
+    "/oauth/token": {
+        "post": {
+            "tags": ["OAuth 2.0"],
+            "summary": "Get an access token (client_credentials grant, RFC 6749 §4.4)",
+            "description": "Authenticate with HTTP Basic (client_secret_basic) or with "
+            "client_id and client_secret in the body (client_secret_post), not both.",
+            "operationId": "issue_token",
+            "security": [{"clientBasic": []}, {}],
+            "requestBody": _form(
+                {
+                    "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                    "scope": {"type": "string", "description": "Space-delimited scopes."},
+                    **_CLIENT_CREDENTIALS,
+                },
+                ["grant_type"],
+            ),
+            "responses": {
+                "200": {
+                    "description": "Access token (RFC 6749 §5.1)",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "access_token": {"type": "string"},
+                                    "token_type": {"type": "string", "enum": ["Bearer"]},
+                                    "expires_in": {"type": "integer"},
+                                    "scope": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "400": _error("Invalid request (RFC 6749 §5.2)"),
+                "401": _error("Client authentication failed"),
+            },
+        }
+    },
+    "/oauth/revoke": {
+        "post": {
+            "tags": ["OAuth 2.0"],
+            "summary": "Revoke an access token (RFC 7009)",
+            "operationId": "revoke_token",
+            "security": [{"clientBasic": []}, {}],
+            "requestBody": _form(
+                {
+                    "token": {"type": "string"},
+                    "token_type_hint": {"type": "string", "enum": ["access_token"]},
+                    **_CLIENT_CREDENTIALS,
+                },
+                ["token"],
+            ),
+            "responses": {
+                "200": {"description": "Revoked, or unknown (RFC 7009 §2.2)"},
+                "400": _error("Invalid request (RFC 7009 §2.2.1)"),
+                "401": _error("Client authentication failed"),
+            },
+        }
+    },
+}
+
+
+def install_docs(app: FastAPI) -> None:
+    """Serve ``/openapi.json`` (with the OAuth endpoints) and an offline ``/docs``."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema["paths"] = {**OAUTH_PATHS, **schema.get("paths", {})}
+            components = schema.setdefault("components", {})
+            components.setdefault("schemas", {})["OAuthError"] = _ERROR_SCHEMA
+            components.setdefault("securitySchemes", {})["clientBasic"] = {
+                "type": "http",
+                "scheme": "basic",
+                "description": "client_id and client_secret (client_secret_basic)",
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.mount(ASSETS_PATH, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    async def swagger_ui(_request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — Swagger UI",
+            swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS_PATH}/favicon-32x32.png",
+            swagger_ui_parameters={"persistAuthorization": False},
+        )
+
+    app.add_route("/docs", swagger_ui, methods=["GET"], include_in_schema=False)
