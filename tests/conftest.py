@@ -3,7 +3,6 @@ PostgreSQL when ANTI_GRAZER_TEST_DATABASE_URL is set), the app and an HTTP clien
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -26,15 +25,9 @@ from tests.support import (
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run every ``async def`` test on asyncio through anyio's pytest plugin."""
-    for item in items:
-        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
-            item.add_marker(pytest.mark.anyio)
-
-
-@pytest.fixture
+@pytest.fixture(scope="session")
 def anyio_backend() -> str:
+    """Every ``async def`` test runs on asyncio (anyio_mode = "auto" in pyproject)."""
     return "asyncio"
 
 

@@ -1,0 +1,85 @@
+"""Two small APIs protected by the guard, one FastAPI and one plain Starlette, over the
+test database's token store (what a team protecting its own API would write)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from fastapi import Depends, FastAPI
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from anti_grazer.guard.core import BearerGuard
+from anti_grazer.guard.fastapi import install_fastapi_guard, require_scopes
+from anti_grazer.guard.http import install_guard
+from anti_grazer.guard.starlette import requires_bearer
+from anti_grazer.guard.verifier import StoreTokenVerifier
+from anti_grazer.protocol.models import Principal, TokenRecord
+from anti_grazer.protocol.ports import Clock, TokenStore
+
+
+class CountingTokenStore:
+    """Wraps a real token store and counts lookups (to check the guard's storage cost)."""
+
+    def __init__(self, inner: TokenStore) -> None:
+        self.inner = inner
+        self.lookups = 0
+
+    async def add_token(self, record: TokenRecord) -> None:
+        await self.inner.add_token(record)
+
+    async def get_token(self, digest: str) -> TokenRecord | None:
+        self.lookups += 1
+        return await self.inner.get_token(digest)
+
+    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
+        return await self.inner.revoke_token(digest, client_id, now)
+
+    async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
+        return await self.inner.revoke_client_tokens(client_id, now)
+
+    async def purge_expired(self, now: datetime, batch_size: int) -> int:
+        return await self.inner.purge_expired(now, batch_size)
+
+
+def _describe(principal: Principal) -> dict[str, object]:
+    return {"client_id": principal.client_id, "scopes": sorted(principal.scopes)}
+
+
+def fastapi_api(tokens: TokenStore, clock: Clock) -> FastAPI:
+    """GET /read needs ``profiles:read``; POST /write needs ``reports:write``."""
+    app = FastAPI()
+    install_fastapi_guard(app, BearerGuard(StoreTokenVerifier(tokens, clock), "anti-grazer"))
+
+    @app.get("/read")
+    async def read(principal: Principal = Depends(require_scopes("profiles:read"))) -> object:
+        return _describe(principal)
+
+    @app.post("/write")
+    async def write(principal: Principal = Depends(require_scopes("reports:write"))) -> object:
+        return _describe(principal)
+
+    return app
+
+
+def starlette_api(tokens: TokenStore, clock: Clock) -> Starlette:
+    """The same two routes as plain Starlette endpoints."""
+
+    @requires_bearer("profiles:read")
+    async def read(request: Request) -> Response:
+        return JSONResponse(_describe(request.state.principal))
+
+    @requires_bearer("reports:write")
+    async def write(request: Request) -> Response:
+        return JSONResponse(_describe(request.state.principal))
+
+    routes: Sequence[Route] = [
+        Route("/read", read, methods=["GET"]),
+        Route("/write", write, methods=["POST"]),
+    ]
+    app = Starlette(routes=list(routes))
+    install_guard(app, BearerGuard(StoreTokenVerifier(tokens, clock), "anti-grazer"))
+    return app
