@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 from anti_grazer.logs import configure_logging
 from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.ports import Clock, TokenStore
+from anti_grazer.protocol.tokens import generate_access_token
 from anti_grazer.store.sql.runtime import SqlStores
 from anti_grazer.web.access_log import AccessLogMiddleware
 from tests.guard.apps import CountingTokenStore, fastapi_api, starlette_api
@@ -102,7 +103,7 @@ async def test_malformed_authorization_header_is_invalid_request(
 ) -> None:
     """RFC 6750 §2.1 (``b64token`` syntax) and §3.1: a malformed request is 400
     ``invalid_request``."""
-    response = await api.get("/read", headers={"Authorization": value.encode("utf-8")})  # type: ignore[dict-item]
+    response = await api.get("/read", headers={b"Authorization": value.encode("utf-8")})
     assert response.status_code == 400
     assert response.json() == {
         "error": "invalid_request",
@@ -152,8 +153,6 @@ async def test_unknown_well_formed_token_is_invalid(
     api: httpx.AsyncClient, http: httpx.AsyncClient, registered: Registered
 ) -> None:
     """RFC 6750 §3.1: a token the server never issued is ``invalid_token``."""
-    from anti_grazer.protocol.tokens import generate_access_token
-
     assert_invalid_token(await api.get("/read", headers=bearer(generate_access_token())))
 
 

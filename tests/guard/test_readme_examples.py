@@ -1,0 +1,61 @@
+"""The README's guard examples, run as written (only the database URL is the test's)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from anti_grazer.protocol.clock import FrozenClock
+from tests.support import Registered
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+README_URL = "sqlite+aiosqlite:///./var/anti-grazer.db"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """The examples use the system clock: the server's must agree with it."""
+    return FrozenClock()
+
+
+def example(name: str) -> str:
+    """The Python block that follows ``<!-- example: NAME -->`` in the README."""
+    match = re.search(
+        rf"<!-- example: {re.escape(name)} -->\s*```python\n(.*?)```", README.read_text(), re.S
+    )
+    assert match is not None, f"README has no example {name!r}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("name", ["fastapi-guard", "starlette-guard"])
+async def test_readme_guard_example_protects_its_route(
+    name: str, database_url: str, http: httpx.AsyncClient, registered: Registered
+) -> None:
+    """The example app refuses a request without a token (RFC 6750 §3.1) and serves one
+    with a token from our token endpoint."""
+    source = example(name)
+    assert README_URL in source
+    namespace: dict[str, object] = {}
+    exec(compile(source.replace(README_URL, database_url), name, "exec"), namespace)  # noqa: S102
+    app = namespace["app"]
+    engine = namespace["tokens"].engine  # type: ignore[attr-defined]
+    issued = await http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(registered.client_id, registered.secret),
+    )
+    token = issued.json()["access_token"]
+    try:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="https://api.test") as api:
+            refused = await api.get("/hello")
+            assert refused.status_code == 401
+            assert refused.headers["www-authenticate"] == 'Bearer realm="anti-grazer"'
+            served = await api.get("/hello", headers={"Authorization": f"Bearer {token}"})
+            assert served.status_code == 200
+            assert served.json() == {"hello": registered.client_id}
+    finally:
+        await engine.dispose()
