@@ -48,7 +48,7 @@ class ClientCredentialsScheme(OAuth2):
     "Authorize" fetches a token from ``token_url``.  It checks nothing itself: the guard
     does."""
 
-    def __init__(self, token_url: str = "/oauth/token", scopes: dict[str, str] | None = None):
+    def __init__(self, token_url: str = "/oauth/token", scopes: dict[str, str] | None = None):  # noqa: S107
         flow = OAuthFlowClientCredentials(tokenUrl=token_url, scopes=scopes or {})
         super().__init__(
             flows=OAuthFlows(clientCredentials=flow),

@@ -14,7 +14,7 @@ from anti_grazer.protocol.errors import (
 
 # b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-TOKEN_PARAMETER = "access_token"
+TOKEN_PARAMETER = "access_token"  # noqa: S105 - a parameter name
 
 
 def parse_bearer_header(authorization: str | None) -> str:
