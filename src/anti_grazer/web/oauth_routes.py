@@ -37,12 +37,14 @@ class MethodNotAllowedError(InvalidRequestError):
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refusing more than ``limit`` bytes without reading them all."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise (
-            PayloadTooLargeError()
-            if declared.isdigit()
-            else InvalidRequestError("The Content-Length header is malformed")
-        )
+    if declared is not None:
+        # ASCII digits only: str.isdigit() also accepts "³", which int() refuses.
+        if not (declared.isascii() and declared.isdigit()):
+            raise InvalidRequestError("The Content-Length header is malformed")
+        # Compare by length first: int() refuses strings of more than 4300 digits.
+        significant = declared.lstrip("0")
+        if len(significant) > len(str(limit)) or int(significant or "0") > limit:
+            raise PayloadTooLargeError()
     chunks: list[bytes] = []
     size = 0
     try:

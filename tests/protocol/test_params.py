@@ -1,0 +1,86 @@
+"""Form-encoded request parameters (RFC 6749 §3.2, Appendix B)."""
+
+from __future__ import annotations
+
+import pytest
+
+from anti_grazer.protocol.errors import InvalidRequestError
+from anti_grazer.protocol.params import MAX_PARAMETERS, is_form_content_type, parse_form
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        FORM,
+        "application/x-www-form-urlencoded; charset=utf-8",
+        "APPLICATION/X-WWW-FORM-URLENCODED",
+        "  application/x-www-form-urlencoded  ;x=y",
+    ],
+)
+def test_form_content_types(content_type: str) -> None:
+    """RFC 6749 §3.2: the form media type, case-insensitive, parameters allowed."""
+    assert is_form_content_type(content_type)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "", "application/json", "multipart/form-data", "text/plain", FORM + "x", "x" + FORM],
+)
+def test_other_content_types(content_type: str | None) -> None:
+    """RFC 6749 §3.2: nothing else is a form."""
+    assert not is_form_content_type(content_type)
+
+
+def test_parse_form_decodes_per_appendix_b() -> None:
+    """RFC 6749 Appendix B: ``+`` is a space, percent-escapes are UTF-8 octets."""
+    params = parse_form(b"a=x+y&b=%3A%2B%C3%A9&c=%E2%82%AC", FORM)
+    assert params == {"a": "x y", "b": ":+é", "c": "€"}
+
+
+def test_empty_values_are_omitted() -> None:
+    """RFC 6749 §3.2: parameters sent without a value are treated as omitted."""
+    assert parse_form(b"grant_type=client_credentials&scope=&x", FORM) == {
+        "grant_type": "client_credentials"
+    }
+
+
+def test_an_empty_body_has_no_parameters() -> None:
+    assert parse_form(b"", FORM) == {}
+
+
+@pytest.mark.parametrize("body", [b"a=1&a=2", b"a=1&b=2&a=1", b"a=&a=1", b"a&a", b"a=1&%61=2"])
+def test_a_repeated_parameter_is_invalid_request(body: bytes) -> None:
+    """RFC 6749 §3.2: parameters MUST NOT be included more than once (also when one
+    copy is empty or percent-escaped)."""
+    with pytest.raises(InvalidRequestError) as raised:
+        parse_form(body, FORM)
+    assert raised.value.description == "A parameter is included more than once"
+    assert raised.value.status == 400
+
+
+@pytest.mark.parametrize("body", [b"a=\xff", b"\xc3=1", b"a=%FF", b"%C3=1", b"a=%ED%A0%80"])
+def test_bytes_or_escapes_that_are_not_utf8_are_invalid_request(body: bytes) -> None:
+    """RFC 6749 Appendix B: names and values are UTF-8."""
+    with pytest.raises(InvalidRequestError) as raised:
+        parse_form(body, FORM)
+    assert raised.value.description == "The request body is not a valid UTF-8 form"
+
+
+def test_too_many_parameters_are_invalid_request() -> None:
+    """A form with more than MAX_PARAMETERS fields is refused before it is built."""
+    many = "&".join(f"p{i}=v" for i in range(MAX_PARAMETERS + 1)).encode()
+    with pytest.raises(InvalidRequestError):
+        parse_form(many, FORM)
+    enough = "&".join(f"p{i}=v" for i in range(MAX_PARAMETERS)).encode()
+    assert len(parse_form(enough, FORM)) == MAX_PARAMETERS
+
+
+def test_another_content_type_is_invalid_request() -> None:
+    """RFC 6749 §3.2: the body must be form-encoded."""
+    with pytest.raises(InvalidRequestError) as raised:
+        parse_form(b"grant_type=client_credentials", "application/json")
+    assert raised.value.description == (
+        "The request body must be application/x-www-form-urlencoded"
+    )

@@ -1,0 +1,103 @@
+"""Opaque credential format and digests (DESIGN.md §4.1, §4.2; RFC 6749 §10.10: tokens
+unguessable; RFC 6819 §5.1.4.1.3: store only hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+
+from anti_grazer.protocol.tokens import (
+    access_token_digest,
+    client_secret_digest,
+    generate_access_token,
+    generate_client_id,
+    generate_client_secret,
+    is_well_formed_access_token,
+    verify_client_secret,
+)
+
+ACCESS_TOKEN_SHAPE = re.compile(r"ag_at_[0-9A-Za-z]{49}")
+
+
+def test_access_tokens_have_the_prefix_length_and_alphabet() -> None:
+    """DESIGN.md §4.2: ``ag_at_`` + 43 base62 random characters + 6 checksum characters."""
+    for _ in range(50):
+        token = generate_access_token()
+        assert ACCESS_TOKEN_SHAPE.fullmatch(token), token
+        assert is_well_formed_access_token(token)
+
+
+def test_access_tokens_are_unique() -> None:
+    """RFC 6749 §10.10: tokens must not be guessable; 256 random bits never repeat."""
+    assert len({generate_access_token() for _ in range(1000)}) == 1000
+
+
+def test_a_changed_character_breaks_the_checksum() -> None:
+    """DESIGN.md §4.2: a mistyped token is rejected without a storage lookup."""
+    token = generate_access_token()
+    for index in range(6, len(token)):
+        replacement = "0" if token[index] != "0" else "1"
+        mistyped = token[:index] + replacement + token[index + 1 :]
+        assert not is_well_formed_access_token(mistyped), index
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "ag_at_",
+        "ag_cs_" + "A" * 49,
+        "AG_AT_" + "A" * 49,
+        "ag_at_" + "A" * 48,
+        "ag_at_" + "A" * 50,
+        "ag_at_" + "é" * 49,
+        "ag_at_" + "-" * 49,
+        "ag_at_" + "٣" * 49,  # non-ASCII digits pass str.isalnum()
+    ],
+)
+def test_malformed_access_tokens_are_refused(value: str) -> None:
+    """DESIGN.md §4.2: wrong prefix, length or alphabet is not a token of ours."""
+    assert not is_well_formed_access_token(value)
+
+
+def test_a_client_secret_is_not_an_access_token() -> None:
+    """DESIGN.md §4.2: the prefixes keep the two kinds apart."""
+    secret = generate_client_secret()
+    assert secret.startswith("ag_cs_")
+    assert len(secret) == len("ag_cs_") + 49
+    assert not is_well_formed_access_token(secret)
+
+
+def test_client_ids_have_prefix_and_128_random_bits() -> None:
+    """DESIGN.md §4.1: client ids are ``ag_ci_`` + 22 base62 characters."""
+    ids = {generate_client_id() for _ in range(200)}
+    assert len(ids) == 200
+    assert all(re.fullmatch(r"ag_ci_[0-9A-Za-z]{22}", value) for value in ids)
+
+
+def test_access_token_digest_is_sha256_hex() -> None:
+    """DESIGN.md §4.2: storage keeps only the SHA-256 hex digest."""
+    assert access_token_digest("abc") == hashlib.sha256(b"abc").hexdigest()
+    token = generate_access_token()
+    assert access_token_digest(token) == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in access_token_digest(token)
+
+
+def test_client_secret_digest_is_self_describing() -> None:
+    """DESIGN.md §4.1: the stored digest is ``sha256$<hex>``."""
+    assert client_secret_digest("abc") == "sha256$" + hashlib.sha256(b"abc").hexdigest()
+
+
+def test_verify_client_secret() -> None:
+    """DESIGN.md §4.1: the right secret matches its digest; any other does not; an
+    unknown client (no digest) never matches, even with a real secret."""
+    secret = generate_client_secret()
+    digest = client_secret_digest(secret)
+    assert verify_client_secret(secret, digest)
+    assert not verify_client_secret(secret + "x", digest)
+    assert not verify_client_secret("", digest)
+    assert not verify_client_secret(generate_client_secret(), digest)
+    assert not verify_client_secret(secret, None)
+    assert not verify_client_secret(secret, "sha256$" + "0" * 64)
