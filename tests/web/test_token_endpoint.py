@@ -393,11 +393,6 @@ async def test_head_gets_405_with_allow_post(http: httpx.AsyncClient) -> None:
     assert_no_store(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web/app.py routes only 7 methods to the endpoint: other methods get FastAPI's "
-    '{"detail": "Method Not Allowed"} without no-store headers',
-)
 @pytest.mark.parametrize("method", ["TRACE", "PROPFIND"])
 async def test_unlisted_methods_also_get_an_oauth_405(http: httpx.AsyncClient, method: str) -> None:
     """RFC 6749 §3.2, §5.2: any method but POST gets the OAuth 405 (not framework JSON)."""

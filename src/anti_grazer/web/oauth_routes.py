@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from anti_grazer.logs import get_logger
 from anti_grazer.protocol.errors import InvalidRequestError, OAuthError, ServerError
@@ -69,7 +70,20 @@ async def read_oauth_form(request: Request, limit: int) -> Mapping[str, str]:
     return parse_form(body, request.headers.get("content-type"))
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class AsgiEndpoint:
+    """An ASGI app around ``handler``: mounted with ``add_route`` it receives every
+    method (so that anything but POST gets the OAuth 405, not the framework's), and it
+    skips Starlette's per-route request/response wrapper on the hot path."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handler(Request(scope, receive))
+        await response(scope, receive, send)
 
 
 class OAuthEndpoints:
