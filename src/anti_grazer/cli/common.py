@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import closing
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from anti_grazer.settings import Settings, load_settings
+from anti_grazer.store.sql.engine import is_sqlite
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
 
 T = TypeVar("T")
@@ -27,6 +33,42 @@ def settings_or_exit(**overrides: object) -> Settings:
         raise click.ClickException(f"invalid settings: {problems}") from None
 
 
+def _one_line(error: BaseException) -> str:
+    """``Type: message`` on one line (SQLAlchemy appends a "Background" line)."""
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def check_database_url(url: str) -> None:
+    """Fail with one clear line if ``url`` is unusable, before any event loop runs.
+
+    A SQLite file is opened synchronously first: when aiosqlite fails to open one, its
+    worker thread may report to an event loop that has already closed and print a thread
+    traceback, so a missing permission or a directory in place of the file must be caught
+    here.  The file's folder is created as the engine would.
+    """
+    try:
+        sqlite = is_sqlite(url)
+    except ArgumentError:
+        # The URL itself is not echoed: it may hold a password.
+        raise click.ClickException(
+            "invalid database URL: expected e.g. sqlite+aiosqlite:///./var/anti-grazer.db "
+            "or postgresql+asyncpg://user@host/db"
+        ) from None
+    if not sqlite:
+        return
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(path)) as connection:
+            connection.execute("PRAGMA schema_version").fetchone()
+    except (OSError, sqlite3.Error) as error:
+        raise click.ClickException(f"cannot open the SQLite database {path}: {error}") from None
+
+
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run ``coroutine``; any failure becomes one clear line and exit status 1."""
     try:
@@ -34,12 +76,13 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     except click.ClickException:
         raise
     except Exception as error:  # the user gets one line; no traceback
-        raise click.ClickException(f"{type(error).__name__}: {error}") from None
+        raise click.ClickException(_one_line(error)) from None
 
 
 def with_stores(action: Callable[[SqlStores], Awaitable[T]]) -> T:
     """Open the database named by the settings, run ``action`` on it, close it."""
     settings = settings_or_exit()
+    check_database_url(settings.database_url)
 
     async def go() -> T:
         async with open_sql_stores(

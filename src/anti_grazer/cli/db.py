@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from anti_grazer.cli.common import run, settings_or_exit
+from anti_grazer.cli.common import check_database_url, run, settings_or_exit
 from anti_grazer.store.sql.engine import create_engine
 from anti_grazer.store.sql.migrate import current_revision, upgrade
 
@@ -18,6 +18,7 @@ def db() -> None:
 def upgrade_command() -> None:
     """Apply every pending migration to the configured database."""
     settings = settings_or_exit()
+    check_database_url(settings.database_url)
 
     async def go() -> str | None:
         engine = create_engine(settings.database_url)

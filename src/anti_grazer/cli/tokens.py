@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from anti_grazer.cli.common import with_stores
@@ -10,6 +12,7 @@ from anti_grazer.protocol.tokens import access_token_digest, is_well_formed_acce
 from anti_grazer.store.sql.runtime import SqlStores
 
 PURGE_BATCH_SIZE = 10_000
+READ_STDIN = "-"  # the TOKEN argument that means "read it from standard input"
 
 
 @click.group()
@@ -20,7 +23,12 @@ def tokens() -> None:
 @tokens.command()
 @click.argument("token")
 def revoke(token: str) -> None:
-    """Revoke an access token, whichever client holds it."""
+    """Revoke an access token, whichever client holds it.
+
+    Give ``-`` to read the token from standard input, out of the shell history and the
+    process list."""
+    if token == READ_STDIN:
+        token = sys.stdin.readline().strip()
     if not is_well_formed_access_token(token):
         raise click.ClickException(
             "that is not an Anti Grazer access token (bad format or checksum)"

@@ -1,0 +1,489 @@
+"""The ``anti-grazer`` administration commands (``clients``, ``tokens``) on a SQLite file:
+exact output, effects checked through the stores and the protocol layer, and every error a
+single clear line with a non-zero status (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from click.testing import CliRunner, Result
+
+from anti_grazer.cli.main import cli
+from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.errors import InvalidClientError
+from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.protocol.server import AuthorizationServer
+from anti_grazer.protocol.tokens import (
+    access_token_digest,
+    client_secret_digest,
+    generate_access_token,
+)
+from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
+from tests.e2e.process import cli_environment, run_cli, sqlite_url
+
+T = TypeVar("T")
+
+STORE_NOTICE = "Store the secret now: it is shown only once and cannot be recovered.\n"
+NOT_A_TOKEN = "Error: that is not an Anti Grazer access token (bad format or checksum)\n"
+NO_SUCH_TOKEN = "Error: no such token (unknown or already purged)\n"
+UNKNOWN_ID = "ag_ci_0000000000000000000000"
+
+
+@dataclass
+class Cli:
+    """``anti-grazer`` run in-process against one SQLite file."""
+
+    database: Path
+
+    @property
+    def url(self) -> str:
+        return sqlite_url(self.database)
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None, stdin: str = "") -> Result:
+        # Any ANTI_GRAZER_* of the surrounding environment is hidden (None unsets it).
+        hidden: dict[str, str | None] = {
+            k: None for k in os.environ if k.startswith("ANTI_GRAZER_")
+        }
+        result = CliRunner().invoke(
+            cli,
+            list(args),
+            env={**hidden, "ANTI_GRAZER_DATABASE_URL": self.url, **(env or {})},
+            input=stdin,
+        )
+        # Every outcome is a clean exit: no exception escaped the command.
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            result.exception
+        )
+        assert "Traceback" not in result.output
+        return result
+
+    def stores(self, action: Callable[[SqlStores], Awaitable[T]]) -> T:
+        """Run ``action`` on the stores of the same database."""
+
+        async def go() -> T:
+            async with open_sql_stores(self.url) as stores:
+                return await action(stores)
+
+        return asyncio.run(go())
+
+    def client(self, client_id: str) -> Client | None:
+        return self.stores(lambda s: s.clients.get_client(client_id))
+
+    def record(self, digest: str) -> TokenRecord | None:
+        return self.stores(lambda s: s.tokens.get_token(digest))
+
+    def token(self, token: str) -> TokenRecord | None:
+        return self.record(access_token_digest(token))
+
+    def issue(self, client_id: str, secret: str) -> str | None:
+        """A token through the protocol layer; ``None`` when the client fails to
+        authenticate (``invalid_client``)."""
+
+        async def go(stores: SqlStores) -> str | None:
+            server = AuthorizationServer(stores.clients, stores.tokens, SystemClock())
+            params = {
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": secret,
+            }
+            try:
+                _client, response = await server.token(params, None)
+            except InvalidClientError:
+                return None
+            return response.access_token
+
+        return self.stores(go)
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Cli:
+    return Cli(tmp_path / "var" / "cli.db")
+
+
+def create(run: Cli, name: str = "svc", *options: str) -> dict[str, object]:
+    result = run(
+        "clients",
+        "create",
+        name,
+        *(options or ("--scope", "a b", "--default-scope", "a", "--token-ttl", "60")),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.stdout)
+    assert isinstance(created, dict)
+    return created
+
+
+def describe(client: Client) -> dict[str, object]:
+    """What ``show`` and ``list --json`` print of a client."""
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "scope": " ".join(sorted(client.allowed_scopes)),
+        "default_scope": " ".join(sorted(client.default_scopes)),
+        "token_ttl_seconds": client.token_ttl_seconds,
+        "enabled": client.enabled,
+        "created_at": client.created_at.isoformat(),
+        "updated_at": client.updated_at.isoformat(),
+    }
+
+
+# -- clients create -------------------------------------------------------------------
+
+
+def test_create_json_prints_one_object_with_id_and_secret(run: Cli) -> None:
+    result = run(
+        "clients",
+        "create",
+        "svc",
+        "--scope",
+        "a b",
+        "--default-scope",
+        "a",
+        "--token-ttl",
+        "60",
+        "--json",
+    )
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert result.stdout.count("\n") == 1
+    created = json.loads(result.stdout)
+    client_id, secret = created["client_id"], created["client_secret"]
+    assert client_id.startswith("ag_ci_")
+    assert len(client_id) == 28
+    assert secret.startswith("ag_cs_")
+    assert len(secret) == 55
+    stored = run.client(client_id)
+    assert stored is not None
+    assert created == {**describe(stored), "client_secret": secret}
+    assert stored.name == "svc"
+    assert stored.allowed_scopes == frozenset({"a", "b"})
+    assert stored.default_scopes == frozenset({"a"})
+    assert stored.token_ttl_seconds == 60
+    assert stored.enabled is True
+    assert stored.secret_digest == client_secret_digest(secret)
+    assert secret not in stored.secret_digest
+
+
+def test_create_text_prints_id_and_secret_once(run: Cli) -> None:
+    result = run("clients", "create", "svc", "--scope", "a b", "--default-scope", "a")
+    assert result.exit_code == 0
+    (listed,) = json.loads(run("clients", "list", "--json").stdout)
+    client_id = listed["client_id"]
+    secret_line = result.stdout.splitlines()[1]
+    secret = secret_line.removeprefix("client_secret: ")
+    assert result.stdout == f"client_id:     {client_id}\nclient_secret: {secret}\n"
+    assert result.stderr == STORE_NOTICE
+    assert result.output.count(secret) == 1
+    assert result.output.count(client_id) == 1
+    assert run.issue(client_id, secret) is not None
+
+
+def test_created_client_gets_tokens_with_its_ttl_and_default_scope(run: Cli) -> None:
+    created = create(run)
+    token = run.issue(str(created["client_id"]), str(created["client_secret"]))
+    assert token is not None
+    record = run.token(token)
+    assert record is not None
+    assert record.scopes == frozenset({"a"})
+    assert record.expires_at - record.issued_at == timedelta(seconds=60)
+
+
+# -- list, show -----------------------------------------------------------------------
+
+
+def test_list(run: Cli) -> None:
+    assert run("clients", "list").stdout == ""
+    assert run("clients", "list", "--json").stdout == "[]\n"
+    first = create(run, "first")
+    second = create(run, "second", "--scope", "reports:write")
+    assert run("clients", "disable", str(second["client_id"])).exit_code == 0
+    listed = run("clients", "list")
+    assert listed.exit_code == 0
+    assert listed.stdout == (
+        f"{first['client_id']}  enabled   first  [a b]\n"
+        f"{second['client_id']}  disabled  second  [reports:write]\n"
+    )
+    clients = run.stores(lambda s: s.clients.list_clients())
+    as_json = run("clients", "list", "--json")
+    assert json.loads(as_json.stdout) == [describe(c) for c in clients]
+    for created in (first, second):
+        assert str(created["client_secret"]) not in listed.output + as_json.output
+    assert "sha256$" not in listed.output + as_json.output
+
+
+def test_show_never_prints_the_secret_or_its_digest(run: Cli) -> None:
+    created = create(run)
+    client_id, secret = str(created["client_id"]), str(created["client_secret"])
+    result = run("clients", "show", client_id)
+    assert result.exit_code == 0
+    stored = run.client(client_id)
+    assert stored is not None
+    assert json.loads(result.stdout) == describe(stored)
+    assert result.stdout == json.dumps(describe(stored), indent=2) + "\n"
+    assert secret not in result.output
+    assert stored.secret_digest not in result.output
+    assert stored.secret_digest.removeprefix("sha256$") not in result.output
+    assert "sha256" not in result.output
+    assert "secret" not in result.output
+
+
+# -- disable, enable, delete, rotate-secret -------------------------------------------
+
+
+def test_disable_and_enable(run: Cli) -> None:
+    created = create(run)
+    client_id, secret = str(created["client_id"]), str(created["client_secret"])
+    result = run("clients", "disable", client_id)
+    assert (result.exit_code, result.output) == (0, f"{client_id} disabled\n")
+    stored = run.client(client_id)
+    assert stored is not None
+    assert stored.enabled is False
+    assert run.issue(client_id, secret) is None
+    result = run("clients", "enable", client_id)
+    assert (result.exit_code, result.output) == (0, f"{client_id} enabled\n")
+    assert run.issue(client_id, secret) is not None
+
+
+def test_delete_removes_the_client_and_its_tokens(run: Cli) -> None:
+    created = create(run)
+    kept = create(run, "kept")
+    client_id, secret = str(created["client_id"]), str(created["client_secret"])
+    token = run.issue(client_id, secret)
+    kept_token = run.issue(str(kept["client_id"]), str(kept["client_secret"]))
+    assert token is not None
+    assert kept_token is not None
+    result = run("clients", "delete", client_id)
+    assert (result.exit_code, result.output) == (0, f"{client_id} deleted\n")
+    assert run.client(client_id) is None
+    assert run.token(token) is None
+    assert run.token(kept_token) is not None
+    assert run.issue(client_id, secret) is None
+    again = run("clients", "delete", client_id)
+    assert (again.exit_code, again.output) == (1, f"Error: no client with id {client_id!r}\n")
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_rotate_secret(run: Cli, as_json: bool) -> None:
+    created = create(run)
+    client_id, old = str(created["client_id"]), str(created["client_secret"])
+    before = run.client(client_id)
+    result = run("clients", "rotate-secret", client_id, *(["--json"] if as_json else []))
+    assert result.exit_code == 0
+    if as_json:
+        rotated = json.loads(result.stdout)
+        assert set(rotated) == {"client_id", "client_secret"}
+        assert rotated["client_id"] == client_id
+        new = rotated["client_secret"]
+        assert result.stderr == ""
+    else:
+        new = result.stdout.splitlines()[1].removeprefix("client_secret: ")
+        assert result.stdout == f"client_id:     {client_id}\nclient_secret: {new}\n"
+        assert result.stderr == STORE_NOTICE
+    assert new.startswith("ag_cs_")
+    assert new != old
+    assert run.issue(client_id, old) is None
+    assert run.issue(client_id, new) is not None
+    after = run.client(client_id)
+    assert before is not None
+    assert after is not None
+    assert after.secret_digest == client_secret_digest(new)
+    assert after.created_at == before.created_at
+    assert after.updated_at >= before.updated_at
+
+
+# -- tokens ---------------------------------------------------------------------------
+
+
+def test_tokens_revoke(run: Cli) -> None:
+    created = create(run)
+    token = run.issue(str(created["client_id"]), str(created["client_secret"]))
+    assert token is not None
+    before = datetime.now(UTC)
+    result = run("tokens", "revoke", token)
+    assert (result.exit_code, result.output) == (0, "token revoked\n")
+    record = run.token(token)
+    assert record is not None
+    assert record.revoked_at is not None
+    assert before <= record.revoked_at <= datetime.now(UTC)
+    # Revoking again succeeds and keeps the first revocation time.
+    again = run("tokens", "revoke", token)
+    assert (again.exit_code, again.output) == (0, "token revoked\n")
+    assert run.token(token) == record
+
+
+def test_tokens_revoke_reads_the_token_from_stdin(run: Cli) -> None:
+    created = create(run)
+    token = run.issue(str(created["client_id"]), str(created["client_secret"]))
+    assert token is not None
+    result = run("tokens", "revoke", "-", stdin=token + "\n")
+    assert (result.exit_code, result.output) == (0, "token revoked\n")
+    record = run.token(token)
+    assert record is not None
+    assert record.revoked_at is not None
+
+
+def test_tokens_purge_expired(run: Cli) -> None:
+    created = create(run)
+    client_id = str(created["client_id"])
+    now = datetime.now(UTC)
+    expired = [
+        TokenRecord(
+            digest=access_token_digest(f"expired-{i}"),
+            client_id=client_id,
+            scopes=frozenset({"a"}),
+            issued_at=now - timedelta(hours=2),
+            expires_at=now - timedelta(hours=1, seconds=i),
+        )
+        for i in range(5)
+    ]
+    live = TokenRecord(
+        digest=access_token_digest("live"),
+        client_id=client_id,
+        scopes=frozenset({"a"}),
+        issued_at=now,
+        expires_at=now + timedelta(hours=1),
+    )
+
+    async def add(stores: SqlStores) -> None:
+        for record in (*expired, live):
+            await stores.tokens.add_token(record)
+
+    run.stores(add)
+    result = run("tokens", "purge-expired", "--batch-size", "2")
+    assert (result.exit_code, result.output) == (0, "purged 5 expired tokens\n")
+    for record in expired:
+        assert run.record(record.digest) is None
+    assert run.record(live.digest) == live
+    again = run("tokens", "purge-expired")
+    assert (again.exit_code, again.output) == (0, "purged 0 expired tokens\n")
+
+
+# -- errors: one line, non-zero, nothing changed --------------------------------------
+
+
+@pytest.mark.parametrize("command", ["show", "enable", "disable", "delete", "rotate-secret"])
+def test_unknown_client_id(run: Cli, command: str) -> None:
+    create(run)
+    result = run("clients", command, UNKNOWN_ID)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"Error: no client with id {UNKNOWN_ID!r}\n"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--scope", 'a "b'], "Error: invalid scope: 'a \"b'\n"),
+        (["--scope", "a\\b"], "Error: invalid scope: 'a\\\\b'\n"),
+        (["--scope", "a b", "--default-scope", "é"], "Error: invalid scope: 'é'\n"),
+        (
+            ["--scope", "a b", "--default-scope", "c"],
+            "Error: the default scope must be part of the allowed scope\n",
+        ),
+        (["--default-scope", "a"], "Error: the default scope must be part of the allowed scope\n"),
+    ],
+)
+def test_create_with_bad_scope(run: Cli, options: list[str], message: str) -> None:
+    result = run("clients", "create", "svc", *options)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == message
+    assert run("clients", "list").stdout == ""
+
+
+def test_create_with_an_empty_name(run: Cli) -> None:
+    result = run("clients", "create", "  ")
+    assert (result.exit_code, result.stderr) == (1, "Error: the client name must not be empty\n")
+    assert run("clients", "list").stdout == ""
+
+
+def test_create_with_a_non_positive_ttl(run: Cli) -> None:
+    result = run("clients", "create", "svc", "--token-ttl", "0")
+    assert result.exit_code == 2
+    assert "Error: Invalid value for '--token-ttl': 0 is not in the range x>=1." in result.stderr
+    assert run("clients", "list").stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("not-a-token", NOT_A_TOKEN),
+        ("", NOT_A_TOKEN),
+        (generate_access_token()[:-1] + "x", NOT_A_TOKEN),
+        (generate_access_token(), NO_SUCH_TOKEN),
+    ],
+)
+def test_tokens_revoke_bad_token(run: Cli, token: str, message: str) -> None:
+    result = run("tokens", "revoke", token)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == message
+
+
+def test_invalid_settings(run: Cli) -> None:
+    result = run("clients", "list", env={"ANTI_GRAZER_ACCESS_TOKEN_TTL_SECONDS": "0"})
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: invalid settings: access_token_ttl_seconds: Input should be greater than 0\n"
+    )
+
+
+def test_database_that_cannot_be_opened(run: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    result = run("clients", "list", env={"ANTI_GRAZER_DATABASE_URL": sqlite_url(folder)})
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: cannot open the SQLite database {folder}: unable to open database file\n"
+    )
+
+
+def test_database_url_that_does_not_parse(run: Cli) -> None:
+    result = run("clients", "list", env={"ANTI_GRAZER_DATABASE_URL": "user:password@nowhere"})
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: invalid database URL: expected e.g. sqlite+aiosqlite:///./var/anti-grazer.db "
+        "or postgresql+asyncpg://user@host/db\n"
+    )
+    assert "password" not in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["clients", "show", UNKNOWN_ID], f"Error: no client with id {UNKNOWN_ID!r}\n"),
+        (["clients", "create", "svc", "--scope", 'a "b'], "Error: invalid scope: 'a \"b'\n"),
+        (
+            ["clients", "create", "svc", "--scope", "a", "--default-scope", "b"],
+            "Error: the default scope must be part of the allowed scope\n",
+        ),
+        (["tokens", "revoke", "nope"], NOT_A_TOKEN),
+    ],
+)
+def test_errors_from_the_installed_command(tmp_path: Path, args: list[str], message: str) -> None:
+    """The real console script: one line on stderr, exit 1, no traceback."""
+    completed = run_cli(args, cli_environment(sqlite_url(tmp_path / "cli.db")))
+    assert (completed.returncode, completed.stdout, completed.stderr) == (1, "", message)
+
+
+@pytest.mark.slow
+def test_unopenable_database_from_the_installed_command(tmp_path: Path) -> None:
+    """A SQLite "file" that is a folder: one line, exit 1, and no thread traceback (the
+    database is checked before aiosqlite's worker thread can race the closing loop)."""
+    for _ in range(3):
+        completed = run_cli(["clients", "list"], cli_environment(sqlite_url(tmp_path)))
+        assert (completed.returncode, completed.stdout, completed.stderr) == (
+            1,
+            "",
+            f"Error: cannot open the SQLite database {tmp_path}: unable to open database file\n",
+        )

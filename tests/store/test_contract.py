@@ -1,0 +1,312 @@
+"""The storage contract (DESIGN.md §4.10): every backend of the ``ClientStore`` and
+``TokenStore`` ports behaves alike — memory, SQLite, and PostgreSQL when
+``ANTI_GRAZER_TEST_POSTGRES_URL`` names a throwaway database."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
+from anti_grazer.store.memory import memory_stores
+from anti_grazer.store.sql.runtime import open_sql_stores
+from tests.support import Stores, postgres_url, reset_database
+
+T0 = datetime(2026, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    """``T0`` plus ``seconds``."""
+    return T0 + timedelta(seconds=seconds)
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                postgres_url() is None, reason="ANTI_GRAZER_TEST_POSTGRES_URL is not set"
+            ),
+        ),
+    ]
+)
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
+    """A fresh, empty pair of stores on one backend."""
+    backend: str = request.param
+    if backend == "memory":
+        memory = memory_stores()
+        yield Stores(memory.clients, memory.tokens)
+        return
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'contract.db'}"
+    else:
+        url = postgres_url() or ""
+        await reset_database(url)
+    async with open_sql_stores(url) as opened:
+        yield Stores(opened.clients, opened.tokens)
+
+
+def make_client(
+    client_id: str = "client-a",
+    *,
+    created_at: datetime = T0,
+    allowed: str = "reports:write profiles:read",
+    default: str = "profiles:read",
+    ttl: int | None = None,
+) -> Client:
+    return Client(
+        client_id=client_id,
+        name=f"name of {client_id}",
+        secret_digest="sha256$" + hashlib.sha256(client_id.encode()).hexdigest(),
+        allowed_scopes=frozenset(allowed.split()),
+        default_scopes=frozenset(default.split()),
+        token_ttl_seconds=ttl,
+        enabled=True,
+        created_at=created_at,
+        updated_at=created_at,
+    )
+
+
+def digest_of(label: str) -> str:
+    return hashlib.sha256(label.encode()).hexdigest()
+
+
+def make_token(
+    label: str,
+    client_id: str = "client-a",
+    *,
+    expires_in: float = 3600,
+    scopes: str = "profiles:read",
+) -> TokenRecord:
+    return TokenRecord(
+        digest=digest_of(label),
+        client_id=client_id,
+        scopes=frozenset(scopes.split()),
+        issued_at=T0,
+        expires_at=at(expires_in),
+    )
+
+
+# -- clients ----------------------------------------------------------------------------
+
+
+async def test_unknown_client_is_none(stores: Stores) -> None:
+    assert await stores.clients.get_client("nobody") is None
+    assert await stores.clients.list_clients() == []
+
+
+async def test_added_client_reads_back_equal(stores: Stores) -> None:
+    """Every field survives the round trip, microseconds and time zone included."""
+    client = make_client(ttl=120)
+    bare = make_client("client-b", allowed="", default="")
+    await stores.clients.add_client(client)
+    await stores.clients.add_client(bare)
+    assert await stores.clients.get_client("client-a") == client
+    assert await stores.clients.get_client("client-b") == bare
+    found = await stores.clients.get_client("client-a")
+    assert found is not None
+    assert found.created_at.tzinfo is not None
+    assert found.created_at.utcoffset() == timedelta(0)
+    assert bare.allowed_scopes == frozenset()
+
+
+async def test_duplicate_client_is_refused_and_the_first_kept(stores: Stores) -> None:
+    first = make_client()
+    await stores.clients.add_client(first)
+    with pytest.raises(DuplicateClientError):
+        await stores.clients.add_client(replace(first, name="impostor"))
+    assert await stores.clients.get_client("client-a") == first
+    assert await stores.clients.list_clients() == [first]
+
+
+async def test_update_replaces_every_field_but_the_creation_time(stores: Stores) -> None:
+    client = make_client()
+    await stores.clients.add_client(client)
+    changed = replace(
+        client,
+        name="renamed",
+        secret_digest="sha256$" + "0" * 64,
+        allowed_scopes=frozenset({"reports:read"}),
+        default_scopes=frozenset(),
+        token_ttl_seconds=60,
+        enabled=False,
+        created_at=at(999),
+        updated_at=at(10),
+    )
+    await stores.clients.update_client(changed)
+    assert await stores.clients.get_client("client-a") == replace(changed, created_at=T0)
+
+
+async def test_update_of_unknown_client_raises_and_adds_nothing(stores: Stores) -> None:
+    with pytest.raises(UnknownClientError):
+        await stores.clients.update_client(make_client("ghost"))
+    assert await stores.clients.get_client("ghost") is None
+    assert await stores.clients.list_clients() == []
+
+
+async def test_delete_client(stores: Stores) -> None:
+    await stores.clients.add_client(make_client())
+    await stores.clients.add_client(make_client("client-b"))
+    assert await stores.clients.delete_client("client-a") is True
+    assert await stores.clients.get_client("client-a") is None
+    assert await stores.clients.delete_client("client-a") is False
+    assert await stores.clients.delete_client("never-was") is False
+    assert [c.client_id for c in await stores.clients.list_clients()] == ["client-b"]
+
+
+async def test_list_orders_by_creation_then_id(stores: Stores) -> None:
+    late = make_client("client-a", created_at=at(20))
+    early = make_client("client-z", created_at=at(-5))
+    tie_b = make_client("client-c", created_at=at(10))
+    tie_a = make_client("client-b", created_at=at(10))
+    for client in (late, early, tie_b, tie_a):
+        await stores.clients.add_client(client)
+    assert await stores.clients.list_clients() == [early, tie_a, tie_b, late]
+
+
+# -- tokens -----------------------------------------------------------------------------
+
+
+async def test_added_token_reads_back_equal(stores: Stores) -> None:
+    await stores.clients.add_client(make_client())
+    record = make_token("one", scopes="reports:write profiles:read")
+    unscoped = make_token("two", scopes="")
+    await stores.tokens.add_token(record)
+    await stores.tokens.add_token(unscoped)
+    assert await stores.tokens.get_token(record.digest) == record
+    assert await stores.tokens.get_token(unscoped.digest) == unscoped
+    assert await stores.tokens.get_token(digest_of("unknown")) is None
+
+
+async def test_token_of_unknown_client_is_refused(stores: Stores) -> None:
+    with pytest.raises(UnknownClientError):
+        await stores.tokens.add_token(make_token("orphan", "ghost"))
+    assert await stores.tokens.get_token(digest_of("orphan")) is None
+
+
+async def test_revoke_own_token(stores: Stores) -> None:
+    await stores.clients.add_client(make_client())
+    record = make_token("one")
+    await stores.tokens.add_token(record)
+    assert await stores.tokens.revoke_token(record.digest, "client-a", at(5)) is True
+    assert await stores.tokens.get_token(record.digest) == replace(record, revoked_at=at(5))
+
+
+async def test_revoke_refuses_another_clients_token(stores: Stores) -> None:
+    await stores.clients.add_client(make_client())
+    await stores.clients.add_client(make_client("client-b"))
+    record = make_token("one")
+    await stores.tokens.add_token(record)
+    assert await stores.tokens.revoke_token(record.digest, "client-b", at(5)) is False
+    assert await stores.tokens.get_token(record.digest) == record
+
+
+async def test_revoke_for_any_client(stores: Stores) -> None:
+    await stores.clients.add_client(make_client())
+    record = make_token("one")
+    await stores.tokens.add_token(record)
+    assert await stores.tokens.revoke_token(record.digest, None, at(7)) is True
+    assert await stores.tokens.get_token(record.digest) == replace(record, revoked_at=at(7))
+
+
+async def test_revoke_unknown_token(stores: Stores) -> None:
+    await stores.clients.add_client(make_client())
+    assert await stores.tokens.revoke_token(digest_of("unknown"), "client-a", at(5)) is False
+    assert await stores.tokens.revoke_token(digest_of("unknown"), None, at(5)) is False
+
+
+async def test_revoke_is_idempotent_and_keeps_the_first_time(stores: Stores) -> None:
+    await stores.clients.add_client(make_client())
+    record = make_token("one")
+    await stores.tokens.add_token(record)
+    assert await stores.tokens.revoke_token(record.digest, "client-a", at(5)) is True
+    assert await stores.tokens.revoke_token(record.digest, "client-a", at(50)) is True
+    assert await stores.tokens.revoke_token(record.digest, None, at(60)) is True
+    assert await stores.tokens.get_token(record.digest) == replace(record, revoked_at=at(5))
+
+
+async def test_revoke_client_tokens(stores: Stores) -> None:
+    await stores.clients.add_client(make_client())
+    await stores.clients.add_client(make_client("client-b"))
+    mine = [make_token(f"a{i}") for i in range(3)]
+    already = make_token("a-revoked")
+    theirs = make_token("b0", "client-b")
+    for record in (*mine, already, theirs):
+        await stores.tokens.add_token(record)
+    await stores.tokens.revoke_token(already.digest, None, at(1))
+
+    assert await stores.tokens.revoke_client_tokens("client-a", at(9)) == 3
+    for record in mine:
+        assert await stores.tokens.get_token(record.digest) == replace(record, revoked_at=at(9))
+    assert await stores.tokens.get_token(already.digest) == replace(already, revoked_at=at(1))
+    assert await stores.tokens.get_token(theirs.digest) == theirs
+    assert await stores.tokens.revoke_client_tokens("client-a", at(10)) == 0
+    assert await stores.tokens.revoke_client_tokens("ghost", at(10)) == 0
+
+
+async def test_purge_expired_in_batches(stores: Stores) -> None:
+    """Batches smaller than the expired rows: all go, the live and the revoked-but-live
+    stay; a token expiring exactly ``now`` is expired."""
+    await stores.clients.add_client(make_client())
+    await stores.clients.add_client(make_client("client-b"))
+    expired = [
+        make_token(f"old{i}", "client-a" if i % 2 else "client-b", expires_in=-i) for i in range(7)
+    ]
+    live = make_token("live", expires_in=1)
+    revoked_live = make_token("revoked-live", expires_in=100)
+    for record in (*expired, live, revoked_live):
+        await stores.tokens.add_token(record)
+    await stores.tokens.revoke_token(revoked_live.digest, None, T0)
+
+    assert await stores.tokens.purge_expired(T0, batch_size=3) == 7
+    for record in expired:
+        assert await stores.tokens.get_token(record.digest) is None
+    assert await stores.tokens.get_token(live.digest) == live
+    assert await stores.tokens.get_token(revoked_live.digest) == replace(
+        revoked_live, revoked_at=T0
+    )
+    assert await stores.tokens.purge_expired(T0, batch_size=3) == 0
+
+
+async def test_purge_with_batch_equal_to_rows(stores: Stores) -> None:
+    await stores.clients.add_client(make_client())
+    for i in range(4):
+        await stores.tokens.add_token(make_token(f"old{i}", expires_in=-10))
+    assert await stores.tokens.purge_expired(T0, batch_size=2) == 4
+    assert await stores.tokens.purge_expired(T0, batch_size=1) == 0
+
+
+@pytest.mark.parametrize("batch_size", [0, -1])
+async def test_purge_refuses_a_non_positive_batch(stores: Stores, batch_size: int) -> None:
+    await stores.clients.add_client(make_client())
+    record = make_token("old", expires_in=-10)
+    await stores.tokens.add_token(record)
+    with pytest.raises(ValueError, match=r"^batch_size must be positive$"):
+        await stores.tokens.purge_expired(T0, batch_size=batch_size)
+    assert await stores.tokens.get_token(record.digest) == record
+
+
+async def test_deleting_a_client_deletes_its_tokens(stores: Stores) -> None:
+    await stores.clients.add_client(make_client())
+    await stores.clients.add_client(make_client("client-b"))
+    mine = [make_token("a0"), make_token("a1")]
+    theirs = make_token("b0", "client-b")
+    for record in (*mine, theirs):
+        await stores.tokens.add_token(record)
+    assert await stores.clients.delete_client("client-a") is True
+    for record in mine:
+        assert await stores.tokens.get_token(record.digest) is None
+    assert await stores.tokens.get_token(theirs.digest) == theirs
+    # A client re-created under the same id does not get the old tokens back.
+    await stores.clients.add_client(make_client())
+    for record in mine:
+        assert await stores.tokens.get_token(record.digest) is None
+    assert await stores.tokens.revoke_client_tokens("client-a", at(1)) == 0

@@ -1,0 +1,162 @@
+"""Schema migrations (Alembic) and the SQLite engine settings (DESIGN.md §4.10: SQLite is
+a file in WAL mode, migrated by ``anti-grazer db upgrade`` or on server start)."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from anti_grazer.cli.main import cli
+from anti_grazer.store.sql.engine import create_engine
+from anti_grazer.store.sql.migrate import MIGRATIONS, head_revision, upgrade
+from anti_grazer.store.sql.runtime import SchemaNotCurrentError, open_sql_stores
+from anti_grazer.store.sql.tables import metadata
+from tests.e2e.process import cli_environment, serving, sqlite_url
+from tests.support import create_app as build_app
+from tests.support import running
+from tests.support import test_settings as settings_for
+
+HEAD = head_revision()
+# The migrations at head mirror the schema declared in tables.py.
+TABLES = {"alembic_version", *metadata.tables}
+INDEXES = {str(index.name) for table in metadata.tables.values() for index in table.indexes}
+
+
+def schema_of(path: Path) -> tuple[set[str], set[str], list[str]]:
+    """Tables, named indexes and the Alembic revision of the SQLite file at ``path``."""
+    with closing(sqlite3.connect(path)) as connection:
+        tables = {
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        indexes = {
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type='index' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        revisions = [
+            revision
+            for (revision,) in connection.execute("SELECT version_num FROM alembic_version")
+        ]
+    return tables, indexes, revisions
+
+
+def journal_mode(path: Path) -> str:
+    with closing(sqlite3.connect(path)) as connection:
+        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+    assert isinstance(mode, str)
+    return mode
+
+
+def db_upgrade(path: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        cli, ["db", "upgrade"], env={"ANTI_GRAZER_DATABASE_URL": sqlite_url(path)}
+    )
+    return result.exit_code, result.output
+
+
+def test_migrations_form_one_line_of_history() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    assert script.get_heads() == [HEAD]
+    assert [s.revision for s in script.walk_revisions("base", "heads")][-1] == "0001"
+    assert {"clients", "access_tokens"} <= TABLES
+    assert {"ix_access_tokens_expires_at", "ix_access_tokens_client_id"} <= INDEXES
+
+
+async def test_migrated_schema_matches_the_declared_tables(tmp_path: Path) -> None:
+    """Alembic's autogenerate finds nothing to change between head and tables.py."""
+    engine = create_engine(sqlite_url(tmp_path / "compare.db"))
+    try:
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert differences == []
+
+
+def test_db_upgrade_creates_the_schema_at_head(tmp_path: Path) -> None:
+    database = tmp_path / "fresh.db"
+    assert not database.exists()
+    assert db_upgrade(database) == (0, f"database at revision {HEAD}\n")
+    assert schema_of(database) == (TABLES, INDEXES, [HEAD])
+
+
+def test_db_upgrade_creates_a_missing_folder(tmp_path: Path) -> None:
+    database = tmp_path / "var" / "nested" / "anti-grazer.db"
+    assert db_upgrade(database) == (0, f"database at revision {HEAD}\n")
+    assert schema_of(database) == (TABLES, INDEXES, [HEAD])
+
+
+def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
+    database = tmp_path / "twice.db"
+    assert db_upgrade(database) == (0, f"database at revision {HEAD}\n")
+    assert db_upgrade(database) == (0, f"database at revision {HEAD}\n")
+    assert schema_of(database) == (TABLES, INDEXES, [HEAD])
+
+
+def test_sqlite_is_in_wal_mode(tmp_path: Path) -> None:
+    """WAL is a property of the file: any later connection sees it."""
+    database = tmp_path / "wal.db"
+    assert db_upgrade(database)[0] == 0
+    assert journal_mode(database) == "wal"
+
+
+async def test_engine_connections_have_the_pragmas(tmp_path: Path) -> None:
+    """Every engine connection: WAL, enforced foreign keys, a busy timeout, and the
+    configured durability (FULL = 2, NORMAL = 1)."""
+    for level, number in (("FULL", 2), ("NORMAL", 1)):
+        engine = create_engine(sqlite_url(tmp_path / "pragmas.db"), sqlite_synchronous=level)
+        try:
+            async with engine.connect() as connection:
+                values = [
+                    (await connection.execute(text(f"PRAGMA {name}"))).scalar_one()
+                    for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+                ]
+        finally:
+            await engine.dispose()
+        assert values == ["wal", 1, 5000, number]
+
+
+async def test_stores_refuse_an_unmigrated_database_when_told_not_to_migrate(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(SchemaNotCurrentError, match=r"^The database schema is not current: "):
+        async with open_sql_stores(sqlite_url(tmp_path / "empty.db"), migrate_sqlite=False):
+            pass
+
+
+async def test_app_start_migrates_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    """The application's start-up (its lifespan) brings a new SQLite file to head."""
+    database = tmp_path / "app.db"
+    app = build_app(settings_for(sqlite_url(database)))
+    async with running(app) as http:
+        response = await http.get("/health")
+        assert response.status_code == 200
+    assert schema_of(database) == (TABLES, INDEXES, [HEAD])
+    assert journal_mode(database) == "wal"
+
+
+@pytest.mark.slow
+def test_server_process_migrates_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    """``anti-grazer serve`` on a SQLite file that does not exist yet: it starts, answers,
+    and the file is at the head revision, in WAL mode."""
+    database = tmp_path / "var" / "served.db"
+    env = cli_environment(sqlite_url(database))
+    with serving(env, tmp_path / "server.log"):
+        assert schema_of(database) == (TABLES, INDEXES, [HEAD])
+    assert journal_mode(database) == "wal"
