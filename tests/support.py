@@ -40,7 +40,9 @@ async def reset_database(url: str) -> None:
         await upgrade(engine)
         if not is_sqlite(url):
             async with engine.begin() as connection:
-                await connection.execute(text("TRUNCATE clients, access_tokens CASCADE"))
+                await connection.execute(
+                    text("TRUNCATE clients, access_tokens, reports, profiles CASCADE")
+                )
     finally:
         await engine.dispose()
 

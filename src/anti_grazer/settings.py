@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/anti-grazer.db"
+DEFAULT_PLATFORMS = ("facebook", "x", "instagram", "linkedin", "tiktok")
+PLATFORM_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 
 class Settings(BaseSettings):
@@ -49,6 +52,37 @@ class Settings(BaseSettings):
         16384, gt=0, description="Largest request body the OAuth endpoints read (413 beyond)."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info")
+    block_threshold: int = Field(
+        5,
+        ge=1,
+        description="Distinct reporters (a reporter is a client's reporter_id) that block a "
+        "profile for everyone. Blocks are permanent: a later change applies from a profile's "
+        "next report.",
+    )
+    platforms: Annotated[tuple[str, ...], NoDecode] = Field(
+        DEFAULT_PLATFORMS,
+        description="The social networks reports may name (lower-case names; in the "
+        "environment, comma-separated: ANTI_GRAZER_PLATFORMS=facebook,x).",
+    )
+
+    @field_validator("platforms", mode="before")
+    @classmethod
+    def _split_platforms(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @field_validator("platforms")
+    @classmethod
+    def _check_platforms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("at least one platform is needed")
+        for name in value:
+            if not PLATFORM_NAME_PATTERN.fullmatch(name):
+                raise ValueError(f"invalid platform name {name!r} (a-z, 0-9, _ or -, ≤ 32)")
+        if len(set(value)) != len(value):
+            raise ValueError("platforms are listed more than once")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

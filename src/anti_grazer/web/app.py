@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -18,11 +18,16 @@ from anti_grazer.guard.verifier import StoreTokenVerifier
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
+from anti_grazer.reports.ports import ReportStore
+from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
+from anti_grazer.store.memory_reports import MemoryReportStore
+from anti_grazer.store.sql.reports import SqlReportStore
 from anti_grazer.store.sql.runtime import open_sql_stores
 from anti_grazer.web.access_log import AccessLogMiddleware
 from anti_grazer.web.docs import install_docs
-from anti_grazer.web.oauth_routes import OAuthEndpoints
+from anti_grazer.web.oauth_routes import AsgiEndpoint, OAuthEndpoints
+from anti_grazer.web.reports_routes import build_reports_router
 from anti_grazer.web.responses import json_response
 
 
@@ -32,6 +37,9 @@ class Stores:
 
     clients: ClientStore
     tokens: TokenStore
+    # In memory unless given (tests that build their own memory stores); sql_stores
+    # always gives the SQL one.
+    reports: ReportStore = field(default_factory=MemoryReportStore)
 
 
 StoresFactory = Callable[[Settings], AbstractAsyncContextManager[Stores]]
@@ -43,21 +51,24 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
     async with open_sql_stores(
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
     ) as opened:
-        yield Stores(opened.clients, opened.tokens)
-
-
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        yield Stores(opened.clients, opened.tokens, SqlReportStore(opened.engine))
 
 
 class _Runtime:
     """What the lifespan builds and the endpoints use."""
 
     server: AuthorizationServer | None = None
+    reports: ReportService | None = None
 
     def authorization_server(self) -> AuthorizationServer:
         if self.server is None:
             raise RuntimeError("the application has not started")
         return self.server
+
+    def report_service(self) -> ReportService:
+        if self.reports is None:
+            raise RuntimeError("the application has not started")
+        return self.reports
 
 
 async def health(_request: Request) -> Response:
@@ -78,6 +89,7 @@ def create_app(
         default_ttl_seconds=settings.access_token_ttl_seconds,
         max_ttl_seconds=settings.max_access_token_ttl_seconds,
     )
+    report_policy = ReportPolicy.of(settings.platforms, settings.block_threshold)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,8 +100,10 @@ def create_app(
             install_guard(
                 app, BearerGuard(StoreTokenVerifier(opened.tokens, server_clock), settings.realm)
             )
+            runtime.reports = ReportService(opened.reports, server_clock, report_policy)
             yield
             runtime.server = None
+            runtime.reports = None
 
     app = FastAPI(
         title="Anti Grazer API",
@@ -100,9 +114,10 @@ def create_app(
     )
     oauth = OAuthEndpoints(runtime.authorization_server, settings.realm, settings.max_body_bytes)
     # Every method reaches the endpoint, which answers anything but POST with an OAuth 405.
-    app.add_route("/oauth/token", oauth.token, methods=ALL_METHODS, include_in_schema=False)
-    app.add_route("/oauth/revoke", oauth.revoke, methods=ALL_METHODS, include_in_schema=False)
+    app.add_route("/oauth/token", AsgiEndpoint(oauth.token), include_in_schema=False)
+    app.add_route("/oauth/revoke", AsgiEndpoint(oauth.revoke), include_in_schema=False)
     app.add_route("/health", health, methods=["GET"], include_in_schema=False)
+    app.include_router(build_reports_router(runtime.report_service, report_policy.platforms))
     install_fastapi_guard(app)
     install_docs(app)
     app.add_middleware(AccessLogMiddleware)

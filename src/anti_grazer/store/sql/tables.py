@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from anti_grazer.store.sql.types import UTCDateTime
@@ -49,4 +51,40 @@ access_tokens = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
     Index("ix_access_tokens_expires_at", "expires_at"),
     Index("ix_access_tokens_client_id", "client_id"),
+)
+
+# Reports API.  No foreign key to clients: a report outlives its client, as the profile's
+# reporter count does.
+PLATFORM_LENGTH = 32
+ID_LENGTH = 200
+REASON_LENGTH = 1000
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("platform", String(PLATFORM_LENGTH), nullable=False),
+    Column("profile_id", String(ID_LENGTH), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("reporter_id", String(ID_LENGTH), nullable=False),
+    Column("reason", String(REASON_LENGTH), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    # One report per reporter (client, reporter id) and profile: the idempotency key.
+    UniqueConstraint(
+        "platform", "profile_id", "client_id", "reporter_id", name="uq_reports_reporter_profile"
+    ),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("platform", String(PLATFORM_LENGTH), primary_key=True),
+    Column("profile_id", String(ID_LENGTH), primary_key=True),
+    # Distinct reporters = rows of ``reports`` for the profile, kept in the same transaction.
+    Column("reporters", Integer, nullable=False),
+    Column("first_reported_at", UTCDateTime, nullable=False),
+    Column("blocked_at", UTCDateTime, nullable=True),
+    # The blocklist, newest first, over all platforms and over one.
+    Index("ix_profiles_blocked_at", "blocked_at", "platform", "profile_id"),
+    Index("ix_profiles_platform_blocked_at", "platform", "blocked_at", "profile_id"),
 )

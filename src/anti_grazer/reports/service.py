@@ -1,0 +1,142 @@
+"""The rules of the reports API: who may report what, when a profile is blocked, what its
+status is, and how the blocklist pages.  Framework-free: the routes only translate HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from anti_grazer.protocol.ports import Clock
+from anti_grazer.reports.cursor import decode_cursor, encode_cursor
+from anti_grazer.reports.models import (
+    BlockedProfile,
+    BlocklistPage,
+    BlockPosition,
+    ProfileRecord,
+    ProfileStatus,
+    ProfileView,
+    Report,
+    ReportOutcome,
+)
+from anti_grazer.reports.ports import ReportStore
+
+REPORTS_WRITE_SCOPE = "reports:write"
+PROFILES_READ_SCOPE = "profiles:read"
+SCOPE_DESCRIPTIONS = {
+    REPORTS_WRITE_SCOPE: "Report profiles as grazers.",
+    PROFILES_READ_SCOPE: "Read profiles' status and the blocklist.",
+}
+
+MAX_ID_LENGTH = 200
+MAX_REASON_LENGTH = 1000
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPolicy:
+    """The configurable rules: the platforms reports may name, and how many distinct
+    reporters block a profile."""
+
+    platforms: frozenset[str]
+    block_threshold: int
+
+    @classmethod
+    def of(cls, platforms: Iterable[str], block_threshold: int) -> ReportPolicy:
+        if block_threshold < 1:
+            raise ValueError("block_threshold must be at least 1")
+        return cls(frozenset(platforms), block_threshold)
+
+    def is_known_platform(self, platform: str) -> bool:
+        return platform in self.platforms
+
+
+def profile_status(record: ProfileRecord | None) -> ProfileStatus:
+    """Blocked once a block time is stored (blocks are permanent), reported while it has
+    reporters, clear otherwise."""
+    if record is None or record.reporters == 0:
+        return ProfileStatus.CLEAR
+    if record.blocked_at is not None:
+        return ProfileStatus.BLOCKED
+    return ProfileStatus.REPORTED
+
+
+class ReportService:
+    """Reports, profiles and the blocklist over a ``ReportStore``."""
+
+    def __init__(self, store: ReportStore, clock: Clock, policy: ReportPolicy) -> None:
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+
+    async def report(
+        self,
+        client_id: str,
+        *,
+        reporter_id: str,
+        platform: str,
+        profile_id: str,
+        reason: str | None,
+    ) -> ReportOutcome:
+        """Record that ``reporter_id`` of ``client_id`` reports the profile as a grazer.
+
+        Idempotent: a repeat returns the first report (its reason and time) with
+        ``created`` false.  The inputs are expected to have passed the API's validation.
+        """
+        if not self.policy.is_known_platform(platform):
+            raise ValueError(f"unknown platform {platform!r}")
+        report = Report(
+            client_id=client_id,
+            reporter_id=reporter_id,
+            platform=platform,
+            profile_id=profile_id,
+            reason=reason,
+            created_at=self.clock.now(),
+        )
+        return await self.store.add_report(report, self.policy.block_threshold)
+
+    async def profile(self, platform: str, profile_id: str) -> ProfileView:
+        """The profile's status; a profile never reported is ``clear``."""
+        record = await self.store.get_profile(platform, profile_id)
+        status = profile_status(record)
+        return ProfileView(
+            platform=platform,
+            profile_id=profile_id,
+            reporters=record.reporters if record is not None else 0,
+            status=status,
+            blocked_at=record.blocked_at if record is not None else None,
+        )
+
+    async def blocklist(
+        self,
+        *,
+        platform: str | None = None,
+        since: datetime | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> BlocklistPage:
+        """One page of blocked profiles, newest block first; ``cursor`` (from the previous
+        page, same filters) continues where it ended.  Raises ``InvalidCursorError``."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        after: BlockPosition | None = None
+        if cursor is not None:
+            after = decode_cursor(cursor, platform=platform, since=since)
+        records = await self.store.list_blocked(
+            platform=platform, since=since, after=after, limit=limit + 1
+        )
+        page = [
+            BlockedProfile(r.platform, r.profile_id, r.blocked_at)
+            for r in records[:limit]
+            if r.blocked_at is not None
+        ]
+        next_cursor = None
+        if len(records) > limit and page:
+            last = page[-1]
+            next_cursor = encode_cursor(
+                BlockPosition(last.blocked_at, last.platform, last.profile_id),
+                platform=platform,
+                since=since,
+            )
+        return BlocklistPage(page, next_cursor)

@@ -1,0 +1,38 @@
+"""Fixtures of the reports API tests: authorised headers for two clients, and clients
+registered with one scope only."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.store.sql.runtime import SqlStores
+from tests.reports.helpers import Headers, bearer
+from tests.support import Registered, register
+
+
+@pytest.fixture
+async def auth(http: httpx.AsyncClient, registered: Registered) -> Headers:
+    """Headers of the ``registered`` client with both scopes of the reports API."""
+    return await bearer(http, registered)
+
+
+@pytest.fixture
+async def other_auth(http: httpx.AsyncClient, other_client: Registered) -> Headers:
+    """Headers of a second, unrelated client with both scopes."""
+    return await bearer(http, other_client)
+
+
+@pytest.fixture
+async def reader(sql: SqlStores, clock: FrozenClock) -> Registered:
+    """A client allowed ``profiles:read`` only."""
+    return await register(sql.clients, clock, scope="profiles:read", name="reader")
+
+
+@pytest.fixture
+async def writer(sql: SqlStores, clock: FrozenClock) -> Registered:
+    """A client allowed ``reports:write`` only."""
+    return await register(
+        sql.clients, clock, scope="reports:write", default_scope="reports:write", name="writer"
+    )
