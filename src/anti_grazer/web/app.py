@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from anti_grazer import __version__
 from anti_grazer.guard.core import BearerGuard
@@ -113,9 +114,11 @@ def create_app(
         redoc_url=None,
     )
     oauth = OAuthEndpoints(runtime.authorization_server, settings.realm, settings.max_body_bytes)
-    # Every method reaches the endpoint, which answers anything but POST with an OAuth 405.
-    app.add_route("/oauth/token", AsgiEndpoint(oauth.token), include_in_schema=False)
-    app.add_route("/oauth/revoke", AsgiEndpoint(oauth.revoke), include_in_schema=False)
+    # ASGI endpoints: every method reaches them, and anything but POST gets an OAuth 405.
+    app.router.routes += [
+        Route("/oauth/token", AsgiEndpoint(oauth.token), include_in_schema=False),
+        Route("/oauth/revoke", AsgiEndpoint(oauth.revoke), include_in_schema=False),
+    ]
     app.add_route("/health", health, methods=["GET"], include_in_schema=False)
     app.include_router(build_reports_router(runtime.report_service, report_policy.platforms))
     install_fastapi_guard(app)

@@ -1,9 +1,11 @@
 """OpenAPI and Swagger UI: the OAuth endpoints described by hand (they are plain
-Starlette routes), and the Swagger UI assets served from the ``swagger-ui-bundle``
-package so that ``/docs`` works offline."""
+Starlette routes), and the Swagger UI 5 assets served from the ``fastapi-offline``
+package so that ``/docs`` works offline (Swagger UI 4, as in ``swagger-ui-bundle``, cannot
+read the OpenAPI 3.1 documents FastAPI writes)."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,9 +14,9 @@ from fastapi.openapi.utils import get_openapi
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 ASSETS_PATH = "/docs/assets"
+SWAGGER_UI_ASSETS = files("fastapi_offline") / "static"
 
 _ERROR_SCHEMA = {
     "type": "object",
@@ -132,7 +134,7 @@ def install_docs(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.mount(ASSETS_PATH, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    app.mount(ASSETS_PATH, StaticFiles(directory=str(SWAGGER_UI_ASSETS)), name="docs-assets")
 
     async def swagger_ui(_request: Request) -> HTMLResponse:
         return get_swagger_ui_html(
@@ -140,7 +142,7 @@ def install_docs(app: FastAPI) -> None:
             title=f"{app.title} — Swagger UI",
             swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS_PATH}/favicon-32x32.png",
+            swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
             swagger_ui_parameters={"persistAuthorization": False},
         )
 

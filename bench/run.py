@@ -1,0 +1,1131 @@
+"""The Anti Grazer load benchmarks (DESIGN.md §6): one command, three real servers.
+
+``bench/run`` (or ``.venv/bin/python -m bench.run``) installs what it lacks (``wrk`` from
+apt, node ``oidc-provider`` from npm into ``bench/peer/node_modules``), then for each
+server in turn — the raw-ASGI ceiling (``bench/ceiling.py``), Anti Grazer itself
+(``anti-grazer serve`` on a fresh SQLite file) and the reference peer (node
+``oidc-provider``, ``bench/peer/server.mjs``) — starts it as a real process pinned to CPU
+0, drives each of its workloads with ``wrk`` pinned to CPU 1 (1 thread, keep-alive
+connections, a warm-up run then the measured run), and records req/s, p50/p99 latency,
+errors, the server's CPU and RSS.  The Markdown table goes to ``bench/results/latest.md``
+(and stdout), with every figure as a ratio to the ceiling measured in the same run.
+
+Not a test: pytest never collects it, and nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import datetime as dt
+import http.client
+import importlib.metadata
+import json
+import os
+import platform
+import resource
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal, TextIO
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+LUA_DIR = BENCH_DIR / "lua"
+PEER_DIR = BENCH_DIR / "peer"
+RESULTS_DIR = BENCH_DIR / "results"
+VENV_BIN = Path(sys.executable).parent
+
+SERVER_CPU = 0
+LOAD_CPU = 1
+HOST = "127.0.0.1"
+READY_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+WRK_TIMEOUT = "5s"  # a request slower than this counts as a (timeout) error
+
+# The client both authorization servers know, and the scope every token request names
+# (ours would grant its default scope anyway; the peer needs it spelled out).
+CLIENT_SCOPE = "reports:write profiles:read"
+TOKEN_SCOPE = "profiles:read"  # noqa: S105 (a scope, not a secret)
+
+# ---------------------------------------------------------------------------------------
+# HOOK — resource-server workloads (DESIGN.md §3 last sentence, §6 "a protected request").
+# The reports API and its guard are being built now.  Once the routes exist these rows
+# measure themselves; until then a 404 from the route skips the row with a note.
+#   * PROTECTED_PATH is served by a FastAPI route guarded by require_scopes("profiles:read").
+#   * UNGUARDED_PATH must be the same handler without the guard (same framework, same
+#     body), so that "protected / unguarded" is the guard's cost alone.  Change the path
+#     here (or pass --unguarded-path) to wherever that twin route is mounted.
+PROTECTED_PATH = "/v1/profiles/facebook/some-profile"
+UNGUARDED_PATH = "/v1/unguarded/profiles/facebook/some-profile"
+# ---------------------------------------------------------------------------------------
+
+ServerName = Literal["ceiling", "ours", "peer"]
+Status = Literal["ok", "INVALID", "skipped"]
+
+
+# --- small helpers ----------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def basic_credentials(client_id: str, client_secret: str) -> str:
+    """base64(id:secret) for ``Authorization: Basic`` (RFC 6749 §2.3.1 form-encodes both
+    first; the ids and secrets used here are URL-safe already)."""
+    return base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAnswer:
+    status: int
+    body: bytes
+
+    def json(self) -> dict[str, object]:
+        loaded = json.loads(self.body)
+        if not isinstance(loaded, dict):
+            raise ValueError(f"expected a JSON object, got {self.body[:200]!r}")
+        return loaded
+
+
+def http_call(
+    port: int,
+    method: str,
+    path: str,
+    headers: Mapping[str, str] | None = None,
+    body: str | None = None,
+    timeout: float = 5.0,
+) -> HttpAnswer:
+    """One HTTP/1.1 request to ``127.0.0.1:port``."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=dict(headers or {}))
+        response = connection.getresponse()
+        return HttpAnswer(response.status, response.read())
+    finally:
+        connection.close()
+
+
+def form_headers(basic: str) -> dict[str, str]:
+    return {
+        "Authorization": f"Basic {basic}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+def issue_token(port: int, path: str, basic: str) -> str:
+    """A fresh access token by client_credentials from the server on ``port``."""
+    answer = http_call(
+        port,
+        "POST",
+        path,
+        form_headers(basic),
+        f"grant_type=client_credentials&scope={TOKEN_SCOPE}",
+    )
+    if answer.status != 200:
+        raise RuntimeError(f"token request answered {answer.status}: {answer.body[:300]!r}")
+    token = answer.json().get("access_token")
+    if not isinstance(token, str):
+        raise RuntimeError(f"no access_token in {answer.body[:300]!r}")
+    return token
+
+
+# --- /proc sampling ---------------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of every thread of ``pid`` so far, in seconds (/proc/<pid>/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_mib(pid: int) -> float:
+    """VmRSS of ``pid`` in MiB (/proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def busy_cpu_seconds(cpus: Sequence[int]) -> float:
+    """Busy time (everything but idle and iowait, steal included) of ``cpus`` so far, in
+    seconds, from /proc/stat: whatever ran there, ours or not."""
+    wanted = {f"cpu{cpu}" for cpu in cpus}
+    total = 0
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *values = line.split()
+        if name in wanted:
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in values[:8])
+            total += user + nice + system + irq + softirq + steal
+    return total / CLOCK_TICKS
+
+
+# --- installation -----------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    """The path of ``wrk``, installing the Debian package if it is missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if shutil.which("apt-get") is None:
+        raise SystemExit("bench: wrk is missing and there is no apt-get; install wrk")
+    log("installing wrk (apt-get install -y wrk)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "--no-install-recommends", "wrk"]
+    if subprocess.run(install, env=env, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, check=True)
+        subprocess.run(install, env=env, check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("bench: wrk is still missing after apt-get install")
+    return found
+
+
+def pinned_peer_version() -> str:
+    manifest = json.loads((PEER_DIR / "package.json").read_text())
+    version: str = manifest["dependencies"]["oidc-provider"]
+    return version
+
+
+def installed_peer_version() -> str | None:
+    manifest = PEER_DIR / "node_modules" / "oidc-provider" / "package.json"
+    if not manifest.exists():
+        return None
+    version: str = json.loads(manifest.read_text())["version"]
+    return version
+
+
+def ensure_peer() -> str:
+    """Install the pinned ``oidc-provider`` into bench/peer/node_modules (``npm ci``, from
+    the committed package-lock.json) unless it is there already; returns its version."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        raise SystemExit("bench: node and npm are needed for the reference peer")
+    if installed_peer_version() != pinned_peer_version():
+        log(f"installing oidc-provider {pinned_peer_version()} (npm ci in bench/peer)")
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PEER_DIR, check=True)
+    version = installed_peer_version()
+    if version is None:
+        raise SystemExit("bench: npm ci did not install oidc-provider")
+    return version
+
+
+# --- servers ----------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """A server process pinned to ``SERVER_CPU``; ``pid`` is the server itself (taskset
+    execs it, and uvicorn with one worker serves in the process it was started in)."""
+
+    name: ServerName
+    argv: list[str]
+    port: int
+    ready_path: str
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    _log: TextIO | None = None
+
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise RuntimeError(f"{self.name} is not running")
+        return self.process.pid
+
+    def start(self) -> None:
+        command = ["taskset", "-c", str(SERVER_CPU), *self.argv]
+        log(f"starting {self.name}: {shlex.join(command)}")
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO_DIR,
+            env={**os.environ, **self.env},
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if http_call(self.port, "GET", self.ready_path, timeout=1.0).status == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not answer within {READY_TIMEOUT_SECONDS}s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def check_alive(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} died:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+@contextlib.contextmanager
+def running(server: Server) -> Iterator[Server]:
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+# --- wrk --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WrkRun:
+    requests: int
+    seconds: float
+    errors: dict[str, int]
+    latency_us: dict[str, float]
+    extra: dict[str, float]
+    wrk_cpu_seconds: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    wrk: str
+    duration: int
+    warmup: int
+    connections: int
+    raw_dir: Path
+
+
+def run_wrk(
+    options: Options,
+    script: str,
+    url: str,
+    env: Mapping[str, str],
+    duration: int,
+    raw_name: str | None,
+) -> WrkRun:
+    """One wrk run pinned to ``LOAD_CPU`` (1 thread, keep-alive); the Lua ``done()``
+    prints the ``BENCH_JSON`` line this parses."""
+    command = [
+        "taskset",
+        "-c",
+        str(LOAD_CPU),
+        options.wrk,
+        "-t1",
+        f"-c{options.connections}",
+        f"-d{duration}s",
+        f"--timeout={WRK_TIMEOUT}",
+        "-s",
+        str(LUA_DIR / script),
+        url,
+    ]
+    children_before = children_cpu_seconds()
+    process = subprocess.Popen(
+        command,
+        cwd=LUA_DIR,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=duration + 60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise RuntimeError(f"wrk did not finish: {shlex.join(command)}") from None
+    # wrk has been reaped: its CPU time is now part of RUSAGE_CHILDREN (no other child
+    # of ours ends while it runs: the servers outlive it).
+    usage = children_cpu_seconds() - children_before
+    if raw_name is not None:
+        (options.raw_dir / f"{raw_name}.raw").write_text(f"$ {shlex.join(command)}\n{output}")
+    if process.returncode != 0:
+        raise RuntimeError(f"wrk failed ({process.returncode}): {output[-2000:]}")
+    for line in output.splitlines():
+        if line.startswith("BENCH_JSON "):
+            data = json.loads(line.removeprefix("BENCH_JSON "))
+            return WrkRun(
+                requests=int(data["requests"]),
+                seconds=float(data["duration_us"]) / 1e6,
+                errors={name: int(count) for name, count in data["errors"].items()},
+                latency_us={name: float(value) for name, value in data["latency_us"].items()},
+                extra={name: float(value) for name, value in (data["extra"] or {}).items()},
+                wrk_cpu_seconds=usage,
+            )
+    raise RuntimeError(f"no BENCH_JSON line in wrk output:\n{output[-2000:]}")
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU seconds of every child process reaped so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --- workloads and results --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One request made before a workload runs, to check it answers what wrk will count
+    as success (wrk itself only counts statuses >= 400 as errors)."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: str | None = None
+    expect_status: int = 200
+    skip_if_404: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    key: str
+    label: str
+    script: str
+    path: str
+    env: Mapping[str, str]
+    probe: Probe
+    note: str = ""
+    # Called with the warm-up's run to adjust the measured run's environment (the
+    # revocation pool's offset).
+    after_warmup: Callable[[WrkRun], Mapping[str, str]] | None = None
+    # Called with the measured run: a note to add (e.g. the share of fresh tokens).
+    describe: Callable[[WrkRun], str] | None = None
+
+
+@dataclass(slots=True)
+class Row:
+    key: str
+    label: str
+    server: ServerName
+    status: Status
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    errors: int = 0
+    error_detail: dict[str, int] = field(default_factory=dict)
+    server_cpu_percent: float = 0.0
+    server_rss_mib: float = 0.0
+    wrk_cpu_percent: float = 0.0
+    other_cpu_percent: float = 0.0
+    requests: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def measure(options: Options, server: Server, workload: Workload) -> Row:
+    """Probe, warm up, then the measured run with the server's CPU and RSS sampled."""
+    row = Row(workload.key, workload.label, server.name, "ok")
+    if workload.note:
+        row.notes.append(workload.note)
+    probe = workload.probe
+    answer = http_call(server.port, probe.method, probe.path, probe.headers, probe.body)
+    if answer.status == 404 and probe.skip_if_404:
+        row.status = "skipped"
+        row.notes.append(f"{probe.path} answers 404: the route is not in the app yet")
+        log(f"{workload.key}: skipped ({probe.path} answers 404)")
+        return row
+    if answer.status != probe.expect_status:
+        row.status = "INVALID"
+        row.notes.append(
+            f"probe answered {answer.status} (expected {probe.expect_status}): "
+            f"{answer.body[:120]!r}"
+        )
+        log(f"{workload.key}: INVALID, probe answered {answer.status}: {answer.body[:300]!r}")
+        return row
+
+    url = f"http://{HOST}:{server.port}{workload.path}"
+    env = dict(workload.env)
+    if options.warmup > 0:
+        log(f"{workload.key}: warm-up {options.warmup}s")
+        warm = run_wrk(options, workload.script, url, env, options.warmup, None)
+        if workload.after_warmup is not None:
+            env.update(workload.after_warmup(warm))
+    server.check_alive()
+    log(f"{workload.key}: measuring {options.duration}s")
+    cpu_before = cpu_seconds(server.pid)
+    busy_before = busy_cpu_seconds((SERVER_CPU, LOAD_CPU))
+    wall_before = time.monotonic()
+    result = run_wrk(options, workload.script, url, env, options.duration, workload.key)
+    wall = time.monotonic() - wall_before
+    busy = busy_cpu_seconds((SERVER_CPU, LOAD_CPU)) - busy_before
+    cpu = cpu_seconds(server.pid) - cpu_before
+    server.check_alive()
+    row.server_rss_mib = rss_mib(server.pid)
+    row.server_cpu_percent = 100 * cpu / wall
+    row.wrk_cpu_percent = 100 * result.wrk_cpu_seconds / wall
+    # Anything else that ran on the two benchmark cores meanwhile (other processes,
+    # hypervisor steal): the figures of a row with much of it are depressed.
+    row.other_cpu_percent = max(0.0, 100 * (busy - cpu - result.wrk_cpu_seconds) / wall)
+    row.rps = result.rps
+    row.p50_ms = result.latency_us["p50"] / 1000
+    row.p99_ms = result.latency_us["p99"] / 1000
+    row.errors = result.error_count
+    row.error_detail = {name: count for name, count in result.errors.items() if count}
+    row.requests = result.requests
+    row.seconds = result.seconds
+    if row.errors or result.requests == 0:
+        row.status = "INVALID"
+        row.notes.append(f"errors: {row.error_detail or 'no requests completed'}")
+    if workload.describe is not None:
+        row.notes.append(workload.describe(result))
+    log(
+        f"{workload.key}: {row.rps:,.0f} req/s, p50 {row.p50_ms:.2f} ms, "
+        f"p99 {row.p99_ms:.2f} ms, errors {row.errors}, server CPU "
+        f"{row.server_cpu_percent:.0f}%, RSS {row.server_rss_mib:.0f} MiB, other load "
+        f"{row.other_cpu_percent:.0f}%"
+    )
+    return row
+
+
+def selected(only: set[str] | None, key: str) -> bool:
+    return only is None or key in only or key == "ceiling"
+
+
+DRIFT_LABEL = "ceiling again, at the end (drift check; ratios use the first)"
+DRIFT_TOLERANCE = 0.15
+NOISY_OTHER_LOAD_PERCENT = 25.0
+
+
+def note_drift(rows: list[Row]) -> None:
+    """Flag a run whose two ceiling measurements disagree: the machine's load changed
+    while it ran, and the ratios are less trustworthy than usual."""
+    first = next((row for row in rows if row.key == "ceiling" and row.requests), None)
+    last = next((row for row in rows if row.key == "ceiling-end" and row.requests), None)
+    if first is None or last is None or first.rps == 0:
+        return
+    change = last.rps / first.rps - 1
+    verdict = "within" if abs(change) <= DRIFT_TOLERANCE else "OUTSIDE"
+    last.notes.append(f"{change:+.0%} against the first ceiling, {verdict} ±{DRIFT_TOLERANCE:.0%}")
+
+
+# --- the three servers ------------------------------------------------------------------
+
+
+def uvicorn_argv(port: int) -> list[str]:
+    """The ceiling under the settings ``anti-grazer serve`` gives uvicorn: uvloop,
+    httptools, one worker, no access log, no Server header, no proxy headers."""
+    return [
+        str(VENV_BIN / "python"),
+        "-m",
+        "uvicorn",
+        "bench.ceiling:app",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--no-server-header",
+        "--no-proxy-headers",
+        "--log-level",
+        "warning",
+    ]
+
+
+def bench_ceiling(options: Options, work: Path, key: str, label: str) -> list[Row]:
+    port = free_port()
+    server = Server("ceiling", uvicorn_argv(port), port, "/", work / f"{key}.log")
+    workload = Workload(
+        key=key,
+        label=label,
+        script="ceiling.lua",
+        path="/",
+        env={},
+        probe=Probe("GET", "/", {}),
+    )
+    with running(server):
+        return [measure(options, server, workload)]
+
+
+def create_client(env: Mapping[str, str]) -> tuple[str, str]:
+    """Register the benchmark client with the CLI; its id and secret."""
+    completed = subprocess.run(
+        [
+            str(VENV_BIN / "anti-grazer"),
+            "clients",
+            "create",
+            "bench",
+            "--scope",
+            CLIENT_SCOPE,
+            "--default-scope",
+            TOKEN_SCOPE,
+            "--json",
+        ],
+        cwd=REPO_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"clients create failed: {completed.stderr[-2000:]}")
+    created = json.loads(completed.stdout.strip().splitlines()[-1])
+    return str(created["client_id"]), str(created["client_secret"])
+
+
+def fill_token_pool(options: Options, server: Server, basic: str, path: Path, seconds: int) -> int:
+    """Issue tokens for ``seconds`` (not measured) and keep them in ``path``."""
+    log(f"ours-revoke-fresh: issuing a pool of tokens for {seconds}s (not measured)")
+    run = run_wrk(
+        options,
+        "collect_tokens.lua",
+        f"http://{HOST}:{server.port}/oauth/token",
+        {"BENCH_BASIC": basic, "BENCH_SCOPE": TOKEN_SCOPE, "BENCH_TOKEN_OUT": str(path)},
+        seconds,
+        None,
+    )
+    if run.error_count:
+        raise RuntimeError(f"filling the token pool failed: {run.errors}")
+    return sum(1 for line in path.read_text().splitlines() if line)
+
+
+def bench_ours(
+    options: Options,
+    work: Path,
+    only: set[str] | None,
+    extra_env: Mapping[str, str],
+    unguarded_path: str,
+    pool_seconds: int,
+) -> list[Row]:
+    database = work / "anti-grazer.db"
+    env = {"ANTI_GRAZER_DATABASE_URL": f"sqlite+aiosqlite:///{database}", **extra_env}
+    client_id, client_secret = create_client(env)
+    basic = basic_credentials(client_id, client_secret)
+    headers = form_headers(basic)
+    port = free_port()
+    server = Server(
+        "ours",
+        [str(VENV_BIN / "anti-grazer"), "serve", "--port", str(port)],
+        port,
+        "/health",
+        work / "anti-grazer.log",
+        env=env,
+    )
+    rows: list[Row] = []
+    with running(server):
+        token_body = f"grant_type=client_credentials&scope={TOKEN_SCOPE}"
+        if selected(only, "ours-token"):
+            rows.append(
+                measure(
+                    options,
+                    server,
+                    Workload(
+                        key="ours-token",
+                        label="ours: token issuance (POST /oauth/token)",
+                        script="token.lua",
+                        path="/oauth/token",
+                        env={"BENCH_BASIC": basic, "BENCH_SCOPE": TOKEN_SCOPE},
+                        probe=Probe("POST", "/oauth/token", headers, token_body),
+                    ),
+                )
+            )
+
+        if selected(only, "ours-revoke-fresh"):
+            pool = work / "token-pool.txt"
+            pool_size = fill_token_pool(options, server, basic, pool, pool_seconds)
+            log(f"ours-revoke-fresh: {pool_size} tokens in the pool")
+            offset = {"value": 0}
+
+            def after_warmup(warm: WrkRun) -> dict[str, str]:
+                offset["value"] = int(warm.extra.get("sent", 0))
+                return {"BENCH_TOKEN_OFFSET": str(offset["value"])}
+
+            def describe(result: WrkRun) -> str:
+                sent = int(result.extra.get("sent", 0)) - offset["value"]
+                fresh = max(0, min(sent, pool_size - offset["value"]))
+                share = 100 * fresh / sent if sent else 0.0
+                return f"{share:.0f}% of requests revoked a live token (pool {pool_size:,})"
+
+            rows.append(
+                measure(
+                    options,
+                    server,
+                    Workload(
+                        key="ours-revoke-fresh",
+                        label="ours: revocation, a live token each (POST /oauth/revoke)",
+                        script="revoke.lua",
+                        path="/oauth/revoke",
+                        env={"BENCH_BASIC": basic, "BENCH_TOKEN_FILE": str(pool)},
+                        probe=Probe("POST", "/oauth/revoke", headers, "token=not-a-token"),
+                        after_warmup=after_warmup,
+                        describe=describe,
+                    ),
+                )
+            )
+
+        if selected(only, "ours-revoke-same"):
+            token = issue_token(port, "/oauth/token", basic)
+            rows.append(
+                measure(
+                    options,
+                    server,
+                    Workload(
+                        key="ours-revoke-same",
+                        label="ours: revocation, the same token again (already revoked)",
+                        script="revoke.lua",
+                        path="/oauth/revoke",
+                        env={"BENCH_BASIC": basic, "BENCH_TOKEN": token},
+                        probe=Probe("POST", "/oauth/revoke", headers, f"token={token}"),
+                    ),
+                )
+            )
+
+        # HOOK: the resource-server rows (see PROTECTED_PATH / UNGUARDED_PATH above).
+        if selected(only, "ours-protected"):
+            token = issue_token(port, "/oauth/token", basic)
+            bearer = {"Authorization": f"Bearer {token}"}
+            rows.append(
+                measure(
+                    options,
+                    server,
+                    Workload(
+                        key="ours-protected",
+                        label=f"ours: protected GET {PROTECTED_PATH} (valid bearer token)",
+                        script="bearer_get.lua",
+                        path=PROTECTED_PATH,
+                        env={"BENCH_TOKEN": token},
+                        probe=Probe("GET", PROTECTED_PATH, bearer, skip_if_404=True),
+                    ),
+                )
+            )
+        if selected(only, "ours-unguarded"):
+            rows.append(
+                measure(
+                    options,
+                    server,
+                    Workload(
+                        key="ours-unguarded",
+                        label=f"ours: the same route unguarded, GET {unguarded_path}",
+                        script="bearer_get.lua",
+                        path=unguarded_path,
+                        env={"BENCH_TOKEN": ""},
+                        probe=Probe("GET", unguarded_path, {}, skip_if_404=True),
+                    ),
+                )
+            )
+    return rows
+
+
+PEER_TOKEN_PATH = "/token"  # noqa: S105 (a path, not a secret)
+PEER_INTROSPECTION_PATH = "/token/introspection"
+PEER_REVOCATION_PATH = "/token/revocation"
+
+
+def bench_peer(options: Options, work: Path, only: set[str] | None) -> list[Row]:
+    client_id = "bench-peer-client"
+    client_secret = secrets.token_urlsafe(32)
+    basic = basic_credentials(client_id, client_secret)
+    headers = form_headers(basic)
+    port = free_port()
+    server = Server(
+        "peer",
+        ["node", str(PEER_DIR / "server.mjs"), str(port), client_id, client_secret],
+        port,
+        "/.well-known/openid-configuration",
+        work / "peer.log",
+        env={"NODE_ENV": "production"},
+    )
+    rows: list[Row] = []
+    with running(server):
+        # Introspection first: the in-memory adapter is an LRU of 1,000 entries, so the
+        # token issuance run would evict the token this one introspects.
+        if selected(only, "peer-introspect"):
+            token = issue_token(port, PEER_TOKEN_PATH, basic)
+            body = f"token={token}"
+
+            def still_active(_result: WrkRun) -> str:
+                answer = http_call(port, "POST", PEER_INTROSPECTION_PATH, headers, body)
+                active = answer.status == 200 and answer.json().get("active") is True
+                return "token active throughout" if active else "TOKEN NO LONGER ACTIVE"
+
+            rows.append(
+                measure(
+                    options,
+                    server,
+                    Workload(
+                        key="peer-introspect",
+                        label=f"peer: introspection (POST {PEER_INTROSPECTION_PATH})",
+                        script="introspect.lua",
+                        path=PEER_INTROSPECTION_PATH,
+                        env={"BENCH_BASIC": basic, "BENCH_TOKEN": token},
+                        probe=Probe("POST", PEER_INTROSPECTION_PATH, headers, body),
+                        describe=still_active,
+                    ),
+                )
+            )
+        if selected(only, "peer-token"):
+            rows.append(
+                measure(
+                    options,
+                    server,
+                    Workload(
+                        key="peer-token",
+                        label=f"peer: token issuance (POST {PEER_TOKEN_PATH})",
+                        script="token.lua",
+                        path=PEER_TOKEN_PATH,
+                        env={"BENCH_BASIC": basic, "BENCH_SCOPE": TOKEN_SCOPE},
+                        probe=Probe(
+                            "POST",
+                            PEER_TOKEN_PATH,
+                            headers,
+                            f"grant_type=client_credentials&scope={TOKEN_SCOPE}",
+                        ),
+                        note="in-memory LRU store of 1,000 entries: nothing durable",
+                    ),
+                )
+            )
+        if selected(only, "peer-revoke-same"):
+            token = issue_token(port, PEER_TOKEN_PATH, basic)
+            rows.append(
+                measure(
+                    options,
+                    server,
+                    Workload(
+                        key="peer-revoke-same",
+                        label="peer: revocation, the same token again (already revoked)",
+                        script="revoke.lua",
+                        path=PEER_REVOCATION_PATH,
+                        env={"BENCH_BASIC": basic, "BENCH_TOKEN": token},
+                        probe=Probe("POST", PEER_REVOCATION_PATH, headers, f"token={token}"),
+                    ),
+                )
+            )
+    return rows
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def tool_version(command: Sequence[str]) -> str:
+    try:
+        completed = subprocess.run(
+            list(command), capture_output=True, text=True, check=False, timeout=10
+        )
+    except OSError:
+        return "unknown"
+    lines = (completed.stdout or completed.stderr).strip().splitlines()
+    return lines[0].strip() if lines else "unknown"
+
+
+def git_commit() -> str:
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=10,
+        )
+    except OSError:
+        return "unknown"
+    return completed.stdout.strip() or "unknown"
+
+
+def package_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def ratio(value: float, reference: float) -> str:
+    return f"{value / reference:.2f}×" if reference > 0 else "–"
+
+
+def render_table(rows: Sequence[Row]) -> list[str]:
+    ceiling = next((row for row in rows if row.key == "ceiling" and row.status == "ok"), None)
+    lines = [
+        "| workload | status | req/s | req/s ÷ ceiling | p50 ms | p50 ÷ ceiling "
+        "| p99 ms | p99 ÷ ceiling | errors | server CPU | server RSS MiB | wrk CPU "
+        "| other load |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for row in rows:
+        if row.status == "skipped":
+            lines.append(f"| {row.label} | skipped |{' – |' * 11}")
+            continue
+        if row.requests == 0:
+            lines.append(f"| {row.label} | {row.status} |{' – |' * 11}")
+            continue
+        base_rps = ceiling.rps if ceiling else 0.0
+        base_p50 = ceiling.p50_ms if ceiling else 0.0
+        base_p99 = ceiling.p99_ms if ceiling else 0.0
+        lines.append(
+            f"| {row.label} | {row.status} | {row.rps:,.0f} | {ratio(row.rps, base_rps)} "
+            f"| {row.p50_ms:.2f} | {ratio(row.p50_ms, base_p50)} "
+            f"| {row.p99_ms:.2f} | {ratio(row.p99_ms, base_p99)} "
+            f"| {row.errors} | {row.server_cpu_percent:.0f}% | {row.server_rss_mib:.0f} "
+            f"| {row.wrk_cpu_percent:.0f}% | {row.other_cpu_percent:.0f}% |"
+        )
+    return lines
+
+
+def render_comparisons(rows: Sequence[Row]) -> list[str]:
+    by_key = {row.key: row for row in rows if row.status == "ok"}
+    pairs = [
+        ("token issuance", "ours-token", "peer-token"),
+        ("revocation of an already revoked token", "ours-revoke-same", "peer-revoke-same"),
+    ]
+    lines: list[str] = []
+    for label, ours_key, peer_key in pairs:
+        ours, peer = by_key.get(ours_key), by_key.get(peer_key)
+        if ours is None or peer is None:
+            continue
+        lines.append(
+            f"| {label} | {ratio(ours.rps, peer.rps)} | {ratio(ours.p50_ms, peer.p50_ms)} "
+            f"| {ratio(ours.p99_ms, peer.p99_ms)} "
+            f"| {ratio(ours.server_cpu_percent / ours.rps, peer.server_cpu_percent / peer.rps)} |"
+        )
+    if not lines:
+        return []
+    return [
+        "",
+        "### Ours ÷ peer (node oidc-provider)",
+        "",
+        "Above 1 is better for req/s, below 1 is better for latency and CPU per request.",
+        "",
+        "| workload | req/s | p50 | p99 | server CPU per request |",
+        "|---|--:|--:|--:|--:|",
+        *lines,
+    ]
+
+
+def render_report(
+    rows: Sequence[Row],
+    options: Options,
+    command: str,
+    started: dt.datetime,
+    peer_version: str,
+    load_before: tuple[float, float, float],
+    ours_env: Mapping[str, str],
+) -> str:
+    notes = [f"- **{row.label}**: {'; '.join(row.notes)}" for row in rows if row.notes]
+    invalid = [row.label for row in rows if row.status == "INVALID"]
+    settings = ", ".join(f"`{name}={value}`" for name, value in ours_env.items()) or "defaults"
+    lines = [
+        "# Anti Grazer benchmarks",
+        "",
+        f"- **date**: {started.strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- **command**: `{command}`",
+        f"- **commit**: {git_commit()} (the working tree may hold uncommitted changes)",
+        f"- **machine**: {os.cpu_count()} CPUs ({cpu_model()}), Linux {platform.release()}, "
+        f"load average before the run {load_before[0]:.2f} / {load_before[1]:.2f} / "
+        f"{load_before[2]:.2f}",
+        f"- **software**: Python {platform.python_version()}, uvicorn "
+        f"{package_version('uvicorn')}, uvloop {package_version('uvloop')}, httptools "
+        f"{package_version('httptools')}, FastAPI {package_version('fastapi')}, Starlette "
+        f"{package_version('starlette')}; node {tool_version(['node', '--version'])}, "
+        f"oidc-provider {peer_version}; {tool_version([options.wrk, '-v'])}",
+        f"- **method**: each server alone on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU} (taskset); "
+        f"wrk 1 thread, {options.connections} keep-alive connections, {options.warmup} s "
+        f"warm-up then {options.duration} s measured; one server process (uvicorn: 1 worker, "
+        "uvloop, httptools, no access log from uvicorn)",
+        f"- **Anti Grazer**: `anti-grazer serve` on a fresh SQLite file, settings {settings}; "
+        "its own JSON access log on (the default) and written to a file",
+        "- **peer**: node oidc-provider, client_credentials + introspection + revocation, "
+        "its default in-memory adapter, one client_secret_basic client, NODE_ENV=production",
+        "",
+        "Ratios are to the ceiling measured in the same run (DESIGN.md §6: absolute numbers "
+        "on shared machines are noisy). A row with any error (socket error, timeout or an "
+        "HTTP status ≥ 400) is INVALID. Server CPU is the server process's CPU time over "
+        "the measured window, as % of one core; RSS is at the end of the window; wrk CPU "
+        "shows the load generator was not the bottleneck.",
+        "",
+        *render_table(rows),
+        *render_comparisons(rows),
+    ]
+    if notes:
+        lines += ["", "### Notes", "", *notes]
+    if invalid:
+        lines += ["", f"**INVALID rows**: {', '.join(invalid)} — do not quote their figures."]
+    noisy = [row.key for row in rows if row.other_cpu_percent > NOISY_OTHER_LOAD_PERCENT]
+    if noisy:
+        lines += [
+            "",
+            f"**Noisy run**: other processes used more than {NOISY_OTHER_LOAD_PERCENT:.0f}% "
+            f"of a core on the benchmark CPUs during {', '.join(noisy)}; their absolute "
+            "figures (and ratios to a disturbed ceiling) are depressed by an unknown "
+            "amount. Rerun on a quiet machine before quoting them.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# --- main -------------------------------------------------------------------------------
+
+WORKLOAD_KEYS = (
+    "ceiling",
+    "ours-token",
+    "ours-revoke-fresh",
+    "ours-revoke-same",
+    "ours-protected",
+    "ours-unguarded",
+    "peer-introspect",
+    "peer-token",
+    "peer-revoke-same",
+)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/run",
+        description="Load benchmarks: ceiling, Anti Grazer and node oidc-provider under wrk.",
+    )
+    parser.add_argument("--duration", type=int, default=10, help="measured seconds (10)")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds (3)")
+    parser.add_argument("--connections", type=int, default=32, help="keep-alive conns (32)")
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated workload keys (the ceiling always runs): " + ", ".join(WORKLOAD_KEYS),
+    )
+    parser.add_argument(
+        "--ours-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for anti-grazer, e.g. ANTI_GRAZER_LOG_LEVEL=warning",
+    )
+    parser.add_argument(
+        "--unguarded-path",
+        default=UNGUARDED_PATH,
+        help=f"the unguarded twin of {PROTECTED_PATH} ({UNGUARDED_PATH})",
+    )
+    parser.add_argument(
+        "--pool-seconds",
+        type=int,
+        default=None,
+        help="seconds spent issuing the revocation pool (default: warm-up + duration + 2)",
+    )
+    parser.add_argument(
+        "--no-drift-check",
+        action="store_true",
+        help="skip measuring the ceiling again at the end",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS_DIR / "latest.md",
+        help="where the Markdown report goes (bench/results/latest.md)",
+    )
+    args = parser.parse_args(argv)
+    if args.duration < 1 or args.warmup < 0 or args.connections < 1:
+        parser.error("--duration >= 1, --warmup >= 0 and --connections >= 1")
+    if args.only is not None:
+        unknown = set(args.only.split(",")) - set(WORKLOAD_KEYS)
+        if unknown:
+            parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+    for item in args.ours_env:
+        if "=" not in item:
+            parser.error(f"--ours-env wants NAME=VALUE, got {item!r}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(arguments)
+    launcher = os.environ.get("BENCH_LAUNCHER", "python -m bench.run")
+    command = shlex.join([*shlex.split(launcher), *arguments])
+    if (os.cpu_count() or 1) < 2:
+        raise SystemExit("bench: needs 2 CPUs (server on CPU 0, wrk on CPU 1)")
+    # The orchestrator mostly waits; keep it off the server's core all the same.
+    os.sched_setaffinity(0, {LOAD_CPU})
+    only = set(args.only.split(",")) if args.only else None
+    ours_env = dict(item.split("=", 1) for item in args.ours_env)
+    pool_seconds = args.pool_seconds or (args.warmup + args.duration + 2)
+
+    wrk = ensure_wrk()
+    wants_peer = only is None or any(key.startswith("peer-") for key in only)
+    peer_version = ensure_peer() if wants_peer else "not run"
+    RESULTS_DIR.mkdir(exist_ok=True)
+    options = Options(wrk, args.duration, args.warmup, args.connections, RESULTS_DIR)
+    started = dt.datetime.now(dt.UTC)
+    load_before = os.getloadavg()
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="anti-grazer-bench-") as scratch:
+        work = Path(scratch)
+        rows += bench_ceiling(options, work, "ceiling", "ceiling: raw ASGI GET, fixed JSON")
+        if only is None or any(key.startswith("ours-") for key in only):
+            rows += bench_ours(options, work, only, ours_env, args.unguarded_path, pool_seconds)
+        if wants_peer:
+            rows += bench_peer(options, work, only)
+        if not args.no_drift_check:
+            rows += bench_ceiling(options, work, "ceiling-end", DRIFT_LABEL)
+            note_drift(rows)
+
+    report = render_report(rows, options, command, started, peer_version, load_before, ours_env)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(report)
+    args.output.with_suffix(".json").write_text(
+        json.dumps(
+            {"date": started.isoformat(), "command": command, "rows": [asdict(r) for r in rows]},
+            indent=2,
+        )
+        + "\n"
+    )
+    print(report)
+    log(f"wrote {args.output}")
+    return 1 if any(row.status == "INVALID" for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
