@@ -80,8 +80,10 @@ async def register(
 
 
 def test_settings(database_url: str, **overrides: object) -> Settings:
-    """Settings for an in-process app on ``database_url``."""
-    return load_settings(database_url=database_url, **overrides)
+    """Settings for an in-process app on ``database_url``.  The caches are off unless a
+    test turns them on, so that changes tests make straight in the database are seen at
+    once (tests of the caches set ``cache_ttl_seconds``)."""
+    return load_settings(database_url=database_url, **{"cache_ttl_seconds": 0, **overrides})
 
 
 @asynccontextmanager

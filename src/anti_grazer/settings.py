@@ -52,6 +52,26 @@ class Settings(BaseSettings):
         16384, gt=0, description="Largest request body the OAuth endpoints read (413 beyond)."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info")
+    cache_ttl_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How long a client or token record read from the database is served "
+        "from memory. Changes made through this process are seen at once; this bounds how "
+        "late one made by another worker, instance or the CLI is seen (PostgreSQL "
+        "notifications usually make it immediate). 0 turns the caches off.",
+    )
+    cache_max_entries: int = Field(
+        100_000, ge=1, description="Most records each cache holds (about 1 KiB each)."
+    )
+    purge_interval_seconds: float = Field(
+        3600,
+        ge=0,
+        description="How often the server deletes expired tokens (0: never; then run "
+        "'anti-grazer tokens purge-expired' yourself).",
+    )
+    purge_batch_size: int = Field(
+        1000, ge=1, description="Expired tokens deleted per transaction by the janitor."
+    )
     block_threshold: int = Field(
         5,
         ge=1,

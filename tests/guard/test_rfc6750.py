@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 from anti_grazer.logs import configure_logging
 from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.ports import Clock, TokenStore
+from anti_grazer.protocol.registry import set_enabled
 from anti_grazer.protocol.tokens import generate_access_token
 from anti_grazer.store.sql.runtime import SqlStores
 from anti_grazer.web.access_log import AccessLogMiddleware
@@ -231,3 +232,22 @@ async def test_token_in_form_body_is_refused(
     response = await api.post("/write", data={"access_token": token})
     assert response.status_code == 400
     assert response.json() == TOKEN_OUTSIDE_HEADER
+
+
+async def test_disabling_a_client_revokes_its_tokens(
+    api: httpx.AsyncClient,
+    http: httpx.AsyncClient,
+    registered: Registered,
+    other_client: Registered,
+    sql: SqlStores,
+    clock: FrozenClock,
+) -> None:
+    """RFC 6750 §3.1: once its client is disabled, a token is ``invalid_token``; another
+    client's token is untouched, and re-enabling does not bring the old token back."""
+    token = await issue(http, registered)
+    others = await issue(http, other_client)
+    disabled = await set_enabled(sql.clients, sql.tokens, clock, registered.client, False)
+    assert_invalid_token(await api.get("/read", headers=bearer(token)))
+    assert (await api.get("/read", headers=bearer(others))).status_code == 200
+    await set_enabled(sql.clients, sql.tokens, clock, disabled, True)
+    assert_invalid_token(await api.get("/read", headers=bearer(token)))

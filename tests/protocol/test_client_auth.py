@@ -140,6 +140,6 @@ async def test_authenticate_client() -> None:
     for credentials in failures:
         with pytest.raises(InvalidClientError):
             await authenticate_client(stores.clients, credentials)
-    await set_enabled(stores.clients, clock, client, enabled=False)
+    await set_enabled(stores.clients, stores.tokens, clock, client, enabled=False)
     with pytest.raises(InvalidClientError):
         await authenticate_client(stores.clients, ok)

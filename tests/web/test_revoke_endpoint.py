@@ -366,8 +366,12 @@ async def test_authentication_is_checked_before_the_token_parameter(
 async def test_a_disabled_client_cannot_revoke(
     http: httpx.AsyncClient, registered: Registered, sql: SqlStores, clock: FrozenClock
 ) -> None:
-    """RFC 7009 §2.1 with RFC 6749 §5.2: a disabled client fails authentication."""
+    """RFC 7009 §2.1 with RFC 6749 §5.2: a disabled client fails authentication (its
+    tokens were revoked by the disabling itself, at that instant)."""
     token = await issue(http, registered)
-    await set_enabled(sql.clients, clock, registered.client, enabled=False)
+    clock.advance(5)
+    await set_enabled(sql.clients, sql.tokens, clock, registered.client, enabled=False)
+    disabled_at = clock.now()
+    clock.advance(5)
     assert_invalid_client(await post_form(http, REVOKE, {"token": token}, auth_of(registered)))
-    assert (await record_of(sql, token)).revoked_at is None
+    assert (await record_of(sql, token)).revoked_at == disabled_at

@@ -714,10 +714,10 @@ async def test_a_disabled_client_fails_like_an_unknown_one(
         authorization = basic(registered.client_id, registered.secret)
     else:
         data |= {"client_id": registered.client_id, "client_secret": registered.secret}
-    disabled = await set_enabled(sql.clients, clock, registered.client, enabled=False)
+    disabled = await set_enabled(sql.clients, sql.tokens, clock, registered.client, enabled=False)
     assert_invalid_client(await post_form(http, data, authorization))
     assert await stored_token_count(sql) == 0
-    await set_enabled(sql.clients, clock, disabled, enabled=True)
+    await set_enabled(sql.clients, sql.tokens, clock, disabled, enabled=True)
     assert_issued(await post_form(http, data, authorization), "profiles:read", 3600)
 
 

@@ -114,13 +114,15 @@ def show(client_id: str) -> None:
 def _set_enabled_command(enabled: bool) -> click.Command:
     verb = "enable" if enabled else "disable"
 
-    @click.command(name=verb, help=f"{verb.capitalize()} a client.")
+    @click.command(
+        name=verb,
+        help="Enable a client." if enabled else "Disable a client and revoke every token it holds.",
+    )
     @click.argument("client_id")
     def command(client_id: str) -> None:
         async def action(stores: SqlStores) -> None:
-            await set_enabled(
-                stores.clients, SystemClock(), await _existing(stores, client_id), enabled
-            )
+            client = await _existing(stores, client_id)
+            await set_enabled(stores.clients, stores.tokens, SystemClock(), client, enabled)
 
         with_stores(action)
         click.echo(f"{client_id} {verb}d")

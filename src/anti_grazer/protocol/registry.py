@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from anti_grazer.protocol.errors import InvalidScopeError
 from anti_grazer.protocol.models import Client, Scopes
-from anti_grazer.protocol.ports import ClientStore, Clock
+from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.scope import parse_scope
 from anti_grazer.protocol.tokens import (
     client_secret_digest,
@@ -76,9 +76,14 @@ async def rotate_secret(clients: ClientStore, clock: Clock, client: Client) -> s
     return secret
 
 
-async def set_enabled(clients: ClientStore, clock: Clock, client: Client, enabled: bool) -> Client:
-    """Enable or disable ``client``; a disabled client fails authentication like an
-    unknown one."""
+async def set_enabled(
+    clients: ClientStore, tokens: TokenStore, clock: Clock, client: Client, enabled: bool
+) -> Client:
+    """Enable or disable ``client``.  A disabled client fails authentication like an
+    unknown one, and every token it holds is revoked: disabling is a kill switch, and
+    re-enabling does not bring old tokens back."""
     updated = replace(client, enabled=enabled, updated_at=clock.now())
     await clients.update_client(updated)
+    if not enabled:
+        await tokens.revoke_client_tokens(client.client_id, updated.updated_at)
     return updated

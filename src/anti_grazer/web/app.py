@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,11 +19,13 @@ from anti_grazer.guard.fastapi import install_fastapi_guard
 from anti_grazer.guard.http import install_guard
 from anti_grazer.guard.verifier import StoreTokenVerifier
 from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.janitor import purge_expired_periodically
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
+from anti_grazer.store.cache import CachingClientStore, CachingTokenStore, TtlCache
 from anti_grazer.store.memory_reports import MemoryReportStore
 from anti_grazer.store.sql.reports import SqlReportStore
 from anti_grazer.store.sql.runtime import open_sql_stores
@@ -53,6 +57,39 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
     ) as opened:
         yield Stores(opened.clients, opened.tokens, SqlReportStore(opened.engine))
+
+
+def cached(stores: Stores, settings: Settings) -> tuple[ClientStore, TokenStore]:
+    """The client and token stores behind in-process caches (unless turned off)."""
+    if settings.cache_ttl_seconds <= 0:
+        return stores.clients, stores.tokens
+    return (
+        CachingClientStore(
+            stores.clients, TtlCache(settings.cache_ttl_seconds, settings.cache_max_entries)
+        ),
+        CachingTokenStore(
+            stores.tokens, TtlCache(settings.cache_ttl_seconds, settings.cache_max_entries)
+        ),
+    )
+
+
+@asynccontextmanager
+async def janitor(tokens: TokenStore, clock: Clock, settings: Settings) -> AsyncIterator[None]:
+    """Run the expired-token janitor in the background while the app serves."""
+    if settings.purge_interval_seconds <= 0:
+        yield
+        return
+    task = asyncio.create_task(
+        purge_expired_periodically(
+            tokens, clock, settings.purge_interval_seconds, settings.purge_batch_size
+        )
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 class _Runtime:
@@ -95,14 +132,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with stores(settings) as opened:
-            runtime.server = AuthorizationServer(
-                opened.clients, opened.tokens, server_clock, policy
-            )
+            clients, tokens = cached(opened, settings)
+            runtime.server = AuthorizationServer(clients, tokens, server_clock, policy)
             install_guard(
-                app, BearerGuard(StoreTokenVerifier(opened.tokens, server_clock), settings.realm)
+                app, BearerGuard(StoreTokenVerifier(tokens, server_clock), settings.realm)
             )
             runtime.reports = ReportService(opened.reports, server_clock, report_policy)
-            yield
+            async with janitor(tokens, server_clock, settings):
+                yield
             runtime.server = None
             runtime.reports = None
 

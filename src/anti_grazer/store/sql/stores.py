@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.protocol.models import Client, Scopes, TokenRecord
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
+from anti_grazer.store.sql.group_commit import GroupCommitInserter
 from anti_grazer.store.sql.tables import access_tokens, clients
 
 
@@ -115,20 +116,21 @@ class SqlTokenStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._inserter = GroupCommitInserter(engine, access_tokens)
 
     async def add_token(self, record: TokenRecord) -> None:
+        """Insert through group commit: concurrent issuances share one transaction, and
+        each returns only once that transaction has committed."""
+        row = {
+            "digest": record.digest,
+            "client_id": record.client_id,
+            "scope": _join(record.scopes),
+            "issued_at": record.issued_at,
+            "expires_at": record.expires_at,
+            "revoked_at": record.revoked_at,
+        }
         try:
-            async with self.engine.begin() as connection:
-                await connection.execute(
-                    insert(access_tokens).values(
-                        digest=record.digest,
-                        client_id=record.client_id,
-                        scope=_join(record.scopes),
-                        issued_at=record.issued_at,
-                        expires_at=record.expires_at,
-                        revoked_at=record.revoked_at,
-                    )
-                )
+            await self._inserter.insert(row)
         except IntegrityError:
             # The foreign key: a token of an unknown (or just deleted) client.
             async with self.engine.connect() as connection:
@@ -152,11 +154,14 @@ class SqlTokenStore:
         if client_id is not None:
             condition &= access_tokens.c.client_id == client_id
         async with self.engine.begin() as connection:
-            await connection.execute(
+            updated = await connection.execute(
                 update(access_tokens)
                 .where(condition & access_tokens.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
+            if updated.rowcount:
+                return True
+            # Already revoked, someone else's, or unknown: only the first stands revoked.
             result = await connection.execute(select(access_tokens.c.digest).where(condition))
             return result.first() is not None
 

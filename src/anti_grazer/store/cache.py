@@ -1,0 +1,142 @@
+"""In-process read caches in front of the client and token stores (DESIGN.md §4, issue
+"scale and speed"): bounded, with a time-to-live that bounds staleness, and invalidated at
+once by every change made through them.  Changes made elsewhere (another worker or
+instance, the CLI) reach a cache through ``invalidate`` (PostgreSQL LISTEN/NOTIFY) or, at
+the latest, when the entry's time-to-live runs out."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.protocol.ports import ClientStore, TokenStore
+
+V = TypeVar("V")
+
+Publish = Callable[[str, str], None]
+
+
+class TtlCache(Generic[V]):
+    """A bounded mapping whose entries expire ``ttl_seconds`` after they were stored;
+    the least recently stored entry goes first when full."""
+
+    def __init__(
+        self,
+        ttl_seconds: float,
+        max_entries: int,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._monotonic = monotonic
+        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
+
+    def get(self, key: str) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self._monotonic():
+            del self._entries[key]
+            return None
+        return entry[1]
+
+    def put(self, key: str, value: V) -> None:
+        if self.ttl_seconds <= 0:
+            return
+        self._entries[key] = (self._monotonic() + self.ttl_seconds, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def discard(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class CachingClientStore:
+    """A ``ClientStore`` that serves repeated look-ups of a client from memory."""
+
+    def __init__(self, inner: ClientStore, cache: TtlCache[Client]) -> None:
+        self.inner = inner
+        self.cache = cache
+
+    async def get_client(self, client_id: str) -> Client | None:
+        client = self.cache.get(client_id)
+        if client is None:
+            client = await self.inner.get_client(client_id)
+            if client is not None:
+                self.cache.put(client_id, client)
+        return client
+
+    async def add_client(self, client: Client) -> None:
+        await self.inner.add_client(client)
+
+    async def update_client(self, client: Client) -> None:
+        self.cache.discard(client.client_id)
+        await self.inner.update_client(client)
+        self.cache.discard(client.client_id)
+
+    async def delete_client(self, client_id: str) -> bool:
+        self.cache.discard(client_id)
+        deleted = await self.inner.delete_client(client_id)
+        self.cache.discard(client_id)
+        return deleted
+
+    async def list_clients(self) -> Sequence[Client]:
+        return await self.inner.list_clients()
+
+    def invalidate(self, client_id: str) -> None:
+        """Forget ``client_id`` (it changed elsewhere)."""
+        self.cache.discard(client_id)
+
+
+class CachingTokenStore:
+    """A ``TokenStore`` that serves repeated look-ups of a token record from memory.
+    Unknown digests are never cached; a revocation through this store is seen by the very
+    next look-up."""
+
+    def __init__(self, inner: TokenStore, cache: TtlCache[TokenRecord]) -> None:
+        self.inner = inner
+        self.cache = cache
+
+    async def add_token(self, record: TokenRecord) -> None:
+        await self.inner.add_token(record)
+
+    async def get_token(self, digest: str) -> TokenRecord | None:
+        record = self.cache.get(digest)
+        if record is None:
+            record = await self.inner.get_token(digest)
+            if record is not None:
+                self.cache.put(digest, record)
+        return record
+
+    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
+        self.cache.discard(digest)
+        revoked = await self.inner.revoke_token(digest, client_id, now)
+        self.cache.discard(digest)
+        return revoked
+
+    async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
+        count = await self.inner.revoke_client_tokens(client_id, now)
+        self.cache.clear()
+        return count
+
+    async def purge_expired(self, now: datetime, batch_size: int) -> int:
+        return await self.inner.purge_expired(now, batch_size)
+
+    def invalidate(self, digest: str) -> None:
+        """Forget ``digest`` (it was revoked elsewhere)."""
+        self.cache.discard(digest)
+
+    def invalidate_all(self) -> None:
+        """Forget every token (e.g. all of a client's were revoked elsewhere)."""
+        self.cache.clear()
