@@ -27,6 +27,8 @@ from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
 from anti_grazer.store.cache import CachingClientStore, CachingTokenStore, TtlCache
 from anti_grazer.store.memory_reports import MemoryReportStore
+from anti_grazer.store.sql import notify
+from anti_grazer.store.sql.engine import is_sqlite
 from anti_grazer.store.sql.reports import SqlReportStore
 from anti_grazer.store.sql.runtime import open_sql_stores
 from anti_grazer.web.access_log import AccessLogMiddleware
@@ -59,11 +61,33 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
         yield Stores(opened.clients, opened.tokens, SqlReportStore(opened.engine))
 
 
-def cached(stores: Stores, settings: Settings) -> tuple[ClientStore, TokenStore]:
-    """The client and token stores behind in-process caches (unless turned off)."""
+@dataclass(frozen=True, slots=True)
+class Caches:
+    """The client and token stores behind in-process caches."""
+
+    clients: CachingClientStore
+    tokens: CachingTokenStore
+
+    def on_change(self, kind: str, key: str) -> None:
+        """Drop what another instance says changed (``notify`` payload kinds)."""
+        if kind == notify.TOKEN:
+            self.tokens.invalidate(key)
+        elif kind == notify.CLIENT:
+            self.clients.invalidate(key)
+        else:
+            self.tokens.invalidate_all()
+
+    def on_gap(self) -> None:
+        """Changes may have been missed: drop everything."""
+        self.clients.cache.clear()
+        self.tokens.invalidate_all()
+
+
+def cached(stores: Stores, settings: Settings) -> Caches | None:
+    """The client and token stores behind in-process caches, unless turned off."""
     if settings.cache_ttl_seconds <= 0:
-        return stores.clients, stores.tokens
-    return (
+        return None
+    return Caches(
         CachingClientStore(
             stores.clients, TtlCache(settings.cache_ttl_seconds, settings.cache_max_entries)
         ),
@@ -71,6 +95,16 @@ def cached(stores: Stores, settings: Settings) -> tuple[ClientStore, TokenStore]
             stores.tokens, TtlCache(settings.cache_ttl_seconds, settings.cache_max_entries)
         ),
     )
+
+
+@asynccontextmanager
+async def invalidations(caches: Caches | None, settings: Settings) -> AsyncIterator[None]:
+    """On PostgreSQL, keep the caches in step with other instances (LISTEN/NOTIFY)."""
+    if caches is None or is_sqlite(settings.database_url):
+        yield
+        return
+    async with notify.listening(settings.database_url, caches.on_change, caches.on_gap):
+        yield
 
 
 @asynccontextmanager
@@ -132,13 +166,18 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with stores(settings) as opened:
-            clients, tokens = cached(opened, settings)
+            caches = cached(opened, settings)
+            clients = caches.clients if caches else opened.clients
+            tokens = caches.tokens if caches else opened.tokens
             runtime.server = AuthorizationServer(clients, tokens, server_clock, policy)
             install_guard(
                 app, BearerGuard(StoreTokenVerifier(tokens, server_clock), settings.realm)
             )
             runtime.reports = ReportService(opened.reports, server_clock, report_policy)
-            async with janitor(tokens, server_clock, settings):
+            async with (
+                invalidations(caches, settings),
+                janitor(tokens, server_clock, settings),
+            ):
                 yield
             runtime.server = None
             runtime.reports = None

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.protocol.models import Client, Scopes, TokenRecord
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
+from anti_grazer.store.sql import notify
 from anti_grazer.store.sql.group_commit import GroupCommitInserter
+from anti_grazer.store.sql.notify import publish
 from anti_grazer.store.sql.tables import access_tokens, clients
 
 
@@ -93,6 +95,7 @@ class SqlClientStore:
             result = await connection.execute(
                 update(clients).where(clients.c.client_id == client.client_id).values(row)
             )
+            await publish(connection, notify.CLIENT, client.client_id)
         if result.rowcount == 0:
             raise UnknownClientError(client.client_id)
 
@@ -101,6 +104,8 @@ class SqlClientStore:
             result = await connection.execute(
                 delete(clients).where(clients.c.client_id == client_id)
             )
+            await publish(connection, notify.CLIENT, client_id)
+            await publish(connection, notify.CLIENT_TOKENS, client_id)
         return result.rowcount > 0
 
     async def list_clients(self) -> Sequence[Client]:
@@ -160,6 +165,7 @@ class SqlTokenStore:
                 .values(revoked_at=now)
             )
             if updated.rowcount:
+                await publish(connection, notify.TOKEN, digest)
                 return True
             # Already revoked, someone else's, or unknown: only the first stands revoked.
             result = await connection.execute(select(access_tokens.c.digest).where(condition))
@@ -174,6 +180,7 @@ class SqlTokenStore:
                 )
                 .values(revoked_at=now)
             )
+            await publish(connection, notify.CLIENT_TOKENS, client_id)
         return result.rowcount
 
     async def purge_expired(self, now: datetime, batch_size: int) -> int:

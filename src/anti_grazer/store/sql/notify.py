@@ -1,0 +1,93 @@
+"""Cross-instance cache invalidation over PostgreSQL LISTEN/NOTIFY.
+
+A change to a client or a token publishes a notification in the same transaction (it is
+delivered only if that transaction commits); every server instance listens and drops the
+affected cache entries.  SQLite has no such channel: there the caches' time-to-live is
+the bound."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+CHANNEL = "anti_grazer_invalidate"
+RECONNECT_SECONDS = 1.0
+TOKEN = "token"  # noqa: S105 - a notification kind
+CLIENT = "client"
+CLIENT_TOKENS = "client-tokens"
+
+logger = logging.getLogger("anti_grazer.notify")
+
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+
+
+async def publish(connection: AsyncConnection, kind: str, key: str) -> None:
+    """Announce, when the transaction commits, that ``kind:key`` changed (PostgreSQL)."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(_NOTIFY, {"channel": CHANNEL, "payload": f"{kind}:{key}"})
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+Handler = Callable[[str, str], None]
+
+
+async def _listen_once(url: str, on_change: Handler, on_gap: Callable[[], None]) -> None:
+    """Listen on one connection until it is lost."""
+    lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def deliver(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+        kind, _, key = payload.partition(":")
+        on_change(kind, key)
+
+    def terminated(_conn: object) -> None:
+        if not lost.done():
+            lost.set_result(None)
+
+    connection = await asyncpg.connect(_dsn(url))
+    try:
+        connection.add_termination_listener(terminated)
+        await connection.add_listener(CHANNEL, deliver)
+        on_gap()  # whatever changed before we listened
+        await lost
+    finally:
+        if not connection.is_closed():
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+
+async def _listen_forever(url: str, on_change: Handler, on_gap: Callable[[], None]) -> None:
+    while True:
+        try:
+            await _listen_once(url, on_change, on_gap)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            logger.warning("invalidation listener lost its connection: %s", type(error).__name__)
+        on_gap()
+        await asyncio.sleep(RECONNECT_SECONDS)
+
+
+@asynccontextmanager
+async def listening(
+    url: str, on_change: Handler, on_gap: Callable[[], None]
+) -> AsyncIterator[None]:
+    """Deliver every notification to ``on_change(kind, key)`` while the context is open;
+    ``on_gap()`` runs whenever notifications may have been missed (connect, reconnect)."""
+    task = asyncio.create_task(_listen_forever(url, on_change, on_gap))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
