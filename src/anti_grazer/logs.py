@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
+import orjson
 import structlog
 
 REDACTED = "[redacted]"
@@ -58,9 +59,17 @@ def _drop_color_message(
     return event_dict
 
 
+def _render(event_dict: Any, **_: Any) -> str:
+    return orjson.dumps(event_dict, default=str).decode()
+
+
 def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
-    """Route structlog and the standard library's logging (uvicorn's too) through one JSON
-    renderer, redacting every event; uvicorn's own access log is replaced by ours."""
+    """One JSON line per event on ``stream`` (stderr), every event redacted.
+
+    Our own events take structlog's fast path (no standard-library logging on the way);
+    the standard library's records (uvicorn's, alembic's) go through the same processors
+    by a formatter.  uvicorn's access log is replaced by ours."""
+    output = stream or sys.stderr
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -73,10 +82,10 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
         foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *processors],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=_render),
         ],
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(output)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -87,13 +96,13 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("alembic").setLevel(logging.WARNING)
     structlog.configure(
-        processors=[*processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
+        processors=[*processors, structlog.processors.JSONRenderer(serializer=_render)],
+        logger_factory=structlog.WriteLoggerFactory(file=output),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=False,
     )
 
 
 def get_logger(name: str) -> Any:
-    """A structlog logger bound to ``name``."""
-    return structlog.get_logger(name)
+    """A structlog logger whose events carry ``logger=name``."""
+    return structlog.get_logger(**{"logger_name": name})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -219,7 +220,8 @@ async def test_token_in_query_string_is_refused_and_not_logged(
     assert response.json() == TOKEN_OUTSIDE_HEADER
     assert 'error="invalid_request"' in response.headers["www-authenticate"]
     logged = stream.getvalue()
-    assert '"path": "/read"' in logged
+    access = [json.loads(line) for line in logged.splitlines() if '"request"' in line]
+    assert [(line["path"], line["status"]) for line in access] == [("/read", 400)]
     assert token not in logged
 
 

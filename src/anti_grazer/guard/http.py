@@ -16,7 +16,7 @@ from anti_grazer.protocol.bearer import (
     refuse_token_outside_header,
     render_challenge,
 )
-from anti_grazer.protocol.errors import MissingTokenError, OAuthError
+from anti_grazer.protocol.errors import OAuthError
 from anti_grazer.protocol.models import Principal, Scopes
 from anti_grazer.protocol.params import is_form_content_type
 
@@ -57,11 +57,8 @@ async def authenticate_request(request: Request, required: Scopes) -> Principal:
 
 def bearer_error_response(error: OAuthError, realm: str) -> Response:
     """RFC 6750 §3: the status of ``error``, a Bearer challenge and a JSON body."""
-    body: dict[str, str] = {"error_description": error.description}
-    if not isinstance(error, MissingTokenError):
-        body = {"error": error.code, **body}
     return Response(
-        orjson.dumps(body),
+        orjson.dumps(error.body()),
         status_code=error.status,
         media_type="application/json",
         headers={"WWW-Authenticate": render_challenge(realm, error)},

@@ -22,6 +22,10 @@ class OAuthError(Exception):
         self.description = description or self.default_description
         super().__init__(f"{self.code}: {self.description}")
 
+    def body(self) -> dict[str, str]:
+        """The JSON error body: RFC 6749 §5.2 ``error`` and ``error_description``."""
+        return {"error": self.code, "error_description": self.description}
+
 
 class InvalidRequestError(OAuthError):
     """RFC 6749 §5.2 / RFC 6750 §3.1 ``invalid_request``."""
@@ -106,3 +110,7 @@ class MissingTokenError(OAuthError):
     code = ""
     status = 401
     default_description = "An access token is required"
+
+    def body(self) -> dict[str, str]:
+        """No ``error`` member: the request carried no authentication (RFC 6750 §3.1)."""
+        return {"error_description": self.description}

@@ -1,24 +1,30 @@
 """The authorization-server endpoints, ``POST /oauth/token`` (RFC 6749 §3.2, §4.4) and
-``POST /oauth/revoke`` (RFC 7009 §2): plain Starlette endpoints that read the form body
-themselves and hand it to ``AuthorizationServer`` (DESIGN.md §3: off FastAPI's per-route
-machinery)."""
+``POST /oauth/revoke`` (RFC 7009 §2), as plain ASGI apps: they read the headers and the
+form body straight from the ASGI messages, hand them to ``AuthorizationServer`` and send
+pre-serialised bytes (DESIGN.md §3: the token path does not pay for FastAPI's, or even
+Starlette's, per-request machinery)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+import orjson
 from starlette.types import Receive, Scope, Send
 
 from anti_grazer.logs import get_logger
 from anti_grazer.protocol.errors import InvalidRequestError, OAuthError, ServerError
+from anti_grazer.protocol.models import TokenResponse
 from anti_grazer.protocol.params import parse_form
 from anti_grazer.protocol.server import AuthorizationServer
 from anti_grazer.web.access_log import set_client_id
-from anti_grazer.web.responses import NO_STORE_HEADERS, json_response, oauth_error_response
 
 logger = get_logger("anti_grazer.oauth")
+
+RawHeaders = list[tuple[bytes, bytes]]
+
+_JSON = (b"content-type", b"application/json")
+_NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+_WATCHED = {b"authorization", b"content-type", b"content-length"}
 
 
 class PayloadTooLargeError(InvalidRequestError):
@@ -35,55 +41,76 @@ class MethodNotAllowedError(InvalidRequestError):
     default_description = "Only POST is allowed at this endpoint"
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+class ClientGoneError(Exception):
+    """The client disconnected before its request was read: nothing to answer."""
+
+
+def request_headers(scope: Scope) -> dict[bytes, str]:
+    """The headers we read (Authorization, Content-Type, Content-Length), once each: a
+    repeated one makes the request ambiguous, so it is an ``invalid_request``."""
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        lowered = name.lower()
+        if lowered in _WATCHED:
+            if lowered in found:
+                raise InvalidRequestError("A header is included more than once")
+            found[lowered] = value.decode("latin-1")
+    return found
+
+
+def check_content_length(declared: str | None, limit: int) -> None:
+    """Refuse a malformed ``Content-Length`` or one above ``limit`` before reading."""
+    if declared is None:
+        return
+    # ASCII digits only: str.isdigit() also accepts "³", which int() refuses.
+    if not (declared.isascii() and declared.isdigit()):
+        raise InvalidRequestError("The Content-Length header is malformed")
+    # Compare by length first: int() refuses strings of more than 4300 digits.
+    significant = declared.lstrip("0")
+    if len(significant) > len(str(limit)) or int(significant or "0") > limit:
+        raise PayloadTooLargeError()
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
     """The whole body, refusing more than ``limit`` bytes without reading them all."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        # ASCII digits only: str.isdigit() also accepts "³", which int() refuses.
-        if not (declared.isascii() and declared.isdigit()):
-            raise InvalidRequestError("The Content-Length header is malformed")
-        # Compare by length first: int() refuses strings of more than 4300 digits.
-        significant = declared.lstrip("0")
-        if len(significant) > len(str(limit)) or int(significant or "0") > limit:
-            raise PayloadTooLargeError()
     chunks: list[bytes] = []
     size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLargeError()
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise InvalidRequestError("The client disconnected") from None
-    return b"".join(chunks)
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGoneError()
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def read_oauth_form(request: Request, limit: int) -> Mapping[str, str]:
-    """The checked form parameters of a POST with no query parameters (RFC 6749 §3.2:
-    credentials and parameters travel in the body only)."""
-    if request.method != "POST":
-        raise MethodNotAllowedError()
-    if request.scope.get("query_string"):
-        raise InvalidRequestError("Parameters must be sent in the request body, not the URL")
-    body = await read_body(request, limit)
-    return parse_form(body, request.headers.get("content-type"))
+async def send_response(send: Send, status: int, body: bytes, headers: RawHeaders) -> None:
+    """Send a complete response with ``Cache-Control: no-store`` and ``Pragma: no-cache``
+    (RFC 6749 §5.1, §5.2)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, *_NO_STORE, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-class AsgiEndpoint:
-    """An ASGI app around ``handler``: mounted with ``add_route`` it receives every
-    method (so that anything but POST gets the OAuth 405, not the framework's), and it
-    skips Starlette's per-route request/response wrapper on the hot path."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.handler(Request(scope, receive))
-        await response(scope, receive, send)
+def render_token(issued: TokenResponse) -> bytes:
+    """RFC 6749 §5.1 successful response body."""
+    return orjson.dumps(
+        {
+            "access_token": issued.access_token,
+            "token_type": issued.token_type,
+            "expires_in": issued.expires_in,
+            "scope": issued.scope,
+        }
+    )
 
 
 class OAuthEndpoints:
@@ -96,47 +123,59 @@ class OAuthEndpoints:
         max_body_bytes: int,
     ) -> None:
         self._server = server
-        self.realm = realm
         self.max_body_bytes = max_body_bytes
+        self._challenge = (b"www-authenticate", f'Basic realm="{realm}"'.encode("latin-1"))
 
-    def _error(self, error: OAuthError) -> Response:
-        response = oauth_error_response(error, self.realm)
+    async def _read(self, scope: Scope, receive: Receive) -> tuple[Mapping[str, str], str | None]:
+        """The checked form of a POST with no query parameters (RFC 6749 §3.2: parameters
+        and credentials travel in the body only) and its Authorization header."""
+        if scope["method"] != "POST":
+            raise MethodNotAllowedError()
+        if scope.get("query_string"):
+            raise InvalidRequestError("Parameters must be sent in the request body, not the URL")
+        headers = request_headers(scope)
+        check_content_length(headers.get(b"content-length"), self.max_body_bytes)
+        body = await read_body(receive, self.max_body_bytes)
+        return parse_form(body, headers.get(b"content-type")), headers.get(b"authorization")
+
+    async def _send_error(self, send: Send, error: OAuthError) -> None:
+        headers = [_JSON]
+        if error.status == 401:  # RFC 6749 §5.2: every 401 challenges for Basic
+            headers.append(self._challenge)
         if isinstance(error, MethodNotAllowedError):
-            response.headers["Allow"] = "POST"
-        return response
+            headers.append((b"allow", b"POST"))
+        await send_response(send, error.status, orjson.dumps(error.body()), headers)
 
-    async def token(self, request: Request) -> Response:
+    async def token(self, scope: Scope, receive: Receive, send: Send) -> None:
         """RFC 6749 §4.4.2 access token request → §5.1 response or §5.2 error."""
         try:
-            params = await read_oauth_form(request, self.max_body_bytes)
-            client, issued = await self._server().token(
-                params, request.headers.get("authorization")
-            )
+            params, authorization = await self._read(scope, receive)
+            client, issued = await self._server().token(params, authorization)
+        except ClientGoneError:
+            return
         except OAuthError as error:
-            return self._error(error)
+            await self._send_error(send, error)
+            return
         except Exception:
             logger.exception("token endpoint failed")
-            return self._error(ServerError())
-        set_client_id(request.scope, client.client_id)
-        return json_response(
-            200,
-            {
-                "access_token": issued.access_token,
-                "token_type": issued.token_type,
-                "expires_in": issued.expires_in,
-                "scope": issued.scope,
-            },
-        )
+            await self._send_error(send, ServerError())
+            return
+        set_client_id(scope, client.client_id)
+        await send_response(send, 200, render_token(issued), [_JSON])
 
-    async def revoke(self, request: Request) -> Response:
+    async def revoke(self, scope: Scope, receive: Receive, send: Send) -> None:
         """RFC 7009 §2.1 revocation request → §2.2 empty 200 or §2.2.1 error."""
         try:
-            params = await read_oauth_form(request, self.max_body_bytes)
-            client = await self._server().revoke(params, request.headers.get("authorization"))
+            params, authorization = await self._read(scope, receive)
+            client = await self._server().revoke(params, authorization)
+        except ClientGoneError:
+            return
         except OAuthError as error:
-            return self._error(error)
+            await self._send_error(send, error)
+            return
         except Exception:
             logger.exception("revocation endpoint failed")
-            return self._error(ServerError())
-        set_client_id(request.scope, client.client_id)
-        return Response(b"", status_code=200, headers=NO_STORE_HEADERS)
+            await self._send_error(send, ServerError())
+            return
+        set_client_id(scope, client.client_id)
+        await send_response(send, 200, b"", [])
