@@ -20,7 +20,6 @@ CLIENT_ID_PREFIX = "ag_ci_"
 SECRET_DIGEST_SCHEME = "sha256$"
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_RANDOM_BYTES = 32
 _RANDOM_CHARS = 43  # 62**43 > 2**256
 _CHECKSUM_CHARS = 6  # 62**6 > 2**32
 _BODY_CHARS = _RANDOM_CHARS + _CHECKSUM_CHARS
@@ -38,8 +37,23 @@ def _checksum(random_part: str) -> str:
     return _base62(zlib.crc32(random_part.encode("ascii")), _CHECKSUM_CHARS)
 
 
+# Random bytes map onto the alphabet with bytes.translate: the 248 values below 4 * 62
+# map to one character each (4 values per character: uniform), the 8 above are dropped.
+_UNIFORM_BYTES = 4 * len(_ALPHABET)
+_TO_ALPHABET = bytes(ord(_ALPHABET[value % 62]) for value in range(_UNIFORM_BYTES)).ljust(256)
+_OUT_OF_RANGE = bytes(range(_UNIFORM_BYTES, 256))
+
+
+def _random_base62(length: int) -> str:
+    """``length`` characters drawn uniformly from the base62 alphabet (5.95 bits each)."""
+    drawn = b""
+    while len(drawn) < length:
+        drawn += secrets.token_bytes(length + 8).translate(_TO_ALPHABET, _OUT_OF_RANGE)
+    return drawn[:length].decode("ascii")
+
+
 def _generate(prefix: str) -> str:
-    random_part = _base62(int.from_bytes(secrets.token_bytes(_RANDOM_BYTES), "big"), _RANDOM_CHARS)
+    random_part = _random_base62(_RANDOM_CHARS)
     return prefix + random_part + _checksum(random_part)
 
 
@@ -75,7 +89,7 @@ def generate_client_secret() -> str:
 
 def generate_client_id() -> str:
     """A new client id, ``ag_ci_`` + 22 base62 characters (128 random bits)."""
-    return CLIENT_ID_PREFIX + _base62(int.from_bytes(secrets.token_bytes(16), "big"), 22)
+    return CLIENT_ID_PREFIX + _random_base62(22)
 
 
 def client_secret_digest(secret: str) -> str:
