@@ -16,15 +16,30 @@ SQLITE_PRAGMAS = (
 )
 
 
+def sqlite_pragmas(synchronous: str) -> tuple[str, ...]:
+    """The pragmas every SQLite connection of ours runs first."""
+    if synchronous not in ("FULL", "NORMAL"):
+        raise ValueError(f"unsupported SQLite synchronous level {synchronous!r}")
+    return (*SQLITE_PRAGMAS, f"PRAGMA synchronous={synchronous}")
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL, or None for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return str(Path(database).expanduser())
+
+
 def is_sqlite(url: str) -> bool:
     """True for a ``sqlite`` database URL, whatever the driver."""
     return make_url(url).get_backend_name() == "sqlite"
 
 
 def _ensure_sqlite_folder(url: str) -> None:
-    database = make_url(url).database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    database = sqlite_file(url)
+    if database is not None:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def create_engine(
@@ -46,7 +61,7 @@ def create_engine(
         )
     _ensure_sqlite_folder(url)
     engine = create_async_engine(url, hide_parameters=True)
-    pragmas = (*SQLITE_PRAGMAS, f"PRAGMA synchronous={sqlite_synchronous}")
+    pragmas = sqlite_pragmas(sqlite_synchronous)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:

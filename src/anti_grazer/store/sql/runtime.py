@@ -40,6 +40,10 @@ async def open_sql_stores(
             raise SchemaNotCurrentError(
                 "The database schema is not current: run 'anti-grazer db upgrade'"
             )
-        yield SqlStores(engine, SqlClientStore(engine), SqlTokenStore(engine))
+        tokens = SqlTokenStore(engine, sqlite_synchronous)
+        try:
+            yield SqlStores(engine, SqlClientStore(engine), tokens)
+        finally:
+            tokens.close()
     finally:
         await engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -13,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from anti_grazer.protocol.models import Client, Scopes, TokenRecord
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
 from anti_grazer.store.sql import notify
+from anti_grazer.store.sql.engine import sqlite_file, sqlite_pragmas
 from anti_grazer.store.sql.group_commit import GroupCommitInserter
 from anti_grazer.store.sql.notify import publish
+from anti_grazer.store.sql.sqlite_writer import SqliteGroupWriter
 from anti_grazer.store.sql.tables import access_tokens, clients
 
 
@@ -119,9 +122,21 @@ class SqlClientStore:
 class SqlTokenStore:
     """Access token records in the ``access_tokens`` table, keyed by digest."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, sqlite_synchronous: str = "FULL") -> None:
         self.engine = engine
-        self._inserter = GroupCommitInserter(engine, access_tokens)
+        path = sqlite_file(engine.url.render_as_string(hide_password=False))
+        self._inserter: GroupCommitInserter | SqliteGroupWriter = (
+            SqliteGroupWriter(
+                path, access_tokens, engine.dialect, sqlite_pragmas(sqlite_synchronous)
+            )
+            if engine.dialect.name == "sqlite" and path is not None
+            else GroupCommitInserter(engine, access_tokens)
+        )
+
+    def close(self) -> None:
+        """Stop the SQLite writer thread, once what it was given is committed."""
+        if isinstance(self._inserter, SqliteGroupWriter):
+            self._inserter.close()
 
     async def add_token(self, record: TokenRecord) -> None:
         """Insert through group commit: concurrent issuances share one transaction, and
@@ -136,7 +151,7 @@ class SqlTokenStore:
         }
         try:
             await self._inserter.insert(row)
-        except IntegrityError:
+        except (IntegrityError, sqlite3.IntegrityError):
             # The foreign key: a token of an unknown (or just deleted) client.
             async with self.engine.connect() as connection:
                 result = await connection.execute(
