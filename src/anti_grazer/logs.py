@@ -13,6 +13,8 @@ import orjson
 import structlog
 
 REDACTED = "[redacted]"
+ACCESS_LOGGER = "anti_grazer.access"
+_access: Any = None
 # Our own credentials by their prefixes, whatever surrounds them.
 _CREDENTIAL = re.compile(r"ag_(?:at|cs)_[0-9A-Za-z]*")
 # Credentials in an Authorization-style value, or a key=value / JSON pair.
@@ -55,8 +57,17 @@ def _redact_value(key: str, value: Any) -> Any:
 def redact(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """structlog processor: scrub secret keys and credential-looking text from every field."""
-    return {key: _redact_value(key, value) for key, value in event_dict.items()}
+    """structlog processor: scrub secret keys and credential-looking text from every field
+    (in place: most fields are short text with nothing to scrub)."""
+    for key, value in event_dict.items():
+        if key in _SECRET_KEYS or key.lower() in _SECRET_KEYS:
+            event_dict[key] = REDACTED
+        elif isinstance(value, str):
+            if _TRIGGER.search(value) is not None:
+                event_dict[key] = redact_text(value)
+        elif isinstance(value, Mapping | list | tuple):
+            event_dict[key] = _redact_value(key, value)
+    return event_dict
 
 
 def _drop_color_message(
@@ -102,12 +113,30 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    wrapper_class = structlog.make_filtering_bound_logger(logging.getLevelName(level.upper()))
     structlog.configure(
         processors=[*processors, structlog.processors.JSONRenderer(serializer=_render)],
         logger_factory=structlog.WriteLoggerFactory(file=output),
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        wrapper_class=wrapper_class,
         cache_logger_on_first_use=False,
     )
+    global _access  # noqa: PLW0603 - one access logger per configuration
+    _access = structlog.wrap_logger(
+        structlog.WriteLogger(output),
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact,
+            structlog.processors.JSONRenderer(serializer=_render),
+        ],
+        wrapper_class=wrapper_class,
+    ).bind(logger_name=ACCESS_LOGGER)
+
+
+def access_logger() -> Any:
+    """The logger of the per-request access line: bound once per ``configure_logging``
+    (the hot path skips structlog's lazy proxy), with the same redaction."""
+    return _access if _access is not None else get_logger(ACCESS_LOGGER)
 
 
 def get_logger(name: str) -> Any:

@@ -22,7 +22,12 @@ Publish = Callable[[str, str], None]
 
 class TtlCache(Generic[V]):
     """A bounded mapping whose entries expire ``ttl_seconds`` after they were stored;
-    the least recently stored entry goes first when full."""
+    the least recently stored entry goes first when full.
+
+    ``generation`` counts invalidations (``discard``, ``clear``).  A reader that takes it
+    before a slow lookup and hands it to ``put`` stores nothing if an invalidation came in
+    between: otherwise a lookup that read a record just before a revocation could put the
+    stale record back just after the revocation dropped it, and serve it for a whole TTL."""
 
     def __init__(
         self,
@@ -34,6 +39,12 @@ class TtlCache(Generic[V]):
         self.max_entries = max_entries
         self._monotonic = monotonic
         self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """How many invalidations there have been (see the class docstring)."""
+        return self._generation
 
     def get(self, key: str) -> V | None:
         entry = self._entries.get(key)
@@ -44,8 +55,12 @@ class TtlCache(Generic[V]):
             return None
         return entry[1]
 
-    def put(self, key: str, value: V) -> None:
+    def put(self, key: str, value: V, generation: int | None = None) -> None:
+        """Store ``value``, unless the TTL is 0 or ``generation`` (taken before the value
+        was read) is no longer current."""
         if self.ttl_seconds <= 0:
+            return
+        if generation is not None and generation != self._generation:
             return
         self._entries[key] = (self._monotonic() + self.ttl_seconds, value)
         self._entries.move_to_end(key)
@@ -53,9 +68,11 @@ class TtlCache(Generic[V]):
             self._entries.popitem(last=False)
 
     def discard(self, key: str) -> None:
+        self._generation += 1
         self._entries.pop(key, None)
 
     def clear(self) -> None:
+        self._generation += 1
         self._entries.clear()
 
     def __len__(self) -> int:
@@ -72,9 +89,10 @@ class CachingClientStore:
     async def get_client(self, client_id: str) -> Client | None:
         client = self.cache.get(client_id)
         if client is None:
+            generation = self.cache.generation
             client = await self.inner.get_client(client_id)
             if client is not None:
-                self.cache.put(client_id, client)
+                self.cache.put(client_id, client, generation)
         return client
 
     async def add_client(self, client: Client) -> None:
@@ -114,9 +132,10 @@ class CachingTokenStore:
     async def get_token(self, digest: str) -> TokenRecord | None:
         record = self.cache.get(digest)
         if record is None:
+            generation = self.cache.generation
             record = await self.inner.get_token(digest)
             if record is not None:
-                self.cache.put(digest, record)
+                self.cache.put(digest, record, generation)
         return record
 
     async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from anti_grazer.logs import get_logger
+from anti_grazer.logs import access_logger
 
 CLIENT_ID_KEY = "anti_grazer.client_id"
 
@@ -23,7 +23,6 @@ class AccessLogMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.logger = get_logger("anti_grazer.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,4 +49,4 @@ class AccessLogMiddleware:
             client_id = scope.get("state", {}).get(CLIENT_ID_KEY)
             if client_id is not None:
                 fields["client_id"] = client_id
-            self.logger.info("request", **fields)
+            access_logger().info("request", **fields)
