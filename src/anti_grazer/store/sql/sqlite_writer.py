@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Dialect, Table, insert
 
+CHECKPOINT_INTERVAL_SECONDS = 0.5
+
 Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]
 Batch = list[tuple[tuple[Any, ...], Waiter]]
 
@@ -40,6 +42,8 @@ class SqliteGroupWriter:
         self._handover_scheduled = False
         self._batches: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
 
     def _values(self, row: dict[str, Any]) -> tuple[Any, ...]:
@@ -68,24 +72,52 @@ class SqliteGroupWriter:
     def _start(self) -> None:
         with self._lock:
             if self._thread is None:
+                self._stopping.clear()
                 self._thread = threading.Thread(
                     target=self._run, name="anti-grazer-sqlite-writer", daemon=True
                 )
+                self._checkpointer = threading.Thread(
+                    target=self._checkpoint_periodically,
+                    name="anti-grazer-sqlite-checkpointer",
+                    daemon=True,
+                )
                 self._thread.start()
+                self._checkpointer.start()
 
     def close(self) -> None:
-        """Finish what was handed over, then stop the thread."""
+        """Finish what was handed over, then stop the threads."""
         with self._lock:
             thread, self._thread = self._thread, None
+            checkpointer, self._checkpointer = self._checkpointer, None
         if thread is not None:
             self._batches.put(None)
             thread.join()
+        if checkpointer is not None:
+            self._stopping.set()
+            checkpointer.join()
+
+    def _checkpoint_periodically(self) -> None:
+        """Copy the WAL into the database file from a connection of its own: the writer
+        never stops to checkpoint (auto-checkpoints in the committing connection were the
+        token path's worst latency), and PASSIVE checkpoints never block it."""
+        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        try:
+            for pragma in self._pragmas:
+                connection.execute(pragma)
+            while not self._stopping.wait(CHECKPOINT_INTERVAL_SECONDS):
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:  # busy or locked: the next round catches up
+                    continue
+        finally:
+            connection.close()
 
     def _run(self) -> None:
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
             for pragma in self._pragmas:
                 connection.execute(pragma)
+            connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
             while (batch := self._batches.get()) is not None:
                 # Everything else already waiting joins this transaction.
                 stop = False
