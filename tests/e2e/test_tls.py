@@ -139,6 +139,7 @@ def test_serve_with_insecure_http_starts_and_warns(tmp_path: Path) -> None:
     warning = json.loads(lines[0])
     del warning["timestamp"]
     assert warning == {
+        "logger_name": "anti_grazer.serve",
         "event": "insecure_http",
         "level": "warning",
         "message": INSECURE_MESSAGE,
@@ -201,6 +202,7 @@ def test_check_transport_insecure_http_warns() -> None:
         check_transport(load_settings(host="192.0.2.10", insecure_http=True))
     assert logs == [
         {
+            "logger_name": "anti_grazer.serve",
             "event": "insecure_http",
             "log_level": "warning",
             "message": INSECURE_MESSAGE,
