@@ -291,9 +291,10 @@ async def test_an_internal_failure_is_a_bare_server_error_and_its_log_shows_no_s
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["pragma"] == "no-cache"
     events = log_events(log_stream)
-    failures = [event for event in events if event.get("event") == "token endpoint failed"]
+    failures = [event for event in events if event.get("event") == "OAuth endpoint failed"]
     assert len(failures) == 1
     assert failures[0]["level"] == "error"
+    assert failures[0]["path"] == TOKEN
     assert "ConnectionError: the database went away" in failures[0]["exception"]
     assert_access_lines(events, [Sent("POST", TOKEN, 500, None)])
     output = log_stream.getvalue()

@@ -6,7 +6,7 @@ Starlette's, per-request machinery)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import orjson
 from starlette.types import Receive, Scope, Send
@@ -21,6 +21,8 @@ from anti_grazer.web.access_log import set_client_id
 logger = get_logger("anti_grazer.oauth")
 
 RawHeaders = list[tuple[bytes, bytes]]
+Success = tuple[str, bytes, RawHeaders]  # client id, body, headers
+Action = Callable[[Mapping[str, str], str | None], Awaitable[Success]]
 
 _JSON = (b"content-type", b"application/json")
 _NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
@@ -146,36 +148,36 @@ class OAuthEndpoints:
             headers.append((b"allow", b"POST"))
         await send_response(send, error.status, orjson.dumps(error.body()), headers)
 
-    async def token(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """RFC 6749 §4.4.2 access token request → §5.1 response or §5.2 error."""
+    async def _respond(self, scope: Scope, receive: Receive, send: Send, action: Action) -> None:
+        """Read the request, run ``action`` on it and send its success or its error
+        (internal failures as a bare ``server_error``, the detail only in the log)."""
         try:
             params, authorization = await self._read(scope, receive)
-            client, issued = await self._server().token(params, authorization)
+            client_id, body, headers = await action(params, authorization)
         except ClientGoneError:
             return
         except OAuthError as error:
             await self._send_error(send, error)
             return
         except Exception:
-            logger.exception("token endpoint failed")
+            logger.exception("OAuth endpoint failed", path=scope["path"])
             await self._send_error(send, ServerError())
             return
-        set_client_id(scope, client.client_id)
-        await send_response(send, 200, render_token(issued), [_JSON])
+        set_client_id(scope, client_id)
+        await send_response(send, 200, body, headers)
+
+    async def _issue(self, params: Mapping[str, str], authorization: str | None) -> Success:
+        client, issued = await self._server().token(params, authorization)
+        return client.client_id, render_token(issued), [_JSON]
+
+    async def _revoke(self, params: Mapping[str, str], authorization: str | None) -> Success:
+        client = await self._server().revoke(params, authorization)
+        return client.client_id, b"", []
+
+    async def token(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """RFC 6749 §4.4.2 access token request → §5.1 response or §5.2 error."""
+        await self._respond(scope, receive, send, self._issue)
 
     async def revoke(self, scope: Scope, receive: Receive, send: Send) -> None:
         """RFC 7009 §2.1 revocation request → §2.2 empty 200 or §2.2.1 error."""
-        try:
-            params, authorization = await self._read(scope, receive)
-            client = await self._server().revoke(params, authorization)
-        except ClientGoneError:
-            return
-        except OAuthError as error:
-            await self._send_error(send, error)
-            return
-        except Exception:
-            logger.exception("revocation endpoint failed")
-            await self._send_error(send, ServerError())
-            return
-        set_client_id(scope, client.client_id)
-        await send_response(send, 200, b"", [])
+        await self._respond(scope, receive, send, self._revoke)
