@@ -1,0 +1,449 @@
+"""The in-process read caches (store/cache.py; DESIGN.md §4.6, issue 4 "many workers and
+instances behave as one server"): a bounded TTL map, and the caching client and token
+stores in front of the real memory stores.  A change made through a caching store is seen
+by its very next read (RFC 7009 §2.2: a revoked token is invalid at once); a change made
+elsewhere is seen after ``invalidate`` or, at the latest, when the TTL runs out."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.store.cache import CachingClientStore, CachingTokenStore, TtlCache
+from anti_grazer.store.memory import MemoryClientStore, MemoryTokenStore, memory_stores
+
+T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+class FakeMonotonic:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountingTokenStore:
+    """The real memory token store, counting the look-ups that reach it; a look-up can be
+    held (after it has read the record) until ``release`` is set."""
+
+    def __init__(self, inner: MemoryTokenStore) -> None:
+        self.inner = inner
+        self.lookups = 0
+        self.read_done = asyncio.Event()
+        self.release: asyncio.Event | None = None
+
+    async def add_token(self, record: TokenRecord) -> None:
+        await self.inner.add_token(record)
+
+    async def get_token(self, digest: str) -> TokenRecord | None:
+        self.lookups += 1
+        record = await self.inner.get_token(digest)
+        self.read_done.set()
+        if self.release is not None:
+            await self.release.wait()
+        return record
+
+    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
+        return await self.inner.revoke_token(digest, client_id, now)
+
+    async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
+        return await self.inner.revoke_client_tokens(client_id, now)
+
+    async def purge_expired(self, now: datetime, batch_size: int) -> int:
+        return await self.inner.purge_expired(now, batch_size)
+
+
+class CountingClientStore:
+    """The real memory client store, counting the look-ups that reach it; a look-up can be
+    held (after it has read the client) until ``release`` is set."""
+
+    def __init__(self, inner: MemoryClientStore) -> None:
+        self.inner = inner
+        self.lookups = 0
+        self.read_done = asyncio.Event()
+        self.release: asyncio.Event | None = None
+
+    async def get_client(self, client_id: str) -> Client | None:
+        self.lookups += 1
+        client = await self.inner.get_client(client_id)
+        self.read_done.set()
+        if self.release is not None:
+            await self.release.wait()
+        return client
+
+    async def add_client(self, client: Client) -> None:
+        await self.inner.add_client(client)
+
+    async def update_client(self, client: Client) -> None:
+        await self.inner.update_client(client)
+
+    async def delete_client(self, client_id: str) -> bool:
+        return await self.inner.delete_client(client_id)
+
+    async def list_clients(self) -> Sequence[Client]:
+        return await self.inner.list_clients()
+
+
+def make_client(client_id: str = "client-a") -> Client:
+    return Client(
+        client_id=client_id,
+        name=f"name of {client_id}",
+        secret_digest="sha256$" + hashlib.sha256(client_id.encode()).hexdigest(),
+        allowed_scopes=frozenset({"profiles:read"}),
+        default_scopes=frozenset({"profiles:read"}),
+        token_ttl_seconds=None,
+        enabled=True,
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def make_token(label: str, client_id: str = "client-a") -> TokenRecord:
+    return TokenRecord(
+        digest=hashlib.sha256(label.encode()).hexdigest(),
+        client_id=client_id,
+        scopes=frozenset({"profiles:read"}),
+        issued_at=T0,
+        expires_at=T0 + timedelta(hours=1),
+    )
+
+
+class Setup:
+    """Caching stores over counting wrappers of one pair of memory stores."""
+
+    def __init__(self, ttl_seconds: float = 60.0, max_entries: int = 100) -> None:
+        memory = memory_stores()
+        self.memory = memory
+        self.counting_clients = CountingClientStore(memory.clients)
+        self.counting_tokens = CountingTokenStore(memory.tokens)
+        self.clients = CachingClientStore(self.counting_clients, TtlCache(ttl_seconds, max_entries))
+        self.tokens = CachingTokenStore(self.counting_tokens, TtlCache(ttl_seconds, max_entries))
+
+
+@pytest.fixture
+async def setup() -> Setup:
+    """Caching stores (TTL 60 s) with client ``client-a`` and its token ``t1`` stored."""
+    built = Setup()
+    await built.clients.add_client(make_client())
+    await built.tokens.add_token(make_token("t1"))
+    return built
+
+
+# --- TtlCache ---------------------------------------------------------------------------
+
+
+def test_entry_is_served_until_its_ttl_runs_out() -> None:
+    """An entry lives exactly ``ttl_seconds`` after it was stored, then is gone."""
+    clock = FakeMonotonic()
+    cache: TtlCache[str] = TtlCache(1.0, 10, monotonic=clock)
+    cache.put("k", "v")
+    clock.now += 0.999
+    assert cache.get("k") == "v"
+    clock.now += 0.001
+    assert cache.get("k") is None
+    assert len(cache) == 0
+
+
+def test_storing_again_restarts_the_ttl() -> None:
+    """Re-storing a key gives it a fresh time-to-live from that moment."""
+    clock = FakeMonotonic()
+    cache: TtlCache[str] = TtlCache(1.0, 10, monotonic=clock)
+    cache.put("k", "old")
+    clock.now += 0.5
+    cache.put("k", "new")
+    clock.now += 0.9
+    assert cache.get("k") == "new"
+    clock.now += 0.1
+    assert cache.get("k") is None
+
+
+def test_the_oldest_stored_entry_is_evicted_when_full() -> None:
+    """The cache is bounded: beyond ``max_entries`` the least recently stored goes."""
+    cache: TtlCache[int] = TtlCache(60.0, 3, monotonic=FakeMonotonic())
+    for index, key in enumerate("abc"):
+        cache.put(key, index)
+    cache.put("a", 10)  # re-stored: now the newest
+    cache.put("d", 3)
+    assert len(cache) == 3
+    assert cache.get("b") is None
+    assert cache.get("a") == 10
+    assert cache.get("c") == 2
+    assert cache.get("d") == 3
+
+
+def test_ttl_zero_stores_nothing() -> None:
+    """``cache_ttl_seconds = 0`` turns caching off: nothing is ever stored."""
+    cache: TtlCache[str] = TtlCache(0, 10, monotonic=FakeMonotonic())
+    cache.put("k", "v")
+    assert cache.get("k") is None
+    assert len(cache) == 0
+
+
+def test_discard_and_clear() -> None:
+    """``discard`` drops one key (absent keys are fine), ``clear`` drops all."""
+    cache: TtlCache[str] = TtlCache(60.0, 10, monotonic=FakeMonotonic())
+    cache.put("a", "1")
+    cache.put("b", "2")
+    cache.discard("a")
+    cache.discard("missing")
+    assert cache.get("a") is None
+    assert cache.get("b") == "2"
+    cache.clear()
+    assert cache.get("b") is None
+    assert len(cache) == 0
+
+
+def test_a_put_from_before_an_invalidation_is_dropped() -> None:
+    """A value read before an invalidation may be stale: ``put`` with the generation
+    taken before the read stores nothing once ``discard`` or ``clear`` ran since."""
+    cache: TtlCache[str] = TtlCache(60.0, 10, monotonic=FakeMonotonic())
+    before = cache.generation
+    cache.discard("other")
+    cache.put("k", "stale", before)
+    assert cache.get("k") is None
+    current = cache.generation
+    cache.put("k", "fresh", current)
+    assert cache.get("k") == "fresh"
+    cache.clear()
+    cache.put("k", "stale", current)
+    assert cache.get("k") is None
+
+
+# --- CachingTokenStore ------------------------------------------------------------------
+
+
+async def test_second_token_lookup_is_served_from_memory(setup: Setup) -> None:
+    """A repeated look-up of a token does not reach the store."""
+    digest = make_token("t1").digest
+    first = await setup.tokens.get_token(digest)
+    second = await setup.tokens.get_token(digest)
+    assert first == make_token("t1")
+    assert second == first
+    assert setup.counting_tokens.lookups == 1
+
+
+async def test_unknown_digests_are_not_cached(setup: Setup) -> None:
+    """An unknown digest is looked up every time: a token stored a moment later (another
+    worker issued it) is found at once."""
+    late = make_token("late")
+    assert await setup.tokens.get_token(late.digest) is None
+    assert await setup.tokens.get_token(late.digest) is None
+    assert setup.counting_tokens.lookups == 2
+    await setup.memory.tokens.add_token(late)  # straight in the store, as another worker
+    assert await setup.tokens.get_token(late.digest) == late
+    assert setup.counting_tokens.lookups == 3
+
+
+async def test_revocation_through_the_cache_is_seen_at_once(setup: Setup) -> None:
+    """RFC 7009 §2.2: once revoked, the token is invalid for the very next look-up."""
+    digest = make_token("t1").digest
+    cached = await setup.tokens.get_token(digest)
+    assert cached is not None
+    assert cached.revoked_at is None
+    revoked_at = T0 + timedelta(minutes=1)
+    assert await setup.tokens.revoke_token(digest, "client-a", revoked_at) is True
+    after = await setup.tokens.get_token(digest)
+    assert after == replace(make_token("t1"), revoked_at=revoked_at)
+    assert setup.counting_tokens.lookups == 2
+
+
+async def test_revoking_a_clients_tokens_through_the_cache_is_seen_at_once(
+    setup: Setup,
+) -> None:
+    """Revoking every token of a client (disabling it) drops them all from the cache."""
+    await setup.tokens.add_token(make_token("t2"))
+    for label in ("t1", "t2"):
+        assert await setup.tokens.get_token(make_token(label).digest) is not None
+    revoked_at = T0 + timedelta(minutes=1)
+    assert await setup.tokens.revoke_client_tokens("client-a", revoked_at) == 2
+    for label in ("t1", "t2"):
+        record = await setup.tokens.get_token(make_token(label).digest)
+        assert record is not None
+        assert record.revoked_at == revoked_at
+    assert setup.counting_tokens.lookups == 4
+
+
+async def test_change_elsewhere_is_seen_after_invalidate(setup: Setup) -> None:
+    """A revocation made elsewhere (another instance) is served stale until
+    ``invalidate(digest)`` (a PostgreSQL notification) drops it."""
+    digest = make_token("t1").digest
+    assert await setup.tokens.get_token(digest) == make_token("t1")
+    revoked_at = T0 + timedelta(minutes=1)
+    await setup.memory.tokens.revoke_token(digest, None, revoked_at)  # not through the cache
+    stale = await setup.tokens.get_token(digest)
+    assert stale is not None
+    assert stale.revoked_at is None
+    setup.tokens.invalidate(digest)
+    fresh = await setup.tokens.get_token(digest)
+    assert fresh is not None
+    assert fresh.revoked_at == revoked_at
+
+
+async def test_invalidate_all_forgets_every_token(setup: Setup) -> None:
+    """``invalidate_all`` (e.g. a client's tokens revoked elsewhere) empties the cache."""
+    await setup.tokens.add_token(make_token("t2"))
+    for label in ("t1", "t2"):
+        await setup.tokens.get_token(make_token(label).digest)
+    assert len(setup.tokens.cache) == 2
+    setup.tokens.invalidate_all()
+    assert len(setup.tokens.cache) == 0
+    for label in ("t1", "t2"):
+        await setup.tokens.get_token(make_token(label).digest)
+    assert setup.counting_tokens.lookups == 4
+
+
+async def test_token_entry_expires_after_the_ttl() -> None:
+    """Without any invalidation a change made elsewhere is seen once the TTL runs out."""
+    clock = FakeMonotonic()
+    memory = memory_stores()
+    counting = CountingTokenStore(memory.tokens)
+    tokens = CachingTokenStore(counting, TtlCache(1.0, 10, monotonic=clock))
+    await memory.clients.add_client(make_client())
+    await memory.tokens.add_token(make_token("t1"))
+    digest = make_token("t1").digest
+    await tokens.get_token(digest)
+    revoked_at = T0 + timedelta(minutes=1)
+    await memory.tokens.revoke_token(digest, None, revoked_at)
+    clock.now += 0.5
+    stale = await tokens.get_token(digest)
+    assert stale is not None
+    assert stale.revoked_at is None
+    clock.now += 0.5
+    fresh = await tokens.get_token(digest)
+    assert fresh is not None
+    assert fresh.revoked_at == revoked_at
+    assert counting.lookups == 2
+
+
+async def test_lookup_in_flight_during_a_revocation_does_not_cache_the_old_record(
+    setup: Setup,
+) -> None:
+    """RFC 7009 §2.2: a look-up that read the record just before a revocation must not put
+    the unrevoked record back in the cache after the revocation dropped it."""
+    digest = make_token("t1").digest
+    release = asyncio.Event()
+    setup.counting_tokens.release = release
+    lookup = asyncio.create_task(setup.tokens.get_token(digest))
+    await asyncio.wait_for(setup.counting_tokens.read_done.wait(), 1.0)
+    revoked_at = T0 + timedelta(minutes=1)
+    assert await setup.tokens.revoke_token(digest, "client-a", revoked_at) is True
+    release.set()
+    setup.counting_tokens.release = None
+    early = await asyncio.wait_for(lookup, 1.0)
+    assert early is not None
+    assert early.revoked_at is None  # what it read before the revocation
+    after = await setup.tokens.get_token(digest)
+    assert after is not None
+    assert after.revoked_at == revoked_at
+
+
+async def test_lookup_in_flight_during_invalidate_does_not_cache_the_old_record(
+    setup: Setup,
+) -> None:
+    """A notification (``invalidate``) arriving while a look-up is in flight wins: the
+    record read before it is returned once but not cached."""
+    digest = make_token("t1").digest
+    release = asyncio.Event()
+    setup.counting_tokens.release = release
+    lookup = asyncio.create_task(setup.tokens.get_token(digest))
+    await asyncio.wait_for(setup.counting_tokens.read_done.wait(), 1.0)
+    revoked_at = T0 + timedelta(minutes=1)
+    await setup.memory.tokens.revoke_token(digest, None, revoked_at)  # elsewhere
+    setup.tokens.invalidate(digest)  # ... and its notification
+    release.set()
+    setup.counting_tokens.release = None
+    await asyncio.wait_for(lookup, 1.0)
+    after = await setup.tokens.get_token(digest)
+    assert after is not None
+    assert after.revoked_at == revoked_at
+
+
+async def test_purge_and_add_pass_through(setup: Setup) -> None:
+    """Issuance and the janitor go straight to the store."""
+    expired = replace(make_token("old"), expires_at=T0)
+    await setup.tokens.add_token(expired)
+    assert await setup.memory.tokens.get_token(expired.digest) == expired
+    assert await setup.tokens.purge_expired(T0, 10) == 1
+    assert await setup.memory.tokens.get_token(expired.digest) is None
+
+
+# --- CachingClientStore -----------------------------------------------------------------
+
+
+async def test_second_client_lookup_is_served_from_memory(setup: Setup) -> None:
+    """A repeated look-up of a client does not reach the store."""
+    assert await setup.clients.get_client("client-a") == make_client()
+    assert await setup.clients.get_client("client-a") == make_client()
+    assert setup.counting_clients.lookups == 1
+
+
+async def test_unknown_clients_are_not_cached(setup: Setup) -> None:
+    """An unknown client id is looked up every time (a client created by the CLI a moment
+    later authenticates at once)."""
+    assert await setup.clients.get_client("client-b") is None
+    await setup.memory.clients.add_client(make_client("client-b"))
+    assert await setup.clients.get_client("client-b") == make_client("client-b")
+    assert setup.counting_clients.lookups == 2
+
+
+async def test_update_through_the_cache_is_seen_at_once(setup: Setup) -> None:
+    """Disabling a client or rotating its secret through the cache takes effect on the
+    very next authentication."""
+    await setup.clients.get_client("client-a")
+    updated = replace(
+        make_client(), enabled=False, secret_digest="sha256$" + "0" * 64, updated_at=T0
+    )
+    await setup.clients.update_client(updated)
+    assert await setup.clients.get_client("client-a") == updated
+    assert setup.counting_clients.lookups == 2
+
+
+async def test_delete_through_the_cache_is_seen_at_once(setup: Setup) -> None:
+    """A deleted client is unknown on the very next look-up."""
+    await setup.clients.get_client("client-a")
+    assert await setup.clients.delete_client("client-a") is True
+    assert await setup.clients.get_client("client-a") is None
+    assert await setup.clients.delete_client("client-a") is False
+
+
+async def test_client_change_elsewhere_is_seen_after_invalidate(setup: Setup) -> None:
+    """A client changed elsewhere (the CLI) is served stale until ``invalidate``."""
+    await setup.clients.get_client("client-a")
+    disabled = replace(make_client(), enabled=False)
+    await setup.memory.clients.update_client(disabled)  # not through the cache
+    assert await setup.clients.get_client("client-a") == make_client()
+    setup.clients.invalidate("client-a")
+    assert await setup.clients.get_client("client-a") == disabled
+
+
+async def test_client_lookup_in_flight_during_an_update_does_not_cache_the_old_client(
+    setup: Setup,
+) -> None:
+    """A look-up that read the client before it was disabled does not cache the enabled
+    client after the update dropped it."""
+    release = asyncio.Event()
+    setup.counting_clients.release = release
+    lookup = asyncio.create_task(setup.clients.get_client("client-a"))
+    await asyncio.wait_for(setup.counting_clients.read_done.wait(), 1.0)
+    disabled = replace(make_client(), enabled=False)
+    await setup.clients.update_client(disabled)
+    release.set()
+    setup.counting_clients.release = None
+    assert await asyncio.wait_for(lookup, 1.0) == make_client()
+    assert await setup.clients.get_client("client-a") == disabled
+
+
+async def test_list_and_add_pass_through(setup: Setup) -> None:
+    """Registration and listing go straight to the store."""
+    await setup.clients.add_client(make_client("client-b"))
+    listed = await setup.clients.list_clients()
+    assert [client.client_id for client in listed] == ["client-a", "client-b"]

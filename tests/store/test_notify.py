@@ -1,0 +1,193 @@
+"""Cross-instance cache invalidation over PostgreSQL LISTEN/NOTIFY (store/sql/notify.py;
+issue 4: "many workers and instances behave as one server").  Two independent app
+instances share one database and cache records for 30 s; a change made through one of
+them or by another process (the CLI) reaches the other's cache within a second, so that
+a revoked token (RFC 7009 §2.2), a disabled client or a rotated secret stops working
+everywhere, not 30 s later.  Runs only when ``ANTI_GRAZER_TEST_POSTGRES_URL`` is set."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.registry import rotate_secret, set_enabled
+from anti_grazer.protocol.tokens import access_token_digest
+from anti_grazer.store.sql import notify
+from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
+from tests.support import Registered, create_app, postgres_url, register, reset_database, running
+from tests.support import test_settings as settings_for
+
+pytestmark = pytest.mark.skipif(
+    postgres_url() is None, reason="ANTI_GRAZER_TEST_POSTGRES_URL is not set"
+)
+
+CACHE_TTL_SECONDS = 30.0
+PROPAGATION_SECONDS = 1.0
+PROFILE = "/v1/profiles/facebook/x"
+INVALID_TOKEN_BODY = {
+    "error": "invalid_token",
+    "error_description": "The access token is invalid, expired or revoked",
+}
+INVALID_CLIENT_BODY = {
+    "error": "invalid_client",
+    "error_description": "Client authentication failed",
+}
+
+
+@dataclass
+class Pair:
+    """Two app instances on one database, and the database's stores (as the CLI has)."""
+
+    a: httpx.AsyncClient
+    b: httpx.AsyncClient
+    sql: SqlStores
+    client: Registered
+    clock: FrozenClock
+
+
+@pytest.fixture
+async def pair(clock: FrozenClock) -> AsyncIterator[Pair]:
+    url = postgres_url() or ""
+    await reset_database(url)
+    settings = settings_for(url, cache_ttl_seconds=CACHE_TTL_SECONDS)
+    async with open_sql_stores(url) as sql:
+        client = await register(sql.clients, clock)
+        app_a = create_app(settings, clock=clock)
+        app_b = create_app(settings, clock=clock)
+        async with running(app_a) as http_a, running(app_b) as http_b:
+            yield Pair(http_a, http_b, sql, client, clock)
+
+
+async def request_token(http: httpx.AsyncClient, client_id: str, secret: str) -> httpx.Response:
+    return await http.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+    )
+
+
+async def issue(http: httpx.AsyncClient, who: Registered) -> str:
+    response = await request_token(http, who.client_id, who.secret)
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+async def read_profile(http: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await http.get(PROFILE, headers={"Authorization": f"Bearer {token}"})
+
+
+async def poll(
+    attempt: Callable[[], Awaitable[httpx.Response]],
+    status: int,
+    within_seconds: float = PROPAGATION_SECONDS,
+) -> httpx.Response:
+    """Call ``attempt`` until it answers ``status`` or ``within_seconds`` ran out; return
+    the last answer."""
+    deadline = time.monotonic() + within_seconds
+    while True:
+        response = await attempt()
+        if response.status_code == status or time.monotonic() >= deadline:
+            return response
+        await asyncio.sleep(0.02)
+
+
+def assert_invalid_token(response: httpx.Response) -> None:
+    assert response.status_code == 401
+    assert response.json() == INVALID_TOKEN_BODY
+
+
+def assert_invalid_client(response: httpx.Response) -> None:
+    assert response.status_code == 401
+    assert response.json() == INVALID_CLIENT_BODY
+    assert response.headers["www-authenticate"] == 'Basic realm="anti-grazer"'
+
+
+async def test_token_revoked_on_one_instance_is_refused_by_the_other(pair: Pair) -> None:
+    """RFC 7009 §2.2 across instances: a token instance B has cached for 30 s is refused
+    by B within 1 s of its revocation through instance A."""
+    token = await issue(pair.a, pair.client)
+    assert (await read_profile(pair.b, token)).status_code == 200
+    assert (await read_profile(pair.b, token)).status_code == 200  # cached by B
+    revoked = await pair.a.post(
+        "/oauth/revoke",
+        data={"token": token},
+        auth=(pair.client.client_id, pair.client.secret),
+    )
+    assert revoked.status_code == 200
+    assert_invalid_token(await poll(lambda: read_profile(pair.b, token), 401))
+    assert_invalid_token(await read_profile(pair.a, token))
+
+
+async def test_client_disabled_elsewhere_fails_on_both_instances(pair: Pair) -> None:
+    """A client disabled by another process (the CLI, through the SQL stores) fails
+    authentication (RFC 6749 §5.2 invalid_client) on both instances within 1 s, though
+    both had it cached; the tokens it held are refused too."""
+    who = pair.client
+    token_a = await issue(pair.a, who)
+    token_b = await issue(pair.b, who)
+    for http, token in ((pair.a, token_a), (pair.b, token_b), (pair.b, token_a)):
+        assert (await read_profile(http, token)).status_code == 200
+    await set_enabled(pair.sql.clients, pair.sql.tokens, pair.clock, who.client, False)
+    for http in (pair.a, pair.b):
+        assert_invalid_client(
+            await poll(partial(request_token, http, who.client_id, who.secret), 401)
+        )
+    for http, token in ((pair.a, token_a), (pair.b, token_b), (pair.b, token_a)):
+        assert_invalid_token(await poll(partial(read_profile, http, token), 401))
+
+
+async def test_secret_rotated_elsewhere_stops_working_on_the_other_instance(
+    pair: Pair,
+) -> None:
+    """A secret rotated through the registry on the SQL stores (as the CLI does) stops
+    working on an instance that had the client cached within 1 s; the new one works."""
+    who = pair.client
+    await issue(pair.b, who)  # B caches the client
+    new_secret = await rotate_secret(pair.sql.clients, pair.clock, who.client)
+    assert_invalid_client(await poll(lambda: request_token(pair.b, who.client_id, who.secret), 401))
+    assert (await request_token(pair.b, who.client_id, new_secret)).status_code == 200
+    assert (await request_token(pair.a, who.client_id, new_secret)).status_code == 200
+
+
+async def listener_count(sql: SqlStores) -> int:
+    async with sql.engine.connect() as connection:
+        result = await connection.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE query = :listen"),
+            {"listen": f'LISTEN "{notify.CHANNEL}"'},
+        )
+        count: int = result.scalar_one()
+        return count
+
+
+async def wait_for_listeners(sql: SqlStores, expected: int, within_seconds: float) -> None:
+    deadline = time.monotonic() + within_seconds
+    while (count := await listener_count(sql)) != expected:
+        assert time.monotonic() < deadline, f"{count} listeners, expected {expected}"
+        await asyncio.sleep(0.05)
+
+
+async def test_invalidation_survives_a_lost_listener_connection(pair: Pair) -> None:
+    """A listener whose connection is killed reconnects (after RECONNECT_SECONDS) and,
+    since notifications may have been missed meanwhile, drops its whole cache: a token
+    revoked elsewhere is refused again within a second of the reconnection."""
+    token = await issue(pair.a, pair.client)
+    assert (await read_profile(pair.b, token)).status_code == 200  # cached by B
+    await wait_for_listeners(pair.sql, 2, 5.0)
+    async with pair.sql.engine.connect() as connection:
+        result = await connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = :q"),
+            {"q": f'LISTEN "{notify.CHANNEL}"'},
+        )
+        assert [row[0] for row in result] == [True, True]
+    await wait_for_listeners(pair.sql, 0, 2.0)
+    await wait_for_listeners(pair.sql, 2, notify.RECONNECT_SECONDS + 5.0)
+    assert (await read_profile(pair.b, token)).status_code == 200  # cached by B again
+    await pair.sql.tokens.revoke_token(access_token_digest(token), None, pair.clock.now())
+    assert_invalid_token(await poll(lambda: read_profile(pair.b, token), 401))

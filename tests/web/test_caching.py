@@ -1,0 +1,170 @@
+"""The client and token caches through HTTP (issue 4: "many workers and instances behave
+as one server").  A revocation made through this server is refused on the very next
+request (RFC 7009 §2.2, RFC 6750 §3.1); a change made straight in the database by
+another process (another worker or instance, the CLI) is seen within
+``cache_ttl_seconds``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.registry import rotate_secret, set_enabled
+from anti_grazer.protocol.tokens import access_token_digest
+from anti_grazer.store.sql.engine import is_sqlite
+from anti_grazer.store.sql.runtime import SqlStores
+from tests.support import Registered, create_app, running
+from tests.support import test_settings as settings_for
+
+PROFILE = "/v1/profiles/facebook/x"
+SHORT_TTL_SECONDS = 0.3
+INVALID_TOKEN_BODY = {
+    "error": "invalid_token",
+    "error_description": "The access token is invalid, expired or revoked",
+}
+INVALID_TOKEN_CHALLENGE = (
+    'Bearer realm="anti-grazer", error="invalid_token", '
+    'error_description="The access token is invalid, expired or revoked"'
+)
+INVALID_CLIENT_BODY = {
+    "error": "invalid_client",
+    "error_description": "Client authentication failed",
+}
+
+
+@asynccontextmanager
+async def cached_http(
+    database_url: str, clock: FrozenClock, ttl_seconds: float
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings_for(database_url, cache_ttl_seconds=ttl_seconds), clock=clock)
+    async with running(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def http_long(database_url: str, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with caches holding records for 30 s."""
+    async with cached_http(database_url, clock, 30.0) as client:
+        yield client
+
+
+@pytest.fixture
+async def http_short(database_url: str, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with caches holding records for 0.3 s."""
+    async with cached_http(database_url, clock, SHORT_TTL_SECONDS) as client:
+        yield client
+
+
+async def request_token(http: httpx.AsyncClient, client_id: str, secret: str) -> httpx.Response:
+    return await http.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+    )
+
+
+async def issue(http: httpx.AsyncClient, who: Registered) -> str:
+    response = await request_token(http, who.client_id, who.secret)
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+async def read_profile(http: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await http.get(PROFILE, headers={"Authorization": f"Bearer {token}"})
+
+
+def assert_invalid_token(response: httpx.Response) -> None:
+    """RFC 6750 §3.1: 401, ``invalid_token``, and the Bearer challenge."""
+    assert response.status_code == 401
+    assert response.json() == INVALID_TOKEN_BODY
+    assert response.headers["www-authenticate"] == INVALID_TOKEN_CHALLENGE
+
+
+def assert_invalid_client(response: httpx.Response) -> None:
+    """RFC 6749 §5.2: 401 ``invalid_client`` with the Basic challenge (Basic was used)."""
+    assert response.status_code == 401
+    assert response.json() == INVALID_CLIENT_BODY
+    assert response.headers["www-authenticate"] == 'Basic realm="anti-grazer"'
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_revocation_is_refused_on_the_very_next_request(
+    http_long: httpx.AsyncClient, registered: Registered
+) -> None:
+    """RFC 7009 §2.2 / RFC 6750 §3.1: with a token cached for 30 s, a revocation through
+    /oauth/revoke makes the very next protected request fail with invalid_token."""
+    token = await issue(http_long, registered)
+    assert (await read_profile(http_long, token)).status_code == 200
+    assert (await read_profile(http_long, token)).status_code == 200  # now from the cache
+    revoked = await http_long.post(
+        "/oauth/revoke", data={"token": token}, auth=(registered.client_id, registered.secret)
+    )
+    assert revoked.status_code == 200
+    assert_invalid_token(await read_profile(http_long, token))
+
+
+async def test_new_token_is_accepted_at_once(
+    http_long: httpx.AsyncClient, registered: Registered
+) -> None:
+    """An unknown token is never cached: a token presented before it was issued (a miss)
+    does not stay refused once it exists — every fresh token works on its first use."""
+    for _ in range(3):
+        token = await issue(http_long, registered)
+        assert (await read_profile(http_long, token)).status_code == 200
+
+
+async def test_revocation_in_the_database_is_seen_within_the_ttl(
+    http_short: httpx.AsyncClient,
+    registered: Registered,
+    sql: SqlStores,
+    clock: FrozenClock,
+    database_url: str,
+) -> None:
+    """A token revoked by another process (straight in the database) is refused once
+    ``cache_ttl_seconds`` (0.3 s) has passed.  On SQLite, with no notification channel,
+    it is still served from the cache just before."""
+    token = await issue(http_short, registered)
+    cached_at = time.monotonic()
+    assert (await read_profile(http_short, token)).status_code == 200
+    assert await sql.tokens.revoke_token(access_token_digest(token), None, clock.now())
+    still = await read_profile(http_short, token)
+    if is_sqlite(database_url) and time.monotonic() - cached_at < SHORT_TTL_SECONDS * 0.8:
+        assert still.status_code == 200  # the cache at work: the change is not seen yet
+    await asyncio.sleep(SHORT_TTL_SECONDS + 0.1)
+    assert_invalid_token(await read_profile(http_short, token))
+
+
+async def test_client_disabled_in_the_database_is_refused_within_the_ttl(
+    http_short: httpx.AsyncClient,
+    registered: Registered,
+    sql: SqlStores,
+    clock: FrozenClock,
+) -> None:
+    """A client disabled by the CLI (another process) fails client authentication
+    (RFC 6749 §5.2 invalid_client) within the TTL, and its tokens are refused."""
+    token = await issue(http_short, registered)  # the client is now cached
+    assert (await read_profile(http_short, token)).status_code == 200
+    await set_enabled(sql.clients, sql.tokens, clock, registered.client, False)
+    await asyncio.sleep(SHORT_TTL_SECONDS + 0.1)
+    assert_invalid_client(await request_token(http_short, registered.client_id, registered.secret))
+    assert_invalid_token(await read_profile(http_short, token))
+
+
+async def test_secret_rotated_in_the_database_is_refused_within_the_ttl(
+    http_short: httpx.AsyncClient,
+    registered: Registered,
+    sql: SqlStores,
+    clock: FrozenClock,
+) -> None:
+    """A secret rotated by the CLI stops working within the TTL; the new one works."""
+    await issue(http_short, registered)  # the client is now cached
+    new_secret = await rotate_secret(sql.clients, clock, registered.client)
+    await asyncio.sleep(SHORT_TTL_SECONDS + 0.1)
+    assert_invalid_client(await request_token(http_short, registered.client_id, registered.secret))
+    response = await request_token(http_short, registered.client_id, new_secret)
+    assert response.status_code == 200
