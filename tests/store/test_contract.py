@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
 from anti_grazer.store.memory import memory_stores
 from anti_grazer.store.sql.runtime import open_sql_stores
@@ -187,9 +188,20 @@ async def test_added_token_reads_back_equal(stores: Stores) -> None:
 
 
 async def test_token_of_unknown_client_is_refused(stores: Stores) -> None:
-    with pytest.raises(UnknownClientError):
+    with pytest.raises(InactiveClientError):
         await stores.tokens.add_token(make_token("orphan", "ghost"))
     assert await stores.tokens.get_token(digest_of("orphan")) is None
+
+
+async def test_token_of_disabled_client_is_refused(stores: Stores) -> None:
+    """No token is stored for a client disabled before the insert commits: a disable
+    (which revokes the client's tokens) cannot be outlived by a racing issuance."""
+    client = make_client()
+    await stores.clients.add_client(client)
+    await stores.clients.update_client(replace(client, enabled=False))
+    with pytest.raises(InactiveClientError):
+        await stores.tokens.add_token(make_token("late"))
+    assert await stores.tokens.get_token(digest_of("late")) is None
 
 
 async def test_revoke_own_token(stores: Stores) -> None:

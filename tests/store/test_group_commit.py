@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.protocol.models import Client, TokenRecord
-from anti_grazer.store.errors import UnknownClientError
+from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.sql import sqlite_writer
 from anti_grazer.store.sql.group_commit import GroupCommitInserter
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
@@ -142,7 +142,7 @@ async def test_concurrent_inserts_share_one_transaction(
 ) -> None:
     """50 concurrent inserts through the inserter are all stored, in one commit: they
     were all waiting when the first transaction began."""
-    inserter = GroupCommitInserter(stores.engine, access_tokens)
+    inserter = GroupCommitInserter(stores.engine, insert(access_tokens), access_tokens.c.digest)
     records = [make_token(index) for index in range(ROWS)]
     results = await asyncio.gather(*(inserter.insert(token_row(r)) for r in records))
     assert results == [None] * ROWS
@@ -152,7 +152,9 @@ async def test_concurrent_inserts_share_one_transaction(
 
 async def test_batches_are_bounded(stores: SqlStores, commits: CommitCounter) -> None:
     """At most ``max_batch`` rows go in one transaction: 50 rows, batches of 20 → 3."""
-    inserter = GroupCommitInserter(stores.engine, access_tokens, max_batch=20)
+    inserter = GroupCommitInserter(
+        stores.engine, insert(access_tokens), access_tokens.c.digest, max_batch=20
+    )
     records = [make_token(index) for index in range(ROWS)]
     await asyncio.gather(*(inserter.insert(token_row(r)) for r in records))
     assert commits.commits == 3
@@ -164,7 +166,7 @@ async def test_sequential_inserts_each_commit_at_once(
 ) -> None:
     """With no concurrency there is no waiting for company: each insert is committed
     (and visible to every other connection) when it returns."""
-    inserter = GroupCommitInserter(stores.engine, access_tokens)
+    inserter = GroupCommitInserter(stores.engine, insert(access_tokens), access_tokens.c.digest)
     for index in range(3):
         await inserter.insert(token_row(make_token(index)))
         assert commits.commits == index + 1
@@ -174,7 +176,7 @@ async def test_sequential_inserts_each_commit_at_once(
 async def test_one_bad_row_fails_only_its_own_insert(stores: SqlStores) -> None:
     """A row breaking the foreign key fails its caller with the database's error; the
     neighbours that shared its transaction are stored all the same."""
-    inserter = GroupCommitInserter(stores.engine, access_tokens)
+    inserter = GroupCommitInserter(stores.engine, insert(access_tokens), access_tokens.c.digest)
     records = [make_token(index, "ghost" if index == 3 else CLIENT_ID) for index in range(10)]
     results = await asyncio.gather(
         *(inserter.insert(token_row(r)) for r in records), return_exceptions=True
@@ -205,7 +207,7 @@ async def test_store_add_token_groups_concurrent_issuances(
 async def test_store_add_token_unknown_client_fails_only_its_caller(
     stores: SqlStores, writer_batches: list[int]
 ) -> None:
-    """A token of an unknown client raises ``UnknownClientError`` for its own caller only;
+    """A token of an unknown client raises ``InactiveClientError`` for its own caller only;
     its batch neighbours are stored."""
     records = [make_token(index, "ghost" if index == 5 else CLIENT_ID) for index in range(12)]
     results = await asyncio.gather(
@@ -213,7 +215,7 @@ async def test_store_add_token_unknown_client_fails_only_its_caller(
     )
     for index, result in enumerate(results):
         if index == 5:
-            assert isinstance(result, UnknownClientError)
+            assert isinstance(result, InactiveClientError)
             assert result.args == ("ghost",)
         else:
             assert result is None

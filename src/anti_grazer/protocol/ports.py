@@ -9,6 +9,11 @@ from typing import Protocol
 from anti_grazer.protocol.models import Client, TokenRecord
 
 
+class InactiveClientError(Exception):
+    """The token's client is unknown or disabled when the token would be stored: the
+    token is not stored (so none outlives a disable that raced its issuance)."""
+
+
 class Clock(Protocol):
     """The current time, timezone-aware UTC; tests substitute a settable clock."""
 
@@ -33,7 +38,9 @@ class TokenStore(Protocol):
     """Issued access tokens, keyed by the SHA-256 digest of the token."""
 
     async def add_token(self, record: TokenRecord) -> None:
-        """Store a token durably; return only once it is committed."""
+        """Store a token durably, in the same transaction as a check that its client
+        exists and is enabled (``InactiveClientError`` if not); return only once it is
+        committed."""
         ...
 
     async def get_token(self, digest: str) -> TokenRecord | None: ...

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from anti_grazer.protocol.client_auth import authenticate_client, parse_client_credentials
 from anti_grazer.protocol.errors import (
+    InvalidClientError,
     InvalidRequestError,
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
@@ -22,7 +23,7 @@ from anti_grazer.protocol.models import (
     TokenRecord,
     TokenResponse,
 )
-from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
+from anti_grazer.protocol.ports import ClientStore, Clock, InactiveClientError, TokenStore
 from anti_grazer.protocol.scope import grant_scope, render_scope
 from anti_grazer.protocol.tokens import (
     access_token_digest,
@@ -80,15 +81,17 @@ class AuthorizationServer:
         ttl = self.policy.ttl_for(client)
         now = self.clock.now()
         token = generate_access_token()
-        await self.tokens.add_token(
-            TokenRecord(
-                digest=access_token_digest(token),
-                client_id=client.client_id,
-                scopes=scopes,
-                issued_at=now,
-                expires_at=now + timedelta(seconds=ttl),
-            )
+        record = TokenRecord(
+            digest=access_token_digest(token),
+            client_id=client.client_id,
+            scopes=scopes,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=ttl),
         )
+        try:
+            await self.tokens.add_token(record)
+        except InactiveClientError:  # disabled or deleted since it authenticated
+            raise InvalidClientError() from None
         return client, TokenResponse(access_token=token, expires_in=ttl, scope=render_scope(scopes))
 
     async def revoke(self, params: Mapping[str, str], authorization: str | None) -> Client:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
 
 
@@ -62,8 +63,9 @@ class MemoryTokenStore:
         self._tables = tables or _Tables()
 
     async def add_token(self, record: TokenRecord) -> None:
-        if record.client_id not in self._tables.clients:
-            raise UnknownClientError(record.client_id)
+        client = self._tables.clients.get(record.client_id)
+        if client is None or not client.enabled:
+            raise InactiveClientError(record.client_id)
         if record.digest in self._tables.tokens:
             raise ValueError("a token with this digest is already stored")
         self._tables.tokens[record.digest] = record

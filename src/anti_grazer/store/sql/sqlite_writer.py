@@ -18,7 +18,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Dialect, Table, insert
+from sqlalchemy import Column, Dialect, Insert
+
+from anti_grazer.store.sql.group_commit import RowRejectedError
 
 CHECKPOINT_INTERVAL_SECONDS = 0.5
 
@@ -29,13 +31,23 @@ Batch = list[tuple[tuple[Any, ...], Waiter]]
 class SqliteGroupWriter:
     """Inserts rows into ``table`` of the SQLite file ``path`` from a writer thread."""
 
-    def __init__(self, path: str, table: Table, dialect: Dialect, pragmas: Sequence[str]) -> None:
-        compiled = insert(table).compile(dialect=dialect)
+    def __init__(
+        self,
+        path: str,
+        statement: Insert,
+        key: Column[Any],
+        dialect: Dialect,
+        pragmas: Sequence[str],
+    ) -> None:
+        compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)  # SQLite's "?" placeholders, in positiontup's order
         self.columns: list[str] = list(compiled.positiontup or ())
         self._processors: list[Callable[[Any], Any] | None] = [
-            table.columns[name].type.bind_processor(dialect) for name in self.columns
+            compiled.binds[name].type.bind_processor(dialect) for name in self.columns
         ]
+        # A conditional statement may store fewer rows than given: which, tells the key.
+        self._key_index = self.columns.index(key.name)
+        self._key_sql = f"SELECT {key.name} FROM {key.table.name} WHERE {key.name} IN "  # noqa: S608
         self._path = path
         self._pragmas = list(pragmas)
         self._pending: Batch = []
@@ -136,7 +148,8 @@ class SqliteGroupWriter:
     def _commit(self, connection: sqlite3.Connection, batch: Batch) -> None:
         try:
             connection.execute("BEGIN IMMEDIATE")
-            connection.executemany(self.sql, [values for values, _ in batch])
+            stored = connection.executemany(self.sql, [values for values, _ in batch]).rowcount
+            rejected = self._rejected(connection, batch) if stored < len(batch) else set()
             connection.execute("COMMIT")
         except sqlite3.Error:
             if connection.in_transaction:
@@ -144,13 +157,27 @@ class SqliteGroupWriter:
             # One bad row must not fail its neighbours: each alone, in its own transaction.
             for values, waiter in batch:
                 try:
-                    connection.execute(self.sql, values)
+                    stored = connection.execute(self.sql, values).rowcount
                 except sqlite3.Error as error:
                     _wake([waiter], error)
                 else:
-                    _wake([waiter], None)
+                    _wake([waiter], None if stored else RowRejectedError())
         else:
-            _wake([waiter for _, waiter in batch], None)
+            _wake(
+                [waiter for values, waiter in batch if values[self._key_index] not in rejected],
+                None,
+            )
+            _wake(
+                [waiter for values, waiter in batch if values[self._key_index] in rejected],
+                RowRejectedError(),
+            )
+
+    def _rejected(self, connection: sqlite3.Connection, batch: Batch) -> set[Any]:
+        """The keys of ``batch`` the conditional insert did not store."""
+        keys = [values[self._key_index] for values, _ in batch]
+        placeholders = "(" + ", ".join("?" for _ in keys) + ")"
+        found = {row[0] for row in connection.execute(self._key_sql + placeholders, keys)}
+        return set(keys) - found
 
 
 def _wake(waiters: list[Waiter], error: Exception | None) -> None:
