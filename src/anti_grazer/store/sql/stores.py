@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Insert, bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.protocol.models import Client, Scopes, TokenRecord
+from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
 from anti_grazer.store.sql import notify
 from anti_grazer.store.sql.engine import sqlite_file, sqlite_pragmas
-from anti_grazer.store.sql.group_commit import GroupCommitInserter
+from anti_grazer.store.sql.group_commit import GroupCommitInserter, RowRejectedError
 from anti_grazer.store.sql.notify import publish
 from anti_grazer.store.sql.sqlite_writer import SqliteGroupWriter
 from anti_grazer.store.sql.tables import access_tokens, clients
@@ -77,6 +77,8 @@ class SqlClientStore:
         self.engine = engine
 
     async def get_client(self, client_id: str) -> Client | None:
+        if "\x00" in client_id:  # PostgreSQL text cannot hold NUL: no stored id has one
+            return None
         async with self.engine.connect() as connection:
             result = await connection.execute(
                 select(clients).where(clients.c.client_id == client_id)
@@ -119,18 +121,32 @@ class SqlClientStore:
             return [_client_from_row(row) for row in result]
 
 
+def _insert_token_of_enabled_client() -> Insert:
+    """``INSERT INTO access_tokens SELECT <row> WHERE <its client exists and is enabled>``:
+    a token is stored only if its client is still enabled when the insert commits, so no
+    token outlives a disable (which revokes the client's tokens) that raced its issuance."""
+    names = [column.name for column in access_tokens.columns]
+    values = {name: bindparam(name, type_=access_tokens.c[name].type) for name in names}
+    enabled_client = exists().where(
+        (clients.c.client_id == values["client_id"]) & clients.c.enabled.is_(True)
+    )
+    return insert(access_tokens).from_select(names, select(*values.values()).where(enabled_client))
+
+
 class SqlTokenStore:
     """Access token records in the ``access_tokens`` table, keyed by digest."""
 
     def __init__(self, engine: AsyncEngine, sqlite_synchronous: str = "FULL") -> None:
         self.engine = engine
         path = sqlite_file(engine.url.render_as_string(hide_password=False))
+        statement = _insert_token_of_enabled_client()
+        key = access_tokens.c.digest
         self._inserter: GroupCommitInserter | SqliteGroupWriter = (
             SqliteGroupWriter(
-                path, access_tokens, engine.dialect, sqlite_pragmas(sqlite_synchronous)
+                path, statement, key, engine.dialect, sqlite_pragmas(sqlite_synchronous)
             )
             if engine.dialect.name == "sqlite" and path is not None
-            else GroupCommitInserter(engine, access_tokens)
+            else GroupCommitInserter(engine, statement, key)
         )
 
     def close(self) -> None:
@@ -151,15 +167,8 @@ class SqlTokenStore:
         }
         try:
             await self._inserter.insert(row)
-        except (IntegrityError, sqlite3.IntegrityError):
-            # The foreign key: a token of an unknown (or just deleted) client.
-            async with self.engine.connect() as connection:
-                result = await connection.execute(
-                    select(clients.c.client_id).where(clients.c.client_id == record.client_id)
-                )
-                if result.first() is not None:
-                    raise
-            raise UnknownClientError(record.client_id) from None
+        except RowRejectedError:
+            raise InactiveClientError(record.client_id) from None
 
     async def get_token(self, digest: str) -> TokenRecord | None:
         async with self.engine.connect() as connection:
@@ -207,6 +216,9 @@ class SqlTokenStore:
                 select(access_tokens.c.digest)
                 .where(access_tokens.c.expires_at <= now)
                 .limit(batch_size)
+                # PostgreSQL: concurrent purgers (one per instance) take disjoint batches
+                # instead of queueing on each other's row locks; SQLite ignores it.
+                .with_for_update(skip_locked=True)
                 .scalar_subquery()
             )
             async with self.engine.begin() as connection:
