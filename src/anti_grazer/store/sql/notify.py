@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 CHANNEL = "anti_grazer_invalidate"
 RECONNECT_SECONDS = 1.0
+HEARTBEAT_SECONDS = 5.0
 TOKEN = "token"  # noqa: S105 - a notification kind
 CLIENT = "client"
 CLIENT_TOKENS = "client-tokens"
@@ -59,7 +60,11 @@ async def _listen_once(url: str, on_change: Handler, on_gap: Callable[[], None])
         connection.add_termination_listener(terminated)
         await connection.add_listener(CHANNEL, deliver)
         on_gap()  # whatever changed before we listened
-        await lost
+        while not lost.done():
+            # A connection that died silently (no FIN) would never report it: probe it.
+            await asyncio.wait([lost], timeout=HEARTBEAT_SECONDS)
+            if not lost.done():
+                await asyncio.wait_for(connection.fetchval("SELECT 1"), HEARTBEAT_SECONDS)
     finally:
         if not connection.is_closed():
             with contextlib.suppress(Exception):
