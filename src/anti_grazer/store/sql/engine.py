@@ -42,6 +42,14 @@ def _ensure_sqlite_folder(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _postgres_connect_args(url: str) -> dict[str, Any]:
+    """asyncpg session settings: UTC sessions (timestamps are ``timestamptz``, so this only
+    fixes how the server renders them, e.g. in logs) and a name in ``pg_stat_activity``."""
+    if make_url(url).get_driver_name() != "asyncpg":
+        return {}
+    return {"server_settings": {"application_name": "anti-grazer", "timezone": "UTC"}}
+
+
 def create_engine(
     url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10
 ) -> AsyncEngine:
@@ -49,15 +57,20 @@ def create_engine(
 
     SQLite gets WAL journaling, enforced foreign keys, a busy timeout and the given
     ``synchronous`` level (``FULL``: a commit survives power loss; ``NORMAL``: it survives
-    a process crash only).  The SQLite file's folder is created if missing.
+    a process crash only).  The SQLite file's folder is created if missing.  PostgreSQL
+    gets a pool of ``pool_size`` connections (as many again in overflow) per process.
     """
     if not is_sqlite(url):
         return create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
+            # A connection dropped by a database restart or failover is replaced on
+            # checkout instead of failing one request; idle ones are renewed hourly.
             pool_pre_ping=True,
+            pool_recycle=3600,
             hide_parameters=True,
+            connect_args=_postgres_connect_args(url),
         )
     _ensure_sqlite_folder(url)
     engine = create_async_engine(url, hide_parameters=True)
