@@ -59,15 +59,19 @@ CLIENT_SCOPE = "reports:write profiles:read"
 TOKEN_SCOPE = "profiles:read"  # noqa: S105 (a scope, not a secret)
 
 # ---------------------------------------------------------------------------------------
-# HOOK — resource-server workloads (DESIGN.md §3 last sentence, §6 "a protected request").
-# The reports API and its guard are being built now.  Once the routes exist these rows
-# measure themselves; until then a 404 from the route skips the row with a note.
+# The resource-server workloads (DESIGN.md §3 last sentence, §6 "a protected request") run
+# against bench/app.py: the product app plus, for benchmarking only, the unguarded twin of
+# the profile route and a guarded/plain pair of plain Starlette routes.
 #   * PROTECTED_PATH is served by a FastAPI route guarded by require_scopes("profiles:read").
-#   * UNGUARDED_PATH must be the same handler without the guard (same framework, same
-#     body), so that "protected / unguarded" is the guard's cost alone.  Change the path
-#     here (or pass --unguarded-path) to wherever that twin route is mounted.
+#   * UNGUARDED_PATH is the same handler without the guard (bench/app.py builds it from the
+#     product's route), so that "protected / unguarded" is the guard's cost alone.
+#   * STARLETTE_GUARDED_PATH / STARLETTE_PLAIN_PATH: a fixed-JSON Starlette endpoint with
+#     and without @requires_bearer("profiles:read").
 PROTECTED_PATH = "/v1/profiles/facebook/some-profile"
 UNGUARDED_PATH = "/v1/unguarded/profiles/facebook/some-profile"
+STARLETTE_GUARDED_PATH = "/bench/starlette/guarded"
+STARLETTE_PLAIN_PATH = "/bench/starlette/plain"
+RSS_RUNS = 3  # token workload runs against one server process for the RSS check
 # ---------------------------------------------------------------------------------------
 
 ServerName = Literal["ceiling", "ours", "peer"]
@@ -339,17 +343,9 @@ class Options:
     raw_dir: Path
 
 
-def run_wrk(
-    options: Options,
-    script: str,
-    url: str,
-    env: Mapping[str, str],
-    duration: int,
-    raw_name: str | None,
-) -> WrkRun:
-    """One wrk run pinned to ``LOAD_CPU`` (1 thread, keep-alive); the Lua ``done()``
-    prints the ``BENCH_JSON`` line this parses."""
-    command = [
+def wrk_command(options: Options, script: str, url: str, duration: int) -> list[str]:
+    """wrk pinned to ``LOAD_CPU``: 1 thread, keep-alive connections, the Lua script."""
+    return [
         "taskset",
         "-c",
         str(LOAD_CPU),
@@ -362,9 +358,11 @@ def run_wrk(
         str(LUA_DIR / script),
         url,
     ]
-    children_before = children_cpu_seconds()
-    process = subprocess.Popen(
-        command,
+
+
+def start_wrk(command: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        list(command),
         cwd=LUA_DIR,
         env={**os.environ, **env},
         stdin=subprocess.DEVNULL,
@@ -372,6 +370,37 @@ def run_wrk(
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def parse_wrk(output: str, wrk_cpu_seconds: float) -> WrkRun:
+    """The ``BENCH_JSON`` line the Lua ``done()`` printed."""
+    for line in output.splitlines():
+        if line.startswith("BENCH_JSON "):
+            data = json.loads(line.removeprefix("BENCH_JSON "))
+            return WrkRun(
+                requests=int(data["requests"]),
+                seconds=float(data["duration_us"]) / 1e6,
+                errors={name: int(count) for name, count in data["errors"].items()},
+                latency_us={name: float(value) for name, value in data["latency_us"].items()},
+                extra={name: float(value) for name, value in (data["extra"] or {}).items()},
+                wrk_cpu_seconds=wrk_cpu_seconds,
+            )
+    raise RuntimeError(f"no BENCH_JSON line in wrk output:\n{output[-2000:]}")
+
+
+def run_wrk(
+    options: Options,
+    script: str,
+    url: str,
+    env: Mapping[str, str],
+    duration: int,
+    raw_name: str | None,
+) -> WrkRun:
+    """One wrk run pinned to ``LOAD_CPU`` (1 thread, keep-alive); the Lua ``done()``
+    prints the ``BENCH_JSON`` line this parses."""
+    command = wrk_command(options, script, url, duration)
+    children_before = children_cpu_seconds()
+    process = start_wrk(command, env)
     try:
         output, _ = process.communicate(timeout=duration + 60)
     except subprocess.TimeoutExpired:
@@ -385,18 +414,7 @@ def run_wrk(
         (options.raw_dir / f"{raw_name}.raw").write_text(f"$ {shlex.join(command)}\n{output}")
     if process.returncode != 0:
         raise RuntimeError(f"wrk failed ({process.returncode}): {output[-2000:]}")
-    for line in output.splitlines():
-        if line.startswith("BENCH_JSON "):
-            data = json.loads(line.removeprefix("BENCH_JSON "))
-            return WrkRun(
-                requests=int(data["requests"]),
-                seconds=float(data["duration_us"]) / 1e6,
-                errors={name: int(count) for name, count in data["errors"].items()},
-                latency_us={name: float(value) for name, value in data["latency_us"].items()},
-                extra={name: float(value) for name, value in (data["extra"] or {}).items()},
-                wrk_cpu_seconds=usage,
-            )
-    raise RuntimeError(f"no BENCH_JSON line in wrk output:\n{output[-2000:]}")
+    return parse_wrk(output, usage)
 
 
 def children_cpu_seconds() -> float:
@@ -630,6 +648,51 @@ def fill_token_pool(options: Options, server: Server, basic: str, path: Path, se
     return sum(1 for line in path.read_text().splitlines() if line)
 
 
+@dataclass(frozen=True, slots=True)
+class MemorySample:
+    """The RSS of one server process at one moment."""
+
+    server: str
+    moment: str
+    rss_mib: float
+
+
+def ours_server(port: int, env: Mapping[str, str], log_path: Path) -> Server:
+    """``anti-grazer serve`` (the product, exactly as shipped)."""
+    return Server(
+        "ours",
+        [str(VENV_BIN / "anti-grazer"), "serve", "--port", str(port)],
+        port,
+        "/health",
+        log_path,
+        env=dict(env),
+    )
+
+
+def bench_app_server(port: int, env: Mapping[str, str], log_path: Path) -> Server:
+    """``bench.app:app`` (product app + the benchmark-only routes) served like ``serve``."""
+    return Server(
+        "ours",
+        [str(VENV_BIN / "python"), "-m", "bench.app", "--port", str(port)],
+        port,
+        "/health",
+        log_path,
+        env=dict(env),
+    )
+
+
+def token_workload(key: str, label: str, basic: str) -> Workload:
+    token_body = f"grant_type=client_credentials&scope={TOKEN_SCOPE}"
+    return Workload(
+        key=key,
+        label=label,
+        script="token.lua",
+        path="/oauth/token",
+        env={"BENCH_BASIC": basic, "BENCH_SCOPE": TOKEN_SCOPE},
+        probe=Probe("POST", "/oauth/token", form_headers(basic), token_body),
+    )
+
+
 def bench_ours(
     options: Options,
     work: Path,
@@ -637,37 +700,51 @@ def bench_ours(
     extra_env: Mapping[str, str],
     unguarded_path: str,
     pool_seconds: int,
+    memory: list[MemorySample],
 ) -> list[Row]:
     database = work / "anti-grazer.db"
     env = {"ANTI_GRAZER_DATABASE_URL": f"sqlite+aiosqlite:///{database}", **extra_env}
     client_id, client_secret = create_client(env)
     basic = basic_credentials(client_id, client_secret)
+    rows: list[Row] = []
+    if any(selected(only, key) for key in OURS_SERVE_KEYS):
+        rows += bench_ours_serve(options, work, only, env, basic, pool_seconds, memory)
+    if any(selected(only, key) for key in OURS_GUARD_KEYS):
+        rows += bench_ours_guard(options, work, only, env, basic, unguarded_path, memory)
+    return rows
+
+
+OURS_SERVE_KEYS = ("ours-token", "ours-revoke-fresh", "ours-revoke-same", "ours-rss")
+OURS_GUARD_KEYS = (
+    "ours-protected",
+    "ours-unguarded",
+    "ours-starlette-guarded",
+    "ours-starlette-plain",
+)
+
+
+def bench_ours_serve(
+    options: Options,
+    work: Path,
+    only: set[str] | None,
+    env: Mapping[str, str],
+    basic: str,
+    pool_seconds: int,
+    memory: list[MemorySample],
+) -> list[Row]:
+    """The authorization-server workloads against ``anti-grazer serve``."""
     headers = form_headers(basic)
     port = free_port()
-    server = Server(
-        "ours",
-        [str(VENV_BIN / "anti-grazer"), "serve", "--port", str(port)],
-        port,
-        "/health",
-        work / "anti-grazer.log",
-        env=env,
-    )
+    server = ours_server(port, env, work / "anti-grazer.log")
     rows: list[Row] = []
     with running(server):
-        token_body = f"grant_type=client_credentials&scope={TOKEN_SCOPE}"
+        memory.append(MemorySample("anti-grazer serve", "started", rss_mib(server.pid)))
         if selected(only, "ours-token"):
             rows.append(
                 measure(
                     options,
                     server,
-                    Workload(
-                        key="ours-token",
-                        label="ours: token issuance (POST /oauth/token)",
-                        script="token.lua",
-                        path="/oauth/token",
-                        env={"BENCH_BASIC": basic, "BENCH_SCOPE": TOKEN_SCOPE},
-                        probe=Probe("POST", "/oauth/token", headers, token_body),
-                    ),
+                    token_workload("ours-token", "ours: token issuance (POST /oauth/token)", basic),
                 )
             )
 
@@ -721,39 +798,98 @@ def bench_ours(
                 )
             )
 
-        # HOOK: the resource-server rows (see PROTECTED_PATH / UNGUARDED_PATH above).
-        if selected(only, "ours-protected"):
-            token = issue_token(port, "/oauth/token", basic)
-            bearer = {"Authorization": f"Bearer {token}"}
+        memory.append(
+            MemorySample("anti-grazer serve", "after the workloads above", rss_mib(server.pid))
+        )
+        # The RSS check: the token workload again, RSS_RUNS times, same process.
+        if selected(only, "ours-rss"):
+            for run in range(1, RSS_RUNS + 1):
+                row = measure(
+                    options,
+                    server,
+                    token_workload(
+                        f"ours-rss-{run}",
+                        f"ours: token issuance again, run {run}/{RSS_RUNS} (RSS check)",
+                        basic,
+                    ),
+                )
+                rows.append(row)
+                memory.append(
+                    MemorySample(
+                        "anti-grazer serve",
+                        f"after token run {run}/{RSS_RUNS}",
+                        rss_mib(server.pid),
+                    )
+                )
+    return rows
+
+
+def bench_ours_guard(
+    options: Options,
+    work: Path,
+    only: set[str] | None,
+    env: Mapping[str, str],
+    basic: str,
+    unguarded_path: str,
+    memory: list[MemorySample],
+) -> list[Row]:
+    """The guard-cost workloads against bench/app.py (same database, after the above)."""
+    port = free_port()
+    server = bench_app_server(port, env, work / "bench-app.log")
+    rows: list[Row] = []
+    with running(server):
+        token = issue_token(port, "/oauth/token", basic)
+        bearer = {"Authorization": f"Bearer {token}"}
+        pairs = (
+            (
+                "ours-protected",
+                f"ours (bench.app): FastAPI GET {PROTECTED_PATH}, guarded (valid bearer)",
+                PROTECTED_PATH,
+                True,
+            ),
+            (
+                "ours-unguarded",
+                f"ours (bench.app): the same FastAPI route unguarded, GET {unguarded_path}",
+                unguarded_path,
+                False,
+            ),
+            (
+                "ours-starlette-guarded",
+                f"ours (bench.app): Starlette GET {STARLETTE_GUARDED_PATH}, @requires_bearer "
+                "(valid bearer)",
+                STARLETTE_GUARDED_PATH,
+                True,
+            ),
+            (
+                "ours-starlette-plain",
+                f"ours (bench.app): the same Starlette endpoint unguarded, GET "
+                f"{STARLETTE_PLAIN_PATH}",
+                STARLETTE_PLAIN_PATH,
+                False,
+            ),
+        )
+        for key, label, path, guarded in pairs:
+            if not selected(only, key):
+                continue
+            # The unguarded twins get the same Authorization header (ignored): the
+            # request bytes differ only by the path.
             rows.append(
                 measure(
                     options,
                     server,
                     Workload(
-                        key="ours-protected",
-                        label=f"ours: protected GET {PROTECTED_PATH} (valid bearer token)",
+                        key=key,
+                        label=label,
                         script="bearer_get.lua",
-                        path=PROTECTED_PATH,
+                        path=path,
                         env={"BENCH_TOKEN": token},
-                        probe=Probe("GET", PROTECTED_PATH, bearer, skip_if_404=True),
+                        probe=Probe("GET", path, bearer if guarded else {}, skip_if_404=True),
                     ),
                 )
             )
-        if selected(only, "ours-unguarded"):
-            rows.append(
-                measure(
-                    options,
-                    server,
-                    Workload(
-                        key="ours-unguarded",
-                        label=f"ours: the same route unguarded, GET {unguarded_path}",
-                        script="bearer_get.lua",
-                        path=unguarded_path,
-                        env={"BENCH_TOKEN": ""},
-                        probe=Probe("GET", unguarded_path, {}, skip_if_404=True),
-                    ),
-                )
-            )
+        memory.append(
+            MemorySample("bench.app (guard rows)", "after its workloads", rss_mib(server.pid))
+        )
     return rows
 
 
@@ -949,6 +1085,92 @@ def render_comparisons(rows: Sequence[Row]) -> list[str]:
     ]
 
 
+def cpu_us_per_request(row: Row) -> float:
+    """The server's CPU time per request over the measured window, in µs."""
+    return row.server_cpu_percent / 100 / row.rps * 1e6 if row.rps > 0 else 0.0
+
+
+GUARD_PAIRS = (
+    ("FastAPI route (require_scopes dependency)", "ours-protected", "ours-unguarded"),
+    ("plain Starlette route (@requires_bearer)", "ours-starlette-guarded", "ours-starlette-plain"),
+)
+
+
+def render_guard_cost(rows: Sequence[Row]) -> list[str]:
+    """Guarded ÷ unguarded for both kinds of route (DESIGN.md §3: the guard must cost
+    little on either kind of route)."""
+    by_key = {row.key: row for row in rows if row.status == "ok" and row.rps > 0}
+    lines: list[str] = []
+    for label, guarded_key, plain_key in GUARD_PAIRS:
+        guarded, plain = by_key.get(guarded_key), by_key.get(plain_key)
+        if guarded is None or plain is None:
+            continue
+        guarded_cpu, plain_cpu = cpu_us_per_request(guarded), cpu_us_per_request(plain)
+        lines.append(
+            f"| {label} | {guarded.rps:,.0f} | {plain.rps:,.0f} "
+            f"| {ratio(guarded.rps, plain.rps)} | {ratio(guarded.p50_ms, plain.p50_ms)} "
+            f"| {ratio(guarded.p99_ms, plain.p99_ms)} | {guarded_cpu:,.0f} | {plain_cpu:,.0f} "
+            f"| {guarded_cpu - plain_cpu:+,.0f} | {ratio(guarded_cpu, plain_cpu)} |"
+        )
+    if not lines:
+        return []
+    return [
+        "",
+        "### Guard cost: guarded ÷ unguarded (same server process, same run)",
+        "",
+        "The same route with and without the guard (bench/app.py; the unguarded twins exist "
+        "only there). Both requests carry the same valid `Authorization: Bearer` header. "
+        "req/s ratio below 1 and latency/CPU ratios above 1 are the guard's cost; CPU per "
+        "request is the server's CPU time over the window ÷ requests.",
+        "",
+        "| route kind | guarded req/s | unguarded req/s | req/s ratio | p50 ratio | p99 ratio "
+        "| CPU µs/req guarded | CPU µs/req unguarded | guard's CPU µs/req | CPU ratio |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        *lines,
+    ]
+
+
+RSS_GROWTH_TOLERANCE_MIB = 2.0
+
+
+def render_memory(memory: Sequence[MemorySample]) -> list[str]:
+    """The servers' RSS at several moments, and whether the RSS-check runs grew it."""
+    if not memory:
+        return []
+    lines = [
+        "",
+        "### Server memory (RSS)",
+        "",
+        "`VmRSS` of the server process (one process throughout per server) at each moment.",
+        "",
+        "| server | moment | RSS MiB | change since the previous line |",
+        "|---|---|--:|--:|",
+    ]
+    previous: MemorySample | None = None
+    for sample in memory:
+        change = (
+            f"{sample.rss_mib - previous.rss_mib:+.1f}"
+            if previous is not None and previous.server == sample.server
+            else "–"
+        )
+        lines.append(f"| {sample.server} | {sample.moment} | {sample.rss_mib:.1f} | {change} |")
+        previous = sample
+    runs = [sample for sample in memory if sample.moment.startswith("after token run ")]
+    if len(runs) >= 2:
+        growth = runs[-1].rss_mib - runs[0].rss_mib
+        verdict = (
+            "no growth run over run"
+            if growth <= RSS_GROWTH_TOLERANCE_MIB
+            else "GROWS run over run: look for a leak or an unbounded cache"
+        )
+        lines += [
+            "",
+            f"RSS check: {growth:+.1f} MiB from token run 1 to token run {len(runs)} "
+            f"(tolerance {RSS_GROWTH_TOLERANCE_MIB:.0f} MiB): **{verdict}**.",
+        ]
+    return lines
+
+
 def render_report(
     rows: Sequence[Row],
     options: Options,
@@ -957,6 +1179,7 @@ def render_report(
     peer_version: str,
     load_before: tuple[float, float, float],
     ours_env: Mapping[str, str],
+    memory: Sequence[MemorySample] = (),
 ) -> str:
     notes = [f"- **{row.label}**: {'; '.join(row.notes)}" for row in rows if row.notes]
     invalid = [row.label for row in rows if row.status == "INVALID"]
@@ -980,7 +1203,10 @@ def render_report(
         f"warm-up then {options.duration} s measured; one server process (uvicorn: 1 worker, "
         "uvloop, httptools, no access log from uvicorn)",
         f"- **Anti Grazer**: `anti-grazer serve` on a fresh SQLite file, settings {settings}; "
-        "its own JSON access log on (the default) and written to a file",
+        "its own JSON access log on (the default) and written to a file. The guard rows "
+        "(`ours (bench.app)`) run against `python -m bench.app` (bench/app.py: the same app "
+        "built like `app_from_environment`, plus benchmark-only unguarded twins, served with "
+        "the same uvicorn settings) on the same database, after `anti-grazer serve` stopped",
         "- **peer**: node oidc-provider, client_credentials + introspection + revocation, "
         "its default in-memory adapter, one client_secret_basic client, NODE_ENV=production",
         "",
@@ -991,7 +1217,9 @@ def render_report(
         "shows the load generator was not the bottleneck.",
         "",
         *render_table(rows),
+        *render_guard_cost(rows),
         *render_comparisons(rows),
+        *render_memory(memory),
     ]
     if notes:
         lines += ["", "### Notes", "", *notes]
@@ -1016,8 +1244,11 @@ WORKLOAD_KEYS = (
     "ours-token",
     "ours-revoke-fresh",
     "ours-revoke-same",
+    "ours-rss",
     "ours-protected",
     "ours-unguarded",
+    "ours-starlette-guarded",
+    "ours-starlette-plain",
     "peer-introspect",
     "peer-token",
     "peer-revoke-same",
@@ -1063,8 +1294,22 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--output",
         type=Path,
-        default=RESULTS_DIR / "latest.md",
-        help="where the Markdown report goes (bench/results/latest.md)",
+        default=None,
+        help="where the Markdown report goes (bench/results/latest.md; with --growth "
+        "bench/results/growth.md)",
+    )
+    parser.add_argument(
+        "--growth",
+        action="store_true",
+        help="run the growth benchmark (bench/growth.py) instead of the suite: issuance and "
+        "the protected GET on an empty token table and on one with --growth-rows more "
+        "rows, then the purge of --growth-rows expired rows under issuance load",
+    )
+    parser.add_argument(
+        "--growth-rows",
+        type=int,
+        default=1_000_000,
+        help="rows inserted for --growth, live and then expired (1,000,000)",
     )
     args = parser.parse_args(argv)
     if args.duration < 1 or args.warmup < 0 or args.connections < 1:
@@ -1092,6 +1337,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ours_env = dict(item.split("=", 1) for item in args.ours_env)
     pool_seconds = args.pool_seconds or (args.warmup + args.duration + 2)
 
+    if args.growth:
+        from bench.growth import run_growth  # noqa: PLC0415 (only this mode needs it)
+
+        return run_growth(args, command)
+
     wrk = ensure_wrk()
     wants_peer = only is None or any(key.startswith("peer-") for key in only)
     peer_version = ensure_peer() if wants_peer else "not run"
@@ -1101,29 +1351,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = os.getloadavg()
 
     rows: list[Row] = []
+    memory: list[MemorySample] = []
     with tempfile.TemporaryDirectory(prefix="anti-grazer-bench-") as scratch:
         work = Path(scratch)
         rows += bench_ceiling(options, work, "ceiling", "ceiling: raw ASGI GET, fixed JSON")
         if only is None or any(key.startswith("ours-") for key in only):
-            rows += bench_ours(options, work, only, ours_env, args.unguarded_path, pool_seconds)
+            rows += bench_ours(
+                options, work, only, ours_env, args.unguarded_path, pool_seconds, memory
+            )
         if wants_peer:
             rows += bench_peer(options, work, only)
         if not args.no_drift_check:
             rows += bench_ceiling(options, work, "ceiling-end", DRIFT_LABEL)
             note_drift(rows)
 
-    report = render_report(rows, options, command, started, peer_version, load_before, ours_env)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report)
-    args.output.with_suffix(".json").write_text(
+    report = render_report(
+        rows, options, command, started, peer_version, load_before, ours_env, memory
+    )
+    output: Path = args.output or RESULTS_DIR / "latest.md"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report)
+    output.with_suffix(".json").write_text(
         json.dumps(
-            {"date": started.isoformat(), "command": command, "rows": [asdict(r) for r in rows]},
+            {
+                "date": started.isoformat(),
+                "command": command,
+                "rows": [asdict(r) for r in rows],
+                "memory": [asdict(m) for m in memory],
+            },
             indent=2,
         )
         + "\n"
     )
     print(report)
-    log(f"wrote {args.output}")
+    log(f"wrote {output}")
     return 1 if any(row.status == "INVALID" for row in rows) else 0
 
 

@@ -157,3 +157,14 @@ async def test_a_token_without_profiles_read_is_403_insufficient_scope(
     challenge = response.headers["www-authenticate"]
     assert 'error="insufficient_scope"' in challenge
     assert 'scope="profiles:read"' in challenge
+
+
+@pytest.mark.parametrize("profile_id", ["a%00b", "a%1Bb", "%7F"])
+async def test_control_characters_in_a_profile_id_are_a_validation_error(
+    http: httpx.AsyncClient, auth: Headers, profile_id: str
+) -> None:
+    """Ids are printable: a control character (NUL cannot even be stored in PostgreSQL
+    text) is a 422 naming the field, never a server error."""
+    response = await http.get(f"/v1/profiles/facebook/{profile_id}", headers=auth)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "profile_id"]

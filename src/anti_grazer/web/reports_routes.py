@@ -39,7 +39,9 @@ SCHEME = ClientCredentialsScheme(scopes=SCOPE_DESCRIPTIONS)
 JSON_MEDIA_TYPE = "application/json"
 BLOCKLIST_CACHE_CONTROL = "private, no-cache"
 
-Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
+# Ids are printable: no control characters (PostgreSQL text cannot even hold NUL).
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE)]
 
 
 class ReportOut(BaseModel):
@@ -153,7 +155,7 @@ def build_reports_router(
         ]
         profile_id: Id = Field(description="The profile's id on the platform.")
         reporter_id: Id = Field(description="The client's id for the reporting user.")
-        reason: str | None = Field(None, max_length=MAX_REASON_LENGTH)
+        reason: str | None = Field(None, max_length=MAX_REASON_LENGTH, pattern=r"^[^\x00]*$")
 
     router = APIRouter(prefix="/v1", tags=["Reports"])
     write = require_scopes(REPORTS_WRITE_SCOPE, scheme=SCHEME)
@@ -191,7 +193,9 @@ def build_reports_router(
         platform: Annotated[
             str, Path(json_schema_extra=platform_schema), AfterValidator(check_platform)
         ],
-        profile_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)],
+        profile_id: Annotated[
+            str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE)
+        ],
         _principal: Annotated[Principal, Depends(read)],
     ) -> Response:
         return _json(200, render_profile(await service().profile(platform, profile_id)))

@@ -1,0 +1,158 @@
+"""The application the guard-cost workloads run against (DESIGN.md §3: "the guard itself
+must cost little on either kind of route: measure it against the same route unguarded").
+
+``app`` is a uvicorn factory (``uvicorn bench.app:app --factory``) that builds the real
+application exactly as ``anti_grazer.web.asgi.app_from_environment`` does (settings from
+``ANTI_GRAZER_*``, logging configured, ``create_app``) and then adds, **for benchmarking
+only** (the product never has unguarded routes):
+
+* ``GET /v1/unguarded/profiles/{platform}/{profile_id}``: the unguarded FastAPI twin of
+  ``GET /v1/profiles/{platform}/{profile_id}``.  It is the product's own handler
+  (``read_profile`` from ``web/reports_routes.py``, taken from the app's routes) under a
+  signature without its ``Depends(require_scopes("profiles:read"))`` parameter: same path
+  validation, same report service call, same body; only the guard is missing.
+* ``GET /bench/starlette/guarded``: a plain Starlette route decorated with
+  ``requires_bearer("profiles:read")`` answering a fixed small JSON body;
+* ``GET /bench/starlette/plain``: the same endpoint without the decorator.
+
+``python -m bench.app --port N`` serves it the way ``anti-grazer serve`` serves the product:
+``uvicorn.run(..., factory=True, workers=1, log_config=None, access_log=False,
+server_header=False, proxy_headers=False)`` with uvloop and httptools (what ``serve``'s
+"auto" picks when they are installed, spelled out here) on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+from anti_grazer.guard.starlette import requires_bearer
+from anti_grazer.logs import configure_logging
+from anti_grazer.settings import load_settings
+from anti_grazer.web.asgi import app_from_environment
+
+GUARDED_PROFILE_ROUTE = "/v1/profiles/{platform}/{profile_id:path}"
+UNGUARDED_PROFILE_ROUTE = "/v1/unguarded/profiles/{platform}/{profile_id:path}"
+STARLETTE_GUARDED_PATH = "/bench/starlette/guarded"
+STARLETTE_PLAIN_PATH = "/bench/starlette/plain"
+STARLETTE_SCOPE = "profiles:read"
+FIXED_BODY = b'{"status":"ok"}'
+
+Endpoint = Callable[..., Awaitable[Response]]
+
+
+def _find_route(routes: Sequence[Any], path: str, method: str) -> tuple[Any, APIRoute] | None:
+    """The router holding the ``method path`` APIRoute, and the route.  FastAPI ≥ 0.1xx
+    keeps an included router as a lazy ``_IncludedRouter`` that names the original
+    ``APIRouter`` (``original_router``); older ones copy its routes into the app."""
+    for route in routes:
+        if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
+            return None, route
+        inner = getattr(route, "original_router", None)
+        if isinstance(inner, APIRouter):
+            found = _find_route(inner.routes, path, method)
+            if found is not None:
+                return (inner if found[0] is None else found[0]), found[1]
+    return None
+
+
+def without_guard(endpoint: Endpoint) -> Endpoint:
+    """``endpoint`` with its guard parameter (the one whose default or annotation is a
+    ``Depends``) removed from the signature FastAPI reads; called with ``None`` there."""
+    signature = inspect.signature(endpoint)
+    guard_names = [
+        name
+        for name, parameter in signature.parameters.items()
+        if "Depends" in repr(parameter.annotation) or "Depends" in repr(parameter.default)
+    ]
+    if len(guard_names) != 1:
+        raise RuntimeError(f"expected one guard parameter in {endpoint!r}, got {guard_names}")
+    guard_name = guard_names[0]
+    kept = [p for name, p in signature.parameters.items() if name != guard_name]
+
+    async def unguarded(**arguments: Any) -> Response:
+        return await endpoint(**arguments, **{guard_name: None})
+
+    # Not functools.wraps: FastAPI would follow __wrapped__ back to the guarded signature.
+    unguarded.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+    unguarded.__name__ = f"{endpoint.__name__}_unguarded"
+    return unguarded
+
+
+async def fixed_json(_request: Request) -> Response:
+    """The Starlette pair's endpoint: a fixed small JSON body, nothing else."""
+    return Response(FIXED_BODY, media_type="application/json")
+
+
+def add_benchmark_routes(app: FastAPI) -> None:
+    """Add the unguarded twin to the router that holds its guarded original, right after
+    it (so that both pay the same include context and nearly the same route matching),
+    and append the Starlette pair to the app."""
+    found = _find_route(app.router.routes, GUARDED_PROFILE_ROUTE, "GET")
+    if found is None:
+        raise RuntimeError(f"no GET {GUARDED_PROFILE_ROUTE} route in the application")
+    router, guarded = found
+    router = router or app.router
+    prefix = router.prefix
+    if not UNGUARDED_PROFILE_ROUTE.startswith(prefix):
+        raise RuntimeError(f"the twin {UNGUARDED_PROFILE_ROUTE} is outside {prefix!r}")
+    router.add_api_route(
+        UNGUARDED_PROFILE_ROUTE.removeprefix(prefix),
+        without_guard(guarded.endpoint),
+        methods=["GET"],
+        response_model=None,
+        include_in_schema=False,
+    )
+    # Before the first request (the lazy route tables are built then): reorder in place.
+    twin = router.routes.pop()
+    router.routes.insert(router.routes.index(guarded) + 1, twin)
+    app.add_route(
+        STARLETTE_GUARDED_PATH,
+        requires_bearer(STARLETTE_SCOPE)(fixed_json),
+        methods=["GET"],
+        include_in_schema=False,
+    )
+    app.add_route(STARLETTE_PLAIN_PATH, fixed_json, methods=["GET"], include_in_schema=False)
+
+
+def app() -> FastAPI:
+    """uvicorn factory: the product app (``app_from_environment``) plus the bench routes."""
+    application = app_from_environment()
+    add_benchmark_routes(application)
+    return application
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.app",
+        description="Serve bench.app:app like `anti-grazer serve` serves the product.",
+    )
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        "bench.app:app",
+        factory=True,
+        host="127.0.0.1",
+        port=args.port,
+        workers=1,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )
+
+
+if __name__ == "__main__":
+    main()
