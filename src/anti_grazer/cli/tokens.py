@@ -11,7 +11,7 @@ from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.tokens import access_token_digest, is_well_formed_access_token
 from anti_grazer.store.sql.runtime import SqlStores
 
-PURGE_BATCH_SIZE = 10_000
+PURGE_BATCH_SIZE = 1_000
 READ_STDIN = "-"  # the TOKEN argument that means "read it from standard input"
 
 

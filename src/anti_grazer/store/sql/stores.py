@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,8 @@ from anti_grazer.store.sql.group_commit import GroupCommitInserter, RowRejectedE
 from anti_grazer.store.sql.notify import publish
 from anti_grazer.store.sql.sqlite_writer import SqliteGroupWriter
 from anti_grazer.store.sql.tables import access_tokens, clients
+
+SQLITE_PURGE_PAUSE_SECONDS = 0.025
 
 
 def _join(values: Scopes) -> str:
@@ -228,3 +231,7 @@ class SqlTokenStore:
             total += result.rowcount
             if result.rowcount < batch_size:
                 return total
+            if self.engine.dialect.name == "sqlite":
+                # SQLite has one write lock: leave it free long enough for the token
+                # writer (whose busy handler polls after 1, 2, 5... ms) to take it.
+                await asyncio.sleep(SQLITE_PURGE_PAUSE_SECONDS)
