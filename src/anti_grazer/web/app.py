@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,19 +18,16 @@ from anti_grazer.guard.fastapi import install_fastapi_guard
 from anti_grazer.guard.http import install_guard
 from anti_grazer.guard.verifier import StoreTokenVerifier
 from anti_grazer.protocol.clock import SystemClock
-from anti_grazer.protocol.janitor import purge_expired_periodically
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
-from anti_grazer.store.cache import CachingClientStore, CachingTokenStore, TtlCache
 from anti_grazer.store.memory_reports import MemoryReportStore
-from anti_grazer.store.sql import notify
-from anti_grazer.store.sql.engine import is_sqlite
 from anti_grazer.store.sql.reports import SqlReportStore
 from anti_grazer.store.sql.runtime import open_sql_stores
 from anti_grazer.web.access_log import AccessLogMiddleware
+from anti_grazer.web.background import cached, invalidations, janitor
 from anti_grazer.web.docs import install_docs
 from anti_grazer.web.oauth_routes import OAuthEndpoints
 from anti_grazer.web.reports_routes import build_reports_router
@@ -59,71 +54,6 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
     ) as opened:
         yield Stores(opened.clients, opened.tokens, SqlReportStore(opened.engine))
-
-
-@dataclass(frozen=True, slots=True)
-class Caches:
-    """The client and token stores behind in-process caches."""
-
-    clients: CachingClientStore
-    tokens: CachingTokenStore
-
-    def on_change(self, kind: str, key: str) -> None:
-        """Drop what another instance says changed (``notify`` payload kinds)."""
-        if kind == notify.TOKEN:
-            self.tokens.invalidate(key)
-        elif kind == notify.CLIENT:
-            self.clients.invalidate(key)
-        else:
-            self.tokens.invalidate_all()
-
-    def on_gap(self) -> None:
-        """Changes may have been missed: drop everything."""
-        self.clients.cache.clear()
-        self.tokens.invalidate_all()
-
-
-def cached(stores: Stores, settings: Settings) -> Caches | None:
-    """The client and token stores behind in-process caches, unless turned off."""
-    if settings.cache_ttl_seconds <= 0:
-        return None
-    return Caches(
-        CachingClientStore(
-            stores.clients, TtlCache(settings.cache_ttl_seconds, settings.cache_max_entries)
-        ),
-        CachingTokenStore(
-            stores.tokens, TtlCache(settings.cache_ttl_seconds, settings.cache_max_entries)
-        ),
-    )
-
-
-@asynccontextmanager
-async def invalidations(caches: Caches | None, settings: Settings) -> AsyncIterator[None]:
-    """On PostgreSQL, keep the caches in step with other instances (LISTEN/NOTIFY)."""
-    if caches is None or is_sqlite(settings.database_url):
-        yield
-        return
-    async with notify.listening(settings.database_url, caches.on_change, caches.on_gap):
-        yield
-
-
-@asynccontextmanager
-async def janitor(tokens: TokenStore, clock: Clock, settings: Settings) -> AsyncIterator[None]:
-    """Run the expired-token janitor in the background while the app serves."""
-    if settings.purge_interval_seconds <= 0:
-        yield
-        return
-    task = asyncio.create_task(
-        purge_expired_periodically(
-            tokens, clock, settings.purge_interval_seconds, settings.purge_batch_size
-        )
-    )
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 class _Runtime:
@@ -184,7 +114,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with stores(settings) as opened:
-            caches = cached(opened, settings)
+            caches = cached(opened.clients, opened.tokens, settings)
             clients = caches.clients if caches else opened.clients
             tokens = caches.tokens if caches else opened.tokens
             runtime.server = AuthorizationServer(clients, tokens, server_clock, policy)

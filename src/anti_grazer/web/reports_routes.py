@@ -193,9 +193,7 @@ def build_reports_router(
         platform: Annotated[
             str, Path(json_schema_extra=platform_schema), AfterValidator(check_platform)
         ],
-        profile_id: Annotated[
-            str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE)
-        ],
+        profile_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE)],
         _principal: Annotated[Principal, Depends(read)],
     ) -> Response:
         return _json(200, render_profile(await service().profile(platform, profile_id)))

@@ -1,0 +1,81 @@
+"""What runs beside the requests while the app serves: the in-process caches in front of
+the stores, their invalidation across instances (PostgreSQL LISTEN/NOTIFY), and the
+expired-token janitor."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from anti_grazer.protocol.janitor import purge_expired_periodically
+from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
+from anti_grazer.settings import Settings
+from anti_grazer.store.cache import CachingClientStore, CachingTokenStore, TtlCache
+from anti_grazer.store.sql import notify
+from anti_grazer.store.sql.engine import is_sqlite
+
+
+@dataclass(frozen=True, slots=True)
+class Caches:
+    """The client and token stores behind in-process caches."""
+
+    clients: CachingClientStore
+    tokens: CachingTokenStore
+
+    def on_change(self, kind: str, key: str) -> None:
+        """Drop what another instance says changed (``notify`` payload kinds)."""
+        if kind == notify.TOKEN:
+            self.tokens.invalidate(key)
+        elif kind == notify.CLIENT:
+            self.clients.invalidate(key)
+        else:
+            self.tokens.invalidate_all()
+
+    def on_gap(self) -> None:
+        """Changes may have been missed: drop everything."""
+        self.clients.cache.clear()
+        self.tokens.invalidate_all()
+
+
+def cached(clients: ClientStore, tokens: TokenStore, settings: Settings) -> Caches | None:
+    """The client and token stores behind in-process caches, unless turned off."""
+    if settings.cache_ttl_seconds <= 0:
+        return None
+    return Caches(
+        CachingClientStore(
+            clients, TtlCache(settings.cache_ttl_seconds, settings.cache_max_entries)
+        ),
+        CachingTokenStore(tokens, TtlCache(settings.cache_ttl_seconds, settings.cache_max_entries)),
+    )
+
+
+@asynccontextmanager
+async def invalidations(caches: Caches | None, settings: Settings) -> AsyncIterator[None]:
+    """On PostgreSQL, keep the caches in step with other instances (LISTEN/NOTIFY)."""
+    if caches is None or is_sqlite(settings.database_url):
+        yield
+        return
+    async with notify.listening(settings.database_url, caches.on_change, caches.on_gap):
+        yield
+
+
+@asynccontextmanager
+async def janitor(tokens: TokenStore, clock: Clock, settings: Settings) -> AsyncIterator[None]:
+    """Run the expired-token janitor in the background while the app serves."""
+    if settings.purge_interval_seconds <= 0:
+        yield
+        return
+    task = asyncio.create_task(
+        purge_expired_periodically(
+            tokens, clock, settings.purge_interval_seconds, settings.purge_batch_size
+        )
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
