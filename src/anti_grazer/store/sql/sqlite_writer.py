@@ -15,6 +15,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +24,8 @@ from sqlalchemy import Column, Dialect, Insert
 from anti_grazer.store.sql.group_commit import RowRejectedError
 
 CHECKPOINT_INTERVAL_SECONDS = 0.5
+LOCK_WAIT_SECONDS = 5.0
+LOCK_POLL_SECONDS = 0.0005
 
 Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]
 Batch = list[tuple[tuple[Any, ...], Waiter]]
@@ -130,6 +133,10 @@ class SqliteGroupWriter:
             for pragma in self._pragmas:
                 connection.execute(pragma)
             connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
+            # Wait for the write lock ourselves (_begin): SQLite's own busy handler backs
+            # off to 100 ms sleeps and kept missing the gaps between another writer's
+            # transactions (a purge stalled issuance for seconds, bench/run --growth).
+            connection.execute("PRAGMA busy_timeout=0")
             while (batch := self._batches.get()) is not None:
                 # Everything else already waiting joins this transaction.
                 stop = False
@@ -145,9 +152,21 @@ class SqliteGroupWriter:
         finally:
             connection.close()
 
+    def _begin(self, connection: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE``, polling for the write lock every 0.5 ms, up to 5 s."""
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(LOCK_POLL_SECONDS)
+
     def _commit(self, connection: sqlite3.Connection, batch: Batch) -> None:
         try:
-            connection.execute("BEGIN IMMEDIATE")
+            self._begin(connection)
             stored = connection.executemany(self.sql, [values for values, _ in batch]).rowcount
             rejected = self._rejected(connection, batch) if stored < len(batch) else set()
             connection.execute("COMMIT")
@@ -157,8 +176,12 @@ class SqliteGroupWriter:
             # One bad row must not fail its neighbours: each alone, in its own transaction.
             for values, waiter in batch:
                 try:
+                    self._begin(connection)
                     stored = connection.execute(self.sql, values).rowcount
+                    connection.execute("COMMIT")
                 except sqlite3.Error as error:
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
                     _wake([waiter], error)
                 else:
                     _wake([waiter], None if stored else RowRejectedError())
