@@ -1,4 +1,4 @@
-"""Group commit of token inserts (store/sql/group_commit.py, store/sql/sqlite_writer.py;
+"""Group commit of token writes (store/sql/group_commit.py, store/sql/sqlite_writer.py;
 issue "scale and speed"): concurrent issuances share one transaction, each caller returns
 only once its row is committed, and one bad row fails only its own caller.  On SQLite
 and, when ``ANTI_GRAZER_TEST_POSTGRES_URL`` is set, on PostgreSQL."""
@@ -112,15 +112,15 @@ def writer_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of each transaction the SQLite writer thread commits (its ``_commit``
     runs one transaction per batch, wrapped here to record the batch size)."""
     sizes: list[int] = []
-    original = sqlite_writer.SqliteGroupWriter._commit
+    original = sqlite_writer.SqliteWriter._commit
 
     def counting(
-        self: sqlite_writer.SqliteGroupWriter, connection: Any, batch: sqlite_writer.Batch
+        self: sqlite_writer.SqliteWriter, connection: Any, batch: sqlite_writer.Batch
     ) -> None:
         sizes.append(len(batch))
         original(self, connection, batch)
 
-    monkeypatch.setattr(sqlite_writer.SqliteGroupWriter, "_commit", counting)
+    monkeypatch.setattr(sqlite_writer.SqliteWriter, "_commit", counting)
     return sizes
 
 

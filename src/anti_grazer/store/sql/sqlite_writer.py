@@ -1,13 +1,15 @@
-"""Group commit for SQLite on a writer thread of its own (stdlib ``sqlite3``).
+"""One writer thread for SQLite (stdlib ``sqlite3``), with group commit.
 
-Token issuance writes one row per request; through the async engine each insert paid
-for a pool checkout, a greenlet switch, statement processing and several thread hops,
-which cost more than everything else on the token path together (py-spy, bench/).  Here
-the event loop only appends the row to a list; once per loop iteration that list goes to
-the writer thread, which inserts all rows waiting for it in one transaction and one
-commit (fsync with ``synchronous=FULL``), then wakes their callers.  Nothing is
-acknowledged before its commit.  Values are converted exactly as SQLAlchemy converts
-them (the columns' own bind processors), so rows read back alike through the engine."""
+Token issuance writes one row per request and revocation one update; through the async
+engine each write paid for a pool checkout, a greenlet switch, statement processing and
+several thread hops, and concurrent writers queued on SQLite's single write lock with a
+busy handler that backs off to 100 ms sleeps (py-spy, bench/).  Here the event loop only
+appends the operation to a list; once per loop iteration that list goes to the writer
+thread, which runs every operation waiting for it in one transaction (each inside its own
+savepoint, so one failure spoils nothing else) and one commit (one fsync with
+``synchronous=FULL``), then wakes the callers.  Nothing is acknowledged before its commit.
+Statements are compiled by SQLAlchemy and their values converted by the columns' own bind
+processors (``Prepared``), so rows read back alike through the engine."""
 
 from __future__ import annotations
 
@@ -17,40 +19,47 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Column, Dialect, Insert
+from sqlalchemy import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 
-from anti_grazer.store.sql.group_commit import RowRejectedError
+T = TypeVar("T")
+Operation = Callable[[sqlite3.Connection], Any]
+Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]
+Batch = list[tuple[Operation, Waiter]]
 
 CHECKPOINT_INTERVAL_SECONDS = 0.5
 LOCK_WAIT_SECONDS = 5.0
 LOCK_POLL_SECONDS = 0.0005
 
-Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]
-Batch = list[tuple[tuple[Any, ...], Waiter]]
 
+class Prepared:
+    """A statement compiled once for SQLite: its SQL and a converter from named values to
+    the positional parameters it takes."""
 
-class SqliteGroupWriter:
-    """Inserts rows into ``table`` of the SQLite file ``path`` from a writer thread."""
-
-    def __init__(
-        self,
-        path: str,
-        statement: Insert,
-        key: Column[Any],
-        dialect: Dialect,
-        pragmas: Sequence[str],
-    ) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.sql = str(compiled)  # SQLite's "?" placeholders, in positiontup's order
-        self.columns: list[str] = list(compiled.positiontup or ())
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        self.sql = str(compiled)
+        self._names: list[str] = list(compiled.positiontup or ())
+        self._defaults: dict[str, Any] = dict(compiled.params)  # values bound in the statement
         self._processors: list[Callable[[Any], Any] | None] = [
-            compiled.binds[name].type.bind_processor(dialect) for name in self.columns
+            compiled.binds[name].type.bind_processor(dialect) for name in self._names
         ]
-        # A conditional statement may store fewer rows than given: which, tells the key.
-        self._key_index = self.columns.index(key.name)
-        self._key_sql = f"SELECT {key.name} FROM {key.table.name} WHERE {key.name} IN "  # noqa: S608
+
+    def params(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        values = {**self._defaults, **values}
+        return tuple(
+            processor(values[name]) if processor is not None else values[name]
+            for name, processor in zip(self._names, self._processors, strict=True)
+        )
+
+
+class SqliteWriter:
+    """Runs write operations on the SQLite file ``path`` from one thread of its own."""
+
+    def __init__(self, path: str, pragmas: Sequence[str]) -> None:
         self._path = path
         self._pragmas = list(pragmas)
         self._pending: Batch = []
@@ -61,22 +70,16 @@ class SqliteGroupWriter:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
 
-    def _values(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            processor(row[name]) if processor is not None else row[name]
-            for name, processor in zip(self.columns, self._processors, strict=True)
-        )
-
-    async def insert(self, row: dict[str, Any]) -> None:
-        """Insert ``row``; return once its transaction has committed (or raise its error,
-        e.g. ``sqlite3.IntegrityError`` for a broken foreign key)."""
+    async def run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``operation`` on the writer's connection inside a transaction; return its
+        result once that transaction has committed (or raise its error)."""
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        self._pending.append((self._values(row), (loop, done)))
+        done: asyncio.Future[T] = loop.create_future()
+        self._pending.append((operation, (loop, done)))
         if not self._handover_scheduled:
             self._handover_scheduled = True
             loop.call_soon(self._hand_over)
-        await done
+        return await done
 
     def _hand_over(self) -> None:
         batch, self._pending = self._pending, []
@@ -111,14 +114,18 @@ class SqliteGroupWriter:
             self._stopping.set()
             checkpointer.join()
 
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        for pragma in self._pragmas:
+            connection.execute(pragma)
+        return connection
+
     def _checkpoint_periodically(self) -> None:
         """Copy the WAL into the database file from a connection of its own: the writer
         never stops to checkpoint (auto-checkpoints in the committing connection were the
         token path's worst latency), and PASSIVE checkpoints never block it."""
-        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        connection = self._connect()
         try:
-            for pragma in self._pragmas:
-                connection.execute(pragma)
             while not self._stopping.wait(CHECKPOINT_INTERVAL_SECONDS):
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -128,10 +135,8 @@ class SqliteGroupWriter:
             connection.close()
 
     def _run(self) -> None:
-        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        connection = self._connect()
         try:
-            for pragma in self._pragmas:
-                connection.execute(pragma)
             connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
             # Wait for the write lock ourselves (_begin): SQLite's own busy handler backs
             # off to 100 ms sleeps and kept missing the gaps between another writer's
@@ -165,58 +170,41 @@ class SqliteGroupWriter:
                 time.sleep(LOCK_POLL_SECONDS)
 
     def _commit(self, connection: sqlite3.Connection, batch: Batch) -> None:
+        outcomes: list[tuple[Waiter, Any, BaseException | None]] = []
         try:
             self._begin(connection)
-            stored = connection.executemany(self.sql, [values for values, _ in batch]).rowcount
-            rejected = self._rejected(connection, batch) if stored < len(batch) else set()
+            for operation, waiter in batch:
+                connection.execute("SAVEPOINT operation")
+                try:
+                    result = operation(connection)
+                except Exception as error:  # this operation only: undo it, keep the rest
+                    connection.execute("ROLLBACK TO operation")
+                    outcomes.append((waiter, None, error))
+                else:
+                    outcomes.append((waiter, result, None))
+                connection.execute("RELEASE operation")
             connection.execute("COMMIT")
-        except sqlite3.Error:
+        except sqlite3.Error as error:  # the transaction itself failed: nothing stands
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            # One bad row must not fail its neighbours: each alone, in its own transaction.
-            for values, waiter in batch:
-                try:
-                    self._begin(connection)
-                    stored = connection.execute(self.sql, values).rowcount
-                    connection.execute("COMMIT")
-                except sqlite3.Error as error:
-                    if connection.in_transaction:
-                        connection.execute("ROLLBACK")
-                    _wake([waiter], error)
-                else:
-                    _wake([waiter], None if stored else RowRejectedError())
-        else:
-            _wake(
-                [waiter for values, waiter in batch if values[self._key_index] not in rejected],
-                None,
-            )
-            _wake(
-                [waiter for values, waiter in batch if values[self._key_index] in rejected],
-                RowRejectedError(),
-            )
-
-    def _rejected(self, connection: sqlite3.Connection, batch: Batch) -> set[Any]:
-        """The keys of ``batch`` the conditional insert did not store."""
-        keys = [values[self._key_index] for values, _ in batch]
-        placeholders = "(" + ", ".join("?" for _ in keys) + ")"
-        found = {row[0] for row in connection.execute(self._key_sql + placeholders, keys)}
-        return set(keys) - found
+            outcomes = [(waiter, None, error) for _, waiter in batch]
+        _wake(outcomes)
 
 
-def _wake(waiters: list[Waiter], error: Exception | None) -> None:
+def _wake(outcomes: list[tuple[Waiter, Any, BaseException | None]]) -> None:
     """Resolve the callers' futures, with one wake-up per event loop."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-    for loop, done in waiters:
-        by_loop.setdefault(loop, []).append(done)
-    for loop, futures in by_loop.items():
-        loop.call_soon_threadsafe(_settle, futures, error)
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, Any]]] = {}
+    for (loop, done), result, error in outcomes:
+        by_loop.setdefault(loop, []).append((done, result, error))
+    for loop, settled in by_loop.items():
+        loop.call_soon_threadsafe(_settle, settled)
 
 
-def _settle(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
-    for done in futures:
-        if done.done():  # the caller was cancelled; its row is stored all the same
+def _settle(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for done, result, error in settled:
+        if done.done():  # the caller was cancelled; what it asked for stands all the same
             continue
         if error is None:
-            done.set_result(None)
+            done.set_result(result)
         else:
             done.set_exception(error)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, delete, exists, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,8 +18,15 @@ from anti_grazer.store.sql import notify
 from anti_grazer.store.sql.engine import sqlite_file, sqlite_pragmas
 from anti_grazer.store.sql.group_commit import GroupCommitInserter, RowRejectedError
 from anti_grazer.store.sql.notify import publish
-from anti_grazer.store.sql.sqlite_writer import SqliteGroupWriter
 from anti_grazer.store.sql.tables import access_tokens, clients
+from anti_grazer.store.sql.token_writes import (
+    FIND_TOKEN,
+    INSERT_TOKEN,
+    REVOKE_CLIENT_TOKENS,
+    REVOKE_TOKEN,
+    SqliteTokenWrites,
+    purge_batch,
+)
 
 SQLITE_PURGE_PAUSE_SECONDS = 0.025
 
@@ -124,42 +131,29 @@ class SqlClientStore:
             return [_client_from_row(row) for row in result]
 
 
-def _insert_token_of_enabled_client() -> Insert:
-    """``INSERT INTO access_tokens SELECT <row> WHERE <its client exists and is enabled>``:
-    a token is stored only if its client is still enabled when the insert commits, so no
-    token outlives a disable (which revokes the client's tokens) that raced its issuance."""
-    names = [column.name for column in access_tokens.columns]
-    values = {name: bindparam(name, type_=access_tokens.c[name].type) for name in names}
-    enabled_client = exists().where(
-        (clients.c.client_id == values["client_id"]) & clients.c.enabled.is_(True)
-    )
-    return insert(access_tokens).from_select(names, select(*values.values()).where(enabled_client))
-
-
 class SqlTokenStore:
-    """Access token records in the ``access_tokens`` table, keyed by digest."""
+    """Access token records in the ``access_tokens`` table, keyed by digest.
+
+    Writes are grouped: on SQLite they all run on one writer thread, on PostgreSQL token
+    inserts share transactions (group commit); either way a caller returns only once its
+    write has committed."""
 
     def __init__(self, engine: AsyncEngine, sqlite_synchronous: str = "FULL") -> None:
         self.engine = engine
         path = sqlite_file(engine.url.render_as_string(hide_password=False))
-        statement = _insert_token_of_enabled_client()
-        key = access_tokens.c.digest
-        self._inserter: GroupCommitInserter | SqliteGroupWriter = (
-            SqliteGroupWriter(
-                path, statement, key, engine.dialect, sqlite_pragmas(sqlite_synchronous)
-            )
+        self._sqlite = (
+            SqliteTokenWrites(path, engine.dialect, list(sqlite_pragmas(sqlite_synchronous)))
             if engine.dialect.name == "sqlite" and path is not None
-            else GroupCommitInserter(engine, statement, key)
+            else None
         )
+        self._inserter = GroupCommitInserter(engine, INSERT_TOKEN, access_tokens.c.digest)
 
     def close(self) -> None:
         """Stop the SQLite writer thread, once what it was given is committed."""
-        if isinstance(self._inserter, SqliteGroupWriter):
-            self._inserter.close()
+        if self._sqlite is not None:
+            self._sqlite.close()
 
     async def add_token(self, record: TokenRecord) -> None:
-        """Insert through group commit: concurrent issuances share one transaction, and
-        each returns only once that transaction has committed."""
         row = {
             "digest": record.digest,
             "client_id": record.client_id,
@@ -168,6 +162,10 @@ class SqlTokenStore:
             "expires_at": record.expires_at,
             "revoked_at": record.revoked_at,
         }
+        if self._sqlite is not None:
+            if not await self._sqlite.insert(row):
+                raise InactiveClientError(record.client_id)
+            return
         try:
             await self._inserter.insert(row)
         except RowRejectedError:
@@ -182,31 +180,22 @@ class SqlTokenStore:
         return _token_from_row(row) if row is not None else None
 
     async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
-        condition = access_tokens.c.digest == digest
-        if client_id is not None:
-            condition &= access_tokens.c.client_id == client_id
+        values = {"digest": digest, "client_id": client_id, "now": now}
+        if self._sqlite is not None:
+            return await self._sqlite.revoke(values)
         async with self.engine.begin() as connection:
-            updated = await connection.execute(
-                update(access_tokens)
-                .where(condition & access_tokens.c.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
-            if updated.rowcount:
+            if (await connection.execute(REVOKE_TOKEN, values)).rowcount:
                 await publish(connection, notify.TOKEN, digest)
                 return True
             # Already revoked, someone else's, or unknown: only the first stands revoked.
-            result = await connection.execute(select(access_tokens.c.digest).where(condition))
-            return result.first() is not None
+            return (await connection.execute(FIND_TOKEN, values)).first() is not None
 
     async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
+        values = {"client_id": client_id, "now": now}
+        if self._sqlite is not None:
+            return await self._sqlite.revoke_client(values)
         async with self.engine.begin() as connection:
-            result = await connection.execute(
-                update(access_tokens)
-                .where(
-                    (access_tokens.c.client_id == client_id) & access_tokens.c.revoked_at.is_(None)
-                )
-                .values(revoked_at=now)
-            )
+            result = await connection.execute(REVOKE_CLIENT_TOKENS, values)
             await publish(connection, notify.CLIENT_TOKENS, client_id)
         return result.rowcount
 
@@ -215,23 +204,15 @@ class SqlTokenStore:
             raise ValueError("batch_size must be positive")
         total = 0
         while True:
-            batch = (
-                select(access_tokens.c.digest)
-                .where(access_tokens.c.expires_at <= now)
-                .limit(batch_size)
-                # PostgreSQL: concurrent purgers (one per instance) take disjoint batches
-                # instead of queueing on each other's row locks; SQLite ignores it.
-                .with_for_update(skip_locked=True)
-                .scalar_subquery()
-            )
-            async with self.engine.begin() as connection:
-                result = await connection.execute(
-                    delete(access_tokens).where(access_tokens.c.digest.in_(batch))
-                )
-            total += result.rowcount
-            if result.rowcount < batch_size:
+            if self._sqlite is not None:
+                purged = await self._sqlite.purge_batch(now, batch_size)
+            else:
+                async with self.engine.begin() as connection:
+                    purged = (await connection.execute(purge_batch(now, batch_size))).rowcount
+            total += purged
+            if purged < batch_size:
                 return total
-            if self.engine.dialect.name == "sqlite":
-                # SQLite has one write lock: leave it free long enough for the token
-                # writer (whose busy handler polls after 1, 2, 5... ms) to take it.
+            if self._sqlite is not None:
+                # Another process (the CLI) may write to this file too: leave the write
+                # lock free now and then for its token writer.
                 await asyncio.sleep(SQLITE_PURGE_PAUSE_SECONDS)

@@ -1,0 +1,97 @@
+"""The SQLite writer thread (store/sql/sqlite_writer.py): operations waiting together
+share one transaction, each in its own savepoint, and return after the commit."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from anti_grazer.store.sql.engine import sqlite_pragmas
+from anti_grazer.store.sql.sqlite_writer import Batch, SqliteWriter
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    path = str(tmp_path / "writer.db")
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
+    return path
+
+
+def rows(path: str) -> set[str]:
+    with sqlite3.connect(path) as connection:
+        return {row[0] for row in connection.execute("SELECT k FROM t")}
+
+
+def insert(key: str) -> Callable[[sqlite3.Connection], int]:
+    def operation(connection: sqlite3.Connection) -> int:
+        stored: int = connection.execute("INSERT INTO t VALUES (?)", (key,)).rowcount
+        return stored
+
+    return operation
+
+
+async def test_waiting_operations_share_one_commit(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """20 concurrent operations: one transaction; each result is visible to another
+    connection as soon as its caller returns."""
+    batches: list[int] = []
+    original = SqliteWriter._commit
+
+    def counting(self: SqliteWriter, connection: sqlite3.Connection, batch: Batch) -> None:
+        batches.append(len(batch))
+        original(self, connection, batch)
+
+    monkeypatch.setattr(SqliteWriter, "_commit", counting)
+    writer = SqliteWriter(database, sqlite_pragmas("FULL"))
+    try:
+        results = await asyncio.gather(*(writer.run(insert(f"k{i}")) for i in range(20)))
+        assert results == [1] * 20
+        assert batches == [20]
+        assert rows(database) == {f"k{i}" for i in range(20)}
+    finally:
+        writer.close()
+
+
+async def test_a_failing_operation_spoils_nothing_else(database: str) -> None:
+    """A duplicate key fails its own caller with SQLite's error; its neighbours in the
+    same transaction are committed."""
+    writer = SqliteWriter(database, sqlite_pragmas("NORMAL"))
+    try:
+        await writer.run(insert("taken"))
+        results = await asyncio.gather(
+            writer.run(insert("a")),
+            writer.run(insert("taken")),
+            writer.run(insert("b")),
+            return_exceptions=True,
+        )
+        assert results[0] == 1
+        assert isinstance(results[1], sqlite3.IntegrityError)
+        assert results[2] == 1
+        assert rows(database) == {"taken", "a", "b"}
+    finally:
+        writer.close()
+
+
+async def test_it_waits_for_another_writers_lock(database: str) -> None:
+    """While another connection holds the write lock the operation waits (polling), and
+    completes once the lock is released."""
+    writer = SqliteWriter(database, sqlite_pragmas("NORMAL"))
+    other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        pending: asyncio.Future[int] = asyncio.ensure_future(writer.run(insert("late")))
+        await asyncio.sleep(0.2)
+        assert not pending.done()
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(pending, 2) == 1
+        assert rows(database) == {"late"}
+    finally:
+        other.close()
+        writer.close()
