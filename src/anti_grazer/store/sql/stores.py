@@ -180,7 +180,7 @@ class SqlTokenStore:
         return _token_from_row(row) if row is not None else None
 
     async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
-        values = {"digest": digest, "client_id": client_id, "now": now}
+        values = {"token_digest": digest, "owner": client_id, "now": now}
         if self._sqlite is not None:
             return await self._sqlite.revoke(values)
         async with self.engine.begin() as connection:
@@ -191,7 +191,7 @@ class SqlTokenStore:
             return (await connection.execute(FIND_TOKEN, values)).first() is not None
 
     async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
-        values = {"client_id": client_id, "now": now}
+        values = {"owner": client_id, "now": now}
         if self._sqlite is not None:
             return await self._sqlite.revoke_client(values)
         async with self.engine.begin() as connection:

@@ -26,9 +26,10 @@ from sqlalchemy import (
 from anti_grazer.store.sql.sqlite_writer import Prepared, SqliteWriter
 from anti_grazer.store.sql.tables import access_tokens, clients
 
-_owner = bindparam("client_id", type_=String)
-# The token, held by ``client_id`` (or by anyone when ``client_id`` is None).
-_THE_TOKEN = (access_tokens.c.digest == bindparam("digest", type_=String)) & or_(
+# Bound names differ from column names: those are reserved in UPDATE statements.
+_owner = bindparam("owner", type_=String)
+# The token ``token_digest``, held by ``owner`` (or by anyone when ``owner`` is None).
+_THE_TOKEN = (access_tokens.c.digest == bindparam("token_digest", type_=String)) & or_(
     _owner.is_(None), access_tokens.c.client_id == _owner
 )
 
@@ -46,7 +47,7 @@ def insert_token_of_enabled_client() -> Insert:
 
 
 INSERT_TOKEN = insert_token_of_enabled_client()
-# Revoke (params: digest, client_id, now); stamps only the first revocation.
+# Revoke (params: token_digest, owner, now); stamps only the first revocation.
 REVOKE_TOKEN: Update = (
     update(access_tokens)
     .where(_THE_TOKEN & access_tokens.c.revoked_at.is_(None))
@@ -56,8 +57,7 @@ FIND_TOKEN: Select[Any] = select(access_tokens.c.digest).where(_THE_TOKEN)
 REVOKE_CLIENT_TOKENS: Update = (
     update(access_tokens)
     .where(
-        (access_tokens.c.client_id == bindparam("client_id", type_=String))
-        & access_tokens.c.revoked_at.is_(None)
+        (access_tokens.c.client_id == _owner) & access_tokens.c.revoked_at.is_(None)
     )
     .values(revoked_at=bindparam("now", type_=access_tokens.c.revoked_at.type))
 )
