@@ -56,9 +56,7 @@ REVOKE_TOKEN: Update = (
 FIND_TOKEN: Select[Any] = select(access_tokens.c.digest).where(_THE_TOKEN)
 REVOKE_CLIENT_TOKENS: Update = (
     update(access_tokens)
-    .where(
-        (access_tokens.c.client_id == _owner) & access_tokens.c.revoked_at.is_(None)
-    )
+    .where((access_tokens.c.client_id == _owner) & access_tokens.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("now", type_=access_tokens.c.revoked_at.type))
 )
 
