@@ -6,8 +6,10 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -31,6 +33,22 @@ BASE_URL = "https://testserver"
 def postgres_url() -> str | None:
     """The throwaway PostgreSQL database of this test run, if any."""
     return os.environ.get(POSTGRES_URL_ENV) or None
+
+
+NEEDS_POSTGRES = pytest.mark.skipif(postgres_url() is None, reason=f"{POSTGRES_URL_ENV} is not set")
+# Backends for storage tests: ``pytest.fixture(params=STORE_BACKENDS)``.
+SQL_BACKENDS = ["sqlite", pytest.param("postgresql", marks=NEEDS_POSTGRES)]
+STORE_BACKENDS = ["memory", *SQL_BACKENDS]
+
+
+async def fresh_database_url(backend: str, folder: Path) -> str:
+    """An empty, migrated database for ``backend`` ("sqlite": a file in ``folder``;
+    "postgresql": the run's database, emptied)."""
+    url = f"sqlite+aiosqlite:///{folder / 'store.db'}" if backend == "sqlite" else postgres_url()
+    if url is None:
+        raise RuntimeError(f"{POSTGRES_URL_ENV} is not set")
+    await reset_database(url)
+    return url
 
 
 async def reset_database(url: str) -> None:

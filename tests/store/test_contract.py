@@ -17,7 +17,7 @@ from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
 from anti_grazer.store.memory import memory_stores
 from anti_grazer.store.sql.runtime import open_sql_stores
-from tests.support import Stores, postgres_url, reset_database
+from tests.support import STORE_BACKENDS, Stores, fresh_database_url
 
 T0 = datetime(2026, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -27,18 +27,7 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-@pytest.fixture(
-    params=[
-        "memory",
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                postgres_url() is None, reason="ANTI_GRAZER_TEST_POSTGRES_URL is not set"
-            ),
-        ),
-    ]
-)
+@pytest.fixture(params=STORE_BACKENDS)
 async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
     """A fresh, empty pair of stores on one backend."""
     backend: str = request.param
@@ -46,12 +35,7 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         memory = memory_stores()
         yield Stores(memory.clients, memory.tokens)
         return
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'contract.db'}"
-    else:
-        url = postgres_url() or ""
-        await reset_database(url)
-    async with open_sql_stores(url) as opened:
+    async with open_sql_stores(await fresh_database_url(backend, tmp_path)) as opened:
         yield Stores(opened.clients, opened.tokens)
 
 

@@ -23,7 +23,7 @@ from anti_grazer.store.sql import sqlite_writer
 from anti_grazer.store.sql.group_commit import GroupCommitInserter
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
 from anti_grazer.store.sql.tables import access_tokens
-from tests.support import postgres_url, reset_database
+from tests.support import SQL_BACKENDS, fresh_database_url
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 CLIENT_ID = "client-a"
@@ -65,25 +65,10 @@ def token_row(record: TokenRecord) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                postgres_url() is None, reason="ANTI_GRAZER_TEST_POSTGRES_URL is not set"
-            ),
-        ),
-    ]
-)
+@pytest.fixture(params=SQL_BACKENDS)
 async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStores]:
     """Fresh SQL stores on one backend, with client ``client-a`` registered."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'group-commit.db'}"
-    else:
-        url = postgres_url() or ""
-    await reset_database(url)
-    async with open_sql_stores(url) as opened:
+    async with open_sql_stores(await fresh_database_url(request.param, tmp_path)) as opened:
         await opened.clients.add_client(make_client())
         yield opened
 

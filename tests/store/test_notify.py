@@ -22,12 +22,18 @@ from anti_grazer.protocol.registry import rotate_secret, set_enabled
 from anti_grazer.protocol.tokens import access_token_digest
 from anti_grazer.store.sql import notify
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
-from tests.support import Registered, create_app, postgres_url, register, reset_database, running
+from tests.support import (
+    NEEDS_POSTGRES,
+    Registered,
+    create_app,
+    postgres_url,
+    register,
+    reset_database,
+    running,
+)
 from tests.support import test_settings as settings_for
 
-pytestmark = pytest.mark.skipif(
-    postgres_url() is None, reason="ANTI_GRAZER_TEST_POSTGRES_URL is not set"
-)
+pytestmark = NEEDS_POSTGRES
 
 CACHE_TTL_SECONDS = 30.0
 PROPAGATION_SECONDS = 1.0

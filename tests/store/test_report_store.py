@@ -15,7 +15,7 @@ from anti_grazer.reports.ports import ReportStore
 from anti_grazer.store.memory_reports import MemoryReportStore
 from anti_grazer.store.sql.reports import SqlReportStore
 from anti_grazer.store.sql.runtime import open_sql_stores
-from tests.support import postgres_url, reset_database
+from tests.support import STORE_BACKENDS, fresh_database_url
 
 T0 = datetime(2026, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -24,30 +24,14 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-@pytest.fixture(
-    params=[
-        "memory",
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                postgres_url() is None, reason="ANTI_GRAZER_TEST_POSTGRES_URL is not set"
-            ),
-        ),
-    ]
-)
+@pytest.fixture(params=STORE_BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ReportStore]:
     """A fresh, empty report store on one backend."""
     backend: str = request.param
     if backend == "memory":
         yield MemoryReportStore()
         return
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'reports.db'}"
-    else:
-        url = postgres_url() or ""
-        await reset_database(url)
-    async with open_sql_stores(url) as opened:
+    async with open_sql_stores(await fresh_database_url(backend, tmp_path)) as opened:
         yield SqlReportStore(opened.engine)
 
 
