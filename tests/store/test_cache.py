@@ -7,18 +7,16 @@ elsewhere is seen after ``invalidate`` or, at the latest, when the TTL runs out.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.store.cache import CachingClientStore, CachingTokenStore, TtlCache
 from anti_grazer.store.memory import MemoryClientStore, MemoryTokenStore, memory_stores
-
-T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+from tests.store.records import T0, make_client, make_token
 
 
 class FakeMonotonic:
@@ -91,30 +89,6 @@ class CountingClientStore:
 
     async def list_clients(self) -> Sequence[Client]:
         return await self.inner.list_clients()
-
-
-def make_client(client_id: str = "client-a") -> Client:
-    return Client(
-        client_id=client_id,
-        name=f"name of {client_id}",
-        secret_digest="sha256$" + hashlib.sha256(client_id.encode()).hexdigest(),
-        allowed_scopes=frozenset({"profiles:read"}),
-        default_scopes=frozenset({"profiles:read"}),
-        token_ttl_seconds=None,
-        enabled=True,
-        created_at=T0,
-        updated_at=T0,
-    )
-
-
-def make_token(label: str, client_id: str = "client-a") -> TokenRecord:
-    return TokenRecord(
-        digest=hashlib.sha256(label.encode()).hexdigest(),
-        client_id=client_id,
-        scopes=frozenset({"profiles:read"}),
-        issued_at=T0,
-        expires_at=T0 + timedelta(hours=1),
-    )
 
 
 class Setup:

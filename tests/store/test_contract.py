@@ -4,27 +4,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
 from anti_grazer.store.memory import memory_stores
 from anti_grazer.store.sql.runtime import open_sql_stores
+from tests.store.records import T0, at, digest_of, make_client, make_token
 from tests.support import STORE_BACKENDS, Stores, fresh_database_url
-
-T0 = datetime(2026, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
-
-
-def at(seconds: float) -> datetime:
-    """``T0`` plus ``seconds``."""
-    return T0 + timedelta(seconds=seconds)
 
 
 @pytest.fixture(params=STORE_BACKENDS)
@@ -37,47 +29,6 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         return
     async with open_sql_stores(await fresh_database_url(backend, tmp_path)) as opened:
         yield Stores(opened.clients, opened.tokens)
-
-
-def make_client(
-    client_id: str = "client-a",
-    *,
-    created_at: datetime = T0,
-    allowed: str = "reports:write profiles:read",
-    default: str = "profiles:read",
-    ttl: int | None = None,
-) -> Client:
-    return Client(
-        client_id=client_id,
-        name=f"name of {client_id}",
-        secret_digest="sha256$" + hashlib.sha256(client_id.encode()).hexdigest(),
-        allowed_scopes=frozenset(allowed.split()),
-        default_scopes=frozenset(default.split()),
-        token_ttl_seconds=ttl,
-        enabled=True,
-        created_at=created_at,
-        updated_at=created_at,
-    )
-
-
-def digest_of(label: str) -> str:
-    return hashlib.sha256(label.encode()).hexdigest()
-
-
-def make_token(
-    label: str,
-    client_id: str = "client-a",
-    *,
-    expires_in: float = 3600,
-    scopes: str = "profiles:read",
-) -> TokenRecord:
-    return TokenRecord(
-        digest=digest_of(label),
-        client_id=client_id,
-        scopes=frozenset(scopes.split()),
-        issued_at=T0,
-        expires_at=at(expires_in),
-    )
 
 
 # -- clients ----------------------------------------------------------------------------

@@ -6,9 +6,7 @@ and, when ``ANTI_GRAZER_TEST_POSTGRES_URL`` is set, on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,41 +15,17 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.sql import sqlite_writer
 from anti_grazer.store.sql.group_commit import GroupCommitInserter
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
 from anti_grazer.store.sql.tables import access_tokens
+from tests.store.records import make_client, make_token
 from tests.support import SQL_BACKENDS, fresh_database_url
 
-T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 CLIENT_ID = "client-a"
 ROWS = 50
-
-
-def make_client(client_id: str = CLIENT_ID) -> Client:
-    return Client(
-        client_id=client_id,
-        name=f"name of {client_id}",
-        secret_digest="sha256$" + hashlib.sha256(client_id.encode()).hexdigest(),
-        allowed_scopes=frozenset({"profiles:read"}),
-        default_scopes=frozenset({"profiles:read"}),
-        token_ttl_seconds=None,
-        enabled=True,
-        created_at=T0,
-        updated_at=T0,
-    )
-
-
-def make_token(index: int, client_id: str = CLIENT_ID) -> TokenRecord:
-    return TokenRecord(
-        digest=hashlib.sha256(f"token {index}".encode()).hexdigest(),
-        client_id=client_id,
-        scopes=frozenset({"profiles:read"}),
-        issued_at=T0,
-        expires_at=T0 + timedelta(hours=1),
-    )
 
 
 def token_row(record: TokenRecord) -> dict[str, Any]:
@@ -128,7 +102,7 @@ async def test_concurrent_inserts_share_one_transaction(
     """50 concurrent inserts through the inserter are all stored, in one commit: they
     were all waiting when the first transaction began."""
     inserter = GroupCommitInserter(stores.engine, insert(access_tokens), access_tokens.c.digest)
-    records = [make_token(index) for index in range(ROWS)]
+    records = [make_token(f"token {index}") for index in range(ROWS)]
     results = await asyncio.gather(*(inserter.insert(token_row(r)) for r in records))
     assert results == [None] * ROWS
     assert commits.commits == 1
@@ -140,7 +114,7 @@ async def test_batches_are_bounded(stores: SqlStores, commits: CommitCounter) ->
     inserter = GroupCommitInserter(
         stores.engine, insert(access_tokens), access_tokens.c.digest, max_batch=20
     )
-    records = [make_token(index) for index in range(ROWS)]
+    records = [make_token(f"token {index}") for index in range(ROWS)]
     await asyncio.gather(*(inserter.insert(token_row(r)) for r in records))
     assert commits.commits == 3
     assert await count_rows(stores.engine) == ROWS
@@ -153,7 +127,7 @@ async def test_sequential_inserts_each_commit_at_once(
     (and visible to every other connection) when it returns."""
     inserter = GroupCommitInserter(stores.engine, insert(access_tokens), access_tokens.c.digest)
     for index in range(3):
-        await inserter.insert(token_row(make_token(index)))
+        await inserter.insert(token_row(make_token(f"token {index}")))
         assert commits.commits == index + 1
         assert await count_rows(stores.engine) == index + 1
 
@@ -162,7 +136,9 @@ async def test_one_bad_row_fails_only_its_own_insert(stores: SqlStores) -> None:
     """A row breaking the foreign key fails its caller with the database's error; the
     neighbours that shared its transaction are stored all the same."""
     inserter = GroupCommitInserter(stores.engine, insert(access_tokens), access_tokens.c.digest)
-    records = [make_token(index, "ghost" if index == 3 else CLIENT_ID) for index in range(10)]
+    records = [
+        make_token(f"token {index}", "ghost" if index == 3 else CLIENT_ID) for index in range(10)
+    ]
     results = await asyncio.gather(
         *(inserter.insert(token_row(r)) for r in records), return_exceptions=True
     )
@@ -179,7 +155,7 @@ async def test_store_add_token_groups_concurrent_issuances(
 ) -> None:
     """``SqlTokenStore.add_token``: 50 concurrent issuances are all stored (and read back
     alike), with fewer transactions than rows — one, as all were waiting together."""
-    records = [make_token(index) for index in range(ROWS)]
+    records = [make_token(f"token {index}") for index in range(ROWS)]
     await asyncio.gather(*(stores.tokens.add_token(r) for r in records))
     if stores.engine.dialect.name == "sqlite":
         assert writer_batches == [ROWS]  # the writer thread's own connection
@@ -194,7 +170,9 @@ async def test_store_add_token_unknown_client_fails_only_its_caller(
 ) -> None:
     """A token of an unknown client raises ``InactiveClientError`` for its own caller only;
     its batch neighbours are stored."""
-    records = [make_token(index, "ghost" if index == 5 else CLIENT_ID) for index in range(12)]
+    records = [
+        make_token(f"token {index}", "ghost" if index == 5 else CLIENT_ID) for index in range(12)
+    ]
     results = await asyncio.gather(
         *(stores.tokens.add_token(r) for r in records), return_exceptions=True
     )
@@ -214,7 +192,7 @@ async def test_store_add_token_unknown_client_fails_only_its_caller(
 async def test_cancelled_caller_does_not_disturb_the_batch(stores: SqlStores) -> None:
     """A caller that goes away (client disconnect) while its batch commits does not fail
     its neighbours; its row is committed all the same."""
-    records = [make_token(index) for index in range(5)]
+    records = [make_token(f"token {index}") for index in range(5)]
     tasks = [asyncio.create_task(stores.tokens.add_token(r)) for r in records]
     await asyncio.sleep(0)  # every insert is queued
     tasks[2].cancel()
