@@ -421,3 +421,33 @@ async def test_list_and_add_pass_through(setup: Setup) -> None:
     await setup.clients.add_client(make_client("client-b"))
     listed = await setup.clients.list_clients()
     assert [client.client_id for client in listed] == ["client-a", "client-b"]
+
+
+async def test_concurrent_misses_share_one_lookup(setup: Setup) -> None:
+    """32 requests missing the same token at once cause one storage look-up, and all get
+    the record (an expiring entry under load must not send a herd to the database)."""
+    setup.counting_tokens.release = asyncio.Event()
+    digest = make_token("t1").digest
+    readers = [asyncio.ensure_future(setup.tokens.get_token(digest)) for _ in range(32)]
+    await setup.counting_tokens.read_done.wait()
+    setup.counting_tokens.release.set()
+    assert await asyncio.gather(*readers) == [make_token("t1")] * 32
+    assert setup.counting_tokens.lookups == 1
+
+
+async def test_a_reader_after_a_revocation_does_not_join_an_older_lookup(setup: Setup) -> None:
+    """A look-up in flight when the token is revoked is not shared with readers that come
+    after the revocation: they read the revoked record afresh."""
+    release = setup.counting_tokens.release = asyncio.Event()
+    digest = make_token("t1").digest
+    early = asyncio.ensure_future(setup.tokens.get_token(digest))
+    await setup.counting_tokens.read_done.wait()  # read the active record, now held
+    assert await setup.tokens.revoke_token(digest, "client-a", T0) is True
+    late = asyncio.ensure_future(setup.tokens.get_token(digest))
+    await asyncio.sleep(0)
+    release.set()
+    assert await early == make_token("t1")
+    late_record = await late
+    assert late_record is not None
+    assert late_record.revoked_at == T0
+    assert setup.counting_tokens.lookups == 2
