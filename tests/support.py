@@ -97,6 +97,24 @@ async def register(
     return Registered(client, secret)
 
 
+async def request_token(
+    http: httpx.AsyncClient, client_id: str, secret: str, scope: str | None = None
+) -> httpx.Response:
+    """A client_credentials token request with HTTP Basic (RFC 6749 §4.4.2)."""
+    data = {"grant_type": "client_credentials"}
+    if scope is not None:
+        data["scope"] = scope
+    return await http.post("/oauth/token", data=data, auth=(client_id, secret))
+
+
+async def issue(http: httpx.AsyncClient, who: Registered, scope: str | None = None) -> str:
+    """A token from the real token endpoint (the request must succeed)."""
+    response = await request_token(http, who.client_id, who.secret, scope)
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
 def test_settings(database_url: str, **overrides: object) -> Settings:
     """Settings for an in-process app on ``database_url``.  The caches are off unless a
     test turns them on, so that changes tests make straight in the database are seen at

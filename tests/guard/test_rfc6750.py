@@ -18,7 +18,7 @@ from anti_grazer.protocol.tokens import generate_access_token
 from anti_grazer.store.sql.runtime import SqlStores
 from anti_grazer.web.access_log import AccessLogMiddleware
 from tests.guard.apps import CountingTokenStore, fastapi_api, starlette_api
-from tests.support import Registered
+from tests.support import Registered, issue
 
 REALM = 'Bearer realm="anti-grazer"'
 ApiFactory = Callable[[TokenStore, Clock], ASGIApp]
@@ -40,17 +40,6 @@ async def api(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://api.test") as client:
         yield client
-
-
-async def issue(http: httpx.AsyncClient, who: Registered, scope: str | None = None) -> str:
-    """A token from the real token endpoint."""
-    data = {"grant_type": "client_credentials"}
-    if scope is not None:
-        data["scope"] = scope
-    response = await http.post("/oauth/token", data=data, auth=(who.client_id, who.secret))
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -26,8 +26,10 @@ from tests.support import (
     NEEDS_POSTGRES,
     Registered,
     create_app,
+    issue,
     postgres_url,
     register,
+    request_token,
     reset_database,
     running,
 )
@@ -70,19 +72,6 @@ async def pair(clock: FrozenClock) -> AsyncIterator[Pair]:
         app_b = create_app(settings, clock=clock)
         async with running(app_a) as http_a, running(app_b) as http_b:
             yield Pair(http_a, http_b, sql, client, clock)
-
-
-async def request_token(http: httpx.AsyncClient, client_id: str, secret: str) -> httpx.Response:
-    return await http.post(
-        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
-    )
-
-
-async def issue(http: httpx.AsyncClient, who: Registered) -> str:
-    response = await request_token(http, who.client_id, who.secret)
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
 
 
 async def read_profile(http: httpx.AsyncClient, token: str) -> httpx.Response:

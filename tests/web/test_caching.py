@@ -19,7 +19,7 @@ from anti_grazer.protocol.registry import rotate_secret, set_enabled
 from anti_grazer.protocol.tokens import access_token_digest
 from anti_grazer.store.sql.engine import is_sqlite
 from anti_grazer.store.sql.runtime import SqlStores
-from tests.support import Registered, create_app, running
+from tests.support import Registered, create_app, issue, request_token, running
 from tests.support import test_settings as settings_for
 
 PROFILE = "/v1/profiles/facebook/x"
@@ -59,19 +59,6 @@ async def http_short(database_url: str, clock: FrozenClock) -> AsyncIterator[htt
     """The app with caches holding records for 0.3 s."""
     async with cached_http(database_url, clock, SHORT_TTL_SECONDS) as client:
         yield client
-
-
-async def request_token(http: httpx.AsyncClient, client_id: str, secret: str) -> httpx.Response:
-    return await http.post(
-        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
-    )
-
-
-async def issue(http: httpx.AsyncClient, who: Registered) -> str:
-    response = await request_token(http, who.client_id, who.secret)
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
 
 
 async def read_profile(http: httpx.AsyncClient, token: str) -> httpx.Response:
