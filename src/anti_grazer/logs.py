@@ -141,4 +141,4 @@ def access_logger() -> Any:
 
 def get_logger(name: str) -> Any:
     """A structlog logger whose events carry ``logger=name``."""
-    return structlog.get_logger(**{"logger_name": name})
+    return structlog.get_logger(logger_name=name)
