@@ -4,7 +4,10 @@ share one transaction, each in its own savepoint, and return after the commit.""
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -95,3 +98,42 @@ async def test_it_waits_for_another_writers_lock(database: str) -> None:
     finally:
         other.close()
         writer.close()
+
+
+def wal_size(path: str) -> int:
+    return os.stat(f"{path}-wal").st_size
+
+
+async def _write_steadily(writer: SqliteWriter, path: str, seconds: float) -> int:
+    """Insert random 200-character keys in batches of 20 for ``seconds``; the WAL file's
+    largest size seen, in bytes."""
+    largest = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        await asyncio.gather(*(writer.run(insert(secrets.token_hex(100))) for _ in range(20)))
+        # The writer creates the WAL before its first commit returns.
+        largest = max(largest, wal_size(path))
+    return largest
+
+
+@pytest.mark.parametrize(("restart_frames", "bounded"), [(64, True), (10**9, False)])
+async def test_the_wal_is_restarted_under_a_steady_load(
+    database: str, restart_frames: int, bounded: bool
+) -> None:
+    """PASSIVE checkpoints alone never reset a WAL that keeps receiving commits: it grew
+    without end (the second case shows the test can tell).  Past ``wal_restart_frames``
+    the checkpointer restarts it, so the file stays small while every row is kept."""
+    writer = SqliteWriter(
+        database,
+        sqlite_pragmas("NORMAL"),
+        checkpoint_interval=0.01,
+        wal_restart_frames=restart_frames,
+    )
+    try:
+        largest = await _write_steadily(writer, database, seconds=1.5)
+    finally:
+        writer.close()
+    stored = len(rows(database))
+    assert stored > 5000  # enough writes for an unchecked WAL to pass the bound
+    bound = 8 * 1024 * 1024
+    assert (largest < bound) is bounded, f"{largest} bytes of WAL for {stored} rows"
