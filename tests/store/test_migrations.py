@@ -4,6 +4,8 @@ a file in WAL mode, migrated by ``anti-grazer db upgrade`` or on server start)."
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from anti_grazer.cli.main import cli
 from anti_grazer.store.sql.engine import create_engine
 from anti_grazer.store.sql.migrate import MIGRATIONS, head_revision, upgrade
 from anti_grazer.store.sql.runtime import SchemaNotCurrentError, open_sql_stores
+from anti_grazer.store.sql.schema_version import SCHEMA_REVISION, current_revision
 from anti_grazer.store.sql.tables import metadata
 from tests.e2e.process import cli_environment, serving, sqlite_url
 from tests.support import create_app as build_app
@@ -73,6 +76,53 @@ def test_migrations_form_one_line_of_history() -> None:
     assert [s.revision for s in script.walk_revisions("base", "heads")][-1] == "0001"
     assert {"clients", "access_tokens"} <= TABLES
     assert {"ix_access_tokens_expires_at", "ix_access_tokens_client_id"} <= INDEXES
+
+
+def test_the_schema_check_knows_the_newest_migration() -> None:
+    """Workers check the schema without Alembic, against ``SCHEMA_REVISION``."""
+    assert SCHEMA_REVISION == HEAD
+
+
+async def test_current_revision_reads_the_database(tmp_path: Path) -> None:
+    """None for an empty file, the head once migrated: what Alembic itself reports."""
+    engine = create_engine(sqlite_url(tmp_path / "revision.db"))
+    try:
+        assert await current_revision(engine) is None
+        await upgrade(engine)
+        assert await current_revision(engine) == HEAD
+        async with engine.connect() as connection:
+            alembic_says = await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+        assert alembic_says == HEAD
+    finally:
+        await engine.dispose()
+
+
+def test_a_worker_on_a_current_sqlite_file_imports_no_alembic_nor_asyncpg(
+    tmp_path: Path,
+) -> None:
+    """Alembic and Mako cost a worker 10 MiB, asyncpg 3 MiB: a worker whose SQLite file is
+    already at head imports none of them (a fresh interpreter with what ``anti-grazer
+    serve`` loads)."""
+    database = tmp_path / "current.db"
+    assert db_upgrade(database)[0] == 0
+    program = (
+        "import asyncio, sys\n"
+        "import anti_grazer.cli.main, anti_grazer.web.asgi\n"
+        "from anti_grazer.store.sql.runtime import open_sql_stores\n"
+        "async def main():\n"
+        f"    async with open_sql_stores({sqlite_url(database)!r}):\n"
+        "        pass\n"
+        "asyncio.run(main())\n"
+        "heavy = ('alembic', 'mako', 'asyncpg')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "[]\n"
 
 
 async def test_migrated_schema_matches_the_declared_tables(tmp_path: Path) -> None:

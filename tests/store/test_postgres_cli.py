@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.tokens import verify_client_secret
 from anti_grazer.store.sql.engine import create_engine
-from anti_grazer.store.sql.migrate import current_revision, head_revision
+from anti_grazer.store.sql.migrate import head_revision
 from anti_grazer.store.sql.runtime import open_sql_stores
+from anti_grazer.store.sql.schema_version import current_revision
 from tests.e2e.process import CLI_TIMEOUT_SECONDS, anti_grazer_executable, cli_environment, run_cli
 from tests.support import postgres_url
 

@@ -6,7 +6,7 @@ import click
 
 from anti_grazer.cli.common import check_database_url, run, settings_or_exit
 from anti_grazer.store.sql.engine import create_engine
-from anti_grazer.store.sql.migrate import current_revision, upgrade
+from anti_grazer.store.sql.schema_version import current_revision
 
 
 @click.group()
@@ -19,6 +19,9 @@ def upgrade_command() -> None:
     """Apply every pending migration to the configured database."""
     settings = settings_or_exit()
     check_database_url(settings.database_url)
+
+    # Imported here: ``anti-grazer serve`` loads this module too, and needs no Alembic.
+    from anti_grazer.store.sql.migrate import upgrade  # noqa: PLC0415
 
     async def go() -> str | None:
         engine = create_engine(settings.database_url)

@@ -87,6 +87,9 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        ws="none",  # no WebSocket routes
         ssl_certfile=str(settings.tls_cert_file) if settings.tls_cert_file else None,
         ssl_keyfile=str(settings.tls_key_file) if settings.tls_key_file else None,
         log_config=None,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,18 +36,8 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(_config(connection), "head")
 
 
-def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
 async def upgrade(engine: AsyncEngine) -> None:
     """Apply every pending migration, in one transaction (PostgreSQL's DDL is
     transactional: a failed migration leaves the schema as it was)."""
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
-
-
-async def current_revision(engine: AsyncEngine) -> str | None:
-    """The revision the database is at, or None for an empty database."""
-    async with engine.connect() as connection:
-        return await connection.run_sync(_current)

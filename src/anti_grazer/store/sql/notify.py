@@ -13,7 +13,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -54,6 +53,10 @@ async def _listen_once(url: str, on_change: Handler, on_gap: Callable[[], None])
     def terminated(_conn: object) -> None:
         if not lost.done():
             lost.set_result(None)
+
+    # Imported here: only PostgreSQL deployments listen, and on SQLite the driver would
+    # cost each worker about 3 MiB for nothing (SQLAlchemy imports it lazily too).
+    import asyncpg  # type: ignore[import-untyped]  # noqa: PLC0415
 
     connection = await asyncpg.connect(_dsn(url))
     try:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.store.sql.engine import create_engine, is_sqlite
-from anti_grazer.store.sql.migrate import current_revision, head_revision, upgrade
+from anti_grazer.store.sql.schema_version import SCHEMA_REVISION, current_revision
 from anti_grazer.store.sql.stores import SqlClientStore, SqlTokenStore
 
 
@@ -34,12 +34,15 @@ async def open_sql_stores(
     any other database must already be (``anti-grazer db upgrade``)."""
     engine = create_engine(url, sqlite_synchronous=sqlite_synchronous)
     try:
-        if migrate_sqlite and is_sqlite(url):
+        if await current_revision(engine) != SCHEMA_REVISION:
+            if not (migrate_sqlite and is_sqlite(url)):
+                raise SchemaNotCurrentError(
+                    "The database schema is not current: run 'anti-grazer db upgrade'"
+                )
+            # Imported here, not at the top: Alembic is 10 MiB a worker (schema_version).
+            from anti_grazer.store.sql.migrate import upgrade  # noqa: PLC0415
+
             await upgrade(engine)
-        elif await current_revision(engine) != head_revision():
-            raise SchemaNotCurrentError(
-                "The database schema is not current: run 'anti-grazer db upgrade'"
-            )
         tokens = SqlTokenStore(engine, sqlite_synchronous)
         try:
             yield SqlStores(engine, SqlClientStore(engine), tokens)
