@@ -4,11 +4,10 @@ duration and the authenticated client id; a pure ASGI middleware so it costs lit
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from anti_grazer.logs import access_logger
+from anti_grazer.logs import access_log
 
 CLIENT_ID_KEY = "anti_grazer.client_id"
 
@@ -40,13 +39,10 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            fields: dict[str, Any] = {
-                "method": scope["method"],
-                "path": scope["path"],
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            }
-            client_id = scope.get("state", {}).get(CLIENT_ID_KEY)
-            if client_id is not None:
-                fields["client_id"] = client_id
-            access_logger().info("request", **fields)
+            access_log().request(
+                scope["method"],
+                scope["path"],
+                status,
+                round((time.perf_counter() - started) * 1000, 3),
+                scope.get("state", {}).get(CLIENT_ID_KEY),
+            )

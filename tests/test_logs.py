@@ -1,0 +1,80 @@
+"""The log redaction (logs.py, DESIGN.md §4.8) and the access line."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import orjson
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from anti_grazer import logs
+from anti_grazer.logs import REDACTED, AccessLog, access_log, configure_logging, redact_text
+
+# Text made mostly of the pieces the patterns look for, so that matches are frequent.
+_PIECES = st.sampled_from(
+    ["ag_at_", "ag_cs_", "Bearer", "basic", "TOKEN", "secret", "password", "Authorization",
+     "access_token", "client_secret", "=", ":", " ", "\t", '"', "'", ",", ";", "&", "/",
+     "abc123", "xYz", "\n", "é"]
+)  # fmt: skip
+_TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=12).map("".join)
+
+
+def substitute_everything(text: str) -> str:
+    """The three substitutions of ``redact_text`` with no first scan."""
+    text = logs._CREDENTIAL.sub(REDACTED, text)
+    text = logs._SCHEME_VALUE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    return logs._SECRET_PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+
+
+@given(_TEXT)
+@example("/oauth/token")
+@example("token = abc")
+@example("Authorization: Basic YWJj")
+@example('{"access_token": "xyz"}')
+def test_the_first_scan_never_skips_a_credential(text: str) -> None:
+    """The trigger only saves work: redacting with it equals substituting every time."""
+    assert redact_text(text) == substitute_everything(text)
+
+
+def test_paths_without_credentials_are_left_alone() -> None:
+    assert logs._TRIGGER.search("/oauth/token") is None
+    assert redact_text("/oauth/revoke") == "/oauth/revoke"
+    assert redact_text("/v1/profiles/x/ag_at_abc") == f"/v1/profiles/x/{REDACTED}"
+
+
+def test_the_access_line() -> None:
+    """One JSON object per line, keys in this order, timestamp in UTC ISO 8601 with Z."""
+    stream = io.StringIO()
+    AccessLog(stream).request("POST", "/oauth/token", 200, 1.5, "ag_ci_x")
+    AccessLog(stream).request("GET", "/t/ag_at_secret", 401, 0.25, None)
+    first, second = (orjson.loads(line) for line in stream.getvalue().splitlines())
+    assert list(first) == [
+        "logger_name", "method", "path", "status", "duration_ms", "client_id",
+        "event", "level", "timestamp",
+    ]  # fmt: skip
+    assert {k: v for k, v in first.items() if k != "timestamp"} == {
+        "logger_name": "anti_grazer.access",
+        "method": "POST",
+        "path": "/oauth/token",
+        "status": 200,
+        "duration_ms": 1.5,
+        "client_id": "ag_ci_x",
+        "event": "request",
+        "level": "info",
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", first["timestamp"])
+    assert second["path"] == f"/t/{REDACTED}"
+    assert "client_id" not in second
+
+
+def test_the_access_line_follows_the_log_level() -> None:
+    """Configured above ``info`` there is no access line; at ``info`` there is."""
+    quiet, loud = io.StringIO(), io.StringIO()
+    configure_logging("warning", quiet)
+    access_log().request("GET", "/", 200, 1.0, None)
+    configure_logging("info", loud)
+    access_log().request("GET", "/", 200, 1.0, None)
+    assert quiet.getvalue() == ""
+    assert orjson.loads(loud.getvalue())["event"] == "request"
