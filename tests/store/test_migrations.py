@@ -3,6 +3,7 @@ a file in WAL mode, migrated by ``anti-grazer db upgrade`` or on server start)."
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from anti_grazer.cli.main import cli
-from anti_grazer.store.sql.engine import create_engine
+from anti_grazer.store.sql.engine import SQLITE_READERS, create_engine
 from anti_grazer.store.sql.migrate import MIGRATIONS, head_revision, upgrade
 from anti_grazer.store.sql.runtime import SchemaNotCurrentError, open_sql_stores
 from anti_grazer.store.sql.schema_version import SCHEMA_REVISION, current_revision
@@ -180,6 +181,23 @@ async def test_engine_connections_have_the_pragmas(tmp_path: Path) -> None:
         finally:
             await engine.dispose()
         assert values == ["wal", 1, 5000, number]
+
+
+async def test_sqlite_engines_keep_a_small_pool_of_readers(tmp_path: Path) -> None:
+    """Concurrent requests wait for one of ``SQLITE_READERS`` connections instead of
+    opening more (each is a thread with its own page cache)."""
+    engine = create_engine(sqlite_url(tmp_path / "pool.db"))
+    try:
+        connections = [await engine.connect() for _ in range(SQLITE_READERS)]
+        one_more = asyncio.ensure_future(engine.connect())
+        await asyncio.sleep(0.2)
+        assert not one_more.done()
+        await connections.pop().close()
+        await (await asyncio.wait_for(one_more, 5)).close()
+        for connection in connections:
+            await connection.close()
+    finally:
+        await engine.dispose()
 
 
 async def test_stores_refuse_an_unmigrated_database_when_told_not_to_migrate(
