@@ -53,9 +53,9 @@ from bench.run import (
     PROTECTED_PATH,
     REPO_DIR,
     RESULTS_DIR,
+    SERVE_BIN,
     SERVER_CPU,
     TOKEN_SCOPE,
-    VENV_BIN,
     Options,
     Probe,
     Row,
@@ -68,6 +68,7 @@ from bench.run import (
     cpu_model,
     cpu_seconds,
     create_client,
+    ensure_serving_venv,
     ensure_wrk,
     free_port,
     git_commit,
@@ -303,7 +304,7 @@ def purge_under_load(
         "taskset",
         "-c",
         str(LOAD_CPU),
-        str(VENV_BIN / "anti-grazer"),
+        str(SERVE_BIN / "anti-grazer"),
         "tokens",
         "purge-expired",
     ]
@@ -514,6 +515,7 @@ def run_growth(args: argparse.Namespace, command: str) -> int:
     if rows_to_insert < 1:
         raise SystemExit("--growth-rows must be positive")
     wrk = ensure_wrk()
+    ensure_serving_venv()
     RESULTS_DIR.mkdir(exist_ok=True)
     options = Options(wrk, args.duration, args.warmup, args.connections, RESULTS_DIR)
     ours_env = dict(item.split("=", 1) for item in args.ours_env)

@@ -44,7 +44,12 @@ REPO_DIR = BENCH_DIR.parent
 LUA_DIR = BENCH_DIR / "lua"
 PEER_DIR = BENCH_DIR / "peer"
 RESULTS_DIR = BENCH_DIR / "results"
-VENV_BIN = Path(sys.executable).parent
+# The servers run from a production install of the project (``pip install .``, no dev
+# extras), as deployed: the dev venv also holds the test and lint tools, and some of
+# them change what the server imports (import-linter brings rich, which structlog then
+# loads: 6 MiB more in the server).
+SERVE_VENV = BENCH_DIR / ".venv-serve"
+SERVE_BIN = SERVE_VENV / "bin"
 
 SERVER_CPU = 0
 LOAD_CPU = 1
@@ -234,6 +239,27 @@ def ensure_peer() -> str:
     if version is None:
         raise SystemExit("bench: npm ci did not install oidc-provider")
     return version
+
+
+def ensure_serving_venv() -> None:
+    """Create bench/.venv-serve if missing, then install the working tree into it (a
+    regular, not editable, install of the project and its runtime dependencies only)."""
+    if not (SERVE_BIN / "python").exists():
+        log(f"creating {SERVE_VENV.relative_to(REPO_DIR)} (the servers' production install)")
+        subprocess.run([sys.executable, "-m", "venv", str(SERVE_VENV)], check=True)
+    log(f"installing the working tree into {SERVE_VENV.relative_to(REPO_DIR)}")
+    subprocess.run(
+        [
+            str(SERVE_BIN / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(REPO_DIR),
+        ],
+        check=True,
+    )
 
 
 # --- servers ----------------------------------------------------------------------------
@@ -568,7 +594,7 @@ def uvicorn_argv(port: int) -> list[str]:
     """The ceiling under the settings ``anti-grazer serve`` gives uvicorn: uvloop,
     httptools, one worker, no access log, no Server header, no proxy headers."""
     return [
-        str(VENV_BIN / "python"),
+        str(SERVE_BIN / "python"),
         "-m",
         "uvicorn",
         "bench.ceiling:app",
@@ -609,7 +635,7 @@ def create_client(env: Mapping[str, str]) -> tuple[str, str]:
     """Register the benchmark client with the CLI; its id and secret."""
     completed = subprocess.run(
         [
-            str(VENV_BIN / "anti-grazer"),
+            str(SERVE_BIN / "anti-grazer"),
             "clients",
             "create",
             "bench",
@@ -661,7 +687,7 @@ def ours_server(port: int, env: Mapping[str, str], log_path: Path) -> Server:
     """``anti-grazer serve`` (the product, exactly as shipped)."""
     return Server(
         "ours",
-        [str(VENV_BIN / "anti-grazer"), "serve", "--port", str(port)],
+        [str(SERVE_BIN / "anti-grazer"), "serve", "--port", str(port)],
         port,
         "/health",
         log_path,
@@ -673,7 +699,7 @@ def bench_app_server(port: int, env: Mapping[str, str], log_path: Path) -> Serve
     """``bench.app:app`` (product app + the benchmark-only routes) served like ``serve``."""
     return Server(
         "ours",
-        [str(VENV_BIN / "python"), "-m", "bench.app", "--port", str(port)],
+        [str(SERVE_BIN / "python"), "-m", "bench.app", "--port", str(port)],
         port,
         "/health",
         log_path,
@@ -1343,6 +1369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_growth(args, command)
 
     wrk = ensure_wrk()
+    ensure_serving_venv()
     wants_peer = only is None or any(key.startswith("peer-") for key in only)
     peer_version = ensure_peer() if wants_peer else "not run"
     RESULTS_DIR.mkdir(exist_ok=True)
