@@ -35,6 +35,7 @@ CHECKPOINT_INTERVAL_SECONDS = 0.5
 # Past this many WAL frames (pages, 4 KiB each) the checkpointer restarts the WAL.
 WAL_RESTART_FRAMES = 4096
 LOCK_WAIT_SECONDS = 5.0
+WRITER_CACHE_KIB = 1024
 LOCK_POLL_SECONDS = 0.0005
 
 
@@ -169,6 +170,9 @@ class SqliteWriter:
         connection = self._connect()
         try:
             connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
+            # 1 MiB of page cache, not SQLite's 2: it holds the indexes' inner pages;
+            # token digests are random, so their leaf pages miss it whatever its size.
+            connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             # Wait for the write lock ourselves (_begin): SQLite's own busy handler backs
             # off to 100 ms sleeps and kept missing the gaps between another writer's
             # transactions (a purge stalled issuance for seconds, bench/run --growth).
