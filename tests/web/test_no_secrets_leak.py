@@ -88,8 +88,6 @@ class Sent:
     path: str
     status: int
     client_id: str | None
-    # Authenticated, then refused: logging the client id there is allowed, not required.
-    client_id_optional: bool = False
 
 
 async def exercise(
@@ -111,12 +109,11 @@ async def exercise(
         headers: dict[str, str] | None = None,
         client_id: str | None = None,
         logged_path: str | None = None,
-        client_id_optional: bool = False,
     ) -> httpx.Response:
         response = await http.request(method, url, content=content, headers=headers or {})
         assert response.status_code == status, (url, response.text)
         path = logged_path if logged_path is not None else url.split("?", 1)[0]
-        expected.append(Sent(method, path, status, client_id, client_id_optional))
+        expected.append(Sent(method, path, status, client_id))
         return response
 
     grant = b"grant_type=client_credentials"
@@ -147,7 +144,6 @@ async def exercise(
         f"token={first}".encode(),
         {**form, "Authorization": basic(other.client_id, other.secret)},
         other.client_id,
-        client_id_optional=True,
     )
     await send(
         "POST",
@@ -156,6 +152,11 @@ async def exercise(
         f"token={others}&client_id={other.client_id}&client_secret={other.secret}".encode(),
         form,
         other.client_id,
+    )
+
+    # Authenticated, then refused: the line still names the client.
+    await send(
+        "POST", TOKEN, 400, grant + b"&scope=nope", {**form, "Authorization": good_basic}, cid
     )
 
     # Malformed credentials, each holding the real secret.
@@ -219,7 +220,8 @@ async def exercise(
 
 def assert_access_lines(events: list[dict[str, Any]], expected: list[Sent]) -> None:
     """One ``request`` line per request, in order, with method, path (no query), status,
-    a duration, and the client id exactly when the client authenticated successfully."""
+    a duration, and the client id exactly when the client authenticated (even if its
+    request was refused afterwards)."""
     lines = [event for event in events if event.get("event") == "request"]
     assert len(lines) == len(expected)
     for line, sent in zip(lines, expected, strict=True):
@@ -230,10 +232,7 @@ def assert_access_lines(events: list[dict[str, Any]], expected: list[Sent]) -> N
         assert isinstance(line["duration_ms"], int | float)
         assert line["duration_ms"] >= 0
         assert line["level"] == "info"
-        if sent.client_id_optional:
-            assert line.get("client_id") in (None, sent.client_id)
-        else:
-            assert line.get("client_id") == sent.client_id
+        assert line.get("client_id") == sent.client_id
 
 
 async def test_logs_hold_no_token_secret_or_authorization_value(
@@ -296,7 +295,7 @@ async def test_an_internal_failure_is_a_bare_server_error_and_its_log_shows_no_s
     assert failures[0]["level"] == "error"
     assert failures[0]["path"] == TOKEN
     assert "ConnectionError: the database went away" in failures[0]["exception"]
-    assert_access_lines(events, [Sent("POST", TOKEN, 500, None)])
+    assert_access_lines(events, [Sent("POST", TOKEN, 500, client.client_id)])
     output = log_stream.getvalue()
     assert client.secret not in output
     assert client.secret.removeprefix("ag_cs_") not in output

@@ -5,7 +5,7 @@ web layer hands in the parsed form and the Authorization header and renders the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,6 +32,7 @@ from anti_grazer.protocol.tokens import (
 )
 
 SUPPORTED_GRANT_TYPES = frozenset({CLIENT_CREDENTIALS})
+OnAuthenticated = Callable[[Client], None]
 # RFC 7009 §2.1 hints; we issue no refresh tokens, but the hint is a known value.
 KNOWN_TOKEN_TYPE_HINTS = frozenset({"access_token", "refresh_token"})
 
@@ -47,6 +48,10 @@ class TokenPolicy:
         """The client's own TTL if set, else the default, never above the maximum."""
         ttl = client.token_ttl_seconds or self.default_ttl_seconds
         return min(ttl, self.max_ttl_seconds)
+
+
+def _ignore(_client: Client) -> None:
+    """The default ``authenticated`` callback: nobody is told."""
 
 
 class AuthorizationServer:
@@ -65,9 +70,14 @@ class AuthorizationServer:
         self.policy = policy or TokenPolicy()
 
     async def token(
-        self, params: Mapping[str, str], authorization: str | None
+        self,
+        params: Mapping[str, str],
+        authorization: str | None,
+        authenticated: OnAuthenticated = _ignore,
     ) -> tuple[Client, TokenResponse]:
-        """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token."""
+        """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token.
+        ``authenticated`` learns the client as soon as it is authenticated, so that a
+        later refusal (``invalid_scope``, say) can still be attributed to it."""
         grant_type = params.get("grant_type")
         if grant_type is None:
             raise InvalidRequestError("The grant_type parameter is missing")
@@ -75,6 +85,7 @@ class AuthorizationServer:
             raise UnsupportedGrantTypeError()
         credentials = parse_client_credentials(params, authorization)
         client = await authenticate_client(self.clients, credentials)
+        authenticated(client)
         if grant_type not in client.grant_types:
             raise UnauthorizedClientError()
         scopes = grant_scope(params.get("scope"), client.allowed_scopes, client.default_scopes)
@@ -94,14 +105,21 @@ class AuthorizationServer:
             raise InvalidClientError() from None
         return client, TokenResponse(access_token=token, expires_in=ttl, scope=render_scope(scopes))
 
-    async def revoke(self, params: Mapping[str, str], authorization: str | None) -> Client:
-        """RFC 7009 §2.1: revoke a token of the authenticated client.
+    async def revoke(
+        self,
+        params: Mapping[str, str],
+        authorization: str | None,
+        authenticated: OnAuthenticated = _ignore,
+    ) -> Client:
+        """RFC 7009 §2.1: revoke a token of the authenticated client (``authenticated``
+        learns it as ``token`` does).
 
         Unknown, malformed, expired and already-revoked tokens succeed silently (§2.2);
         another client's token is left untouched and the request refused (§2.1).
         """
         credentials = parse_client_credentials(params, authorization)
         client = await authenticate_client(self.clients, credentials)
+        authenticated(client)
         token = params.get("token")
         if token is None:
             raise InvalidRequestError("The token parameter is missing")

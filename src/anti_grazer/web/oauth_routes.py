@@ -13,16 +13,17 @@ from starlette.types import Receive, Scope, Send
 
 from anti_grazer.logs import get_logger
 from anti_grazer.protocol.errors import InvalidRequestError, OAuthError, ServerError
-from anti_grazer.protocol.models import TokenResponse
+from anti_grazer.protocol.models import Client, TokenResponse
 from anti_grazer.protocol.params import parse_form
-from anti_grazer.protocol.server import AuthorizationServer
+from anti_grazer.protocol.server import AuthorizationServer, OnAuthenticated
 from anti_grazer.web.access_log import set_client_id
 
 logger = get_logger("anti_grazer.oauth")
 
 RawHeaders = list[tuple[bytes, bytes]]
-Success = tuple[str, bytes, RawHeaders]  # client id, body, headers
-Action = Callable[[Mapping[str, str], str | None], Awaitable[Success]]
+Success = tuple[bytes, RawHeaders]  # body, headers
+# The form, the Authorization header, and who to tell the authenticated client.
+Action = Callable[[Mapping[str, str], str | None, OnAuthenticated], Awaitable[Success]]
 
 _JSON = (b"content-type", b"application/json")
 _NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
@@ -150,10 +151,16 @@ class OAuthEndpoints:
 
     async def _respond(self, scope: Scope, receive: Receive, send: Send, action: Action) -> None:
         """Read the request, run ``action`` on it and send its success or its error
-        (internal failures as a bare ``server_error``, the detail only in the log)."""
+        (internal failures as a bare ``server_error``, the detail only in the log).  The
+        access line names the client once it has authenticated, even if it is refused
+        afterwards."""
+
+        def authenticated(client: Client) -> None:
+            set_client_id(scope, client.client_id)
+
         try:
             params, authorization = await self._read(scope, receive)
-            client_id, body, headers = await action(params, authorization)
+            body, headers = await action(params, authorization, authenticated)
         except ClientGoneError:
             return
         except OAuthError as error:
@@ -163,16 +170,25 @@ class OAuthEndpoints:
             logger.exception("OAuth endpoint failed", path=scope["path"])
             await self._send_error(send, ServerError())
             return
-        set_client_id(scope, client_id)
         await send_response(send, 200, body, headers)
 
-    async def _issue(self, params: Mapping[str, str], authorization: str | None) -> Success:
-        client, issued = await self._server().token(params, authorization)
-        return client.client_id, render_token(issued), [_JSON]
+    async def _issue(
+        self,
+        params: Mapping[str, str],
+        authorization: str | None,
+        authenticated: OnAuthenticated,
+    ) -> Success:
+        _client, issued = await self._server().token(params, authorization, authenticated)
+        return render_token(issued), [_JSON]
 
-    async def _revoke(self, params: Mapping[str, str], authorization: str | None) -> Success:
-        client = await self._server().revoke(params, authorization)
-        return client.client_id, b"", []
+    async def _revoke(
+        self,
+        params: Mapping[str, str],
+        authorization: str | None,
+        authenticated: OnAuthenticated,
+    ) -> Success:
+        await self._server().revoke(params, authorization, authenticated)
+        return b"", []
 
     async def token(self, scope: Scope, receive: Receive, send: Send) -> None:
         """RFC 6749 §4.4.2 access token request → §5.1 response or §5.2 error."""
