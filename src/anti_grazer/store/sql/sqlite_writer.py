@@ -142,12 +142,16 @@ class SqliteWriter:
         try:
             while not self._stopping.wait(self._checkpoint_interval):
                 try:
-                    _busy, frames, _copied = connection.execute(
+                    _busy, frames, copied = connection.execute(
                         "PRAGMA wal_checkpoint(PASSIVE)"
                     ).fetchone()
                 except sqlite3.Error:  # busy or locked: the next round catches up
                     continue
-                if frames >= self._wal_restart_frames:
+                # Only once this pass copied every frame it saw: the writer then has
+                # just the frames of the last moments to copy.  With a backlog (after a
+                # bulk load, or while a reader held the WAL) it would have had to copy
+                # it all while every write waited (seconds at a million rows).
+                if frames >= self._wal_restart_frames and copied == frames:
                     self._restart_wanted = True
         finally:
             connection.close()
