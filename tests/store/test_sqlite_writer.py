@@ -107,11 +107,15 @@ def wal_restarts(path: str) -> int:
     return int.from_bytes(header[12:16], "big")
 
 
-async def _write_steadily(writer: SqliteWriter, seconds: float) -> None:
-    """Insert random 200-character keys, in batches of 20, for ``seconds``."""
+async def _write_steadily(writer: SqliteWriter, seconds: float) -> set[str]:
+    """Insert random 200-character keys, in batches of 20, for ``seconds``; the keys."""
+    written: set[str] = set()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        await asyncio.gather(*(writer.run(insert(secrets.token_hex(100))) for _ in range(20)))
+        keys = [secrets.token_hex(100) for _ in range(20)]
+        await asyncio.gather(*(writer.run(insert(key)) for key in keys))
+        written.update(keys)
+    return written
 
 
 @pytest.mark.parametrize(("restart_frames", "restarted"), [(64, True), (10**9, False)])
@@ -130,11 +134,11 @@ async def test_the_wal_is_restarted_under_a_steady_load(
         wal_restart_frames=restart_frames,
     )
     try:
-        await _write_steadily(writer, seconds=1.5)
+        written = await _write_steadily(writer, seconds=1.5)
         restarts = wal_restarts(database)  # before the last close removes the WAL
     finally:
         writer.close()
-    stored = len(rows(database))
-    assert stored > 5000
-    assert (restarts >= 10) is restarted, f"{restarts} restarts for {stored} rows"
+    assert len(written) > 5000
+    assert rows(database) == written
+    assert (restarts >= 10) is restarted, f"{restarts} restarts for {len(written)} rows"
     assert (restarts == 0) is not restarted
