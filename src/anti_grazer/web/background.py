@@ -4,8 +4,6 @@ expired-token janitor."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from anti_grazer.settings import Settings
 from anti_grazer.store.cache import CachingClientStore, CachingTokenStore, TtlCache
 from anti_grazer.store.sql import notify
 from anti_grazer.store.sql.engine import is_sqlite
+from anti_grazer.tasks import running_in_background
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +67,9 @@ async def janitor(tokens: TokenStore, clock: Clock, settings: Settings) -> Async
     if settings.purge_interval_seconds <= 0:
         yield
         return
-    task = asyncio.create_task(
+    async with running_in_background(
         purge_expired_periodically(
             tokens, clock, settings.purge_interval_seconds, settings.purge_batch_size
         )
-    )
-    try:
+    ):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

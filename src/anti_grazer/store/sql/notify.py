@@ -17,6 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from anti_grazer.tasks import running_in_background
+
 CHANNEL = "anti_grazer_invalidate"
 RECONNECT_SECONDS = 1.0
 HEARTBEAT_SECONDS = 5.0
@@ -92,10 +94,5 @@ async def listening(
 ) -> AsyncIterator[None]:
     """Deliver every notification to ``on_change(kind, key)`` while the context is open;
     ``on_gap()`` runs whenever notifications may have been missed (connect, reconnect)."""
-    task = asyncio.create_task(_listen_forever(url, on_change, on_gap))
-    try:
+    async with running_in_background(_listen_forever(url, on_change, on_gap)):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
