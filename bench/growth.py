@@ -78,6 +78,7 @@ from bench.run import (
     ours_server,
     package_version,
     parse_wrk,
+    record_run,
     rss_mib,
     running,
     start_wrk,
@@ -274,19 +275,7 @@ def measure_phase(
 def window_row(run: WrkRun, server: Server, wall: float, server_cpu: float, wrk_cpu: float) -> Row:
     """A Row for a wrk window measured by hand (not through ``measure``)."""
     row = Row("token-during-purge", "token issuance during the purge", "ours", "ok")
-    row.rps = run.rps
-    row.p50_ms = run.latency_us["p50"] / 1000
-    row.p99_ms = run.latency_us["p99"] / 1000
-    row.errors = run.error_count
-    row.error_detail = {name: count for name, count in run.errors.items() if count}
-    row.requests = run.requests
-    row.seconds = run.seconds
-    row.server_cpu_percent = 100 * server_cpu / wall
-    row.server_rss_mib = rss_mib(server.pid)
-    row.wrk_cpu_percent = 100 * wrk_cpu / wall
-    if row.errors or run.requests == 0:
-        row.status = "INVALID"
-        row.notes.append(f"errors: {row.error_detail or 'no requests completed'}")
+    record_run(row, run, server, wall, server_cpu, wrk_cpu)
     row.notes.append(f"max latency {run.latency_us['max'] / 1000:.0f} ms")
     return row
 

@@ -504,6 +504,26 @@ class Row:
     notes: list[str] = field(default_factory=list)
 
 
+def record_run(
+    row: Row, run: WrkRun, server: Server, wall: float, server_cpu: float, wrk_cpu: float
+) -> None:
+    """Fill ``row`` from a measured wrk run: rate, latency, errors (any makes the row
+    INVALID), the server's CPU and RSS, and wrk's CPU over the ``wall`` seconds."""
+    row.server_rss_mib = rss_mib(server.pid)
+    row.server_cpu_percent = 100 * server_cpu / wall
+    row.wrk_cpu_percent = 100 * wrk_cpu / wall
+    row.rps = run.rps
+    row.p50_ms = run.latency_us["p50"] / 1000
+    row.p99_ms = run.latency_us["p99"] / 1000
+    row.errors = run.error_count
+    row.error_detail = {name: count for name, count in run.errors.items() if count}
+    row.requests = run.requests
+    row.seconds = run.seconds
+    if row.errors or run.requests == 0:
+        row.status = "INVALID"
+        row.notes.append(f"errors: {row.error_detail or 'no requests completed'}")
+
+
 def measure(options: Options, server: Server, workload: Workload) -> Row:
     """Probe, warm up, then the measured run with the server's CPU and RSS sampled."""
     row = Row(workload.key, workload.label, server.name, "ok")
@@ -542,22 +562,10 @@ def measure(options: Options, server: Server, workload: Workload) -> Row:
     busy = busy_cpu_seconds((SERVER_CPU, LOAD_CPU)) - busy_before
     cpu = cpu_seconds(server.pid) - cpu_before
     server.check_alive()
-    row.server_rss_mib = rss_mib(server.pid)
-    row.server_cpu_percent = 100 * cpu / wall
-    row.wrk_cpu_percent = 100 * result.wrk_cpu_seconds / wall
+    record_run(row, result, server, wall, cpu, result.wrk_cpu_seconds)
     # Anything else that ran on the two benchmark cores meanwhile (other processes,
     # hypervisor steal): the figures of a row with much of it are depressed.
     row.other_cpu_percent = max(0.0, 100 * (busy - cpu - result.wrk_cpu_seconds) / wall)
-    row.rps = result.rps
-    row.p50_ms = result.latency_us["p50"] / 1000
-    row.p99_ms = result.latency_us["p99"] / 1000
-    row.errors = result.error_count
-    row.error_detail = {name: count for name, count in result.errors.items() if count}
-    row.requests = result.requests
-    row.seconds = result.seconds
-    if row.errors or result.requests == 0:
-        row.status = "INVALID"
-        row.notes.append(f"errors: {row.error_detail or 'no requests completed'}")
     if workload.describe is not None:
         row.notes.append(workload.describe(result))
     log(
