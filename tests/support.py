@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -14,8 +15,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from anti_grazer.protocol.clock import FrozenClock
-from anti_grazer.protocol.models import Client
-from anti_grazer.protocol.ports import ClientStore
+from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.protocol.ports import ClientStore, TokenStore
 from anti_grazer.protocol.registry import register_client
 from anti_grazer.settings import Settings, load_settings
 from anti_grazer.store.sql.engine import create_engine, is_sqlite
@@ -142,3 +143,26 @@ __all__ = [
     "running",
     "test_settings",
 ]
+
+
+class ForwardingTokenStore:
+    """A ``TokenStore`` handing every call to ``inner``: a test double overrides only
+    the call it counts or breaks."""
+
+    def __init__(self, inner: TokenStore) -> None:
+        self.inner = inner
+
+    async def add_token(self, record: TokenRecord) -> None:
+        await self.inner.add_token(record)
+
+    async def get_token(self, digest: str) -> TokenRecord | None:
+        return await self.inner.get_token(digest)
+
+    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
+        return await self.inner.revoke_token(digest, client_id, now)
+
+    async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
+        return await self.inner.revoke_client_tokens(client_id, now)
+
+    async def purge_expired(self, now: datetime, batch_size: int) -> int:
+        return await self.inner.purge_expired(now, batch_size)

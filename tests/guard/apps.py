@@ -4,7 +4,6 @@ test database's token store (what a team protecting its own API would write)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from fastapi import Depends, FastAPI
 from starlette.applications import Starlette
@@ -19,30 +18,19 @@ from anti_grazer.guard.starlette import requires_bearer
 from anti_grazer.guard.verifier import StoreTokenVerifier
 from anti_grazer.protocol.models import Principal, TokenRecord
 from anti_grazer.protocol.ports import Clock, TokenStore
+from tests.support import ForwardingTokenStore
 
 
-class CountingTokenStore:
+class CountingTokenStore(ForwardingTokenStore):
     """Wraps a real token store and counts lookups (to check the guard's storage cost)."""
 
     def __init__(self, inner: TokenStore) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.lookups = 0
-
-    async def add_token(self, record: TokenRecord) -> None:
-        await self.inner.add_token(record)
 
     async def get_token(self, digest: str) -> TokenRecord | None:
         self.lookups += 1
         return await self.inner.get_token(digest)
-
-    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
-        return await self.inner.revoke_token(digest, client_id, now)
-
-    async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
-        return await self.inner.revoke_client_tokens(client_id, now)
-
-    async def purge_expired(self, now: datetime, batch_size: int) -> int:
-        return await self.inner.purge_expired(now, batch_size)
 
 
 def _describe(principal: Principal) -> dict[str, object]:

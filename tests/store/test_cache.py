@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -17,6 +17,7 @@ from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.store.cache import CachingClientStore, CachingTokenStore, TtlCache
 from anti_grazer.store.memory import MemoryClientStore, MemoryTokenStore, memory_stores
 from tests.store.records import T0, make_client, make_token
+from tests.support import ForwardingTokenStore
 
 
 class FakeMonotonic:
@@ -29,18 +30,15 @@ class FakeMonotonic:
         return self.now
 
 
-class CountingTokenStore:
+class CountingTokenStore(ForwardingTokenStore):
     """The real memory token store, counting the look-ups that reach it; a look-up can be
     held (after it has read the record) until ``release`` is set."""
 
     def __init__(self, inner: MemoryTokenStore) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.lookups = 0
         self.read_done = asyncio.Event()
         self.release: asyncio.Event | None = None
-
-    async def add_token(self, record: TokenRecord) -> None:
-        await self.inner.add_token(record)
 
     async def get_token(self, digest: str) -> TokenRecord | None:
         self.lookups += 1
@@ -49,15 +47,6 @@ class CountingTokenStore:
         if self.release is not None:
             await self.release.wait()
         return record
-
-    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
-        return await self.inner.revoke_token(digest, client_id, now)
-
-    async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
-        return await self.inner.revoke_client_tokens(client_id, now)
-
-    async def purge_expired(self, now: datetime, batch_size: int) -> int:
-        return await self.inner.purge_expired(now, batch_size)
 
 
 class CountingClientStore:

@@ -21,7 +21,7 @@ from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import TokenStore
 from anti_grazer.store.memory import memory_stores
 from anti_grazer.store.sql.runtime import open_sql_stores
-from tests.support import Stores, create_app, reset_database, running
+from tests.support import ForwardingTokenStore, Stores, create_app, reset_database, running
 from tests.support import test_settings as settings_for
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -147,26 +147,14 @@ async def test_cancellation_stops_the_janitor_cleanly() -> None:
     assert rounds.calls == after
 
 
-class CountingPurges:
+class CountingPurges(ForwardingTokenStore):
     """The real memory token store; ``purge_expired`` counted, and failing while
     ``failures`` remain."""
 
     def __init__(self, inner: TokenStore, failures: int = 0) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.calls = 0
         self.failures = failures
-
-    async def add_token(self, record: TokenRecord) -> None:
-        await self.inner.add_token(record)
-
-    async def get_token(self, digest: str) -> TokenRecord | None:
-        return await self.inner.get_token(digest)
-
-    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
-        return await self.inner.revoke_token(digest, client_id, now)
-
-    async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
-        return await self.inner.revoke_client_tokens(client_id, now)
 
     async def purge_expired(self, now: datetime, batch_size: int) -> int:
         self.calls += 1
