@@ -10,10 +10,11 @@ One run, on one fresh SQLite file, against server processes that live throughout
    off (``ANTI_GRAZER_CACHE_TTL_SECONDS=0``: every request reads the token row).
 2. ``--growth-rows`` (1,000,000) live token rows are inserted straight into the SQLite
    file (stdlib ``sqlite3``, ``executemany`` in batches of 50,000, one transaction each,
-   foreign keys on): random 256-bit hex digests, the registered client's id, expiry spread
-   uniformly over the next 5 minutes to 24 hours, 1 % revoked; datetimes written as
-   SQLAlchemy writes them (naive UTC ``YYYY-MM-DD HH:MM:SS.ffffff``, checked against a row
-   the server wrote).  Then the WAL is checkpointed (TRUNCATE).
+   foreign keys on), in the order the server would have issued them: the storage keys of
+   tokens issued at each row's issue time (spread over the last 24 hours), the registered
+   client's id, expiry spread uniformly over the next 5 minutes to 24 hours, 1 % revoked;
+   datetimes written as SQLAlchemy writes them (naive UTC ``YYYY-MM-DD HH:MM:SS.ffffff``,
+   checked against a row the server wrote).  Then the WAL is checkpointed (TRUNCATE).
 3. **full table**: the same three workloads again; after ÷ before is the growth ratio
    (target ≥ 0.90).
 4. ``--growth-rows`` EXPIRED rows are inserted (expired 1 minute to 30 days ago), issuance
@@ -35,7 +36,6 @@ import json
 import os
 import platform
 import re
-import secrets
 import shlex
 import signal
 import sqlite3
@@ -47,6 +47,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
 from bench.run import (
     HOST,
     LOAD_CPU,
@@ -138,31 +139,44 @@ def check_datetime_format(path: Path) -> str:
     return str(row[1])
 
 
+def uniform(low: float, high: float) -> float:
+    return low + (high - low) * (int.from_bytes(os.urandom(4)) / 2**32)
+
+
 def token_rows(
     client_id: str, count: int, *, expired: bool, now: float
 ) -> Iterator[tuple[str, str, str, str, str, str | None]]:
-    """``count`` realistic rows: random digests (as SHA-256 hex), spread expiry."""
-    low, high = (
-        (now - EXPIRED_MAX_SECONDS, now - EXPIRED_MIN_SECONDS)
-        if expired
-        else (now + LIVE_MIN_SECONDS, now + LIVE_MAX_SECONDS)
-    )
-    span = high - low
-    utc = dt.UTC
+    """``count`` realistic rows in the order the server would have issued them, each under
+    the key of a token issued at its issue time (``access_token_digest``).  Live rows were
+    issued in the last 24 hours and expire in 5 minutes to 24 hours; expired rows expired 1
+    minute to 30 days ago, an hour after they were issued."""
+    times = []
     for _ in range(count):
-        expires = low + span * (int.from_bytes(os.urandom(4)) / 2**32)
-        issued = expires - TOKEN_TTL_SECONDS
+        if expired:
+            expires = uniform(now - EXPIRED_MAX_SECONDS, now - EXPIRED_MIN_SECONDS)
+            times.append((expires - TOKEN_TTL_SECONDS, expires))
+        else:
+            times.append(
+                (
+                    uniform(now - LIVE_MAX_SECONDS, now),
+                    uniform(now + LIVE_MIN_SECONDS, now + LIVE_MAX_SECONDS),
+                )
+            )
+    times.sort()
+    utc = dt.UTC
+    for issued_at, expires_at in times:
+        issued = dt.datetime.fromtimestamp(issued_at, utc)
         revoked = (
-            dt.datetime.fromtimestamp(issued + 60, utc).strftime(SQLITE_DATETIME)
+            dt.datetime.fromtimestamp(min(issued_at + 60, now), utc).strftime(SQLITE_DATETIME)
             if int.from_bytes(os.urandom(2)) < REVOKED_SHARE * 2**16
             else None
         )
         yield (
-            secrets.token_hex(32),
+            access_token_digest(generate_access_token(issued)),
             client_id,
             TOKEN_SCOPE,
-            dt.datetime.fromtimestamp(issued, utc).strftime(SQLITE_DATETIME),
-            dt.datetime.fromtimestamp(expires, utc).strftime(SQLITE_DATETIME),
+            issued.strftime(SQLITE_DATETIME),
+            dt.datetime.fromtimestamp(expires_at, utc).strftime(SQLITE_DATETIME),
             revoked,
         )
 

@@ -418,8 +418,8 @@ def test_create_with_a_non_positive_ttl(run: Cli) -> None:
     [
         ("not-a-token", NOT_A_TOKEN),
         ("", NOT_A_TOKEN),
-        (generate_access_token()[:-1] + "x", NOT_A_TOKEN),
-        (generate_access_token(), NO_SUCH_TOKEN),
+        (generate_access_token(datetime.now(UTC))[:-1] + "x", NOT_A_TOKEN),
+        (generate_access_token(datetime.now(UTC)), NO_SUCH_TOKEN),
     ],
 )
 def test_tokens_revoke_bad_token(run: Cli, token: str, message: str) -> None:

@@ -70,7 +70,7 @@ def test_seed_token_request(http: httpx.Client, e2e_server: E2EServer) -> None:
         "scope": "profiles:read",
     }
     assert body["access_token"].startswith("ag_at_")
-    assert len(body["access_token"]) == 55
+    assert len(body["access_token"]) == 63
     record = read_token(e2e_server.database_path, body["access_token"])
     assert record is not None
     assert record.client_id == client.client_id

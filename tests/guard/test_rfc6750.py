@@ -141,10 +141,10 @@ async def test_bad_checksum_is_refused_without_a_storage_lookup(
 
 
 async def test_unknown_well_formed_token_is_invalid(
-    api: httpx.AsyncClient, http: httpx.AsyncClient, registered: Registered
+    api: httpx.AsyncClient, http: httpx.AsyncClient, registered: Registered, clock: FrozenClock
 ) -> None:
     """RFC 6750 §3.1: a token the server never issued is ``invalid_token``."""
-    assert_invalid_token(await api.get("/read", headers=bearer(generate_access_token())))
+    assert_invalid_token(await api.get("/read", headers=bearer(generate_access_token(clock.now()))))
 
 
 async def test_expired_token_is_invalid(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,30 +18,63 @@ from anti_grazer.protocol.tokens import (
     is_well_formed_access_token,
     verify_client_secret,
 )
+from tests.support import BASE62, untimed_access_token
 
-ACCESS_TOKEN_SHAPE = re.compile(r"ag_at_[0-9A-Za-z]{49}")
+ACCESS_TOKEN_SHAPE = re.compile(r"ag_at_[0-9A-Za-z]{57}")
+ISSUED = datetime(2026, 11, 27, 23, 30, 0, 123000, tzinfo=UTC)
 
 
-def test_access_tokens_have_the_prefix_length_and_alphabet() -> None:
-    """DESIGN.md §4.2: ``ag_at_`` + 43 base62 random characters + 6 checksum characters."""
+def base62(text: str) -> int:
+    number = 0
+    for char in text:
+        number = number * 62 + BASE62.index(char)
+    return number
+
+
+def test_access_tokens_have_the_prefix_time_length_and_alphabet() -> None:
+    """DESIGN.md §4.2: ``ag_at_`` + 8 base62 characters of issue time (ms since the epoch)
+    + 43 base62 random characters + 6 checksum characters."""
     for _ in range(50):
-        token = generate_access_token()
+        token = generate_access_token(ISSUED)
         assert ACCESS_TOKEN_SHAPE.fullmatch(token), token
+        assert base62(token[6:14]) == 1_795_822_200_123
         assert is_well_formed_access_token(token)
 
 
 def test_access_tokens_are_unique() -> None:
-    """RFC 6749 §10.10: tokens must not be guessable; 256 random bits never repeat."""
-    assert len({generate_access_token() for _ in range(1000)}) == 1000
+    """RFC 6749 §10.10: tokens must not be guessable; 256 random bits never repeat, even
+    within one millisecond."""
+    assert len({generate_access_token(ISSUED) for _ in range(1000)}) == 1000
 
 
 def test_a_changed_character_breaks_the_checksum() -> None:
-    """DESIGN.md §4.2: a mistyped token is rejected without a storage lookup."""
-    token = generate_access_token()
+    """DESIGN.md §4.2: a mistyped token, issue time included, is rejected without a
+    storage lookup."""
+    token = generate_access_token(ISSUED)
     for index in range(6, len(token)):
         replacement = "0" if token[index] != "0" else "1"
         mistyped = token[:index] + replacement + token[index + 1 :]
         assert not is_well_formed_access_token(mistyped), index
+
+
+def test_keys_of_later_tokens_sort_after_earlier_ones() -> None:
+    """The storage key starts with the issue time, so that tokens issued one after the
+    other are neighbours in the database's index."""
+    moments = [ISSUED + timedelta(milliseconds=step) for step in (0, 1, 2, 999, 86_400_000)]
+    moments += [datetime(1970, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC)]
+    keys = [access_token_digest(generate_access_token(moment)) for moment in sorted(moments)]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys)
+
+
+def test_tokens_without_an_issue_time_are_still_accepted() -> None:
+    """Tokens issued before the issue time was added stay valid until they expire: they are
+    well formed, and stored under their bare SHA-256 digest."""
+    token = untimed_access_token("A" * 43)
+    assert len(token) == len("ag_at_") + 49
+    assert is_well_formed_access_token(token)
+    assert access_token_digest(token) == hashlib.sha256(token.encode()).hexdigest()
+    assert not is_well_formed_access_token(token[:-1] + ("0" if token[-1] != "0" else "1"))
 
 
 @pytest.mark.parametrize(
@@ -52,9 +86,12 @@ def test_a_changed_character_breaks_the_checksum() -> None:
         "AG_AT_" + "A" * 49,
         "ag_at_" + "A" * 48,
         "ag_at_" + "A" * 50,
-        "ag_at_" + "é" * 49,
-        "ag_at_" + "-" * 49,
-        "ag_at_" + "٣" * 49,  # non-ASCII digits pass str.isalnum()
+        "ag_at_" + "A" * 56,
+        "ag_at_" + "A" * 58,
+        "ag_at_" + "A" * 57,  # wrong checksum
+        "ag_at_" + "é" * 57,
+        "ag_at_" + "-" * 57,
+        "ag_at_" + "٣" * 57,  # non-ASCII digits pass str.isalnum()
     ],
 )
 def test_malformed_access_tokens_are_refused(value: str) -> None:
@@ -77,12 +114,15 @@ def test_client_ids_have_prefix_and_128_random_bits() -> None:
     assert all(re.fullmatch(r"ag_ci_[0-9A-Za-z]{22}", value) for value in ids)
 
 
-def test_access_token_digest_is_sha256_hex() -> None:
-    """DESIGN.md §4.2: storage keeps only the SHA-256 hex digest."""
+def test_access_token_key_is_issue_time_and_sha224_hex() -> None:
+    """DESIGN.md §4.2: storage keeps the issue time and the SHA-224 hex digest, 64
+    characters, and never the token."""
+    token = generate_access_token(ISSUED)
+    key = access_token_digest(token)
+    assert key == token[6:14] + hashlib.sha224(token.encode()).hexdigest()
+    assert len(key) == 64
+    assert token[14:] not in key
     assert access_token_digest("abc") == hashlib.sha256(b"abc").hexdigest()
-    token = generate_access_token()
-    assert access_token_digest(token) == hashlib.sha256(token.encode()).hexdigest()
-    assert token not in access_token_digest(token)
 
 
 def test_client_secret_digest_is_self_describing() -> None:

@@ -32,7 +32,8 @@ class Client:
 
 @dataclass(frozen=True, slots=True)
 class TokenRecord:
-    """What is stored of an issued access token: its SHA-256 digest, never the token."""
+    """What is stored of an issued access token: its ``access_token_digest``, never the
+    token."""
 
     digest: str
     client_id: str

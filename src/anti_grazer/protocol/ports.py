@@ -35,7 +35,7 @@ class ClientStore(Protocol):
 
 
 class TokenStore(Protocol):
-    """Issued access tokens, keyed by the SHA-256 digest of the token."""
+    """Issued access tokens, keyed by ``access_token_digest`` of the token."""
 
     async def add_token(self, record: TokenRecord) -> None:
         """Store a token durably, in the same transaction as a check that its client

@@ -91,7 +91,7 @@ class AuthorizationServer:
         scopes = grant_scope(params.get("scope"), client.allowed_scopes, client.default_scopes)
         ttl = self.policy.ttl_for(client)
         now = self.clock.now()
-        token = generate_access_token()
+        token = generate_access_token(now)
         record = TokenRecord(
             digest=access_token_digest(token),
             client_id=client.client_id,

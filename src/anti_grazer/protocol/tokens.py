@@ -1,10 +1,18 @@
 """Opaque credentials: access tokens, client secrets and client ids, and their digests.
 
 Format (DESIGN.md §4.2): a recognisable prefix, 256 random bits in base62 and a CRC32
-checksum in base62, e.g. ``ag_at_<43 chars><6 chars>``.  Secret scanners find them by the
+checksum in base62, e.g. ``ag_cs_<43 chars><6 chars>``.  Secret scanners find them by the
 prefix; a malformed or mistyped token fails the checksum without a storage lookup.
-Storage keeps only SHA-256 digests: the values carry 256 bits of entropy, so a fast hash is
+Storage keeps only SHA-2 digests: the values carry 256 bits of entropy, so a fast hash is
 safe and brute force is hopeless (DESIGN.md §4.1).
+
+An access token also starts with its issue time, ``ag_at_<8 chars><43 chars><6 chars>``
+(milliseconds since the epoch in fixed-width base62, which sorts like the number).  It is
+stored under that time followed by its SHA-224 digest, 64 characters as before.  Tokens
+issued one after the other then have neighbouring keys in the database's index, as UUIDv7
+keys do: an insert writes the index's last page instead of a random one, and a purge of the
+oldest tokens deletes whole pages.  The time is no secret: the client knows when it got
+the token.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import hashlib
 import hmac
 import secrets
 import zlib
+from datetime import UTC, datetime, timedelta
 
 ACCESS_TOKEN_PREFIX = "ag_at_"
 CLIENT_SECRET_PREFIX = "ag_cs_"
@@ -23,6 +32,12 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _RANDOM_CHARS = 43  # 62**43 > 2**256
 _CHECKSUM_CHARS = 6  # 62**6 > 2**32
 _BODY_CHARS = _RANDOM_CHARS + _CHECKSUM_CHARS
+_TIME_CHARS = 8  # 62**8 milliseconds since 1970 last until the year 8888
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+_ACCESS_TOKEN_LENGTH = len(ACCESS_TOKEN_PREFIX) + _TIME_CHARS + _BODY_CHARS
+# Tokens issued before the issue time was added: the key is the bare digest.
+_UNTIMED_ACCESS_TOKEN_LENGTH = len(ACCESS_TOKEN_PREFIX) + _BODY_CHARS
 
 
 def _base62(number: int, width: int) -> str:
@@ -52,33 +67,44 @@ def _random_base62(length: int) -> str:
     return drawn[:length].decode("ascii")
 
 
-def _generate(prefix: str) -> str:
-    random_part = _random_base62(_RANDOM_CHARS)
-    return prefix + random_part + _checksum(random_part)
+def _generate(prefix: str, checked: str = "") -> str:
+    """``prefix``, ``checked`` and 256 random bits, then the checksum of all but the prefix."""
+    body = checked + _random_base62(_RANDOM_CHARS)
+    return prefix + body + _checksum(body)
 
 
-def _has_valid_checksum(value: str, prefix: str) -> bool:
-    if len(value) != len(prefix) + _BODY_CHARS or not value.startswith(prefix):
+def _has_valid_checksum(value: str, prefix: str, lengths: tuple[int, ...]) -> bool:
+    if len(value) not in lengths or not value.startswith(prefix):
         return False
     body = value[len(prefix) :]
     if not body.isascii() or not body.isalnum():
         return False
-    random_part, checksum = body[:_RANDOM_CHARS], body[_RANDOM_CHARS:]
-    return hmac.compare_digest(_checksum(random_part), checksum)
+    checked, checksum = body[:-_CHECKSUM_CHARS], body[-_CHECKSUM_CHARS:]
+    return hmac.compare_digest(_checksum(checked), checksum)
 
 
-def generate_access_token() -> str:
-    """A new opaque access token, ``ag_at_...``."""
-    return _generate(ACCESS_TOKEN_PREFIX)
+def generate_access_token(issued_at: datetime) -> str:
+    """A new opaque access token, ``ag_at_...``, stamped with ``issued_at`` (aware)."""
+    milliseconds = (issued_at - _EPOCH) // _MILLISECOND
+    return _generate(ACCESS_TOKEN_PREFIX, _base62(milliseconds, _TIME_CHARS))
 
 
 def is_well_formed_access_token(token: str) -> bool:
-    """True if ``token`` has our prefix, length, alphabet and a matching checksum."""
-    return _has_valid_checksum(token, ACCESS_TOKEN_PREFIX)
+    """True if ``token`` has our prefix, length, alphabet and a matching checksum.
+
+    Tokens without the issue time, as issued before it was added, are still accepted.
+    """
+    lengths = (_ACCESS_TOKEN_LENGTH, _UNTIMED_ACCESS_TOKEN_LENGTH)
+    return _has_valid_checksum(token, ACCESS_TOKEN_PREFIX, lengths)
 
 
 def access_token_digest(token: str) -> str:
-    """The SHA-256 hex digest under which an access token is stored."""
+    """The 64 characters under which an access token is stored: its issue time (8) and
+    its SHA-224 hex digest (56), or for a token without an issue time its SHA-256 hex digest.
+    """
+    if len(token) == _ACCESS_TOKEN_LENGTH and token.startswith(ACCESS_TOKEN_PREFIX):
+        issued = token[len(ACCESS_TOKEN_PREFIX) : len(ACCESS_TOKEN_PREFIX) + _TIME_CHARS]
+        return issued + hashlib.sha224(token.encode("utf-8")).hexdigest()
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 

@@ -183,8 +183,8 @@ class SqliteWriter:
         connection = self._connect()
         try:
             connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
-            # 1 MiB of page cache, not SQLite's 2: it holds the indexes' inner pages;
-            # token digests are random, so their leaf pages miss it whatever its size.
+            # 1 MiB of page cache, not SQLite's 2: it holds the indexes' inner pages and
+            # their last leaves, where new tokens go (their keys start with the time).
             connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             # Wait for the write lock ourselves (_begin): SQLite's own busy handler backs
             # off to 100 ms sleeps and kept missing the gaps between another writer's
