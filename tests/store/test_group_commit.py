@@ -20,6 +20,7 @@ from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.sql import sqlite_writer
 from anti_grazer.store.sql.group_commit import GroupCommitInserter
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
+from anti_grazer.store.sql.sqlite_thread import Batch
 from anti_grazer.store.sql.tables import access_tokens
 from tests.store.records import make_client, make_token
 from tests.support import SQL_BACKENDS, fresh_database_url
@@ -73,9 +74,7 @@ def writer_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
     original = sqlite_writer.SqliteWriter._commit
 
-    def counting(
-        self: sqlite_writer.SqliteWriter, connection: Any, batch: sqlite_writer.Batch
-    ) -> None:
+    def counting(self: sqlite_writer.SqliteWriter, connection: Any, batch: Batch) -> None:
         sizes.append(len(batch))
         original(self, connection, batch)
 

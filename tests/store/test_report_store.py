@@ -32,7 +32,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield MemoryReportStore()
         return
     async with open_sql_stores(await fresh_database_url(backend, tmp_path)) as opened:
-        yield SqlReportStore(opened.engine)
+        yield SqlReportStore(opened.engine, opened.reader)
 
 
 def make_report(

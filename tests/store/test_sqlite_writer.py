@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from anti_grazer.store.sql.engine import sqlite_pragmas
-from anti_grazer.store.sql.sqlite_writer import Batch, SqliteWriter
+from anti_grazer.store.sql.sqlite_thread import Batch
+from anti_grazer.store.sql.sqlite_writer import SqliteWriter
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
     async with open_sql_stores(
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
     ) as opened:
-        yield Stores(opened.clients, opened.tokens, SqlReportStore(opened.engine))
+        yield Stores(opened.clients, opened.tokens, SqlReportStore(opened.engine, opened.reader))
 
 
 class _Runtime:

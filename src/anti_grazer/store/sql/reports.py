@@ -8,16 +8,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, literal, or_, select
+from sqlalchemy import and_, bindparam, case, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from anti_grazer.reports.models import BlockPosition, ProfileRecord, Report, ReportOutcome
+from anti_grazer.store.sql.prepared import PreparedQuery
+from anti_grazer.store.sql.sqlite_reader import SqliteReader
 from anti_grazer.store.sql.tables import profiles, reports
 from anti_grazer.store.sql.types import UTCDateTime
 
 _REPORT_KEY = [reports.c.platform, reports.c.profile_id, reports.c.client_id, reports.c.reporter_id]
 _PROFILE_KEY = [profiles.c.platform, profiles.c.profile_id]
+_PROFILE_BY_KEY = select(profiles).where(
+    (profiles.c.platform == bindparam("platform"))
+    & (profiles.c.profile_id == bindparam("profile_id"))
+)
 
 
 def _report_from_row(row: Any) -> Report:
@@ -42,10 +48,13 @@ def _profile_from_row(row: Any) -> ProfileRecord:
 
 
 class SqlReportStore:
-    """Reports in the ``reports`` table; counts and blocks in ``profiles``."""
+    """Reports in the ``reports`` table; counts and blocks in ``profiles``.
+    ``get_profile`` runs on ``reader`` if given."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reader: SqliteReader | None = None) -> None:
         self.engine = engine
+        self._reader = reader
+        self._profile_by_key = PreparedQuery(_PROFILE_BY_KEY, engine.dialect)
         dialect = engine.dialect.name
         if dialect == "postgresql":
             self._insert: Any = postgresql.insert
@@ -118,13 +127,12 @@ class SqlReportStore:
         await connection.execute(upsert)
 
     async def get_profile(self, platform: str, profile_id: str) -> ProfileRecord | None:
-        async with self.engine.connect() as connection:
-            result = await connection.execute(
-                select(profiles).where(
-                    (profiles.c.platform == platform) & (profiles.c.profile_id == profile_id)
-                )
-            )
-            row = result.first()
+        values = {"platform": platform, "profile_id": profile_id}
+        if self._reader is not None:
+            row = await self._reader.first(self._profile_by_key, values)
+        else:
+            async with self.engine.connect() as connection:
+                row = (await connection.execute(_PROFILE_BY_KEY, values)).first()
         return _profile_from_row(row) if row is not None else None
 
     async def list_blocked(

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from anti_grazer.store.sql.engine import create_engine, is_sqlite
+from anti_grazer.store.sql.engine import create_engine, is_sqlite, sqlite_file, sqlite_pragmas
 from anti_grazer.store.sql.schema_version import SCHEMA_REVISION, current_revision
+from anti_grazer.store.sql.sqlite_reader import SqliteReader
 from anti_grazer.store.sql.stores import SqlClientStore, SqlTokenStore
 
 
@@ -19,11 +20,13 @@ class SchemaNotCurrentError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class SqlStores:
-    """An engine and the store adapters sharing it."""
+    """An engine and the store adapters sharing it (and, on a SQLite file, one reader
+    thread for the reads on every request)."""
 
     engine: AsyncEngine
     clients: SqlClientStore
     tokens: SqlTokenStore
+    reader: SqliteReader | None
 
 
 @asynccontextmanager
@@ -43,10 +46,14 @@ async def open_sql_stores(
             from anti_grazer.store.sql.migrate import upgrade  # noqa: PLC0415
 
             await upgrade(engine)
-        tokens = SqlTokenStore(engine, sqlite_synchronous)
+        path = sqlite_file(url) if is_sqlite(url) else None
+        reader = SqliteReader(path, sqlite_pragmas(sqlite_synchronous)) if path else None
+        tokens = SqlTokenStore(engine, sqlite_synchronous, reader=reader)
         try:
-            yield SqlStores(engine, SqlClientStore(engine), tokens)
+            yield SqlStores(engine, SqlClientStore(engine, reader), tokens, reader)
         finally:
             tokens.close()
+            if reader is not None:
+                reader.close()
     finally:
         await engine.dispose()

@@ -1,34 +1,21 @@
-"""One writer thread for SQLite (stdlib ``sqlite3``), with group commit.
+"""One writer thread for SQLite (stdlib ``sqlite3``, ``sqlite_thread``), with group commit.
 
 Token issuance writes one row per request and revocation one update; through the async
-engine each write paid for a pool checkout, a greenlet switch, statement processing and
-several thread hops, and concurrent writers queued on SQLite's single write lock with a
-busy handler that backs off to 100 ms sleeps (py-spy, bench/).  Here the event loop only
-appends the operation to a list; once per loop iteration that list goes to the writer
-thread, which runs every operation waiting for it in one transaction (each inside its own
-savepoint, so one failure spoils nothing else) and one commit (one fsync with
-``synchronous=FULL``), then wakes the callers.  Nothing is acknowledged before its commit.
-Statements are compiled by SQLAlchemy and their values converted by the columns' own bind
-processors (``Prepared``), so rows read back alike through the engine."""
+engine concurrent writers also queued on SQLite's single write lock with a busy handler
+that backs off to 100 ms sleeps (py-spy, bench/).  Here the writer thread runs every
+operation waiting for it in one transaction (each inside its own savepoint, so one failure
+spoils nothing else) and one commit (one fsync with ``synchronous=FULL``), then wakes the
+callers.  Nothing is acknowledged before its commit.  Statements are ``Prepared``, so rows
+read back alike through the engine."""
 
 from __future__ import annotations
 
-import asyncio
-import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Sequence
 
-from sqlalchemy import Dialect
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ClauseElement
-
-T = TypeVar("T")
-Operation = Callable[[sqlite3.Connection], Any]
-Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]
-Batch = list[tuple[Operation, Waiter]]
+from anti_grazer.store.sql.sqlite_thread import Batch, Outcome, SqliteThread, wake
 
 CHECKPOINT_INTERVAL_SECONDS = 0.5
 # Past this many WAL frames (pages, 4 KiB each: 64 MiB) the WAL is restarted.  Each
@@ -41,29 +28,11 @@ WRITER_CACHE_KIB = 1024
 LOCK_POLL_SECONDS = 0.0005
 
 
-class Prepared:
-    """A statement compiled once for SQLite: its SQL and a converter from named values to
-    the positional parameters it takes."""
+class SqliteWriter(SqliteThread):
+    """Runs write operations on the SQLite file ``path``, each inside a transaction, from
+    one thread of its own; a second thread checkpoints the WAL."""
 
-    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
-        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
-        self.sql = str(compiled)
-        self._names: list[str] = list(compiled.positiontup or ())
-        self._defaults: dict[str, Any] = dict(compiled.params)  # values bound in the statement
-        self._processors: list[Callable[[Any], Any] | None] = [
-            compiled.binds[name].type.bind_processor(dialect) for name in self._names
-        ]
-
-    def params(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        values = {**self._defaults, **values}
-        return tuple(
-            processor(values[name]) if processor is not None else values[name]
-            for name, processor in zip(self._names, self._processors, strict=True)
-        )
-
-
-class SqliteWriter:
-    """Runs write operations on the SQLite file ``path`` from one thread of its own."""
+    thread_name = "anti-grazer-sqlite-writer"
 
     def __init__(
         self,
@@ -73,69 +42,28 @@ class SqliteWriter:
         checkpoint_interval: float = CHECKPOINT_INTERVAL_SECONDS,
         wal_restart_frames: int = WAL_RESTART_FRAMES,
     ) -> None:
-        self._path = path
+        super().__init__(path, pragmas)
         self._checkpoint_interval = checkpoint_interval
         self._wal_restart_frames = wal_restart_frames
         self._restart_wanted = False  # set by the checkpointer, acted on by the writer
         self._restart_tries = 0
-        self._pragmas = list(pragmas)
-        self._pending: Batch = []
-        self._handover_scheduled = False
-        self._batches: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
         self._checkpointer: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._lock = threading.Lock()
 
-    async def run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``operation`` on the writer's connection inside a transaction; return its
-        result once that transaction has committed (or raise its error)."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[T] = loop.create_future()
-        self._pending.append((operation, (loop, done)))
-        if not self._handover_scheduled:
-            self._handover_scheduled = True
-            loop.call_soon(self._hand_over)
-        return await done
+    def _started(self) -> None:
+        self._stopping.clear()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_periodically,
+            name="anti-grazer-sqlite-checkpointer",
+            daemon=True,
+        )
+        self._checkpointer.start()
 
-    def _hand_over(self) -> None:
-        batch, self._pending = self._pending, []
-        self._handover_scheduled = False
-        self._start()
-        self._batches.put(batch)
-
-    def _start(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._stopping.clear()
-                self._thread = threading.Thread(
-                    target=self._run, name="anti-grazer-sqlite-writer", daemon=True
-                )
-                self._checkpointer = threading.Thread(
-                    target=self._checkpoint_periodically,
-                    name="anti-grazer-sqlite-checkpointer",
-                    daemon=True,
-                )
-                self._thread.start()
-                self._checkpointer.start()
-
-    def close(self) -> None:
-        """Finish what was handed over, then stop the threads."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-            checkpointer, self._checkpointer = self._checkpointer, None
-        if thread is not None:
-            self._batches.put(None)
-            thread.join()
+    def _stopped(self) -> None:
+        checkpointer, self._checkpointer = self._checkpointer, None
         if checkpointer is not None:
             self._stopping.set()
             checkpointer.join()
-
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        for pragma in self._pragmas:
-            connection.execute(pragma)
-        return connection
 
     def _checkpoint_periodically(self) -> None:
         """Copy the WAL into the database file from a connection of its own: the writer
@@ -179,33 +107,20 @@ class SqliteWriter:
             self._restart_wanted = False
             self._restart_tries = 0
 
-    def _run(self) -> None:
-        connection = self._connect()
-        try:
-            connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
-            # 1 MiB of page cache, not SQLite's 2: it holds the indexes' inner pages and
-            # their last leaves, where new tokens go (their keys start with the time).
-            connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
-            # Wait for the write lock ourselves (_begin): SQLite's own busy handler backs
-            # off to 100 ms sleeps and kept missing the gaps between another writer's
-            # transactions (a purge stalled issuance for seconds, bench/run --growth).
-            connection.execute("PRAGMA busy_timeout=0")
-            while (batch := self._batches.get()) is not None:
-                # Everything else already waiting joins this transaction.
-                stop = False
-                while not self._batches.empty():
-                    more = self._batches.get_nowait()
-                    if more is None:
-                        stop = True
-                        break
-                    batch += more
-                if self._restart_wanted:
-                    self._restart_wal(connection)
-                self._commit(connection, batch)
-                if stop:
-                    return
-        finally:
-            connection.close()
+    def _configure(self, connection: sqlite3.Connection) -> None:
+        connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
+        # 1 MiB of page cache, not SQLite's 2: it holds the indexes' inner pages and
+        # their last leaves, where new tokens go (their keys start with the time).
+        connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+        # Wait for the write lock ourselves (_begin): SQLite's own busy handler backs
+        # off to 100 ms sleeps and kept missing the gaps between another writer's
+        # transactions (a purge stalled issuance for seconds, bench/run --growth).
+        connection.execute("PRAGMA busy_timeout=0")
+
+    def _process(self, connection: sqlite3.Connection, batch: Batch) -> None:
+        if self._restart_wanted:
+            self._restart_wal(connection)
+        self._commit(connection, batch)
 
     def _begin(self, connection: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE``, polling for the write lock every 0.5 ms, up to 5 s."""
@@ -220,7 +135,7 @@ class SqliteWriter:
                 time.sleep(LOCK_POLL_SECONDS)
 
     def _commit(self, connection: sqlite3.Connection, batch: Batch) -> None:
-        outcomes: list[tuple[Waiter, Any, BaseException | None]] = []
+        outcomes: list[Outcome] = []
         try:
             self._begin(connection)
             for operation, waiter in batch:
@@ -238,23 +153,4 @@ class SqliteWriter:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             outcomes = [(waiter, None, error) for _, waiter in batch]
-        _wake(outcomes)
-
-
-def _wake(outcomes: list[tuple[Waiter, Any, BaseException | None]]) -> None:
-    """Resolve the callers' futures, with one wake-up per event loop."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, Any]]] = {}
-    for (loop, done), result, error in outcomes:
-        by_loop.setdefault(loop, []).append((done, result, error))
-    for loop, settled in by_loop.items():
-        loop.call_soon_threadsafe(_settle, settled)
-
-
-def _settle(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
-    for done, result, error in settled:
-        if done.done():  # the caller was cancelled; what it asked for stands all the same
-            continue
-        if error is None:
-            done.set_result(result)
-        else:
-            done.set_exception(error)
+        wake(outcomes)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +18,8 @@ from anti_grazer.store.sql import notify
 from anti_grazer.store.sql.engine import sqlite_file, sqlite_pragmas
 from anti_grazer.store.sql.group_commit import GroupCommitInserter, RowRejectedError
 from anti_grazer.store.sql.notify import publish
+from anti_grazer.store.sql.prepared import PreparedQuery
+from anti_grazer.store.sql.sqlite_reader import SqliteReader
 from anti_grazer.store.sql.tables import access_tokens, clients
 from anti_grazer.store.sql.token_writes import (
     FIND_TOKEN,
@@ -29,6 +31,9 @@ from anti_grazer.store.sql.token_writes import (
 )
 
 SQLITE_PURGE_PAUSE_SECONDS = 0.025
+
+_CLIENT_BY_ID = select(clients).where(clients.c.client_id == bindparam("client_id"))
+_TOKEN_BY_DIGEST = select(access_tokens).where(access_tokens.c.digest == bindparam("digest"))
 
 
 def _join(values: Scopes) -> str:
@@ -81,19 +86,22 @@ def _token_from_row(row: Any) -> TokenRecord:
 
 
 class SqlClientStore:
-    """Clients in the ``clients`` table."""
+    """Clients in the ``clients`` table; ``get_client`` runs on ``reader`` if given."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reader: SqliteReader | None = None) -> None:
         self.engine = engine
+        self._reader = reader
+        self._by_id = PreparedQuery(_CLIENT_BY_ID, engine.dialect)
 
     async def get_client(self, client_id: str) -> Client | None:
         if "\x00" in client_id:  # PostgreSQL text cannot hold NUL: no stored id has one
             return None
-        async with self.engine.connect() as connection:
-            result = await connection.execute(
-                select(clients).where(clients.c.client_id == client_id)
-            )
-            row = result.first()
+        values = {"client_id": client_id}
+        if self._reader is not None:
+            row = await self._reader.first(self._by_id, values)
+        else:
+            async with self.engine.connect() as connection:
+                row = (await connection.execute(_CLIENT_BY_ID, values)).first()
         return _client_from_row(row) if row is not None else None
 
     async def add_client(self, client: Client) -> None:
@@ -136,10 +144,18 @@ class SqlTokenStore:
 
     Writes are grouped: on SQLite they all run on one writer thread, on PostgreSQL token
     inserts share transactions (group commit); either way a caller returns only once its
-    write has committed."""
+    write has committed.  ``get_token`` runs on ``reader`` if given."""
 
-    def __init__(self, engine: AsyncEngine, sqlite_synchronous: str = "FULL") -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sqlite_synchronous: str = "FULL",
+        *,
+        reader: SqliteReader | None = None,
+    ) -> None:
         self.engine = engine
+        self._reader = reader
+        self._by_digest = PreparedQuery(_TOKEN_BY_DIGEST, engine.dialect)
         path = sqlite_file(engine.url.render_as_string(hide_password=False))
         self._sqlite = (
             SqliteTokenWrites(path, engine.dialect, list(sqlite_pragmas(sqlite_synchronous)))
@@ -172,11 +188,12 @@ class SqlTokenStore:
             raise InactiveClientError(record.client_id) from None
 
     async def get_token(self, digest: str) -> TokenRecord | None:
-        async with self.engine.connect() as connection:
-            result = await connection.execute(
-                select(access_tokens).where(access_tokens.c.digest == digest)
-            )
-            row = result.first()
+        values = {"digest": digest}
+        if self._reader is not None:
+            row = await self._reader.first(self._by_digest, values)
+        else:
+            async with self.engine.connect() as connection:
+                row = (await connection.execute(_TOKEN_BY_DIGEST, values)).first()
         return _token_from_row(row) if row is not None else None
 
     async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:

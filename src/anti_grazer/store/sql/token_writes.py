@@ -23,7 +23,8 @@ from sqlalchemy import (
     update,
 )
 
-from anti_grazer.store.sql.sqlite_writer import Prepared, SqliteWriter
+from anti_grazer.store.sql.prepared import Prepared
+from anti_grazer.store.sql.sqlite_writer import SqliteWriter
 from anti_grazer.store.sql.tables import access_tokens, clients
 
 # Bound names differ from column names: those are reserved in UPDATE statements.

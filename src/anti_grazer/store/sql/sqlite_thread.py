@@ -1,0 +1,130 @@
+"""A thread of its own with a stdlib ``sqlite3`` connection, fed in batches: the base of
+the SQLite writer and reader.
+
+Through the async engine each statement paid for a pool checkout, a greenlet switch,
+statement processing and several thread hops (aiosqlite runs every cursor call on its own
+thread; py-spy, bench/).  Here the event loop only appends the operation to a list; once
+per loop iteration that list goes to the thread, which runs everything waiting for it
+together (``_process``) and wakes the callers with one call per event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Operation = Callable[[sqlite3.Connection], Any]
+Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]
+Batch = list[tuple[Operation, Waiter]]
+Outcome = tuple[Waiter, Any, BaseException | None]
+
+
+class SqliteThread:
+    """Runs operations on the SQLite file ``path`` from one thread of its own."""
+
+    thread_name = "anti-grazer-sqlite"
+
+    def __init__(self, path: str, pragmas: Sequence[str]) -> None:
+        self._path = path
+        self._pragmas = list(pragmas)
+        self._pending: Batch = []
+        self._handover_scheduled = False
+        self._batches: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    async def run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``operation`` on the thread's connection; return its result (or raise its
+        error) once ``_process`` has settled it."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        self._pending.append((operation, (loop, done)))
+        if not self._handover_scheduled:
+            self._handover_scheduled = True
+            loop.call_soon(self._hand_over)
+        return await done
+
+    def _hand_over(self) -> None:
+        batch, self._pending = self._pending, []
+        self._handover_scheduled = False
+        self._start()
+        self._batches.put(batch)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name=self.thread_name, daemon=True
+                )
+                self._thread.start()
+                self._started()
+
+    def close(self) -> None:
+        """Finish what was handed over, then stop the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._batches.put(None)
+            thread.join()
+            self._stopped()
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        for pragma in self._pragmas:
+            connection.execute(pragma)
+        return connection
+
+    def _run(self) -> None:
+        connection = self._connect()
+        try:
+            self._configure(connection)
+            while (batch := self._batches.get()) is not None:
+                # Everything else already waiting joins this batch.
+                stop = False
+                while not self._batches.empty():
+                    more = self._batches.get_nowait()
+                    if more is None:
+                        stop = True
+                        break
+                    batch += more
+                self._process(connection, batch)
+                if stop:
+                    return
+        finally:
+            connection.close()
+
+    def _started(self) -> None:
+        """Called once the thread has started (under the start lock)."""
+
+    def _stopped(self) -> None:
+        """Called once the thread has stopped."""
+
+    def _configure(self, connection: sqlite3.Connection) -> None:
+        """Settings of the thread's own connection, before its first batch."""
+
+    def _process(self, connection: sqlite3.Connection, batch: Batch) -> None:
+        """Run ``batch`` and settle every waiter in it (``wake``)."""
+        raise NotImplementedError
+
+
+def wake(outcomes: list[Outcome]) -> None:
+    """Resolve the callers' futures, with one wake-up per event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, Any]]] = {}
+    for (loop, done), result, error in outcomes:
+        by_loop.setdefault(loop, []).append((done, result, error))
+    for loop, settled in by_loop.items():
+        loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for done, result, error in settled:
+        if done.done():  # the caller was cancelled; what it asked for stands all the same
+            continue
+        if error is None:
+            done.set_result(result)
+        else:
+            done.set_exception(error)
