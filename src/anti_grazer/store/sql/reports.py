@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from anti_grazer.reports.models import BlockPosition, ProfileRecord, Report, ReportOutcome
-from anti_grazer.store.sql.prepared import PreparedQuery
+from anti_grazer.store.sql.lookup import Lookup
 from anti_grazer.store.sql.sqlite_reader import SqliteReader
 from anti_grazer.store.sql.tables import profiles, reports
 from anti_grazer.store.sql.types import UTCDateTime
@@ -53,8 +53,7 @@ class SqlReportStore:
 
     def __init__(self, engine: AsyncEngine, reader: SqliteReader | None = None) -> None:
         self.engine = engine
-        self._reader = reader
-        self._profile_by_key = PreparedQuery(_PROFILE_BY_KEY, engine.dialect)
+        self._profile_by_key = Lookup(_PROFILE_BY_KEY, engine, reader)
         dialect = engine.dialect.name
         if dialect == "postgresql":
             self._insert: Any = postgresql.insert
@@ -127,12 +126,7 @@ class SqlReportStore:
         await connection.execute(upsert)
 
     async def get_profile(self, platform: str, profile_id: str) -> ProfileRecord | None:
-        values = {"platform": platform, "profile_id": profile_id}
-        if self._reader is not None:
-            row = await self._reader.first(self._profile_by_key, values)
-        else:
-            async with self.engine.connect() as connection:
-                row = (await connection.execute(_PROFILE_BY_KEY, values)).first()
+        row = await self._profile_by_key({"platform": platform, "profile_id": profile_id})
         return _profile_from_row(row) if row is not None else None
 
     async def list_blocked(

@@ -20,7 +20,8 @@ from anti_grazer.store.sql.sqlite_thread import Batch, Outcome, SqliteThread, wa
 CHECKPOINT_INTERVAL_SECONDS = 0.5
 # Past this many WAL frames (pages, 4 KiB each: 64 MiB) the WAL is restarted.  Each
 # restart holds the writer for about 13 ms; at 4,096 frames that happened 60 times in
-# 40 s of full load (2 % of the time), at 16,384 17 times (0.5 %).
+# 40 s of full load (2 % of the time), at 16,384 17 times (0.5 %), when token keys were
+# still random and each token wrote pages of its own.
 WAL_RESTART_FRAMES = 16384
 RESTART_TRIES = 5  # transactions in a row that try a restart SQLite says is busy
 LOCK_WAIT_SECONDS = 5.0

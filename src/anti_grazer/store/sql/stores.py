@@ -17,8 +17,8 @@ from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
 from anti_grazer.store.sql import notify
 from anti_grazer.store.sql.engine import sqlite_file, sqlite_pragmas
 from anti_grazer.store.sql.group_commit import GroupCommitInserter, RowRejectedError
+from anti_grazer.store.sql.lookup import Lookup
 from anti_grazer.store.sql.notify import publish
-from anti_grazer.store.sql.prepared import PreparedQuery
 from anti_grazer.store.sql.sqlite_reader import SqliteReader
 from anti_grazer.store.sql.tables import access_tokens, clients
 from anti_grazer.store.sql.token_writes import (
@@ -90,18 +90,12 @@ class SqlClientStore:
 
     def __init__(self, engine: AsyncEngine, reader: SqliteReader | None = None) -> None:
         self.engine = engine
-        self._reader = reader
-        self._by_id = PreparedQuery(_CLIENT_BY_ID, engine.dialect)
+        self._by_id = Lookup(_CLIENT_BY_ID, engine, reader)
 
     async def get_client(self, client_id: str) -> Client | None:
         if "\x00" in client_id:  # PostgreSQL text cannot hold NUL: no stored id has one
             return None
-        values = {"client_id": client_id}
-        if self._reader is not None:
-            row = await self._reader.first(self._by_id, values)
-        else:
-            async with self.engine.connect() as connection:
-                row = (await connection.execute(_CLIENT_BY_ID, values)).first()
+        row = await self._by_id({"client_id": client_id})
         return _client_from_row(row) if row is not None else None
 
     async def add_client(self, client: Client) -> None:
@@ -154,8 +148,7 @@ class SqlTokenStore:
         reader: SqliteReader | None = None,
     ) -> None:
         self.engine = engine
-        self._reader = reader
-        self._by_digest = PreparedQuery(_TOKEN_BY_DIGEST, engine.dialect)
+        self._by_digest = Lookup(_TOKEN_BY_DIGEST, engine, reader)
         path = sqlite_file(engine.url.render_as_string(hide_password=False))
         self._sqlite = (
             SqliteTokenWrites(path, engine.dialect, list(sqlite_pragmas(sqlite_synchronous)))
@@ -188,12 +181,7 @@ class SqlTokenStore:
             raise InactiveClientError(record.client_id) from None
 
     async def get_token(self, digest: str) -> TokenRecord | None:
-        values = {"digest": digest}
-        if self._reader is not None:
-            row = await self._reader.first(self._by_digest, values)
-        else:
-            async with self.engine.connect() as connection:
-                row = (await connection.execute(_TOKEN_BY_DIGEST, values)).first()
+        row = await self._by_digest({"digest": digest})
         return _token_from_row(row) if row is not None else None
 
     async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
