@@ -1,8 +1,8 @@
 """One reader thread for SQLite (stdlib ``sqlite3``, ``sqlite_thread``) for the reads on
 every request: a token, a client, a profile.
 
-Through the async engine such a read cost about 570 µs of CPU (a pool checkout and
-reset, a greenlet switch, statement building and five aiosqlite thread hops); the
+Through the async engine such a read took about 570 µs in process (a pool checkout and
+reset, a greenlet switch, statement building and several aiosqlite thread hops), and the
 protected GET ran at 1,300 requests/s (bench/).  Here the reads waiting together run in
 one read transaction on the reader's own connection, each from a ``PreparedQuery``.  The
 transaction starts after every one of them was asked for, so each sees every write
