@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
 from anti_grazer.guard.core import BearerGuard
 from anti_grazer.protocol.bearer import (
@@ -41,18 +41,27 @@ def _names(encoded: bytes) -> set[str]:
     return {name for name, _ in parse_qsl(encoded.decode("latin-1"), keep_blank_values=True)}
 
 
-async def _body_has_token(request: Request) -> bool:
-    if not is_form_content_type(request.headers.get("content-type")):
-        return False
-    return TOKEN_PARAMETER in _names(await request.body())
+def _authorization_and_content_type(scope: Scope) -> tuple[str | None, str | None]:
+    """The first ``Authorization`` and ``Content-Type`` values, as Starlette's ``Headers``
+    would give them (ASGI header names are lowercase), in one pass: each ``Headers`` lookup
+    scans every header, and a missing one raises and catches a ``KeyError`` (py-spy)."""
+    authorization = content_type = None
+    for name, value in scope["headers"]:
+        if name == b"authorization" and authorization is None:
+            authorization = value.decode("latin-1")
+        elif name == b"content-type" and content_type is None:
+            content_type = value.decode("latin-1")
+    return authorization, content_type
 
 
 async def authenticate_request(request: Request, required: Scopes) -> Principal:
     """The request's ``Principal`` for ``required`` scopes; raises the RFC 6750 error."""
+    authorization, content_type = _authorization_and_content_type(request.scope)
     query = request.scope.get("query_string", b"")
     in_query = _TOKEN_PARAMETER_BYTES in query and TOKEN_PARAMETER in _names(query)
-    refuse_token_outside_header(in_query, await _body_has_token(request))
-    return await guard_of(request).authenticate(request.headers.get("authorization"), required)
+    in_body = is_form_content_type(content_type) and TOKEN_PARAMETER in _names(await request.body())
+    refuse_token_outside_header(in_query, in_body)
+    return await guard_of(request).authenticate(authorization, required)
 
 
 def bearer_error_response(error: OAuthError, realm: str) -> Response:
