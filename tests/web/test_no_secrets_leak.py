@@ -34,6 +34,8 @@ from tests.support import test_settings as settings_for
 
 TOKEN = "/oauth/token"
 REVOKE = "/oauth/revoke"
+PROFILE = "/v1/profiles/facebook/x"
+REPORTS = "/v1/reports"
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -158,6 +160,15 @@ async def exercise(
     await send(
         "POST", TOKEN, 400, grant + b"&scope=nope", {**form, "Authorization": good_basic}, cid
     )
+
+    # The API: a valid bearer token names its client, even when its scope falls short
+    # (the tokens carry profiles:read only); a revoked one, or one in the URL, names none.
+    await send("GET", PROFILE, 200, b"", {"Authorization": f"Bearer {first}"}, cid)
+    report = b'{"platform":"facebook","profile_id":"x","reporter_id":"u"}'
+    json_type = {"Content-Type": "application/json"}
+    await send("POST", REPORTS, 403, report, {**json_type, "Authorization": f"Bearer {first}"}, cid)
+    await send("GET", PROFILE, 401, b"", {"Authorization": f"Bearer {second}"})
+    await send("GET", f"{PROFILE}?access_token={first}", 400, b"")
 
     # Malformed credentials, each holding the real secret.
     raw_basic = f"Basic {cid}:{secret}"

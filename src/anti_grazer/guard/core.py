@@ -3,6 +3,7 @@ resource needs to a ``Principal``, or the RFC 6750 §3.1 error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from anti_grazer.protocol.bearer import parse_bearer_header
@@ -18,6 +19,13 @@ class TokenVerifier(Protocol):
     async def verify(self, token: str) -> Principal: ...
 
 
+OnVerified = Callable[[Principal], None]
+
+
+def _ignore(_principal: Principal) -> None:
+    """The default ``verified`` callback: nobody is told."""
+
+
 class BearerGuard:
     """Checks bearer tokens for resources; ``realm`` names the protection space."""
 
@@ -25,9 +33,15 @@ class BearerGuard:
         self.verifier = verifier
         self.realm = realm
 
-    async def authenticate(self, authorization: str | None, required: Scopes) -> Principal:
-        """Verify the bearer token and that it carries every ``required`` scope."""
+    async def authenticate(
+        self, authorization: str | None, required: Scopes, verified: OnVerified = _ignore
+    ) -> Principal:
+        """Verify the bearer token and that it carries every ``required`` scope.
+
+        ``verified`` learns the principal before the scope check, so that an
+        ``insufficient_scope`` refusal can still be attributed to its client."""
         principal = await self.verifier.verify(parse_bearer_header(authorization))
+        verified(principal)
         if not required <= principal.scopes:
             raise InsufficientScopeError(render_scope(required))
         return principal

@@ -21,6 +21,7 @@ from anti_grazer.protocol.models import Principal, Scopes
 from anti_grazer.protocol.params import is_form_content_type
 
 GUARD_STATE_KEY = "bearer_guard"
+PRINCIPAL_STATE_KEY = "principal"
 _TOKEN_PARAMETER_BYTES = TOKEN_PARAMETER.encode("ascii")
 
 
@@ -55,13 +56,19 @@ def _authorization_and_content_type(scope: Scope) -> tuple[str | None, str | Non
 
 
 async def authenticate_request(request: Request, required: Scopes) -> Principal:
-    """The request's ``Principal`` for ``required`` scopes; raises the RFC 6750 error."""
+    """The request's ``Principal`` for ``required`` scopes; raises the RFC 6750 error.
+    The principal is also kept as ``request.state.principal`` (for the endpoint and the
+    access log) as soon as the token is verified, before the scope check."""
     authorization, content_type = _authorization_and_content_type(request.scope)
     query = request.scope.get("query_string", b"")
     in_query = _TOKEN_PARAMETER_BYTES in query and TOKEN_PARAMETER in _names(query)
     in_body = is_form_content_type(content_type) and TOKEN_PARAMETER in _names(await request.body())
     refuse_token_outside_header(in_query, in_body)
-    return await guard_of(request).authenticate(authorization, required)
+
+    def remember(principal: Principal) -> None:
+        request.scope.setdefault("state", {})[PRINCIPAL_STATE_KEY] = principal
+
+    return await guard_of(request).authenticate(authorization, required, remember)
 
 
 def bearer_error_response(error: OAuthError, realm: str) -> Response:

@@ -11,8 +11,6 @@ from starlette.responses import Response
 from anti_grazer.guard.http import authenticate_request, bearer_error_response, guard_of
 from anti_grazer.protocol.errors import OAuthError
 
-PRINCIPAL_STATE_KEY = "principal"
-
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -25,10 +23,9 @@ def requires_bearer(*scopes: str) -> Callable[[Endpoint], Endpoint]:
         @functools.wraps(endpoint)
         async def guarded(request: Request) -> Response:
             try:
-                principal = await authenticate_request(request, required)
+                await authenticate_request(request, required)
             except OAuthError as error:
                 return bearer_error_response(error, guard_of(request).realm)
-            request.state.principal = principal
             return await endpoint(request)
 
         return guarded

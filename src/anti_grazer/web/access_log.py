@@ -1,5 +1,6 @@
 """One structured log line per request: method, path (never the query), status,
-duration and the authenticated client id; a pure ASGI middleware so it costs little."""
+duration and the authenticated client id (of the OAuth endpoints' client, or of a guarded
+route's bearer token); a pure ASGI middleware so it costs little."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from anti_grazer.guard.http import PRINCIPAL_STATE_KEY
 from anti_grazer.logs import access_log
 
 CLIENT_ID_KEY = "anti_grazer.client_id"
@@ -44,5 +46,13 @@ class AccessLogMiddleware:
                 scope["path"],
                 status,
                 round((time.perf_counter() - started) * 1000, 3),
-                scope.get("state", {}).get(CLIENT_ID_KEY),
+                _client_id(scope),
             )
+
+
+def _client_id(scope: Scope) -> str | None:
+    state = scope.get("state", {})
+    client_id: str | None = state.get(CLIENT_ID_KEY)
+    if client_id is None and (principal := state.get(PRINCIPAL_STATE_KEY)) is not None:
+        client_id = principal.client_id
+    return client_id
