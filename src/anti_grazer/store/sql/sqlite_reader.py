@@ -14,7 +14,7 @@ import sqlite3
 from typing import Any
 
 from anti_grazer.store.sql.prepared import PreparedQuery
-from anti_grazer.store.sql.sqlite_thread import Batch, Outcome, SqliteThread, wake
+from anti_grazer.store.sql.sqlite_thread import SqliteThread
 
 
 class SqliteReader(SqliteThread):
@@ -28,19 +28,3 @@ class SqliteReader(SqliteThread):
 
     def _configure(self, connection: sqlite3.Connection) -> None:
         connection.execute("PRAGMA query_only=ON")
-
-    def _process(self, connection: sqlite3.Connection, batch: Batch) -> None:
-        outcomes: list[Outcome] = []
-        try:
-            connection.execute("BEGIN")
-            for operation, waiter in batch:
-                try:
-                    outcomes.append((waiter, operation(connection), None))
-                except Exception as error:  # this read only
-                    outcomes.append((waiter, None, error))
-            connection.execute("COMMIT")
-        except sqlite3.Error as error:  # the transaction itself failed
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            outcomes = [(waiter, None, error) for _, waiter in batch]
-        wake(outcomes)

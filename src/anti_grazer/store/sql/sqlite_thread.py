@@ -4,8 +4,8 @@ the SQLite writer and reader.
 Through the async engine each statement paid for a pool checkout, a greenlet switch,
 statement processing and several thread hops (aiosqlite runs every cursor call on its own
 thread; py-spy, bench/).  Here the event loop only appends the operation to a list; once
-per loop iteration that list goes to the thread, which runs everything waiting for it
-together (``_process``) and wakes the callers with one call per event loop."""
+per loop iteration that list goes to the thread, which runs everything waiting for it in
+one transaction (``_commit``) and wakes the callers with one call per event loop."""
 
 from __future__ import annotations
 
@@ -107,8 +107,33 @@ class SqliteThread:
         """Settings of the thread's own connection, before its first batch."""
 
     def _process(self, connection: sqlite3.Connection, batch: Batch) -> None:
-        """Run ``batch`` and settle every waiter in it (``wake``)."""
-        raise NotImplementedError
+        """Run ``batch`` and settle every waiter in it."""
+        self._commit(connection, batch)
+
+    def _commit(self, connection: sqlite3.Connection, batch: Batch) -> None:
+        """Run ``batch`` in one transaction, then wake its callers.  An operation's error
+        is its own caller's outcome only; a failure of the transaction itself is every
+        caller's, and nothing of it stands."""
+        try:
+            self._begin(connection)
+            outcomes = [self._run_one(connection, *entry) for entry in batch]
+            connection.execute("COMMIT")
+        except sqlite3.Error as error:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            outcomes = [(waiter, None, error) for _, waiter in batch]
+        wake(outcomes)
+
+    def _begin(self, connection: sqlite3.Connection) -> None:
+        connection.execute("BEGIN")
+
+    def _run_one(
+        self, connection: sqlite3.Connection, operation: Operation, waiter: Waiter
+    ) -> Outcome:
+        try:
+            return (waiter, operation(connection), None)
+        except Exception as error:
+            return (waiter, None, error)
 
 
 def wake(outcomes: list[Outcome]) -> None:

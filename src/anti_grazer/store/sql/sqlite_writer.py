@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from anti_grazer.store.sql.sqlite_thread import Batch, Outcome, SqliteThread, wake
+from anti_grazer.store.sql.sqlite_thread import Batch, Operation, Outcome, SqliteThread, Waiter
 
 CHECKPOINT_INTERVAL_SECONDS = 0.5
 # Past this many WAL frames (pages, 4 KiB each: 64 MiB) the WAL is restarted.  Each
@@ -135,23 +135,13 @@ class SqliteWriter(SqliteThread):
                     raise
                 time.sleep(LOCK_POLL_SECONDS)
 
-    def _commit(self, connection: sqlite3.Connection, batch: Batch) -> None:
-        outcomes: list[Outcome] = []
-        try:
-            self._begin(connection)
-            for operation, waiter in batch:
-                connection.execute("SAVEPOINT operation")
-                try:
-                    result = operation(connection)
-                except Exception as error:  # this operation only: undo it, keep the rest
-                    connection.execute("ROLLBACK TO operation")
-                    outcomes.append((waiter, None, error))
-                else:
-                    outcomes.append((waiter, result, None))
-                connection.execute("RELEASE operation")
-            connection.execute("COMMIT")
-        except sqlite3.Error as error:  # the transaction itself failed: nothing stands
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            outcomes = [(waiter, None, error) for _, waiter in batch]
-        wake(outcomes)
+    def _run_one(
+        self, connection: sqlite3.Connection, operation: Operation, waiter: Waiter
+    ) -> Outcome:
+        """The operation inside its own savepoint: a failure undoes it and keeps the rest."""
+        connection.execute("SAVEPOINT operation")
+        outcome = super()._run_one(connection, operation, waiter)
+        if outcome[2] is not None:
+            connection.execute("ROLLBACK TO operation")
+        connection.execute("RELEASE operation")
+        return outcome
