@@ -9,7 +9,7 @@ only** (the product never has unguarded routes):
 * ``GET /v1/unguarded/profiles/{platform}/{profile_id}``: the unguarded FastAPI twin of
   ``GET /v1/profiles/{platform}/{profile_id}``.  It is the product's own handler
   (``read_profile`` from ``web/reports_routes.py``, taken from the app's routes) under a
-  signature without its ``Depends(require_scopes("profiles:read"))`` parameter: same path
+  signature without its ``require_scopes("profiles:read")`` parameter: same path
   validation, same report service call, same body; only the guard is missing.
 * ``GET /bench/starlette/guarded``: a plain Starlette route decorated with
   ``requires_bearer("profiles:read")`` answering a fixed small JSON body;
@@ -65,13 +65,14 @@ def _find_route(routes: Sequence[Any], path: str, method: str) -> tuple[Any, API
 
 
 def without_guard(endpoint: Endpoint) -> Endpoint:
-    """``endpoint`` with its guard parameter (the one whose default or annotation is a
-    ``Depends``) removed from the signature FastAPI reads; called with ``None`` there."""
+    """``endpoint`` with its guard parameter (the one annotated with ``require_scopes``'s
+    ``Security`` marker) removed from the signature FastAPI reads; called with ``None``
+    there."""
     signature = inspect.signature(endpoint)
     guard_names = [
         name
         for name, parameter in signature.parameters.items()
-        if "Depends" in repr(parameter.annotation) or "Depends" in repr(parameter.default)
+        if "Security(" in repr(parameter.annotation)
     ]
     if len(guard_names) != 1:
         raise RuntimeError(f"expected one guard parameter in {endpoint!r}, got {guard_names}")

@@ -4,8 +4,9 @@ test database's token store (what a team protecting its own API would write)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -43,11 +44,11 @@ def fastapi_api(tokens: TokenStore, clock: Clock) -> FastAPI:
     install_fastapi_guard(app, BearerGuard(StoreTokenVerifier(tokens, clock), "anti-grazer"))
 
     @app.get("/read")
-    async def read(principal: Principal = Depends(require_scopes("profiles:read"))) -> object:
+    async def read(principal: Annotated[Principal, require_scopes("profiles:read")]) -> object:
         return _describe(principal)
 
     @app.post("/write")
-    async def write(principal: Principal = Depends(require_scopes("reports:write"))) -> object:
+    async def write(principal: Annotated[Principal, require_scopes("reports:write")]) -> object:
         return _describe(principal)
 
     return app

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 from starlette.responses import Response
@@ -170,9 +170,7 @@ def build_reports_router(
         "answers 200 with the first report (its reason and created_at).",
         responses={200: {"model": ReportOut, "description": "Already reported: the report"}},
     )
-    async def create_report(
-        payload: ReportIn, principal: Annotated[Principal, Depends(write)]
-    ) -> Response:
+    async def create_report(payload: ReportIn, principal: Annotated[Principal, write]) -> Response:
         outcome = await service().report(
             principal.client_id,
             reporter_id=payload.reporter_id,
@@ -194,7 +192,7 @@ def build_reports_router(
             str, Path(json_schema_extra=platform_schema), AfterValidator(check_platform)
         ],
         profile_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE)],
-        _principal: Annotated[Principal, Depends(read)],
+        _principal: Annotated[Principal, read],
     ) -> Response:
         return _json(200, render_profile(await service().profile(platform, profile_id)))
 
@@ -207,7 +205,7 @@ def build_reports_router(
         responses={304: {"description": "Not modified (If-None-Match matched)"}},
     )
     async def read_blocklist(
-        _principal: Annotated[Principal, Depends(read)],
+        _principal: Annotated[Principal, read],
         platform: Annotated[
             str | None,
             Query(json_schema_extra=platform_schema),

@@ -1,0 +1,48 @@
+"""The OpenAPI document served at ``/openapi.json``: every API operation names the
+client-credentials flow and the scopes its guard requires (Swagger UI's "Authorize"
+asks for them)."""
+
+from __future__ import annotations
+
+import httpx
+
+CLIENT_CREDENTIALS = "OAuth2ClientCredentials"
+
+
+async def test_each_api_operation_lists_the_scopes_its_guard_requires(
+    http: httpx.AsyncClient,
+) -> None:
+    response = await http.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    security = {
+        (method, path): operation.get("security")
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if path.startswith("/v1/")
+    }
+    assert security == {
+        ("post", "/v1/reports"): [{CLIENT_CREDENTIALS: ["reports:write"]}],
+        ("get", "/v1/profiles/{platform}/{profile_id}"): [{CLIENT_CREDENTIALS: ["profiles:read"]}],
+        ("get", "/v1/blocklist"): [{CLIENT_CREDENTIALS: ["profiles:read"]}],
+    }
+
+
+async def test_the_flow_is_client_credentials_at_the_token_endpoint(
+    http: httpx.AsyncClient,
+) -> None:
+    scheme = (await http.get("/openapi.json")).json()["components"]["securitySchemes"][
+        CLIENT_CREDENTIALS
+    ]
+    assert scheme == {
+        "type": "oauth2",
+        "flows": {
+            "clientCredentials": {
+                "tokenUrl": "/oauth/token",
+                "scopes": {
+                    "reports:write": "Report profiles as grazers.",
+                    "profiles:read": "Read profiles' status and the blocklist.",
+                },
+            }
+        },
+    }
