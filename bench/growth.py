@@ -69,12 +69,15 @@ from bench.run import (
     cpu_model,
     cpu_seconds,
     create_client,
+    disk_cell,
+    disk_counters,
     ensure_serving_venv,
     ensure_wrk,
     free_port,
     git_commit,
     issue_token,
     log,
+    mean_disk_ms,
     measure,
     ours_server,
     package_version,
@@ -315,6 +318,7 @@ def purge_under_load(
     children_before = children_cpu_seconds()
     server_cpu_before = cpu_seconds(server.pid)
     busy_before = busy_cpu_seconds((SERVER_CPU, LOAD_CPU))
+    disk_before = disk_counters()
     wall_before = time.monotonic()
     purge = subprocess.Popen(
         purge_command,
@@ -353,6 +357,7 @@ def purge_under_load(
     result.purged_rows = int(found.group(1)) if found else 0
     row = window_row(parse_wrk(wrk_output, wrk_cpu), server, wall, server_cpu, wrk_cpu)
     row.other_cpu_percent = max(0.0, 100 * (busy - server_cpu - wrk_cpu - purge_cpu) / wall)
+    row.disk_write_ms, row.disk_flush_ms = mean_disk_ms(disk_before, disk_counters())
     result.window = row
     log(
         f"purge: {result.purged_rows:,} rows in {result.seconds:.1f}s (exit {purge.returncode});"
@@ -376,7 +381,7 @@ def row_cells(row: Row) -> str:
     return (
         f"{row.status} | {row.rps:,.0f} | {row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} "
         f"| {row.server_cpu_percent:.0f}% | {cpu_us(row):,.0f} | {row.server_rss_mib:.0f} "
-        f"| {row.other_cpu_percent:.0f}%"
+        f"| {row.other_cpu_percent:.0f}% | {disk_cell(row)}"
     )
 
 
@@ -398,7 +403,7 @@ def render(run: GrowthRun, options: Options, ours_env: Mapping[str, str]) -> str
     settings = ", ".join(f"`{k}={v}`" for k, v in ours_env.items()) or "defaults"
     header = (
         "| workload | server | table | rows in table | status | req/s | p50 ms | p99 ms "
-        "| errors | server CPU | CPU µs/req | RSS MiB | other load |"
+        "| errors | server CPU | CPU µs/req | RSS MiB | other load | disk write / flush ms |"
     )
     lines = [
         "# Anti Grazer growth benchmark",
@@ -422,7 +427,7 @@ def render(run: GrowthRun, options: Options, ours_env: Mapping[str, str]) -> str
         "## Token issuance and the protected GET, empty vs. grown table",
         "",
         header,
-        "|---|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "|---|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for step in run.steps:
         lines.append(
@@ -473,8 +478,8 @@ def render(run: GrowthRun, options: Options, ours_env: Mapping[str, str]) -> str
             "### Token issuance during the purge vs. without",
             "",
             "| window | rows in table | status | req/s | p50 ms | p99 ms | errors | server CPU "
-            "| CPU µs/req | RSS MiB | other load |",
-            "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+            "| CPU µs/req | RSS MiB | other load | disk write / flush ms |",
+            "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
             f"| without purge, just before | {run.purge_baseline.table_rows:,} "
             f"| {row_cells(base)} |",
             f"| during the purge ({during.seconds:.1f} s) | shrinking | {row_cells(during)} |",

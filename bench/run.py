@@ -19,6 +19,7 @@ import argparse
 import base64
 import contextlib
 import datetime as dt
+import functools
 import http.client
 import importlib.metadata
 import json
@@ -189,6 +190,52 @@ def busy_cpu_seconds(cpus: Sequence[int]) -> float:
             user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in values[:8])
             total += user + nice + system + irq + softirq + steal
     return total / CLOCK_TICKS
+
+
+@dataclass(frozen=True, slots=True)
+class DiskCounters:
+    """A block device's write and flush (``fsync``) counters so far (/proc/diskstats)."""
+
+    writes: int
+    write_ms: int
+    flushes: int
+    flush_ms: int
+
+
+@functools.cache
+def scratch_disk() -> str | None:
+    """The /proc/diskstats name of the whole disk under the temporary directory, where
+    the benchmarks' databases live; None when it is no block device (tmpfs)."""
+    device = os.stat(tempfile.gettempdir()).st_dev
+    sysfs = Path(f"/sys/dev/block/{os.major(device)}:{os.minor(device)}")
+    if not sysfs.exists():
+        return None
+    sysfs = sysfs.resolve()
+    # Flushes are counted on the whole disk, not on its partitions.
+    return sysfs.parent.name if (sysfs / "partition").exists() else sysfs.name
+
+
+def disk_counters() -> DiskCounters | None:
+    """The scratch disk's counters now: fields 5 and 8 (writes completed, ms writing) and
+    17 and 18 (flushes completed, ms flushing) after the device name."""
+    disk = scratch_disk()
+    for line in Path("/proc/diskstats").read_text().splitlines() if disk else ():
+        fields = line.split()
+        if fields[2] == disk and len(fields) >= 20:
+            return DiskCounters(int(fields[7]), int(fields[10]), int(fields[18]), int(fields[19]))
+    return None
+
+
+def mean_disk_ms(before: DiskCounters | None, after: DiskCounters | None) -> tuple[float, float]:
+    """Mean ms per write and per flush between two readings (0 without any): a slow host
+    disk shows here, and with ``synchronous=FULL`` every token waits for one flush."""
+    if before is None or after is None:
+        return 0.0, 0.0
+    writes, flushes = after.writes - before.writes, after.flushes - before.flushes
+    return (
+        (after.write_ms - before.write_ms) / writes if writes else 0.0,
+        (after.flush_ms - before.flush_ms) / flushes if flushes else 0.0,
+    )
 
 
 # --- installation -----------------------------------------------------------------------
@@ -499,6 +546,8 @@ class Row:
     server_rss_mib: float = 0.0
     wrk_cpu_percent: float = 0.0
     other_cpu_percent: float = 0.0
+    disk_write_ms: float = 0.0
+    disk_flush_ms: float = 0.0
     requests: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -556,10 +605,12 @@ def measure(options: Options, server: Server, workload: Workload) -> Row:
     log(f"{workload.key}: measuring {options.duration}s")
     cpu_before = cpu_seconds(server.pid)
     busy_before = busy_cpu_seconds((SERVER_CPU, LOAD_CPU))
+    disk_before = disk_counters()
     wall_before = time.monotonic()
     result = run_wrk(options, workload.script, url, env, options.duration, workload.key)
     wall = time.monotonic() - wall_before
     busy = busy_cpu_seconds((SERVER_CPU, LOAD_CPU)) - busy_before
+    row.disk_write_ms, row.disk_flush_ms = mean_disk_ms(disk_before, disk_counters())
     cpu = cpu_seconds(server.pid) - cpu_before
     server.check_alive()
     record_run(row, result, server, wall, cpu, result.wrk_cpu_seconds)
@@ -572,7 +623,7 @@ def measure(options: Options, server: Server, workload: Workload) -> Row:
         f"{workload.key}: {row.rps:,.0f} req/s, p50 {row.p50_ms:.2f} ms, "
         f"p99 {row.p99_ms:.2f} ms, errors {row.errors}, server CPU "
         f"{row.server_cpu_percent:.0f}%, RSS {row.server_rss_mib:.0f} MiB, other load "
-        f"{row.other_cpu_percent:.0f}%"
+        f"{row.other_cpu_percent:.0f}%, disk write/flush {disk_cell(row)} ms"
     )
     return row
 
@@ -1064,20 +1115,25 @@ def ratio(value: float, reference: float) -> str:
     return f"{value / reference:.2f}×" if reference > 0 else "–"
 
 
+def disk_cell(row: Row) -> str:
+    """The scratch disk's mean write and flush latency during ``row``, in ms."""
+    return f"{row.disk_write_ms:.2f} / {row.disk_flush_ms:.2f}"
+
+
 def render_table(rows: Sequence[Row]) -> list[str]:
     ceiling = next((row for row in rows if row.key == "ceiling" and row.status == "ok"), None)
     lines = [
         "| workload | status | req/s | req/s ÷ ceiling | p50 ms | p50 ÷ ceiling "
         "| p99 ms | p99 ÷ ceiling | errors | server CPU | server RSS MiB | wrk CPU "
-        "| other load |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| other load | disk write / flush ms |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for row in rows:
         if row.status == "skipped":
-            lines.append(f"| {row.label} | skipped |{' – |' * 11}")
+            lines.append(f"| {row.label} | skipped |{' – |' * 12}")
             continue
         if row.requests == 0:
-            lines.append(f"| {row.label} | {row.status} |{' – |' * 11}")
+            lines.append(f"| {row.label} | {row.status} |{' – |' * 12}")
             continue
         base_rps = ceiling.rps if ceiling else 0.0
         base_p50 = ceiling.p50_ms if ceiling else 0.0
@@ -1087,7 +1143,7 @@ def render_table(rows: Sequence[Row]) -> list[str]:
             f"| {row.p50_ms:.2f} | {ratio(row.p50_ms, base_p50)} "
             f"| {row.p99_ms:.2f} | {ratio(row.p99_ms, base_p99)} "
             f"| {row.errors} | {row.server_cpu_percent:.0f}% | {row.server_rss_mib:.0f} "
-            f"| {row.wrk_cpu_percent:.0f}% | {row.other_cpu_percent:.0f}% |"
+            f"| {row.wrk_cpu_percent:.0f}% | {row.other_cpu_percent:.0f}% | {disk_cell(row)} |"
         )
     return lines
 
