@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, params
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
@@ -72,7 +72,10 @@ def without_guard(endpoint: Endpoint) -> Endpoint:
     guard_names = [
         name
         for name, parameter in signature.parameters.items()
-        if "Security(" in repr(parameter.annotation)
+        if any(
+            isinstance(m, params.Security)
+            for m in getattr(parameter.annotation, "__metadata__", ())
+        )
     ]
     if len(guard_names) != 1:
         raise RuntimeError(f"expected one guard parameter in {endpoint!r}, got {guard_names}")
