@@ -46,7 +46,8 @@ def install_fastapi_guard(app: FastAPI, guard: BearerGuard | None = None) -> Non
 
 class ClientCredentialsScheme(OAuth2):
     """Documents the OAuth 2.0 client-credentials flow in OpenAPI, so that Swagger UI's
-    "Authorize" fetches a token from ``token_url``; ``scopes`` describes each scope."""
+    "Authorize" fetches a token from ``token_url``; ``scopes`` describes each scope.  It
+    is no dependency of its own: ``require_scopes`` guards a route under its name."""
 
     def __init__(self, token_url: str = "/oauth/token", scopes: dict[str, str] | None = None):  # noqa: S107
         flow = OAuthFlowClientCredentials(tokenUrl=token_url, scopes=scopes or {})
