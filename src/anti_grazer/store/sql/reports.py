@@ -4,12 +4,12 @@ repeated or racing report resolve to the one stored row."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, literal, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from anti_grazer.reports.models import BlockPosition, ProfileRecord, Report, ReportOutcome
@@ -55,12 +55,10 @@ class SqlReportStore:
         self.engine = engine
         self._profile_by_key = Lookup(_PROFILE_BY_KEY, engine, reader)
         dialect = engine.dialect.name
-        if dialect == "postgresql":
-            self._insert: Any = postgresql.insert
-        elif dialect == "sqlite":
-            self._insert = sqlite.insert
-        else:
+        if dialect not in ("postgresql", "sqlite"):
             raise ValueError(f"unsupported database {dialect!r} (SQLite or PostgreSQL)")
+        # The engine's own dialect only: PostgreSQL's is 2 MiB of RSS a worker on SQLite.
+        self._insert: Any = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
 
     async def add_report(self, report: Report, block_threshold: int) -> ReportOutcome:
         async with self.engine.begin() as connection:
