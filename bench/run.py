@@ -217,7 +217,7 @@ def scratch_disk() -> str | None:
 
 def disk_counters() -> DiskCounters | None:
     """The scratch disk's counters now: fields 5 and 8 (writes completed, ms writing) and
-    17 and 18 (flushes completed, ms flushing) after the device name."""
+    16 and 17 (flushes completed, ms flushing) after the device name."""
     disk = scratch_disk()
     for line in Path("/proc/diskstats").read_text().splitlines() if disk else ():
         fields = line.split()
