@@ -21,11 +21,13 @@ class Lookup:
     ) -> None:
         self._statement = statement
         self._engine = engine
-        self._reader = reader
-        self._prepared = PreparedQuery(statement, engine.dialect) if reader is not None else None
+        self._on_reader = (
+            (reader, PreparedQuery(statement, engine.dialect)) if reader is not None else None
+        )
 
     async def __call__(self, values: dict[str, Any]) -> Any | None:
-        if self._reader is not None and self._prepared is not None:
-            return await self._reader.first(self._prepared, values)
+        if self._on_reader is not None:
+            reader, prepared = self._on_reader
+            return await reader.first(prepared, values)
         async with self._engine.connect() as connection:
             return (await connection.execute(self._statement, values)).first()
