@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from anti_grazer.protocol.registry import register_client
 from anti_grazer.settings import Settings, load_settings
 from anti_grazer.store.sql.engine import create_engine, is_sqlite
 from anti_grazer.store.sql.migrate import upgrade
+from anti_grazer.store.sql.sqlite_thread import Batch, SqliteThread
 from anti_grazer.web.app import Stores, create_app
 
 # When set (by .ci/run), SQL tests also run against this PostgreSQL database.
@@ -182,3 +184,17 @@ class ForwardingTokenStore:
 
     async def purge_expired(self, now: datetime, batch_size: int) -> int:
         return await self.inner.purge_expired(now, batch_size)
+
+
+def batch_sizes(monkeypatch: pytest.MonkeyPatch, thread: type[SqliteThread]) -> list[int]:
+    """From now on, the size of every batch an instance of ``thread`` runs in one
+    transaction (``SqliteThread._commit``), in order."""
+    sizes: list[int] = []
+    original = thread._commit
+
+    def counting(self: SqliteThread, connection: sqlite3.Connection, batch: Batch) -> None:
+        sizes.append(len(batch))
+        original(self, connection, batch)
+
+    monkeypatch.setattr(thread, "_commit", counting)
+    return sizes

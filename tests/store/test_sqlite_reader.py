@@ -19,11 +19,10 @@ from anti_grazer.store.sql.engine import sqlite_pragmas
 from anti_grazer.store.sql.prepared import PreparedQuery
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
 from anti_grazer.store.sql.sqlite_reader import SqliteReader
-from anti_grazer.store.sql.sqlite_thread import Batch
 from anti_grazer.store.sql.stores import SqlClientStore, SqlTokenStore
 from anti_grazer.store.sql.tables import clients
 from tests.e2e.process import sqlite_url
-from tests.support import register
+from tests.support import batch_sizes, register
 
 CLIENT_BY_ID = select(clients).where(clients.c.client_id == bindparam("client_id"))
 
@@ -39,14 +38,7 @@ async def test_waiting_reads_share_one_transaction(
     stores: SqlStores, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """20 concurrent lookups are one batch on the reader thread; each gets its own row."""
-    batches: list[int] = []
-    original = SqliteReader._process
-
-    def counting(self: SqliteReader, connection: sqlite3.Connection, batch: Batch) -> None:
-        batches.append(len(batch))
-        original(self, connection, batch)
-
-    monkeypatch.setattr(SqliteReader, "_process", counting)
+    batches = batch_sizes(monkeypatch, SqliteReader)
     ids = [(await register(stores.clients, clock, name=f"c{i}")).client_id for i in range(20)]
     found = await asyncio.gather(*(stores.clients.get_client(client_id) for client_id in ids))
     assert [client.client_id for client in found if client is not None] == ids

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from anti_grazer.store.sql.engine import sqlite_pragmas
-from anti_grazer.store.sql.sqlite_thread import Batch
 from anti_grazer.store.sql.sqlite_writer import SqliteWriter
+from tests.support import batch_sizes
 
 
 @pytest.fixture
@@ -44,14 +44,7 @@ async def test_waiting_operations_share_one_commit(
 ) -> None:
     """20 concurrent operations: one transaction; each result is visible to another
     connection as soon as its caller returns."""
-    batches: list[int] = []
-    original = SqliteWriter._commit
-
-    def counting(self: SqliteWriter, connection: sqlite3.Connection, batch: Batch) -> None:
-        batches.append(len(batch))
-        original(self, connection, batch)
-
-    monkeypatch.setattr(SqliteWriter, "_commit", counting)
+    batches = batch_sizes(monkeypatch, SqliteWriter)
     writer = SqliteWriter(database, sqlite_pragmas("FULL"))
     try:
         results = await asyncio.gather(*(writer.run(insert(f"k{i}")) for i in range(20)))
