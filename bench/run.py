@@ -2,13 +2,16 @@
 
 ``bench/run`` (or ``.venv/bin/python -m bench.run``) installs what it lacks (``wrk`` from
 apt, node ``oidc-provider`` from npm into ``bench/peer/node_modules``), then for each
-server in turn — the raw-ASGI ceiling (``bench/ceiling.py``), Anti Grazer itself
+server — the raw-ASGI ceiling (``bench/ceiling.py``), Anti Grazer itself
 (``anti-grazer serve`` on a fresh SQLite file) and the reference peer (node
 ``oidc-provider``, ``bench/peer/server.mjs``) — starts it as a real process pinned to CPU
 0, drives each of its workloads with ``wrk`` pinned to CPU 1 (1 thread, keep-alive
 connections, a warm-up run then the measured run), and records req/s, p50/p99 latency,
-errors, the server's CPU and RSS.  The Markdown table goes to ``bench/results/latest.md``
-(and stdout), with every figure as a ratio to the ceiling measured in the same run.
+errors, the server's CPU and RSS.  Token issuance runs in rounds that alternate between
+Anti Grazer and the peer, both started (``token_rounds``), so that the ratio of the two
+does not rest on two moments of a drifting machine.  The Markdown table goes to
+``bench/results/latest.md`` (and stdout), with every figure as a ratio to the ceiling
+measured in the same run.
 
 Not a test: pytest never collects it, and nothing here asserts a speed.
 """
@@ -31,12 +34,14 @@ import shlex
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -78,6 +83,7 @@ UNGUARDED_PATH = "/v1/unguarded/profiles/facebook/some-profile"
 STARLETTE_GUARDED_PATH = "/bench/starlette/guarded"
 STARLETTE_PLAIN_PATH = "/bench/starlette/plain"
 RSS_RUNS = 3  # token workload runs against one server process for the RSS check
+TOKEN_ROUNDS = 5  # token issuance runs per server, ours and the peer's taking turns
 # ---------------------------------------------------------------------------------------
 
 ServerName = Literal["ceiling", "ours", "peer"]
@@ -529,6 +535,8 @@ class Workload:
     after_warmup: Callable[[WrkRun], Mapping[str, str]] | None = None
     # Called with the measured run: a note to add (e.g. the share of fresh tokens).
     describe: Callable[[WrkRun], str] | None = None
+    # The workload this run is one round of (the alternating token rounds), else its key.
+    group: str = ""
 
 
 @dataclass(slots=True)
@@ -551,6 +559,12 @@ class Row:
     requests: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    group: str = ""  # see Workload.group; "" is the key itself
+
+    @property
+    def workload(self) -> str:
+        """The workload this row measured (its group, for one round of several)."""
+        return self.group or self.key
 
 
 def record_run(
@@ -575,7 +589,7 @@ def record_run(
 
 def measure(options: Options, server: Server, workload: Workload) -> Row:
     """Probe, warm up, then the measured run with the server's CPU and RSS sampled."""
-    row = Row(workload.key, workload.label, server.name, "ok")
+    row = Row(workload.key, workload.label, server.name, "ok", group=workload.group)
     if workload.note:
         row.notes.append(workload.note)
     probe = workload.probe
@@ -769,34 +783,93 @@ def bench_app_server(port: int, env: Mapping[str, str], log_path: Path) -> Serve
     )
 
 
-def token_workload(key: str, label: str, basic: str) -> Workload:
+def token_workload(
+    key: str,
+    label: str,
+    basic: str,
+    path: str = "/oauth/token",
+    *,
+    group: str = "",
+    note: str = "",
+) -> Workload:
+    """POST ``path`` for a token with client_secret_basic (RFC 6749 §4.4.2)."""
     token_body = f"grant_type=client_credentials&scope={TOKEN_SCOPE}"
     return Workload(
         key=key,
         label=label,
         script="token.lua",
-        path="/oauth/token",
+        path=path,
         env={"BENCH_BASIC": basic, "BENCH_SCOPE": TOKEN_SCOPE},
-        probe=Probe("POST", "/oauth/token", form_headers(basic), token_body),
+        probe=Probe("POST", path, form_headers(basic), token_body),
+        note=note,
+        group=group,
     )
 
 
-def bench_ours(
+@dataclass(frozen=True, slots=True)
+class Contender:
+    """A server in the token rounds: its workload key, label and token request."""
+
+    server: Server
+    key: str
+    label: str
+    basic: str
+    path: str
+    note: str = ""
+
+    def round(self, number: int, rounds: int) -> Workload:
+        return token_workload(
+            f"{self.key}-{number}",
+            f"{self.label}, round {number}/{rounds}",
+            self.basic,
+            self.path,
+            group=self.key,
+            note=self.note if number == 1 else "",
+        )
+
+
+def token_rounds(options: Options, contenders: Sequence[Contender], rounds: int) -> list[Row]:
+    """Token issuance, ``rounds`` times per contender, taking turns: ours, the peer's,
+    ours, ...  The machine's speed drifts (±15 % over tens of seconds on a shared VM,
+    bench/README.md); rounds side by side see the same machine, and the comparison
+    takes each server's median."""
+    rows: list[Row] = []
+    for number in range(1, rounds + 1):
+        for contender in contenders:
+            rows.append(measure(options, contender.server, contender.round(number, rounds)))
+    return rows
+
+
+def bench_servers(
     options: Options,
     work: Path,
     only: set[str] | None,
     extra_env: Mapping[str, str],
     unguarded_path: str,
     pool_seconds: int,
+    rounds: int,
     memory: list[MemorySample],
 ) -> list[Row]:
+    """Anti Grazer and the peer, both started for the token rounds (the one not measured
+    idles); then each one's other workloads; then the guard rows against bench/app.py."""
     database = work / "anti-grazer.db"
     env = {"ANTI_GRAZER_DATABASE_URL": f"sqlite+aiosqlite:///{database}", **extra_env}
-    client_id, client_secret = create_client(env)
-    basic = basic_credentials(client_id, client_secret)
+    wants_ours = any(selected(only, key) for key in (*OURS_SERVE_KEYS, *OURS_GUARD_KEYS))
+    basic = basic_credentials(*create_client(env)) if wants_ours else ""
     rows: list[Row] = []
-    if any(selected(only, key) for key in OURS_SERVE_KEYS):
-        rows += bench_ours_serve(options, work, only, env, basic, pool_seconds, memory)
+    with contextlib.ExitStack() as stack:
+        peer: Contender | None = None
+        if any(selected(only, key) for key in PEER_KEYS):
+            peer = stack.enter_context(running_peer(work))
+        rival = peer if peer is not None and selected(only, "peer-token") else None
+        if any(selected(only, key) for key in OURS_SERVE_KEYS):
+            rows += bench_ours_serve(
+                options, work, only, env, basic, pool_seconds, memory, rival, rounds
+            )
+        elif rival is not None:
+            rows += token_rounds(options, [rival], rounds)
+        if peer is not None:
+            rows += bench_peer(options, peer, only)
     if any(selected(only, key) for key in OURS_GUARD_KEYS):
         rows += bench_ours_guard(options, work, only, env, basic, unguarded_path, memory)
     return rows
@@ -809,6 +882,7 @@ OURS_GUARD_KEYS = (
     "ours-starlette-guarded",
     "ours-starlette-plain",
 )
+PEER_KEYS = ("peer-introspect", "peer-token", "peer-revoke-same")
 
 
 def bench_ours_serve(
@@ -819,22 +893,22 @@ def bench_ours_serve(
     basic: str,
     pool_seconds: int,
     memory: list[MemorySample],
+    rival: Contender | None,
+    rounds: int,
 ) -> list[Row]:
-    """The authorization-server workloads against ``anti-grazer serve``."""
+    """The authorization-server workloads against ``anti-grazer serve``; the token
+    rounds take turns with ``rival`` (the peer, already running) if given."""
     headers = form_headers(basic)
     port = free_port()
     server = ours_server(port, env, work / "anti-grazer.log")
     rows: list[Row] = []
     with running(server):
         memory.append(MemorySample("anti-grazer serve", "started", rss_mib(server.pid)))
+        contenders = [rival] if rival is not None else []
         if selected(only, "ours-token"):
-            rows.append(
-                measure(
-                    options,
-                    server,
-                    token_workload("ours-token", "ours: token issuance (POST /oauth/token)", basic),
-                )
-            )
+            label = "ours: token issuance (POST /oauth/token)"
+            contenders.insert(0, Contender(server, "ours-token", label, basic, "/oauth/token"))
+        rows += token_rounds(options, contenders, rounds)
 
         if selected(only, "ours-revoke-fresh"):
             pool = work / "token-pool.txt"
@@ -986,11 +1060,11 @@ PEER_INTROSPECTION_PATH = "/token/introspection"
 PEER_REVOCATION_PATH = "/token/revocation"
 
 
-def bench_peer(options: Options, work: Path, only: set[str] | None) -> list[Row]:
+@contextlib.contextmanager
+def running_peer(work: Path) -> Iterator[Contender]:
+    """node oidc-provider with one client_secret_basic client, running."""
     client_id = "bench-peer-client"
     client_secret = secrets.token_urlsafe(32)
-    basic = basic_credentials(client_id, client_secret)
-    headers = form_headers(basic)
     port = free_port()
     server = Server(
         "peer",
@@ -1000,71 +1074,64 @@ def bench_peer(options: Options, work: Path, only: set[str] | None) -> list[Row]
         work / "peer.log",
         env={"NODE_ENV": "production"},
     )
-    rows: list[Row] = []
     with running(server):
-        # Introspection first: the in-memory adapter is an LRU of 1,000 entries, so the
-        # token issuance run would evict the token this one introspects.
-        if selected(only, "peer-introspect"):
-            token = issue_token(port, PEER_TOKEN_PATH, basic)
-            body = f"token={token}"
+        yield Contender(
+            server,
+            "peer-token",
+            f"peer: token issuance (POST {PEER_TOKEN_PATH})",
+            basic_credentials(client_id, client_secret),
+            PEER_TOKEN_PATH,
+            note="in-memory LRU store of 1,000 entries: nothing durable",
+        )
 
-            def still_active(_result: WrkRun) -> str:
-                answer = http_call(port, "POST", PEER_INTROSPECTION_PATH, headers, body)
-                active = answer.status == 200 and answer.json().get("active") is True
-                return "token active throughout" if active else "TOKEN NO LONGER ACTIVE"
 
-            rows.append(
-                measure(
-                    options,
-                    server,
-                    Workload(
-                        key="peer-introspect",
-                        label=f"peer: introspection (POST {PEER_INTROSPECTION_PATH})",
-                        script="introspect.lua",
-                        path=PEER_INTROSPECTION_PATH,
-                        env={"BENCH_BASIC": basic, "BENCH_TOKEN": token},
-                        probe=Probe("POST", PEER_INTROSPECTION_PATH, headers, body),
-                        describe=still_active,
-                    ),
-                )
+def bench_peer(options: Options, peer: Contender, only: set[str] | None) -> list[Row]:
+    """The peer's workloads besides token issuance (``token_rounds``)."""
+    server, basic = peer.server, peer.basic
+    headers = form_headers(basic)
+    rows: list[Row] = []
+    if selected(only, "peer-introspect"):
+        # Issued just before: the in-memory adapter is an LRU of 1,000 entries, and
+        # nothing else issues tokens while this runs.
+        token = issue_token(server.port, PEER_TOKEN_PATH, basic)
+        body = f"token={token}"
+
+        def still_active(_result: WrkRun) -> str:
+            answer = http_call(server.port, "POST", PEER_INTROSPECTION_PATH, headers, body)
+            active = answer.status == 200 and answer.json().get("active") is True
+            return "token active throughout" if active else "TOKEN NO LONGER ACTIVE"
+
+        rows.append(
+            measure(
+                options,
+                server,
+                Workload(
+                    key="peer-introspect",
+                    label=f"peer: introspection (POST {PEER_INTROSPECTION_PATH})",
+                    script="introspect.lua",
+                    path=PEER_INTROSPECTION_PATH,
+                    env={"BENCH_BASIC": basic, "BENCH_TOKEN": token},
+                    probe=Probe("POST", PEER_INTROSPECTION_PATH, headers, body),
+                    describe=still_active,
+                ),
             )
-        if selected(only, "peer-token"):
-            rows.append(
-                measure(
-                    options,
-                    server,
-                    Workload(
-                        key="peer-token",
-                        label=f"peer: token issuance (POST {PEER_TOKEN_PATH})",
-                        script="token.lua",
-                        path=PEER_TOKEN_PATH,
-                        env={"BENCH_BASIC": basic, "BENCH_SCOPE": TOKEN_SCOPE},
-                        probe=Probe(
-                            "POST",
-                            PEER_TOKEN_PATH,
-                            headers,
-                            f"grant_type=client_credentials&scope={TOKEN_SCOPE}",
-                        ),
-                        note="in-memory LRU store of 1,000 entries: nothing durable",
-                    ),
-                )
+        )
+    if selected(only, "peer-revoke-same"):
+        token = issue_token(server.port, PEER_TOKEN_PATH, basic)
+        rows.append(
+            measure(
+                options,
+                server,
+                Workload(
+                    key="peer-revoke-same",
+                    label="peer: revocation, the same token again (already revoked)",
+                    script="revoke.lua",
+                    path=PEER_REVOCATION_PATH,
+                    env={"BENCH_BASIC": basic, "BENCH_TOKEN": token},
+                    probe=Probe("POST", PEER_REVOCATION_PATH, headers, f"token={token}"),
+                ),
             )
-        if selected(only, "peer-revoke-same"):
-            token = issue_token(port, PEER_TOKEN_PATH, basic)
-            rows.append(
-                measure(
-                    options,
-                    server,
-                    Workload(
-                        key="peer-revoke-same",
-                        label="peer: revocation, the same token again (already revoked)",
-                        script="revoke.lua",
-                        path=PEER_REVOCATION_PATH,
-                        env={"BENCH_BASIC": basic, "BENCH_TOKEN": token},
-                        probe=Probe("POST", PEER_REVOCATION_PATH, headers, f"token={token}"),
-                    ),
-                )
-            )
+        )
     return rows
 
 
@@ -1148,33 +1215,59 @@ def render_table(rows: Sequence[Row]) -> list[str]:
     return lines
 
 
+COMPARED = (
+    ("token issuance", "ours-token", "peer-token"),
+    ("revocation of an already revoked token", "ours-revoke-same", "peer-revoke-same"),
+)
+
+
+def runs_of(rows: Sequence[Row], workload: str) -> list[Row]:
+    """The runs of ``workload`` (one, or its rounds), in the order they ran."""
+    return [row for row in rows if row.workload == workload]
+
+
+def median_of(rows: Sequence[Row], value: Callable[[Row], float]) -> float:
+    return statistics.median(value(row) for row in rows)
+
+
 def render_comparisons(rows: Sequence[Row]) -> list[str]:
-    by_key = {row.key: row for row in rows if row.status == "ok"}
-    pairs = [
-        ("token issuance", "ours-token", "peer-token"),
-        ("revocation of an already revoked token", "ours-revoke-same", "peer-revoke-same"),
-    ]
     lines: list[str] = []
-    for label, ours_key, peer_key in pairs:
-        ours, peer = by_key.get(ours_key), by_key.get(peer_key)
-        if ours is None or peer is None:
+    by_round: list[str] = []
+    for label, ours_key, peer_key in COMPARED:
+        ours_runs, peer_runs = runs_of(rows, ours_key), runs_of(rows, peer_key)
+        ours = [row for row in ours_runs if row.status == "ok"]
+        peer = [row for row in peer_runs if row.status == "ok"]
+        if not ours or not peer:
             continue
-        lines.append(
-            f"| {label} | {ratio(ours.rps, peer.rps)} | {ratio(ours.p50_ms, peer.p50_ms)} "
-            f"| {ratio(ours.p99_ms, peer.p99_ms)} "
-            f"| {ratio(ours.server_cpu_percent / ours.rps, peer.server_cpu_percent / peer.rps)} |"
+        medians = [
+            ratio(median_of(ours, value), median_of(peer, value))
+            for value in (attrgetter("rps"), attrgetter("p50_ms"), attrgetter("p99_ms"))
+        ]
+        medians.append(
+            ratio(median_of(ours, cpu_us_per_request), median_of(peer, cpu_us_per_request))
         )
+        lines.append(f"| {label} | {len(ours)} / {len(peer)} | {' | '.join(medians)} |")
+        if len(ours_runs) > 1:
+            pairs = zip(ours_runs, peer_runs, strict=False)
+            ratios = [
+                ratio(mine.rps, theirs.rps) if mine.status == theirs.status == "ok" else "–"
+                for mine, theirs in pairs
+            ]
+            by_round.append(f"- {label}, round by round (req/s): {', '.join(ratios)}")
     if not lines:
         return []
     return [
         "",
         "### Ours ÷ peer (node oidc-provider)",
         "",
-        "Above 1 is better for req/s, below 1 is better for latency and CPU per request.",
+        "Each figure is the median over the workload's runs (ours / the peer's: the count "
+        "column); the token issuance rounds alternate between the two servers. Above 1 "
+        "is better for req/s, below 1 is better for latency and CPU per request.",
         "",
-        "| workload | req/s | p50 | p99 | server CPU per request |",
-        "|---|--:|--:|--:|--:|",
+        "| workload | runs | req/s | p50 | p99 | server CPU per request |",
+        "|---|--:|--:|--:|--:|--:|",
         *lines,
+        *(["", *by_round] if by_round else []),
     ]
 
 
@@ -1291,10 +1384,14 @@ def render_report(
         f"{package_version('httptools')}, FastAPI {package_version('fastapi')}, Starlette "
         f"{package_version('starlette')}; node {tool_version(['node', '--version'])}, "
         f"oidc-provider {peer_version}; {tool_version([options.wrk, '-v'])}",
-        f"- **method**: each server alone on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU} (taskset); "
+        f"- **method**: the servers on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU} (taskset), "
+        "one server under load at a time; "
         f"wrk 1 thread, {options.connections} keep-alive connections, {options.warmup} s "
         f"warm-up then {options.duration} s measured; one server process (uvicorn: 1 worker, "
-        "uvloop, httptools, no access log from uvicorn)",
+        "uvloop, httptools, no access log from uvicorn). Token issuance runs "
+        f"{len(runs_of(rows, 'ours-token'))} rounds on ours and "
+        f"{len(runs_of(rows, 'peer-token'))} on the peer, taking turns, with both servers "
+        "started (the one not measured idles)",
         f"- **Anti Grazer**: `anti-grazer serve` on a fresh SQLite file, settings {settings}; "
         "its own JSON access log on (the default) and written to a file. The guard rows "
         "(`ours (bench.app)`) run against `python -m bench.app` (bench/app.py: the same app "
@@ -1357,6 +1454,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds (3)")
     parser.add_argument("--connections", type=int, default=32, help="keep-alive conns (32)")
     parser.add_argument(
+        "--token-rounds",
+        type=int,
+        default=TOKEN_ROUNDS,
+        help=f"token issuance runs per server, alternating ours and the peer's ({TOKEN_ROUNDS})",
+    )
+    parser.add_argument(
         "--only",
         default=None,
         help="comma-separated workload keys (the ceiling always runs): " + ", ".join(WORKLOAD_KEYS),
@@ -1405,8 +1508,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="rows inserted for --growth, live and then expired (1,000,000)",
     )
     args = parser.parse_args(argv)
-    if args.duration < 1 or args.warmup < 0 or args.connections < 1:
-        parser.error("--duration >= 1, --warmup >= 0 and --connections >= 1")
+    if args.duration < 1 or args.warmup < 0 or args.connections < 1 or args.token_rounds < 1:
+        parser.error("--duration >= 1, --warmup >= 0, --connections >= 1, --token-rounds >= 1")
     if args.only is not None:
         unknown = set(args.only.split(",")) - set(WORKLOAD_KEYS)
         if unknown:
@@ -1449,12 +1552,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="anti-grazer-bench-") as scratch:
         work = Path(scratch)
         rows += bench_ceiling(options, work, "ceiling", "ceiling: raw ASGI GET, fixed JSON")
-        if only is None or any(key.startswith("ours-") for key in only):
-            rows += bench_ours(
-                options, work, only, ours_env, args.unguarded_path, pool_seconds, memory
-            )
-        if wants_peer:
-            rows += bench_peer(options, work, only)
+        rows += bench_servers(
+            options,
+            work,
+            only,
+            ours_env,
+            args.unguarded_path,
+            pool_seconds,
+            args.token_rounds,
+            memory,
+        )
         if not args.no_drift_check:
             rows += bench_ceiling(options, work, "ceiling-end", DRIFT_LABEL)
             note_drift(rows)
