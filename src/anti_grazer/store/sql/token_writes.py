@@ -90,9 +90,7 @@ class SqliteTokenWrites:
 
     async def insert(self, row: dict[str, Any]) -> bool:
         """Store the token row; False if its client is unknown or disabled."""
-        sql, params = self._insert.sql, self._insert.params(row)
-        stored: int = await self.writer.run(lambda c: c.execute(sql, params).rowcount)
-        return stored > 0
+        return await self.writer.execute(self._insert.sql, self._insert.params(row)) > 0
 
     async def revoke(self, values: dict[str, Any]) -> bool:
         """Revoke the token; True if it exists (for that client) and now stands revoked."""
@@ -106,15 +104,12 @@ class SqliteTokenWrites:
         return await self.writer.run(operation)
 
     async def revoke_client(self, values: dict[str, Any]) -> int:
-        sql, params = self._revoke_client.sql, self._revoke_client.params(values)
-        revoked: int = await self.writer.run(lambda c: c.execute(sql, params).rowcount)
-        return revoked
+        revoke = self._revoke_client
+        return await self.writer.execute(revoke.sql, revoke.params(values))
 
     async def purge_batch(self, now: datetime, batch_size: int) -> int:
         prepared = Prepared(purge_batch(now, batch_size), self.dialect)
-        sql, params = prepared.sql, prepared.params({})
-        purged: int = await self.writer.run(lambda c: c.execute(sql, params).rowcount)
-        return purged
+        return await self.writer.execute(prepared.sql, prepared.params({}))
 
     def close(self) -> None:
         self.writer.close()
