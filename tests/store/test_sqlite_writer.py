@@ -1,6 +1,5 @@
 """The SQLite writer thread (store/sql/sqlite_writer.py): operations waiting together
-share one transaction, each in its own savepoint (a single statement is its own), and
-return after the commit."""
+share one transaction, each in its own savepoint, and return after the commit."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import asyncio
 import secrets
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -76,56 +75,25 @@ async def test_a_failing_operation_spoils_nothing_else(database: str) -> None:
         writer.close()
 
 
-async def test_a_failing_statement_undoes_only_itself(database: str) -> None:
-    """``execute`` runs a statement without a savepoint: one that fails on its second
-    row keeps neither row and fails its own caller only; its neighbours are committed."""
-    writer = SqliteWriter(database, sqlite_pragmas("NORMAL"))
-    try:
-        await writer.execute("INSERT INTO t VALUES (?)", ("taken",))
-        results = await asyncio.gather(
-            writer.execute("INSERT INTO t VALUES (?)", ("a",)),
-            writer.execute("INSERT INTO t VALUES (?), (?)", ("half", "taken")),
-            writer.execute("INSERT INTO t VALUES (?), (?)", ("b", "c")),
-            return_exceptions=True,
-        )
-        assert results[0] == 1
-        assert isinstance(results[1], sqlite3.IntegrityError)
-        assert results[2] == 2
-        assert rows(database) == {"taken", "a", "b", "c"}
-    finally:
-        writer.close()
-
-
-def as_statement(writer: SqliteWriter, key: str) -> Awaitable[int]:
-    return writer.execute("INSERT INTO t VALUES (?)", (key,))
-
-
-def as_operation(writer: SqliteWriter, key: str) -> Awaitable[int]:
-    return writer.run(insert(key))
-
-
-@pytest.mark.parametrize("write", [as_statement, as_operation])
-async def test_an_error_that_ends_the_transaction_fails_the_whole_batch(
-    database: str, write: Callable[[SqliteWriter, str], Awaitable[int]]
-) -> None:
+async def test_an_error_that_ends_the_transaction_fails_the_whole_batch(database: str) -> None:
     """A full database makes SQLite roll back the whole transaction, not one statement:
-    every caller of the batch gets an error, and nothing of the batch is stored, not
-    even what came after the failure (which would otherwise commit on its own)."""
+    every caller of the batch gets that error, nothing of the batch is stored, and the
+    writer carries on."""
     with sqlite3.connect(database) as connection:
         pages: int = connection.execute("PRAGMA page_count").fetchone()[0]
     full_soon = f"PRAGMA max_page_count={pages + 1}"
     writer = SqliteWriter(database, [*sqlite_pragmas("NORMAL"), full_soon])
     try:
         results = await asyncio.gather(
-            write(writer, "before"),
-            write(writer, "x" * 100_000),
-            write(writer, "after"),
+            writer.run(insert("before")),
+            writer.run(insert("x" * 100_000)),
+            writer.run(insert("after")),
             return_exceptions=True,
         )
         assert rows(database) == set()
         assert [type(result) for result in results] == [sqlite3.OperationalError] * 3
-        assert "full" in str(results[1])
-        assert await write(writer, "next") == 1  # the writer carries on
+        assert all("full" in str(result) for result in results)
+        assert await writer.run(insert("next")) == 1
         assert rows(database) == {"next"}
     finally:
         writer.close()

@@ -4,9 +4,9 @@ Token issuance writes one row per request and revocation one update; through the
 engine concurrent writers also queued on SQLite's single write lock with a busy handler
 that backs off to 100 ms sleeps (py-spy, bench/).  Here the writer thread runs every
 operation waiting for it in one transaction (each inside its own savepoint, so one failure
-spoils nothing else; a single statement needs none) and one commit (one fsync with
-``synchronous=FULL``), then wakes the callers.  Nothing is acknowledged before its commit.
-Statements are ``Prepared``, so rows read back alike through the engine."""
+spoils nothing else) and one commit (one fsync with ``synchronous=FULL``), then wakes the
+callers.  Nothing is acknowledged before its commit.  Statements are ``Prepared``, so rows
+read back alike through the engine."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from anti_grazer.store.sql.sqlite_thread import Batch, Operation, Outcome, SqliteThread, Waiter
 
@@ -28,24 +27,6 @@ RESTART_TRIES = 5  # transactions in a row that try a restart SQLite says is bus
 LOCK_WAIT_SECONDS = 5.0
 WRITER_CACHE_KIB = 1024
 LOCK_POLL_SECONDS = 0.0005
-
-
-class Statement:
-    """One SQL statement and its parameters, as an operation that returns its row count.
-
-    It needs no savepoint of its own: a statement that fails undoes its own changes and
-    leaves the transaction and the statements before it as they were (SQLite's ``ABORT``,
-    https://sqlite.org/lang_conflict.html).  Three statements per operation instead of
-    one also meant three hand-overs of the GIL between the writer and the event loop."""
-
-    __slots__ = ("params", "sql")
-
-    def __init__(self, sql: str, params: Sequence[Any]) -> None:
-        self.sql = sql
-        self.params = params
-
-    def __call__(self, connection: sqlite3.Connection) -> int:
-        return connection.execute(self.sql, self.params).rowcount
 
 
 class SqliteWriter(SqliteThread):
@@ -69,11 +50,6 @@ class SqliteWriter(SqliteThread):
         self._restart_tries = 0
         self._checkpointer: threading.Thread | None = None
         self._stopping = threading.Event()
-
-    async def execute(self, sql: str, params: Sequence[Any]) -> int:
-        """Run one writing statement in the next commit; its row count."""
-        count: int = await self.run(Statement(sql, params))
-        return count
 
     def _started(self) -> None:
         self._stopping.clear()
@@ -162,18 +138,15 @@ class SqliteWriter(SqliteThread):
     def _run_one(
         self, connection: sqlite3.Connection, operation: Operation, waiter: Waiter
     ) -> Outcome:
-        """The operation inside its own savepoint (a ``Statement`` is its own): a failure
-        undoes it and keeps the rest.  Some errors (a full disk, I/O) roll back the whole
-        transaction: then the batch stops, and every caller in it gets the error."""
-        savepoint = type(operation) is not Statement
-        if savepoint:
-            connection.execute("SAVEPOINT operation")
+        """The operation inside its own savepoint: a failure undoes it and keeps the rest.
+        Some errors (a full disk, I/O) make SQLite roll back the whole transaction: the
+        batch then stops, and every caller in it gets that error."""
+        connection.execute("SAVEPOINT operation")
         outcome = super()._run_one(connection, operation, waiter)
         error = outcome[2]
-        if error is not None and not connection.in_transaction:
-            raise error
-        if savepoint:
-            if error is not None:
-                connection.execute("ROLLBACK TO operation")
-            connection.execute("RELEASE operation")
+        if error is not None:
+            if not connection.in_transaction:
+                raise error
+            connection.execute("ROLLBACK TO operation")
+        connection.execute("RELEASE operation")
         return outcome

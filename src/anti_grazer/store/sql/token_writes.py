@@ -90,7 +90,9 @@ class SqliteTokenWrites:
 
     async def insert(self, row: dict[str, Any]) -> bool:
         """Store the token row; False if its client is unknown or disabled."""
-        return await self.writer.execute(self._insert.sql, self._insert.params(row)) > 0
+        sql, params = self._insert.sql, self._insert.params(row)
+        stored: int = await self.writer.run(lambda c: c.execute(sql, params).rowcount)
+        return stored > 0
 
     async def revoke(self, values: dict[str, Any]) -> bool:
         """Revoke the token; True if it exists (for that client) and now stands revoked."""
@@ -104,12 +106,15 @@ class SqliteTokenWrites:
         return await self.writer.run(operation)
 
     async def revoke_client(self, values: dict[str, Any]) -> int:
-        revoke = self._revoke_client
-        return await self.writer.execute(revoke.sql, revoke.params(values))
+        sql, params = self._revoke_client.sql, self._revoke_client.params(values)
+        revoked: int = await self.writer.run(lambda c: c.execute(sql, params).rowcount)
+        return revoked
 
     async def purge_batch(self, now: datetime, batch_size: int) -> int:
         prepared = Prepared(purge_batch(now, batch_size), self.dialect)
-        return await self.writer.execute(prepared.sql, prepared.params({}))
+        sql, params = prepared.sql, prepared.params({})
+        purged: int = await self.writer.run(lambda c: c.execute(sql, params).rowcount)
+        return purged
 
     def close(self) -> None:
         self.writer.close()
