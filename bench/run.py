@@ -646,6 +646,10 @@ def selected(only: set[str] | None, key: str) -> bool:
     return only is None or key in only or key == "ceiling"
 
 
+def any_selected(only: set[str] | None, keys: Sequence[str]) -> bool:
+    return any(selected(only, key) for key in keys)
+
+
 DRIFT_LABEL = "ceiling again, at the end (drift check; ratios use the first)"
 DRIFT_TOLERANCE = 0.15
 NOISY_OTHER_LOAD_PERCENT = 25.0
@@ -854,15 +858,15 @@ def bench_servers(
     idles); then each one's other workloads; then the guard rows against bench/app.py."""
     database = work / "anti-grazer.db"
     env = {"ANTI_GRAZER_DATABASE_URL": f"sqlite+aiosqlite:///{database}", **extra_env}
-    wants_ours = any(selected(only, key) for key in (*OURS_SERVE_KEYS, *OURS_GUARD_KEYS))
+    wants_ours = any_selected(only, (*OURS_SERVE_KEYS, *OURS_GUARD_KEYS))
     basic = basic_credentials(*create_client(env)) if wants_ours else ""
     rows: list[Row] = []
     with contextlib.ExitStack() as stack:
         peer: Contender | None = None
-        if any(selected(only, key) for key in PEER_KEYS):
+        if any_selected(only, PEER_KEYS):
             peer = stack.enter_context(running_peer(work))
         rival = peer if peer is not None and selected(only, "peer-token") else None
-        if any(selected(only, key) for key in OURS_SERVE_KEYS):
+        if any_selected(only, OURS_SERVE_KEYS):
             rows += bench_ours_serve(
                 options, work, only, env, basic, pool_seconds, memory, rival, rounds
             )
@@ -870,7 +874,7 @@ def bench_servers(
             rows += token_rounds(options, [rival], rounds)
         if peer is not None:
             rows += bench_peer(options, peer, only)
-    if any(selected(only, key) for key in OURS_GUARD_KEYS):
+    if any_selected(only, OURS_GUARD_KEYS):
         rows += bench_ours_guard(options, work, only, env, basic, unguarded_path, memory)
     return rows
 
@@ -1540,7 +1544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     wrk = ensure_wrk()
     ensure_serving_venv()
-    wants_peer = only is None or any(key.startswith("peer-") for key in only)
+    wants_peer = any_selected(only, PEER_KEYS)
     peer_version = ensure_peer() if wants_peer else "not run"
     RESULTS_DIR.mkdir(exist_ok=True)
     options = Options(wrk, args.duration, args.warmup, args.connections, RESULTS_DIR)
