@@ -145,8 +145,8 @@ class SqliteWriter(SqliteThread):
         outcome = super()._run_one(connection, operation, waiter)
         error = outcome[2]
         if error is not None:
-            if not connection.in_transaction:
-                raise error
+            if not connection.in_transaction and isinstance(error, sqlite3.Error):
+                raise error  # _commit fails the whole batch with it
             connection.execute("ROLLBACK TO operation")
         connection.execute("RELEASE operation")
         return outcome
