@@ -186,6 +186,12 @@ class ForwardingTokenStore:
         return await self.inner.purge_expired(now, batch_size)
 
 
+def altered(value: str) -> str:
+    """``value`` with its last character replaced by another letter (never by itself, as a
+    fixed replacement would be one time in 62 for a random token)."""
+    return value[:-1] + ("A" if value[-1] != "A" else "B")
+
+
 def batch_sizes(monkeypatch: pytest.MonkeyPatch, thread: type[SqliteThread]) -> list[int]:
     """From now on, the size of every batch an instance of ``thread`` runs in one
     transaction (``SqliteThread._commit``), in order."""

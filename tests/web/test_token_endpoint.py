@@ -23,7 +23,7 @@ from anti_grazer.protocol.tokens import (
 )
 from anti_grazer.store.sql.runtime import SqlStores
 from anti_grazer.store.sql.tables import access_tokens
-from tests.support import Registered, create_app, register, running
+from tests.support import Registered, altered, create_app, register, running
 from tests.support import test_settings as settings_for
 
 TOKEN = "/oauth/token"
@@ -658,7 +658,7 @@ AUTHENTICATION_FAILURES: dict[str, AuthCase] = {
     ),
     "wrong secret (basic)": lambda c, s, _o: (
         {},
-        basic(c, s[:-1] + ("B" if s[-1] == "A" else "A")),
+        basic(c, altered(s)),
     ),
     "wrong secret (body)": lambda c, _s, _o: ({"client_id": c, "client_secret": "ag_cs_x"}, None),
     "other client's secret": lambda c, _s, o: ({}, basic(c, o)),
