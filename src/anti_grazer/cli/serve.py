@@ -13,6 +13,7 @@ import uvicorn
 from anti_grazer.cli.common import settings_or_exit
 from anti_grazer.logs import configure_logging, get_logger
 from anti_grazer.settings import Settings
+from anti_grazer.web.one_send import OneSendHttpToolsProtocol
 
 
 def is_loopback(host: str) -> bool:
@@ -88,7 +89,7 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         loop="uvloop",
-        http="httptools",
+        http=OneSendHttpToolsProtocol,
         ws="none",  # no WebSocket routes
         ssl_certfile=str(settings.tls_cert_file) if settings.tls_cert_file else None,
         ssl_keyfile=str(settings.tls_key_file) if settings.tls_key_file else None,
