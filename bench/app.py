@@ -17,8 +17,8 @@ only** (the product never has unguarded routes):
 
 ``python -m bench.app --port N`` serves it the way ``anti-grazer serve`` serves the product:
 ``uvicorn.run(..., factory=True, workers=1, log_config=None, access_log=False,
-server_header=False, proxy_headers=False)`` with uvloop and httptools (what ``serve``'s
-"auto" picks when they are installed, spelled out here) on 127.0.0.1.
+server_header=False, proxy_headers=False)`` with uvloop and ``serve``'s one-send httptools
+protocol (``anti_grazer.web.one_send``) on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from anti_grazer.guard.starlette import requires_bearer
 from anti_grazer.logs import configure_logging
 from anti_grazer.settings import load_settings
 from anti_grazer.web.asgi import app_from_environment
+from anti_grazer.web.one_send import OneSendHttpToolsProtocol
 
 GUARDED_PROFILE_ROUTE = "/v1/profiles/{platform}/{profile_id:path}"
 UNGUARDED_PROFILE_ROUTE = "/v1/unguarded/profiles/{platform}/{profile_id:path}"
@@ -150,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         port=args.port,
         workers=1,
         loop="uvloop",
-        http="httptools",
+        http=OneSendHttpToolsProtocol,
         log_config=None,
         access_log=False,
         server_header=False,

@@ -1392,7 +1392,8 @@ def render_report(
         "one server under load at a time; "
         f"wrk 1 thread, {options.connections} keep-alive connections, {options.warmup} s "
         f"warm-up then {options.duration} s measured; one server process (uvicorn: 1 worker, "
-        "uvloop, httptools, no access log from uvicorn). Token issuance runs "
+        "uvloop, httptools, no access log from uvicorn; Anti Grazer's servers with "
+        "its one-send httptools protocol). Token issuance runs "
         f"{len(runs_of(rows, 'ours-token'))} rounds on ours and "
         f"{len(runs_of(rows, 'peer-token'))} on the peer, taking turns, with both servers "
         "started (the one not measured idles)",
