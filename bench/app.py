@@ -16,9 +16,9 @@ only** (the product never has unguarded routes):
 * ``GET /bench/starlette/plain``: the same endpoint without the decorator.
 
 ``python -m bench.app --port N`` serves it the way ``anti-grazer serve`` serves the product:
-``uvicorn.run(..., factory=True, workers=1, log_config=None, access_log=False,
-server_header=False, proxy_headers=False)`` with uvloop and ``serve``'s one-send httptools
-protocol (``anti_grazer.web.one_send``) on 127.0.0.1.
+``uvicorn.run(..., factory=True, workers=1, **UVICORN_OPTIONS)`` (serve's own options:
+uvloop, its one-send httptools protocol, no uvicorn logging or access log, no Server
+header, no proxy headers) on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from anti_grazer.cli.serve import UVICORN_OPTIONS
 from anti_grazer.guard.starlette import requires_bearer
 from anti_grazer.logs import configure_logging
 from anti_grazer.settings import load_settings
 from anti_grazer.web.asgi import app_from_environment
-from anti_grazer.web.one_send import OneSendHttpToolsProtocol
 
 GUARDED_PROFILE_ROUTE = "/v1/profiles/{platform}/{profile_id:path}"
 UNGUARDED_PROFILE_ROUTE = "/v1/unguarded/profiles/{platform}/{profile_id:path}"
@@ -150,12 +150,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         host="127.0.0.1",
         port=args.port,
         workers=1,
-        loop="uvloop",
-        http=OneSendHttpToolsProtocol,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
+        **UVICORN_OPTIONS,
     )
 
 

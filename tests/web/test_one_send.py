@@ -7,19 +7,16 @@ from __future__ import annotations
 import asyncio
 import socket
 from asyncio import selector_events
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from starlette.types import Receive, Scope, Send
 
 from anti_grazer.web.one_send import HeldWritesTransport, OneSendHttpToolsProtocol
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class RecordingTransport(asyncio.Transport):

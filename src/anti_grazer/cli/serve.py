@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from typing import Any, Final
 
 import click
 import uvicorn
@@ -14,6 +15,17 @@ from anti_grazer.cli.common import settings_or_exit
 from anti_grazer.logs import configure_logging, get_logger
 from anti_grazer.settings import Settings
 from anti_grazer.web.one_send import OneSendHttpToolsProtocol
+
+UVICORN_OPTIONS: Final[dict[str, Any]] = {
+    "loop": "uvloop",
+    "http": OneSendHttpToolsProtocol,
+    "ws": "none",  # no WebSocket routes
+    "log_config": None,  # logging is ours (configure_logging)
+    "access_log": False,  # so is the access log
+    "server_header": False,
+    "proxy_headers": False,
+}
+"""How ``serve`` runs uvicorn, beyond address, workers and TLS (bench.app serves alike)."""
 
 
 def is_loopback(host: str) -> bool:
@@ -88,13 +100,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        loop="uvloop",
-        http=OneSendHttpToolsProtocol,
-        ws="none",  # no WebSocket routes
         ssl_certfile=str(settings.tls_cert_file) if settings.tls_cert_file else None,
         ssl_keyfile=str(settings.tls_key_file) if settings.tls_key_file else None,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
+        **UVICORN_OPTIONS,
     )
