@@ -22,19 +22,22 @@ class Prepared:
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         self.sql = str(compiled)
-        self._names: list[str] = list(compiled.positiontup or ())
+        names: list[str] = list(compiled.positiontup or ())
         self._defaults: dict[str, Any] = dict(compiled.params)  # values bound in the statement
-        self._processors: list[Callable[[Any], Any] | None] = [
-            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in self._names
+        self._steps: list[tuple[str, Callable[[Any], Any] | None]] = [
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in names
         ]
 
     def params(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        values = {**self._defaults, **values}
-        return tuple(
-            processor(values[name]) if processor is not None else values[name]
-            for name, processor in zip(self._names, self._processors, strict=True)
-        )
+        """The positional parameters for ``values`` (by bind name; a name not given takes
+        the value bound in the statement), each through its column's bind processor."""
+        defaults = self._defaults
+        converted = []
+        for name, processor in self._steps:
+            value = values[name] if name in values else defaults[name]
+            converted.append(value if processor is None else processor(value))
+        return tuple(converted)
 
 
 class PreparedQuery(Prepared):
