@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
+import sys
+from pathlib import Path
 
 import orjson
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from anti_grazer import logs
 from anti_grazer.logs import REDACTED, AccessLog, access_log, configure_logging, redact_text
+from anti_grazer.web.asgi import app_from_environment
 
 # Text made mostly of the pieces the patterns look for, so that matches are frequent.
 _PIECES = st.sampled_from(
@@ -78,3 +83,65 @@ def test_the_access_line_follows_the_log_level() -> None:
     access_log().request("GET", "/", 200, 1.0, None)
     assert quiet.getvalue() == ""
     assert orjson.loads(loud.getvalue())["event"] == "request"
+
+
+class CountingStream(io.StringIO):
+    """A text stream that counts its writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+async def test_per_iteration_lines_leave_together_at_the_end_of_the_iteration() -> None:
+    """The lines of one loop iteration are held, then written in order in one write."""
+    stream = CountingStream()
+    log = AccessLog(stream, per_iteration=True)
+    log.request("POST", "/oauth/token", 200, 1.0, "ag_ci_a")
+    log.request("POST", "/oauth/revoke", 200, 2.0, "ag_ci_b")
+    assert (stream.getvalue(), stream.writes) == ("", 0)
+    await asyncio.sleep(0)  # the iteration ends
+    lines = [orjson.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(line["path"], line["client_id"]) for line in lines] == [
+        ("/oauth/token", "ag_ci_a"),
+        ("/oauth/revoke", "ag_ci_b"),
+    ]
+    assert stream.writes == 1
+    log.request("GET", "/health", 200, 0.5, None)
+    await asyncio.sleep(0)
+    assert stream.writes == 2
+    assert orjson.loads(stream.getvalue().splitlines()[-1])["path"] == "/health"
+
+
+def test_per_iteration_lines_outside_an_event_loop_are_written_at_once() -> None:
+    stream = CountingStream()
+    AccessLog(stream, per_iteration=True).request("GET", "/", 200, 1.0, None)
+    assert orjson.loads(stream.getvalue())["path"] == "/"
+
+
+async def test_by_default_each_line_is_written_at_once() -> None:
+    stream = CountingStream()
+    AccessLog(stream).request("GET", "/", 200, 1.0, None)
+    assert orjson.loads(stream.getvalue())["path"] == "/"
+
+
+async def test_the_served_app_holds_access_lines_until_the_iteration_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The uvicorn factory configures held access lines on stderr (the tests' own
+    ``configure_logging`` calls keep the default)."""
+    stderr = CountingStream()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    monkeypatch.setenv("ANTI_GRAZER_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'l.db'}")
+    try:
+        app_from_environment()
+        access_log().request("GET", "/health", 200, 1.0, None)
+        assert '"request"' not in stderr.getvalue()
+        await asyncio.sleep(0)
+        assert orjson.loads(stderr.getvalue().splitlines()[-1])["path"] == "/health"
+    finally:
+        configure_logging("info", sys.__stderr__)

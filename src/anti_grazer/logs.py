@@ -3,6 +3,7 @@ secret or Authorization value ever reaches a log line (DESIGN.md §4.8)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sys
@@ -85,12 +86,16 @@ def _render(event_dict: Any, **_: Any) -> str:
     return orjson.dumps(event_dict, default=str).decode()
 
 
-def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
+def configure_logging(
+    level: str = "info", stream: TextIO | None = None, *, access_lines_per_iteration: bool = False
+) -> None:
     """One JSON line per event on ``stream`` (stderr), every event redacted.
 
     Our own events take structlog's fast path (no standard-library logging on the way);
     the standard library's records (uvicorn's, alembic's) go through the same processors
-    by a formatter.  uvicorn's access log is replaced by ours."""
+    by a formatter.  uvicorn's access log is replaced by ours; with
+    ``access_lines_per_iteration`` (the server's) its lines are written together once per
+    event-loop iteration (``AccessLog``)."""
     output = stream or sys.stderr
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -125,18 +130,33 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
         cache_logger_on_first_use=False,
     )
     global _access  # noqa: PLW0603 - one access log per configuration
-    _access = AccessLog(output, enabled=logging.getLevelName(level.upper()) <= logging.INFO)
+    _access = AccessLog(
+        output,
+        enabled=logging.getLevelName(level.upper()) <= logging.INFO,
+        per_iteration=access_lines_per_iteration,
+    )
 
 
 class AccessLog:
     """The per-request access line (``logger_name`` ``anti_grazer.access``, event
     ``request``), rendered straight to JSON: the same line and redaction as every other
     event, without structlog's processor chain, which was a fifth of the token
-    endpoint's main-thread time (py-spy, bench/)."""
+    endpoint's main-thread time (py-spy, bench/).
 
-    def __init__(self, stream: TextIO, *, enabled: bool = True) -> None:
+    With ``per_iteration``, lines logged inside a running event loop are held and written
+    together, in one write and one flush, at the end of the loop's current iteration
+    (``call_soon``): a write and a flush a line cost the token endpoint 2.2 µs a request,
+    0.5 µs in tens.  A line is then written microseconds after its request ends, so code
+    that reads the stream right after a request (tests) takes the default, which writes
+    every line at once."""
+
+    def __init__(
+        self, stream: TextIO, *, enabled: bool = True, per_iteration: bool = False
+    ) -> None:
         self._write = structlog.WriteLogger(stream).msg
         self.enabled = enabled
+        self._per_iteration = per_iteration
+        self._held: list[str] = []
 
     def request(
         self, method: str, path: str, status: int, duration_ms: float, client_id: str | None
@@ -156,7 +176,26 @@ class AccessLog:
         line["event"] = "request"
         line["level"] = "info"
         line["timestamp"] = datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
-        self._write(orjson.dumps(line).decode())
+        self._emit(orjson.dumps(line).decode())
+
+    def _emit(self, line: str) -> None:
+        if self._per_iteration:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no event loop here: nothing would flush the held lines
+                pass
+            else:
+                if not self._held:
+                    loop.call_soon(self.flush)
+                self._held.append(line)
+                return
+        self._write(line)
+
+    def flush(self) -> None:
+        """Write the held lines now."""
+        held, self._held = self._held, []
+        if held:
+            self._write("\n".join(held))
 
 
 def access_log() -> AccessLog:

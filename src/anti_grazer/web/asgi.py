@@ -35,7 +35,7 @@ def freezing_gc_after(lifespan: Lifespan) -> Lifespan:
 def app_from_environment() -> FastAPI:
     """uvicorn factory: configure logs and build the app from ``ANTI_GRAZER_*``."""
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, access_lines_per_iteration=True)
     app = create_app(settings)
     app.router.lifespan_context = freezing_gc_after(app.router.lifespan_context)
     return app
