@@ -6,6 +6,8 @@ import asyncio
 import io
 import re
 import sys
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -21,7 +23,9 @@ from anti_grazer.web.asgi import app_from_environment
 _PIECES = st.sampled_from(
     ["ag_at_", "ag_cs_", "Bearer", "basic", "TOKEN", "secret", "password", "Authorization",
      "access_token", "client_secret", "=", ":", " ", "\t", '"', "'", ",", ";", "&", "/",
-     "abc123", "xYz", "\n", "é"]
+     "abc123", "xYz", "\n", "é",
+     # Letters that IGNORECASE matching takes for ASCII ones: Kelvin sign, long s, dotless i.
+     "\u212a", "\u017f", "\u0131", "to", "ken", "pa", "sword", "author", "zation"]
 )  # fmt: skip
 _TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=12).map("".join)
 
@@ -38,13 +42,16 @@ def substitute_everything(text: str) -> str:
 @example("token = abc")
 @example("Authorization: Basic YWJj")
 @example('{"access_token": "xyz"}')
+@example("to\u212aen=abc")  # the Kelvin sign matches "k"
+@example("pa\u017fsword: abc")  # the long s matches "s"
+@example("authori\u0131ation=abc")  # the dotless i matches "i"
 def test_the_first_scan_never_skips_a_credential(text: str) -> None:
     """The trigger only saves work: redacting with it equals substituting every time."""
     assert redact_text(text) == substitute_everything(text)
 
 
 def test_paths_without_credentials_are_left_alone() -> None:
-    assert logs._TRIGGER.search("/oauth/token") is None
+    assert not logs._may_hold_credential("/oauth/token")
     assert redact_text("/oauth/revoke") == "/oauth/revoke"
     assert redact_text("/v1/profiles/x/ag_at_abc") == f"/v1/profiles/x/{REDACTED}"
 
@@ -145,3 +152,26 @@ async def test_the_served_app_holds_access_lines_until_the_iteration_ends(
         assert orjson.loads(stderr.getvalue().splitlines()[-1])["path"] == "/health"
     finally:
         configure_logging("info", sys.__stderr__)
+
+
+def test_the_access_timestamp_follows_the_clock_across_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each line's timestamp is its own instant, also after the second changes."""
+    stream = io.StringIO()
+    log = AccessLog(stream)
+    instants = iter([1_795_866_299_999_999_000, 1_795_866_300_000_250_999])
+    monkeypatch.setattr(time, "time_ns", lambda: next(instants))
+    log.request("GET", "/", 200, 1.0, None)
+    log.request("GET", "/", 200, 1.0, None)
+    stamps = [orjson.loads(line)["timestamp"] for line in stream.getvalue().splitlines()]
+    assert stamps == ["2026-11-28T11:44:59.999999Z", "2026-11-28T11:45:00.000250Z"]
+
+
+def test_the_access_timestamp_is_now() -> None:
+    stream = io.StringIO()
+    before = datetime.now(UTC)
+    AccessLog(stream).request("GET", "/", 200, 1.0, None)
+    after = datetime.now(UTC)
+    stamp = datetime.fromisoformat(orjson.loads(stream.getvalue())["timestamp"])
+    assert before - timedelta(microseconds=1) <= stamp <= after

