@@ -1,6 +1,5 @@
 """The SQLite writer thread (store/sql/sqlite_writer.py): operations waiting together
-share one transaction, each in its own savepoint (a single ``Statement`` in none), and
-return after the commit."""
+share one transaction, each in its own savepoint, and return after the commit."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from anti_grazer.store.sql.engine import sqlite_pragmas
-from anti_grazer.store.sql.sqlite_writer import SqliteWriter, Statement
+from anti_grazer.store.sql.sqlite_writer import SqliteWriter
 from tests.support import batch_sizes
 
 
@@ -40,16 +39,6 @@ def insert(key: str) -> Callable[[sqlite3.Connection], int]:
     return operation
 
 
-def insert_statement(key: str) -> Statement:
-    return Statement("INSERT INTO t VALUES (?)", (key,))
-
-
-Insert = Callable[[str], Callable[[sqlite3.Connection], int]]
-BOTH_KINDS = pytest.mark.parametrize(
-    "insert", [insert, insert_statement], ids=["operation", "statement"]
-)
-
-
 async def test_waiting_operations_share_one_commit(
     database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -66,8 +55,7 @@ async def test_waiting_operations_share_one_commit(
         writer.close()
 
 
-@BOTH_KINDS
-async def test_a_failing_operation_spoils_nothing_else(database: str, insert: Insert) -> None:
+async def test_a_failing_operation_spoils_nothing_else(database: str) -> None:
     """A duplicate key fails its own caller with SQLite's error; its neighbours in the
     same transaction are committed."""
     writer = SqliteWriter(database, sqlite_pragmas("NORMAL"))
@@ -87,10 +75,7 @@ async def test_a_failing_operation_spoils_nothing_else(database: str, insert: In
         writer.close()
 
 
-@BOTH_KINDS
-async def test_an_error_that_ends_the_transaction_fails_the_whole_batch(
-    database: str, insert: Insert
-) -> None:
+async def test_an_error_that_ends_the_transaction_fails_the_whole_batch(database: str) -> None:
     """A full database makes SQLite roll back the whole transaction, not one statement:
     every caller of the batch gets that error, nothing of the batch is stored, and the
     writer carries on."""
@@ -112,35 +97,6 @@ async def test_an_error_that_ends_the_transaction_fails_the_whole_batch(
         assert rows(database) == {"next"}
     finally:
         writer.close()
-
-
-class TracedWriter(SqliteWriter):
-    """A writer that records every statement its connection runs."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(path, sqlite_pragmas("NORMAL"))
-        self.statements: list[str] = []
-
-    def _configure(self, connection: sqlite3.Connection) -> None:
-        super()._configure(connection)
-        connection.set_trace_callback(self.statements.append)
-
-
-async def test_a_statement_runs_without_a_savepoint(database: str) -> None:
-    writer = TracedWriter(database)
-    try:
-        await asyncio.gather(writer.run(insert_statement("s")), writer.run(insert("o")))
-    finally:
-        writer.close()
-    assert [s for s in writer.statements if not s.startswith("PRAGMA")] == [
-        "BEGIN IMMEDIATE",
-        "INSERT INTO t VALUES ('s')",
-        "SAVEPOINT operation",
-        "INSERT INTO t VALUES ('o')",
-        "RELEASE operation",
-        "COMMIT",
-    ]
-    assert rows(database) == {"s", "o"}
 
 
 async def test_it_waits_for_another_writers_lock(database: str) -> None:

@@ -4,9 +4,9 @@ Token issuance writes one row per request and revocation one update; through the
 engine concurrent writers also queued on SQLite's single write lock with a busy handler
 that backs off to 100 ms sleeps (py-spy, bench/).  Here the writer thread runs every
 operation waiting for it in one transaction (each inside its own savepoint, so one failure
-spoils nothing else; a single ``Statement`` needs none) and one commit (one fsync with
-``synchronous=FULL``), then wakes the callers.  Nothing is acknowledged before its
-commit.  Statements are ``Prepared``, so rows read back alike through the engine."""
+spoils nothing else) and one commit (one fsync with ``synchronous=FULL``), then wakes the
+callers.  Nothing is acknowledged before its commit.  Statements are ``Prepared``, so rows
+read back alike through the engine."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from anti_grazer.store.sql.sqlite_thread import Batch, Operation, Outcome, SqliteThread, Waiter
 
@@ -28,22 +27,6 @@ RESTART_TRIES = 5  # transactions in a row that try a restart SQLite says is bus
 LOCK_WAIT_SECONDS = 5.0
 WRITER_CACHE_KIB = 1024
 LOCK_POLL_SECONDS = 0.0005
-
-
-class Statement:
-    """One write statement as an operation, whose result is its row count.  SQLite undoes
-    a statement that fails and keeps the transaction going (its statement journal), so the
-    writer runs it without the savepoint other operations get: those two statements cost
-    1.7 µs of the writer thread for each token stored."""
-
-    __slots__ = ("params", "sql")
-
-    def __init__(self, sql: str, params: tuple[Any, ...]) -> None:
-        self.sql = sql
-        self.params = params
-
-    def __call__(self, connection: sqlite3.Connection) -> int:
-        return connection.execute(self.sql, self.params).rowcount
 
 
 class SqliteWriter(SqliteThread):
@@ -155,19 +138,15 @@ class SqliteWriter(SqliteThread):
     def _run_one(
         self, connection: sqlite3.Connection, operation: Operation, waiter: Waiter
     ) -> Outcome:
-        """The operation inside its own savepoint (a ``Statement`` is its own): a failure
-        undoes it and keeps the rest.  Some errors (a full disk, I/O) make SQLite roll
-        back the whole transaction: the batch then stops, and every caller in it gets
-        that error."""
-        single = isinstance(operation, Statement)
-        if not single:
-            connection.execute("SAVEPOINT operation")
+        """The operation inside its own savepoint: a failure undoes it and keeps the rest.
+        Some errors (a full disk, I/O) make SQLite roll back the whole transaction: the
+        batch then stops, and every caller in it gets that error."""
+        connection.execute("SAVEPOINT operation")
         outcome = super()._run_one(connection, operation, waiter)
         error = outcome[2]
-        if error is not None and not connection.in_transaction and isinstance(error, sqlite3.Error):
-            raise error  # _commit fails the whole batch with it
-        if not single:
-            if error is not None:
-                connection.execute("ROLLBACK TO operation")
-            connection.execute("RELEASE operation")
+        if error is not None:
+            if not connection.in_transaction and isinstance(error, sqlite3.Error):
+                raise error  # _commit fails the whole batch with it
+            connection.execute("ROLLBACK TO operation")
+        connection.execute("RELEASE operation")
         return outcome

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from anti_grazer.store.sql.prepared import Prepared
-from anti_grazer.store.sql.sqlite_writer import SqliteWriter, Statement
+from anti_grazer.store.sql.sqlite_writer import SqliteWriter
 from anti_grazer.store.sql.tables import access_tokens, clients
 
 # Bound names differ from column names: those are reserved in UPDATE statements.
@@ -90,7 +90,8 @@ class SqliteTokenWrites:
 
     async def insert(self, row: dict[str, Any]) -> bool:
         """Store the token row; False if its client is unknown or disabled."""
-        stored = await self.writer.run(Statement(self._insert.sql, self._insert.params(row)))
+        sql, params = self._insert.sql, self._insert.params(row)
+        stored: int = await self.writer.run(lambda c: c.execute(sql, params).rowcount)
         return stored > 0
 
     async def revoke(self, values: dict[str, Any]) -> bool:
@@ -105,12 +106,15 @@ class SqliteTokenWrites:
         return await self.writer.run(operation)
 
     async def revoke_client(self, values: dict[str, Any]) -> int:
-        revoke = self._revoke_client
-        return await self.writer.run(Statement(revoke.sql, revoke.params(values)))
+        sql, params = self._revoke_client.sql, self._revoke_client.params(values)
+        revoked: int = await self.writer.run(lambda c: c.execute(sql, params).rowcount)
+        return revoked
 
     async def purge_batch(self, now: datetime, batch_size: int) -> int:
         prepared = Prepared(purge_batch(now, batch_size), self.dialect)
-        return await self.writer.run(Statement(prepared.sql, prepared.params({})))
+        sql, params = prepared.sql, prepared.params({})
+        purged: int = await self.writer.run(lambda c: c.execute(sql, params).rowcount)
+        return purged
 
     def close(self) -> None:
         self.writer.close()
