@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import text
 
 from anti_grazer.protocol.clock import FrozenClock
@@ -25,6 +24,7 @@ from anti_grazer.store.sql.engine import create_engine, is_sqlite
 from anti_grazer.store.sql.migrate import upgrade
 from anti_grazer.store.sql.sqlite_thread import Batch, SqliteThread
 from anti_grazer.web.app import Stores, create_app
+from anti_grazer.web.edge import Edge
 
 # When set (by .ci/run), SQL tests also run against this PostgreSQL database.
 POSTGRES_URL_ENV = "ANTI_GRAZER_TEST_POSTGRES_URL"
@@ -142,9 +142,9 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
 
 
 @asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def running(app: Edge) -> AsyncIterator[httpx.AsyncClient]:
     """Run the app's lifespan and yield an httpx client speaking to it in-process."""
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
             yield client

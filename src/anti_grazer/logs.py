@@ -186,9 +186,16 @@ class AccessLog:
         return f"{self._second_text}.{microsecond:06d}Z"
 
     def request(
-        self, method: str, path: str, status: int, duration_ms: float, client_id: str | None
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        duration_ms: float,
+        client_id: str | None,
     ) -> None:
-        """Log one request; the path (never the query) and client id are redacted."""
+        """Log one request; the path (never the query) and client id are redacted.  A
+        request whose client left before any response has no status: its outcome is
+        ``client_disconnected``."""
         if not self.enabled:
             return
         line: dict[str, Any] = {
@@ -198,6 +205,8 @@ class AccessLog:
             "status": status,
             "duration_ms": duration_ms,
         }
+        if status is None:
+            line["outcome"] = "client_disconnected"
         if client_id is not None:
             line["client_id"] = redact_text(client_id)
         line["event"] = "request"

@@ -1,4 +1,4 @@
-"""The ASGI entry point uvicorn's workers import: settings from the environment."""
+"""The ASGI entry point the server's workers import: settings from the environment."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
-
 from anti_grazer.logs import configure_logging
 from anti_grazer.settings import load_settings
 from anti_grazer.web.app import create_app
+from anti_grazer.web.edge import Edge
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
@@ -32,10 +31,10 @@ def freezing_gc_after(lifespan: Lifespan) -> Lifespan:
     return frozen
 
 
-def app_from_environment() -> FastAPI:
-    """uvicorn factory: configure logs and build the app from ``ANTI_GRAZER_*``."""
+def app_from_environment() -> Edge:
+    """The server's app factory: configure logs and build the app from ``ANTI_GRAZER_*``."""
     settings = load_settings()
     configure_logging(settings.log_level, access_lines_per_iteration=True)
     app = create_app(settings)
-    app.router.lifespan_context = freezing_gc_after(app.router.lifespan_context)
+    app.api.router.lifespan_context = freezing_gc_after(app.api.router.lifespan_context)
     return app
