@@ -91,7 +91,10 @@ class Settings(BaseSettings):
         "notifications usually make it immediate). 0 turns the caches off.",
     )
     cache_max_entries: int = Field(
-        100_000, ge=1, description="Most records each cache holds (about 1 KiB each)."
+        100_000,
+        ge=1,
+        description="Most records each cache holds (about 1 KiB each); the client cache "
+        "also remembers as many unknown client ids, apart (about 0.3 KiB each).",
     )
     purge_interval_seconds: float = Field(
         3600,

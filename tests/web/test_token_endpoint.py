@@ -578,24 +578,53 @@ async def test_malformed_scope_is_invalid_scope(
     assert_oauth_error(response, 400, "invalid_scope", "The scope parameter is malformed")
 
 
-async def test_no_scope_and_no_default_scope_is_invalid_scope(
+async def test_no_scope_and_no_default_scope_gets_every_allowed_scope(
     http: httpx.AsyncClient, sql: SqlStores, clock: FrozenClock
 ) -> None:
-    """RFC 6749 §3.3: with scope omitted the server MUST use a default or fail with
-    invalid_scope; a client without a default fails."""
-    bare = await register(sql.clients, clock, scope="profiles:read", default_scope="")
+    """RFC 6749 §3.3: with scope omitted the server MUST use a pre-defined default or fail;
+    a client registered without a default scope has every allowed scope as its default
+    (DESIGN.md §4.5).  A named scope is still judged against the allowed set."""
+    bare = await register(sql.clients, clock, scope="profiles:read reports:write", default_scope="")
     auth = basic(bare.client_id, bare.secret)
     response = await post_form(http, CLIENT_CREDENTIALS, auth)
-    assert_oauth_error(
-        response,
-        400,
-        "invalid_scope",
-        "No scope was requested and the client has no default scope",
-    )
+    assert_issued(response, "profiles:read reports:write", 3600)
     requested = await post_form(
         http, {"grant_type": "client_credentials", "scope": "profiles:read"}, auth
     )
     assert_issued(requested, "profiles:read", 3600)
+    beyond = await post_form(http, {"grant_type": "client_credentials", "scope": "admin"}, auth)
+    assert_oauth_error(
+        beyond,
+        400,
+        "invalid_scope",
+        "The requested scope is invalid or not allowed for this client",
+    )
+
+
+async def test_a_client_without_any_scope_gets_a_token_without_scope(
+    http: httpx.AsyncClient, sql: SqlStores, clock: FrozenClock
+) -> None:
+    """RFC 6749 §3.3, §5.1: a client allowed no scope gets, for an omitted scope, a token
+    with no scope; the §3.3 grammar has no empty scope, so the response has no ``scope``
+    member.  Asking for any scope is invalid_scope."""
+    bare = await register(sql.clients, clock, scope="", default_scope="")
+    auth = basic(bare.client_id, bare.secret)
+    response = await post_form(http, CLIENT_CREDENTIALS, auth)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert_no_store(response)
+    body = response.json()
+    token = body.pop("access_token")
+    assert body == {"token_type": "Bearer", "expires_in": 3600}
+    record = await sql.tokens.get_token(access_token_digest(token))
+    assert record is not None
+    assert record.scopes == frozenset()
+    named = await post_form(
+        http, {"grant_type": "client_credentials", "scope": "profiles:read"}, auth
+    )
+    assert_oauth_error(
+        named, 400, "invalid_scope", "The requested scope is invalid or not allowed for this client"
+    )
 
 
 async def test_bad_scope_with_bad_credentials_is_invalid_client(

@@ -54,15 +54,16 @@ async def read_body(receive: Receive) -> bytes:
 
 
 def render_token(issued: TokenResponse) -> bytes:
-    """RFC 6749 §5.1 successful response body."""
-    return orjson.dumps(
-        {
-            "access_token": issued.access_token,
-            "token_type": issued.token_type,
-            "expires_in": issued.expires_in,
-            "scope": issued.scope,
-        }
-    )
+    """RFC 6749 §5.1 successful response body; no ``scope`` member for a token without
+    scope."""
+    body: dict[str, str | int] = {
+        "access_token": issued.access_token,
+        "token_type": issued.token_type,
+        "expires_in": issued.expires_in,
+    }
+    if issued.scope is not None:
+        body["scope"] = issued.scope
+    return orjson.dumps(body)
 
 
 class OAuthEndpoints:
