@@ -142,6 +142,9 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # No 307 from "/path/" to "/path": Starlette builds its absolute Location from
+        # the Host header, which the client chooses.  A trailing slash is a 404.
+        redirect_slashes=False,
     )
     app.add_route("/health", health, methods=["GET"], include_in_schema=False)
     app.include_router(build_reports_router(runtime.report_service, report_policy.platforms))
