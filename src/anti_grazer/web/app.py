@@ -31,6 +31,7 @@ from anti_grazer.web.background import cached, invalidations, janitor
 from anti_grazer.web.docs import install_docs
 from anti_grazer.web.oauth_routes import OAuthEndpoints
 from anti_grazer.web.reports_routes import build_reports_router
+from anti_grazer.web.security_headers import SecurityHeadersMiddleware
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,8 @@ def create_app(
     stores: StoresFactory = sql_stores,
     clock: Clock | None = None,
 ) -> FastAPI:
-    """Build the application: OAuth endpoints, the guarded API, docs, health, access log."""
+    """Build the application: OAuth endpoints, the guarded API, docs, health, access log,
+    security headers."""
     runtime = _Runtime()
     server_clock = clock or SystemClock()
     policy = TokenPolicy(
@@ -134,8 +136,8 @@ def create_app(
     app = AntiGrazerAPI(
         # Every method reaches these; anything but POST gets an OAuth 405.
         fast_routes={
-            "/oauth/token": AccessLogMiddleware(oauth.token),
-            "/oauth/revoke": AccessLogMiddleware(oauth.revoke),
+            "/oauth/token": SecurityHeadersMiddleware(AccessLogMiddleware(oauth.token)),
+            "/oauth/revoke": SecurityHeadersMiddleware(AccessLogMiddleware(oauth.revoke)),
         },
         title="Anti Grazer API",
         version=__version__,
@@ -151,4 +153,5 @@ def create_app(
     install_fastapi_guard(app)
     install_docs(app)
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
