@@ -1,9 +1,14 @@
-"""Security headers on every response (``SecurityHeadersMiddleware``):
-``X-Content-Type-Options: nosniff`` everywhere (Fetch §3.5: no content sniffing),
-``Cache-Control: no-store`` on the per-client ``/v1`` API (RFC 9111 §5.2.2.5) unless a
-response chose its own."""
+"""Security headers on every response (``SecurityHeadersMiddleware``, and the page
+policy of ``/docs``): ``X-Content-Type-Options: nosniff`` everywhere (Fetch §3.5: no
+content sniffing), ``Cache-Control: no-store`` on the per-client ``/v1`` API (RFC 9111
+§5.2.2.5) unless a response chose its own, and a Content Security Policy (CSP Level 3)
+on the Swagger UI page that lets it load its own assets and its one inline script only."""
 
 from __future__ import annotations
+
+import base64
+import hashlib
+import re
 
 import httpx
 import pytest
@@ -18,6 +23,12 @@ from tests.support import BASE_URL, Registered, issue
 
 PROFILE = "/v1/profiles/facebook/grazer"
 REPORT = {"platform": "facebook", "profile_id": "grazer", "reporter_id": "user-1"}
+DOCS_POLICY = re.compile(
+    r"default-src 'none'; script-src 'self' 'sha256-(?P<hash>[A-Za-z0-9+/]{43}=)'; "
+    r"style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+    r"base-uri 'none'; form-action 'self'"
+)
+INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
 def assert_nosniff(response: httpx.Response) -> None:
@@ -116,6 +127,24 @@ async def test_other_responses_stay_cacheable(http: httpx.AsyncClient) -> None:
         response = await http.get(path)
         assert "cache-control" not in response.headers, path
     assert "etag" in (await http.get("/docs/assets/swagger-ui.css")).headers
+
+
+async def test_the_docs_page_may_run_its_own_assets_and_inline_script_only(
+    http: httpx.AsyncClient,
+) -> None:
+    """CSP Level 3: nothing but the page's own scripts, styles, images and API calls,
+    and the inline script that starts Swagger UI, allowed by its SHA-256 (§8.3.1)."""
+    response = await http.get("/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    (policy,) = response.headers.get_list("content-security-policy")
+    matched = DOCS_POLICY.fullmatch(policy)
+    assert matched is not None, policy
+    (script,) = INLINE_SCRIPT.findall(response.text)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert matched["hash"] == digest
+    assert "SwaggerUIBundle(" in script
+    assert_nosniff(response)
 
 
 async def _own_cache_control(_request: Request) -> PlainTextResponse:
