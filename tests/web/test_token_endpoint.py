@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.models import Client
+from anti_grazer.protocol.params import MAX_PARAMETERS
 from anti_grazer.protocol.registry import set_enabled
 from anti_grazer.protocol.tokens import (
     access_token_digest,
@@ -224,6 +225,65 @@ async def test_form_content_type_with_charset_and_any_case_is_accepted(
             },
         )
         assert_issued(response, "profiles:read", 3600)
+
+
+@pytest.mark.parametrize(
+    "charset", ["iso-8859-1", "ISO-8859-1", '"windows-1252"', "us-ascii", "utf-16"]
+)
+async def test_a_form_declared_in_another_charset_is_invalid_request(
+    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, charset: str
+) -> None:
+    """RFC 6749 Appendix B: the form is UTF-8.  A body declared in another charset is
+    refused, not read as UTF-8, even when its bytes would read the same."""
+    response = await http.post(
+        TOKEN,
+        content=b"grant_type=client_credentials",
+        headers={
+            "Content-Type": f"{FORM}; charset={charset}",
+            "Authorization": basic(registered.client_id, registered.secret),
+        },
+    )
+    assert_oauth_error(
+        response, 400, "invalid_request", "The request body must be encoded in UTF-8"
+    )
+    assert await stored_token_count(sql) == 0
+
+
+async def test_a_quoted_utf8_charset_is_accepted(
+    http: httpx.AsyncClient, registered: Registered
+) -> None:
+    """RFC 9110 §8.3.1: a parameter value may be a quoted-string."""
+    response = await http.post(
+        TOKEN,
+        content=b"grant_type=client_credentials",
+        headers={
+            "Content-Type": f'{FORM}; charset="utf-8"',
+            "Authorization": basic(registered.client_id, registered.secret),
+        },
+    )
+    assert_issued(response, "profiles:read", 3600)
+
+
+async def test_too_many_parameters_are_invalid_request_saying_so(
+    http: httpx.AsyncClient, registered: Registered
+) -> None:
+    """A form of more than MAX_PARAMETERS fields is refused with a description naming the
+    problem (it is well-formed UTF-8)."""
+    padding = "&".join(f"p{i}=v" for i in range(MAX_PARAMETERS))
+    response = await http.post(
+        TOKEN,
+        content=f"grant_type=client_credentials&{padding}".encode(),
+        headers={
+            "Content-Type": FORM,
+            "Authorization": basic(registered.client_id, registered.secret),
+        },
+    )
+    assert_oauth_error(
+        response,
+        400,
+        "invalid_request",
+        f"The request body has more than {MAX_PARAMETERS} parameters",
+    )
 
 
 # --- Basic credentials are form-urlencoded first (§2.3.1, Appendix B) -----------------

@@ -34,6 +34,7 @@ from anti_grazer.web.edge import Edge
 from anti_grazer.web.oauth_routes import OAuthEndpoints
 from anti_grazer.web.reports_routes import build_reports_router
 from anti_grazer.web.request_limits import RequestBodyLimits
+from anti_grazer.web.security_headers import SecurityHeadersMiddleware
 
 logger = get_logger("anti_grazer.app")
 
@@ -145,6 +146,9 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # No 307 from "/path/" to "/path": Starlette builds its absolute Location from
+        # the Host header, which the client chooses.  A trailing slash is a 404.
+        redirect_slashes=False,
     )
     api.add_route("/health", health, methods=["GET"], include_in_schema=False)
     api.include_router(build_reports_router(runtime.report_service, report_policy.platforms))
@@ -157,4 +161,5 @@ def create_app(
     app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
     app.add_middleware(RequestBodyLimits, body_limits(settings), settings.body_timeout_seconds)
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
