@@ -22,7 +22,7 @@ from anti_grazer.protocol.registry import register_client
 from anti_grazer.settings import Settings, load_settings
 from anti_grazer.store.sql.engine import create_engine, is_sqlite
 from anti_grazer.store.sql.migrate import upgrade
-from anti_grazer.store.sql.sqlite_thread import Batch, SqliteThread
+from anti_grazer.store.sqlite.thread import Batch, SqliteThread
 from anti_grazer.web.app import Stores, create_app
 from anti_grazer.web.edge import Edge
 

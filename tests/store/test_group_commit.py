@@ -1,4 +1,4 @@
-"""Group commit of token writes (store/sql/group_commit.py, store/sql/sqlite_writer.py;
+"""Group commit of token writes (store/postgres/inserter.py, store/sqlite/writer.py;
 issue "scale and speed"): concurrent issuances share one transaction, each caller returns
 only once its row is committed, and one bad row fails only its own caller.  On SQLite
 and, when ``ANTI_GRAZER_TEST_POSTGRES_URL`` is set, on PostgreSQL."""
@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.ports import InactiveClientError
-from anti_grazer.store.sql import sqlite_writer
-from anti_grazer.store.sql.group_commit import GroupCommitInserter
+from anti_grazer.store.postgres.inserter import GroupCommitInserter
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
-from anti_grazer.store.sql.sqlite_thread import Batch
 from anti_grazer.store.sql.tables import access_tokens
+from anti_grazer.store.sqlite import writer as sqlite_writer
+from anti_grazer.store.sqlite.thread import Batch
 from tests.store.records import make_client, make_token
 from tests.support import SQL_BACKENDS, fresh_database_url
 

@@ -12,7 +12,7 @@ from anti_grazer.protocol.janitor import purge_expired_periodically
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.settings import Settings
 from anti_grazer.store.cache import CachingClientStore, CachingTokenStore, TtlCache
-from anti_grazer.store.sql import notify
+from anti_grazer.store.postgres import notify
 from anti_grazer.store.sql.engine import is_sqlite
 from anti_grazer.tasks import running_in_background
 

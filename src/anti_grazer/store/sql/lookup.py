@@ -9,7 +9,7 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.store.sql.prepared import PreparedQuery
-from anti_grazer.store.sql.sqlite_reader import SqliteReader
+from anti_grazer.store.sqlite.reader import SqliteReader
 
 
 class Lookup:

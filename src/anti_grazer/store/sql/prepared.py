@@ -1,5 +1,5 @@
 """Statements compiled once by SQLAlchemy for the stdlib ``sqlite3`` threads
-(``sqlite_writer``, ``sqlite_reader``): values converted by the columns' own bind
+(``store.sqlite.writer``, ``store.sqlite.reader``): values converted by the columns' own bind
 processors on the way in, and rows by their result processors on the way out, so that
 what these threads store and read is what the engine would have."""
 

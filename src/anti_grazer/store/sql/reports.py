@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from anti_grazer.reports.models import BlockPosition, ProfileRecord, Report, ReportOutcome
 from anti_grazer.store.sql.lookup import Lookup
-from anti_grazer.store.sql.sqlite_reader import SqliteReader
 from anti_grazer.store.sql.tables import profiles, reports
 from anti_grazer.store.sql.types import UTCDateTime
+from anti_grazer.store.sqlite.reader import SqliteReader
 
 _REPORT_KEY = [reports.c.platform, reports.c.profile_id, reports.c.client_id, reports.c.reporter_id]
 _PROFILE_KEY = [profiles.c.platform, profiles.c.profile_id]

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.store.sql.engine import create_engine, is_sqlite, sqlite_file, sqlite_pragmas
 from anti_grazer.store.sql.schema_version import SCHEMA_REVISION, current_revision
-from anti_grazer.store.sql.sqlite_reader import SqliteReader
 from anti_grazer.store.sql.stores import SqlClientStore, SqlTokenStore
+from anti_grazer.store.sqlite.reader import SqliteReader
 
 
 class SchemaNotCurrentError(RuntimeError):

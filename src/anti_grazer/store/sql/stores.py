@@ -14,12 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from anti_grazer.protocol.models import Client, Scopes, TokenRecord
 from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
-from anti_grazer.store.sql import notify
+from anti_grazer.store.postgres import notify
+from anti_grazer.store.postgres.inserter import GroupCommitInserter, RowRejectedError
+from anti_grazer.store.postgres.notify import publish
 from anti_grazer.store.sql.engine import sqlite_file, sqlite_pragmas
-from anti_grazer.store.sql.group_commit import GroupCommitInserter, RowRejectedError
 from anti_grazer.store.sql.lookup import Lookup
-from anti_grazer.store.sql.notify import publish
-from anti_grazer.store.sql.sqlite_reader import SqliteReader
 from anti_grazer.store.sql.tables import access_tokens, clients
 from anti_grazer.store.sql.token_writes import (
     FIND_TOKEN,
@@ -29,6 +28,7 @@ from anti_grazer.store.sql.token_writes import (
     SqliteTokenWrites,
     purge_batch,
 )
+from anti_grazer.store.sqlite.reader import SqliteReader
 
 SQLITE_PURGE_PAUSE_SECONDS = 0.025
 

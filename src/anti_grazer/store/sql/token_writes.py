@@ -24,8 +24,8 @@ from sqlalchemy import (
 )
 
 from anti_grazer.store.sql.prepared import Prepared
-from anti_grazer.store.sql.sqlite_writer import SqliteWriter
 from anti_grazer.store.sql.tables import access_tokens, clients
+from anti_grazer.store.sqlite.writer import SqliteWriter
 
 # Bound names differ from column names: those are reserved in UPDATE statements.
 _owner = bindparam("owner", type_=String)

@@ -1,10 +1,10 @@
-"""One reader thread for SQLite (stdlib ``sqlite3``, ``sqlite_thread``) for the reads on
-every request: a token, a client, a profile.
+"""One reader thread for SQLite (stdlib ``sqlite3``, ``thread``) for the reads on every
+request: a token, a client, a profile.
 
-Through the async engine such a read took about 570 µs in process (a pool checkout and
-reset, a greenlet switch, statement building and several aiosqlite thread hops), and the
-protected GET ran at 1,300 requests/s (bench/).  Here the reads waiting together run in
-one read transaction on the reader's own connection, each from a ``PreparedQuery``.  The
+Through the async engine each such read paid for a pool checkout and reset, a greenlet
+switch, statement building and several aiosqlite thread hops, and those reads bounded
+the protected GET's throughput (bench/).  Here the reads waiting together run in one read
+transaction on the reader's own connection, each from a ``PreparedQuery``.  The
 transaction starts after every one of them was asked for, so each sees every write
 acknowledged before it (WAL readers never wait for the writer)."""
 
@@ -14,7 +14,7 @@ import sqlite3
 from typing import Any
 
 from anti_grazer.store.sql.prepared import PreparedQuery
-from anti_grazer.store.sql.sqlite_thread import SqliteThread
+from anti_grazer.store.sqlite.thread import SqliteThread
 
 
 class SqliteReader(SqliteThread):

@@ -57,7 +57,7 @@ async def _listen_once(url: str, on_change: Handler, on_gap: Callable[[], None])
             lost.set_result(None)
 
     # Imported here: only PostgreSQL deployments listen, and on SQLite the driver would
-    # cost each worker about 3 MiB for nothing (SQLAlchemy imports it lazily too).
+    # take each worker's memory for nothing (SQLAlchemy imports it lazily too).
     import asyncpg  # type: ignore[import-untyped]  # noqa: PLC0415
 
     connection = await asyncpg.connect(_dsn(url))

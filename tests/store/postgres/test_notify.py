@@ -1,4 +1,4 @@
-"""Cross-instance cache invalidation over PostgreSQL LISTEN/NOTIFY (store/sql/notify.py;
+"""Cross-instance cache invalidation over PostgreSQL LISTEN/NOTIFY (store/postgres/notify.py;
 issue 4: "many workers and instances behave as one server").  Two independent app
 instances share one database and cache records for 30 s; a change made through one of
 them or by another process (the CLI) reaches the other's cache within a second, so that
@@ -26,7 +26,7 @@ from anti_grazer.protocol.tokens import (
     generate_client_id,
     generate_client_secret,
 )
-from anti_grazer.store.sql import notify
+from anti_grazer.store.postgres import notify
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
 from tests.support import (
     NEEDS_POSTGRES,

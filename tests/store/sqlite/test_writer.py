@@ -1,4 +1,4 @@
-"""The SQLite writer thread (store/sql/sqlite_writer.py): operations waiting together
+"""The SQLite writer thread (store/sqlite/writer.py): operations waiting together
 share one transaction, each in its own savepoint, and return after the commit."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from anti_grazer.store.sql.engine import sqlite_pragmas
-from anti_grazer.store.sql.sqlite_writer import SqliteWriter
+from anti_grazer.store.sqlite.writer import SqliteWriter
 from tests.support import batch_sizes
 
 

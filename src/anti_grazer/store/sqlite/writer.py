@@ -1,4 +1,4 @@
-"""One writer thread for SQLite (stdlib ``sqlite3``, ``sqlite_thread``), with group commit.
+"""One writer thread for SQLite (stdlib ``sqlite3``, ``thread``), with group commit.
 
 Token issuance writes one row per request and revocation one update; through the async
 engine concurrent writers also queued on SQLite's single write lock with a busy handler
@@ -15,13 +15,12 @@ import threading
 import time
 from collections.abc import Sequence
 
-from anti_grazer.store.sql.sqlite_thread import Batch, Operation, Outcome, SqliteThread, Waiter
+from anti_grazer.store.sqlite.thread import Batch, Operation, Outcome, SqliteThread, Waiter
 
 CHECKPOINT_INTERVAL_SECONDS = 0.5
 # Past this many WAL frames (pages, 4 KiB each: 64 MiB) the WAL is restarted.  Each
-# restart holds the writer for about 13 ms; at 4,096 frames that happened 60 times in
-# 40 s of full load (2 % of the time), at 16,384 17 times (0.5 %), when token keys were
-# still random and each token wrote pages of its own.
+# restart holds the writer while it copies the last frames, so restarts are kept rare
+# under full load; a smaller threshold restarted several times as often (bench/).
 WAL_RESTART_FRAMES = 16384
 RESTART_TRIES = 5  # transactions in a row that try a restart SQLite says is busy
 LOCK_WAIT_SECONDS = 5.0
@@ -82,7 +81,7 @@ class SqliteWriter(SqliteThread):
                 # Only once this pass copied every frame it saw: the writer then has
                 # just the frames of the last moments to copy.  With a backlog (after a
                 # bulk load, or while a reader held the WAL) it would have had to copy
-                # it all while every write waited (seconds at a million rows).
+                # it all while every write waited.
                 if frames >= self._wal_restart_frames and copied == frames:
                     self._restart_wanted = True
         finally:
@@ -93,7 +92,7 @@ class SqliteWriter(SqliteThread):
         has not, so that the next commit writes from the start of the WAL again.
 
         PASSIVE checkpoints never reset a WAL that keeps receiving commits: under a steady
-        load the file grew without end (400 MB in 40 s of token issuance) and every
+        load the file grew without end and every
         commit's sync, which also recorded the file's new size, got slower.  A RESTART
         from the checkpointer's connection kept missing the short gaps between the
         writer's transactions; here there is no wait for the lock.  SQLite says busy at

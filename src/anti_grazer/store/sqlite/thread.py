@@ -1,5 +1,5 @@
 """A thread of its own with a stdlib ``sqlite3`` connection, fed in batches: the base of
-the SQLite writer and reader.
+the SQLite writer (``writer``) and reader (``reader``).
 
 Through the async engine each statement paid for a pool checkout, a greenlet switch,
 statement processing and several thread hops (aiosqlite runs every cursor call on its own

@@ -1,4 +1,4 @@
-"""The SQLite reader thread (store/sql/sqlite_reader.py) and its prepared queries
+"""The SQLite reader thread (store/sqlite/reader.py) and its prepared queries
 (store/sql/prepared.py): reads waiting together share one read transaction, each sees
 every write acknowledged before it, and rows come back as the engine returns them."""
 
@@ -18,9 +18,9 @@ from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.store.sql.engine import sqlite_pragmas
 from anti_grazer.store.sql.prepared import PreparedQuery
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
-from anti_grazer.store.sql.sqlite_reader import SqliteReader
 from anti_grazer.store.sql.stores import SqlClientStore, SqlTokenStore
 from anti_grazer.store.sql.tables import clients
+from anti_grazer.store.sqlite.reader import SqliteReader
 from tests.e2e.process import sqlite_url
 from tests.support import batch_sizes, register
 
