@@ -11,16 +11,16 @@ read back alike through the engine."""
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Sequence
 
+from anti_grazer.store.sqlite.checkpointer import WalCheckpointer
 from anti_grazer.store.sqlite.thread import Batch, Operation, Outcome, SqliteThread, Waiter
 
 CHECKPOINT_INTERVAL_SECONDS = 0.5
 # Past this many WAL frames (pages, 4 KiB each: 64 MiB) the WAL is restarted.  Each
-# restart holds the writer while it copies the last frames, so restarts are kept rare
-# under full load; a smaller threshold restarted several times as often (bench/).
+# restart holds the writer while it copies the last frames: a large threshold keeps
+# restarts rare under full load.
 WAL_RESTART_FRAMES = 16384
 RESTART_TRIES = 5  # transactions in a row that try a restart SQLite says is busy
 LOCK_WAIT_SECONDS = 5.0
@@ -30,7 +30,7 @@ LOCK_POLL_SECONDS = 0.0005
 
 class SqliteWriter(SqliteThread):
     """Runs write operations on the SQLite file ``path``, each inside a transaction, from
-    one thread of its own; a second thread checkpoints the WAL."""
+    one thread of its own; a second thread checkpoints the WAL (``checkpointer``)."""
 
     thread_name = "anti-grazer-sqlite-writer"
 
@@ -43,60 +43,22 @@ class SqliteWriter(SqliteThread):
         wal_restart_frames: int = WAL_RESTART_FRAMES,
     ) -> None:
         super().__init__(path, pragmas)
-        self._checkpoint_interval = checkpoint_interval
-        self._wal_restart_frames = wal_restart_frames
-        self._restart_wanted = False  # set by the checkpointer, acted on by the writer
+        self._checkpointer = WalCheckpointer(self._connect, checkpoint_interval, wal_restart_frames)
         self._restart_tries = 0
-        self._checkpointer: threading.Thread | None = None
-        self._stopping = threading.Event()
 
     def _started(self) -> None:
-        self._stopping.clear()
-        self._checkpointer = threading.Thread(
-            target=self._checkpoint_periodically,
-            name="anti-grazer-sqlite-checkpointer",
-            daemon=True,
-        )
         self._checkpointer.start()
 
     def _stopped(self) -> None:
-        checkpointer, self._checkpointer = self._checkpointer, None
-        if checkpointer is not None:
-            self._stopping.set()
-            checkpointer.join()
-
-    def _checkpoint_periodically(self) -> None:
-        """Copy the WAL into the database file from a connection of its own: the writer
-        never stops to checkpoint (auto-checkpoints in the committing connection were the
-        token path's worst latency), and PASSIVE checkpoints never block it."""
-        connection = self._connect()
-        try:
-            while not self._stopping.wait(self._checkpoint_interval):
-                try:
-                    _busy, frames, copied = connection.execute(
-                        "PRAGMA wal_checkpoint(PASSIVE)"
-                    ).fetchone()
-                except sqlite3.Error:  # busy or locked: the next round catches up
-                    continue
-                # Only once this pass copied every frame it saw: the writer then has
-                # just the frames of the last moments to copy.  With a backlog (after a
-                # bulk load, or while a reader held the WAL) it would have had to copy
-                # it all while every write waited.
-                if frames >= self._wal_restart_frames and copied == frames:
-                    self._restart_wanted = True
-        finally:
-            connection.close()
+        self._checkpointer.stop()
 
     def _restart_wal(self, connection: sqlite3.Connection) -> None:
         """Between two transactions of the writer: copy the few frames the checkpointer
         has not, so that the next commit writes from the start of the WAL again.
 
-        PASSIVE checkpoints never reset a WAL that keeps receiving commits: under a steady
-        load the file grew without end and every
-        commit's sync, which also recorded the file's new size, got slower.  A RESTART
-        from the checkpointer's connection kept missing the short gaps between the
-        writer's transactions; here there is no wait for the lock.  SQLite says busy at
-        once while the checkpointer is in a pass or a reader still uses the WAL: the
+        A RESTART from the checkpointer's connection kept missing the short gaps between
+        the writer's transactions; here there is no wait for the lock.  SQLite says busy
+        at once while the checkpointer is in a pass or a reader still uses the WAL: the
         next few transactions try again, then the checkpointer's next pass decides."""
         try:
             busy, _frames, _copied = connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
@@ -104,7 +66,7 @@ class SqliteWriter(SqliteThread):
             busy = 1
         self._restart_tries += 1
         if not busy or self._restart_tries >= RESTART_TRIES:
-            self._restart_wanted = False
+            self._checkpointer.restart_wanted = False
             self._restart_tries = 0
 
     def _configure(self, connection: sqlite3.Connection) -> None:
@@ -118,7 +80,7 @@ class SqliteWriter(SqliteThread):
         connection.execute("PRAGMA busy_timeout=0")
 
     def _process(self, connection: sqlite3.Connection, batch: Batch) -> None:
-        if self._restart_wanted:
+        if self._checkpointer.restart_wanted:
             self._restart_wal(connection)
         self._commit(connection, batch)
 
