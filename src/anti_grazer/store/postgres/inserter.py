@@ -1,9 +1,13 @@
-"""Group commit: concurrent inserts share one transaction (and one fsync).
+"""PostgreSQL's group commit of token inserts: concurrent inserts share one transaction
+(and one commit), through the shared ``GroupCommit`` (``store.sql.group_commit``).
 
-Each caller waits until the transaction holding its row has committed, so nothing is
-acknowledged before it is durable.  There is no timer: while one batch commits, new rows
-queue up and go together in the next, so an idle server adds no latency and a busy one
-pays one commit per batch instead of one per row."""
+The committer is a task on the event loop (asyncpg's connections belong to it): it runs
+one batch at a time, at most ``max_batch`` rows, as one ``executemany`` in one
+transaction, so a batch costs one round trip to the server, not one per row.  Each caller
+waits until the transaction holding its row has committed, so nothing is acknowledged
+before it is durable.  An ``executemany`` fails as a whole: a failed batch is retried row
+by row, each row in a transaction of its own, so that one bad row fails only its own
+caller."""
 
 from __future__ import annotations
 
@@ -13,14 +17,18 @@ from typing import Any
 from sqlalchemy import Column, Insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-Batch = list[tuple[dict[str, Any], asyncio.Future[None]]]
+from anti_grazer.store.sql import group_commit
+from anti_grazer.store.sql.group_commit import GroupCommit, Outcome, failed, settle
+
+Row = dict[str, Any]
+Batch = group_commit.Batch[Row]
 
 
 class RowRejectedError(Exception):
     """A conditional insert (``INSERT ... SELECT ... WHERE``) stored nothing for this row."""
 
 
-class GroupCommitInserter:
+class GroupCommitInserter(GroupCommit[Row]):
     """Runs an insert statement for batches of rows, at most ``max_batch`` per
     transaction.  The statement may be conditional: a row it did not store (its ``key``
     value is not found in the table afterwards) fails with ``RowRejectedError``."""
@@ -28,32 +36,34 @@ class GroupCommitInserter:
     def __init__(
         self, engine: AsyncEngine, statement: Insert, key: Column[Any], max_batch: int = 256
     ) -> None:
+        super().__init__()
         self.engine = engine
         self.statement = statement
         self.key = key
         self.max_batch = max_batch
-        self._pending: Batch = []
+        self._queued: Batch = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def insert(self, row: dict[str, Any]) -> None:
+    async def insert(self, row: Row) -> None:
         """Insert ``row``; return once its transaction has committed (or raise its error)."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((row, done))
+        await self.submit(row)
+
+    def _hand_over(self, batch: Batch) -> None:
+        self._queued += batch
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_all())
-        await done
 
     async def _flush_all(self) -> None:
         batch: Batch = []
         try:
-            while self._pending:
-                batch = self._pending[: self.max_batch]
-                del self._pending[: self.max_batch]
+            while self._queued:
+                batch = self._queued[: self.max_batch]
+                del self._queued[: self.max_batch]
                 await self._flush(batch)
         except BaseException:
             # Cancelled (shutdown) or worse: no caller may wait forever.
-            waiting, self._pending = batch + self._pending, []
-            _settle(waiting, RuntimeError("the insert was abandoned"))
+            waiting, self._queued = batch + self._queued, []
+            settle(failed(waiting, RuntimeError("the insert was abandoned")))
             raise
 
     async def _flush(self, batch: Batch) -> None:
@@ -66,37 +76,29 @@ class GroupCommitInserter:
                 # One bad row must not fail its neighbours: retry them one by one.
                 await self._insert_each(batch)
                 return
-            _settle(batch, error)
+            settle(failed(batch, error))
         else:
-            self._settle_stored(batch, stored)
+            settle(self._outcomes(batch, stored))
 
     async def _stored_keys(self, connection: AsyncConnection, batch: Batch) -> set[Any]:
         keys = [row[self.key.name] for row, _ in batch]
         result = await connection.execute(select(self.key).where(self.key.in_(keys)))
         return set(result.scalars())
 
-    def _settle_stored(self, batch: Batch, stored: set[Any]) -> None:
-        for row, done in batch:
-            rejected = row[self.key.name] not in stored
-            _settle([(row, done)], RowRejectedError() if rejected else None)
+    def _outcomes(self, batch: Batch, stored: set[Any]) -> list[Outcome]:
+        """Each row's outcome: stored, or rejected by the statement's condition."""
+        return [
+            (waiter, None, None if row[self.key.name] in stored else RowRejectedError())
+            for row, waiter in batch
+        ]
 
     async def _insert_each(self, batch: Batch) -> None:
-        for row, done in batch:
+        for entry in batch:
             try:
                 async with self.engine.begin() as connection:
-                    await connection.execute(self.statement, [row])
-                    stored = await self._stored_keys(connection, [(row, done)])
+                    await connection.execute(self.statement, [entry[0]])
+                    stored = await self._stored_keys(connection, [entry])
             except Exception as error:
-                _settle([(row, done)], error)
+                settle(failed([entry], error))
             else:
-                self._settle_stored([(row, done)], stored)
-
-
-def _settle(batch: Batch, error: Exception | None) -> None:
-    for _, done in batch:
-        if done.done():
-            continue
-        if error is None:
-            done.set_result(None)
-        else:
-            done.set_exception(error)
+                settle(self._outcomes([entry], stored))

@@ -5,34 +5,35 @@ Through the async engine each statement paid for a pool checkout, a greenlet swi
 statement processing and several thread hops (aiosqlite runs every cursor call on its own
 thread; py-spy, bench/).  Here the event loop only appends the operation to a list; once
 per loop iteration that list goes to the thread, which runs everything waiting for it in
-one transaction (``_commit``) and wakes the callers with one call per event loop."""
+one transaction (``_commit``) and wakes the callers with one call per event loop: the
+group commit of ``store.sql.group_commit``, with this thread as its committer."""
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from anti_grazer.store.sql import group_commit
+from anti_grazer.store.sql.group_commit import GroupCommit, Outcome, Waiter, failed, settle
+
 T = TypeVar("T")
 Operation = Callable[[sqlite3.Connection], Any]
-Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]
-Batch = list[tuple[Operation, Waiter]]
-Outcome = tuple[Waiter, Any, BaseException | None]
+Batch = group_commit.Batch[Operation]
 
 
-class SqliteThread:
-    """Runs operations on the SQLite file ``path`` from one thread of its own."""
+class SqliteThread(GroupCommit[Operation]):
+    """Runs operations on the SQLite file ``path`` from one thread of its own: the
+    committer of a ``GroupCommit`` (``store.sql.group_commit``)."""
 
     thread_name = "anti-grazer-sqlite"
 
     def __init__(self, path: str, pragmas: Sequence[str]) -> None:
+        super().__init__()
         self._path = path
         self._pragmas = list(pragmas)
-        self._pending: Batch = []
-        self._handover_scheduled = False
         self._batches: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -40,17 +41,10 @@ class SqliteThread:
     async def run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``operation`` on the thread's connection; return its result (or raise its
         error) once ``_process`` has settled it."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[T] = loop.create_future()
-        self._pending.append((operation, (loop, done)))
-        if not self._handover_scheduled:
-            self._handover_scheduled = True
-            loop.call_soon(self._hand_over)
-        return await done
+        result: T = await self.submit(operation)
+        return result
 
-    def _hand_over(self) -> None:
-        batch, self._pending = self._pending, []
-        self._handover_scheduled = False
+    def _hand_over(self, batch: Batch) -> None:
         self._start()
         self._batches.put(batch)
 
@@ -121,8 +115,8 @@ class SqliteThread:
         except sqlite3.Error as error:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            outcomes = [(waiter, None, error) for _, waiter in batch]
-        wake(outcomes)
+            outcomes = failed(batch, error)
+        settle(outcomes)
 
     def _begin(self, connection: sqlite3.Connection) -> None:
         connection.execute("BEGIN")
@@ -134,22 +128,3 @@ class SqliteThread:
             return (waiter, operation(connection), None)
         except Exception as error:
             return (waiter, None, error)
-
-
-def wake(outcomes: list[Outcome]) -> None:
-    """Resolve the callers' futures, with one wake-up per event loop."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, Any]]] = {}
-    for (loop, done), result, error in outcomes:
-        by_loop.setdefault(loop, []).append((done, result, error))
-    for loop, settled in by_loop.items():
-        loop.call_soon_threadsafe(_settle, settled)
-
-
-def _settle(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
-    for done, result, error in settled:
-        if done.done():  # the caller was cancelled; what it asked for stands all the same
-            continue
-        if error is None:
-            done.set_result(result)
-        else:
-            done.set_exception(error)

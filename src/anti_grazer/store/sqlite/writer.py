@@ -14,8 +14,9 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
+from anti_grazer.store.sql.group_commit import Outcome, Waiter
 from anti_grazer.store.sqlite.checkpointer import WalCheckpointer
-from anti_grazer.store.sqlite.thread import Batch, Operation, Outcome, SqliteThread, Waiter
+from anti_grazer.store.sqlite.thread import Batch, Operation, SqliteThread
 
 CHECKPOINT_INTERVAL_SECONDS = 0.5
 # Past this many WAL frames (pages, 4 KiB each: 64 MiB) the WAL is restarted.  Each
