@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from anti_grazer.protocol.clock import FrozenClock
-from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
+from anti_grazer.store.runtime import OpenedStores, open_stores
 from anti_grazer.web.edge import Edge
 from tests.support import (
     DATABASE_URL_ENV,
@@ -46,9 +46,9 @@ async def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def sql(database_url: str) -> AsyncIterator[SqlStores]:
+async def sql(database_url: str) -> AsyncIterator[OpenedStores]:
     """Direct access to the test database's stores (as the CLI has)."""
-    async with open_sql_stores(database_url) as stores:
+    async with open_stores(database_url) as stores:
         yield stores
 
 
@@ -65,12 +65,12 @@ async def http(app: Edge) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def registered(sql: SqlStores, clock: FrozenClock) -> Registered:
+async def registered(sql: OpenedStores, clock: FrozenClock) -> Registered:
     """A client allowed ``reports:write profiles:read``, defaulting to ``profiles:read``."""
     return await register(sql.clients, clock)
 
 
 @pytest.fixture
-async def other_client(sql: SqlStores, clock: FrozenClock) -> Registered:
+async def other_client(sql: OpenedStores, clock: FrozenClock) -> Registered:
     """A second, unrelated client."""
     return await register(sql.clients, clock, name="other client")

@@ -26,7 +26,7 @@ from anti_grazer.protocol.tokens import (
     client_secret_digest,
     generate_access_token,
 )
-from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
+from anti_grazer.store.runtime import OpenedStores, open_stores
 from tests.e2e.process import cli_environment, run_cli, sqlite_url
 from tests.support import altered
 
@@ -66,11 +66,11 @@ class Cli:
         assert "Traceback" not in result.output
         return result
 
-    def stores(self, action: Callable[[SqlStores], Awaitable[T]]) -> T:
+    def stores(self, action: Callable[[OpenedStores], Awaitable[T]]) -> T:
         """Run ``action`` on the stores of the same database."""
 
         async def go() -> T:
-            async with open_sql_stores(self.url) as stores:
+            async with open_stores(self.url) as stores:
                 return await action(stores)
 
         return asyncio.run(go())
@@ -88,7 +88,7 @@ class Cli:
         """A token through the protocol layer; ``None`` when the client fails to
         authenticate (``invalid_client``)."""
 
-        async def go(stores: SqlStores) -> str | None:
+        async def go(stores: OpenedStores) -> str | None:
             server = AuthorizationServer(stores.clients, stores.tokens, SystemClock())
             params = {
                 "grant_type": "client_credentials",
@@ -406,7 +406,7 @@ def test_tokens_purge_expired(run: Cli) -> None:
         expires_at=now + timedelta(hours=1),
     )
 
-    async def add(stores: SqlStores) -> None:
+    async def add(stores: OpenedStores) -> None:
         for record in (*expired, live):
             await stores.tokens.add_token(record)
 

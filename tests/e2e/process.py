@@ -21,7 +21,7 @@ import httpx
 
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.tokens import access_token_digest
-from anti_grazer.store.sql.runtime import open_sql_stores
+from anti_grazer.store.runtime import open_stores
 
 START_TIMEOUT_SECONDS = 15.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -195,7 +195,7 @@ def read_token(database_path: Path, token: str) -> TokenRecord | None:
     """The stored record of ``token``, read through the SQL token store."""
 
     async def read() -> TokenRecord | None:
-        async with open_sql_stores(sqlite_url(database_path), migrate_sqlite=False) as stores:
+        async with open_stores(sqlite_url(database_path), migrate_sqlite=False) as stores:
             return await stores.tokens.get_token(access_token_digest(token))
 
     return asyncio.run(read())

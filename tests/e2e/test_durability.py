@@ -25,7 +25,7 @@ import pytest
 
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.tokens import access_token_digest
-from anti_grazer.store.sql.runtime import open_sql_stores
+from anti_grazer.store.runtime import open_stores
 from tests.e2e.process import (
     CreatedClient,
     anti_grazer_executable,
@@ -158,7 +158,7 @@ async def load_then_kill(server: Server, client: CreatedClient) -> LoadResult:
 
 async def read_records(url: str, tokens: list[str]) -> dict[str, TokenRecord | None]:
     """The stored record of each token, read through the SQL token store."""
-    async with open_sql_stores(url, migrate_sqlite=False) as stores:
+    async with open_stores(url, migrate_sqlite=False) as stores:
         return {
             token: await stores.tokens.get_token(access_token_digest(token)) for token in tokens
         }

@@ -41,14 +41,14 @@ async def test_readme_guard_example_protects_its_route(
     namespace: dict[str, object] = {}
     exec(compile(source.replace(README_URL, database_url), name, "exec"), namespace)  # noqa: S102
     app = namespace["app"]
-    engine = namespace["tokens"].engine  # type: ignore[attr-defined]
     issued = await http.post(
         "/oauth/token",
         data={"grant_type": "client_credentials"},
         auth=(registered.client_id, registered.secret),
     )
     token = issued.json()["access_token"]
-    try:
+    # The example opens its stores in its lifespan, which ASGITransport does not run.
+    async with app.router.lifespan_context(app):  # type: ignore[attr-defined]
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="https://api.test") as api:
             refused = await api.get("/hello")
@@ -57,5 +57,3 @@ async def test_readme_guard_example_protects_its_route(
             served = await api.get("/hello", headers={"Authorization": f"Bearer {token}"})
             assert served.status_code == 200
             assert served.json() == {"hello": registered.client_id}
-    finally:
-        await engine.dispose()

@@ -15,7 +15,7 @@ from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.ports import Clock, TokenStore
 from anti_grazer.protocol.registry import set_enabled
 from anti_grazer.protocol.tokens import generate_access_token
-from anti_grazer.store.sql.runtime import SqlStores
+from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.web.access_log import AccessLogMiddleware
 from tests.guard.apps import CountingTokenStore, fastapi_api, starlette_api
 from tests.support import Registered, altered, issue
@@ -25,7 +25,7 @@ ApiFactory = Callable[[TokenStore, Clock], ASGIApp]
 
 
 @pytest.fixture
-def counting(sql: SqlStores) -> CountingTokenStore:
+def counting(sql: OpenedStores) -> CountingTokenStore:
     return CountingTokenStore(sql.tokens)
 
 
@@ -254,7 +254,7 @@ async def test_disabling_a_client_revokes_its_tokens(
     http: httpx.AsyncClient,
     registered: Registered,
     other_client: Registered,
-    sql: SqlStores,
+    sql: OpenedStores,
     clock: FrozenClock,
 ) -> None:
     """RFC 6750 §3.1: once its client is disabled, a token is ``invalid_token``; another

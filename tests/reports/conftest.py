@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from anti_grazer.protocol.clock import FrozenClock
-from anti_grazer.store.sql.runtime import SqlStores
+from anti_grazer.store.runtime import OpenedStores
 from tests.reports.helpers import Headers, bearer
 from tests.support import Registered, register
 
@@ -25,13 +25,13 @@ async def other_auth(http: httpx.AsyncClient, other_client: Registered) -> Heade
 
 
 @pytest.fixture
-async def reader(sql: SqlStores, clock: FrozenClock) -> Registered:
+async def reader(sql: OpenedStores, clock: FrozenClock) -> Registered:
     """A client allowed ``profiles:read`` only."""
     return await register(sql.clients, clock, scope="profiles:read", name="reader")
 
 
 @pytest.fixture
-async def writer(sql: SqlStores, clock: FrozenClock) -> Registered:
+async def writer(sql: OpenedStores, clock: FrozenClock) -> Registered:
     """A client allowed ``reports:write`` only."""
     return await register(
         sql.clients, clock, scope="reports:write", default_scope="reports:write", name="writer"

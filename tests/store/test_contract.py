@@ -14,7 +14,7 @@ import pytest
 from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
 from anti_grazer.store.memory import memory_stores
-from anti_grazer.store.sql.runtime import open_sql_stores
+from anti_grazer.store.runtime import open_stores
 from tests.store.records import T0, at, digest_of, make_client, make_token
 from tests.support import STORE_BACKENDS, Stores, fresh_database_url
 
@@ -27,7 +27,7 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         memory = memory_stores()
         yield Stores(memory.clients, memory.tokens)
         return
-    async with open_sql_stores(await fresh_database_url(backend, tmp_path)) as opened:
+    async with open_stores(await fresh_database_url(backend, tmp_path)) as opened:
         yield Stores(opened.clients, opened.tokens)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.postgres.inserter import GroupCommitInserter
-from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
+from anti_grazer.store.runtime import OpenedStores, open_stores
 from anti_grazer.store.sql.tables import access_tokens
 from anti_grazer.store.sqlite import writer as sqlite_writer
 from anti_grazer.store.sqlite.thread import Batch
@@ -41,9 +41,9 @@ def token_row(record: TokenRecord) -> dict[str, Any]:
 
 
 @pytest.fixture(params=SQL_BACKENDS)
-async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStores]:
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[OpenedStores]:
     """Fresh SQL stores on one backend, with client ``client-a`` registered."""
-    async with open_sql_stores(await fresh_database_url(request.param, tmp_path)) as opened:
+    async with open_stores(await fresh_database_url(request.param, tmp_path)) as opened:
         await opened.clients.add_client(make_client())
         yield opened
 
@@ -59,7 +59,7 @@ class CommitCounter:
 
 
 @pytest.fixture
-def commits(stores: SqlStores) -> Iterator[CommitCounter]:
+def commits(stores: OpenedStores) -> Iterator[CommitCounter]:
     """A commit counter on the stores' engine (attached after the set-up's commits)."""
     counter = CommitCounter()
     event.listen(stores.engine.sync_engine, "commit", counter)
@@ -96,7 +96,7 @@ async def count_rows(engine: AsyncEngine) -> int:
 
 
 async def test_concurrent_inserts_share_one_transaction(
-    stores: SqlStores, commits: CommitCounter
+    stores: OpenedStores, commits: CommitCounter
 ) -> None:
     """50 concurrent inserts through the inserter are all stored, in one commit: they
     were all waiting when the first transaction began."""
@@ -108,7 +108,7 @@ async def test_concurrent_inserts_share_one_transaction(
     assert await stored_digests(stores.engine) == {r.digest for r in records}
 
 
-async def test_batches_are_bounded(stores: SqlStores, commits: CommitCounter) -> None:
+async def test_batches_are_bounded(stores: OpenedStores, commits: CommitCounter) -> None:
     """At most ``max_batch`` rows go in one transaction: 50 rows, batches of 20 → 3."""
     inserter = GroupCommitInserter(
         stores.engine, insert(access_tokens), access_tokens.c.digest, max_batch=20
@@ -120,7 +120,7 @@ async def test_batches_are_bounded(stores: SqlStores, commits: CommitCounter) ->
 
 
 async def test_sequential_inserts_each_commit_at_once(
-    stores: SqlStores, commits: CommitCounter
+    stores: OpenedStores, commits: CommitCounter
 ) -> None:
     """With no concurrency there is no waiting for company: each insert is committed
     (and visible to every other connection) when it returns."""
@@ -131,7 +131,7 @@ async def test_sequential_inserts_each_commit_at_once(
         assert await count_rows(stores.engine) == index + 1
 
 
-async def test_one_bad_row_fails_only_its_own_insert(stores: SqlStores) -> None:
+async def test_one_bad_row_fails_only_its_own_insert(stores: OpenedStores) -> None:
     """A row breaking the foreign key fails its caller with the database's error; the
     neighbours that shared its transaction are stored all the same."""
     inserter = GroupCommitInserter(stores.engine, insert(access_tokens), access_tokens.c.digest)
@@ -150,7 +150,7 @@ async def test_one_bad_row_fails_only_its_own_insert(stores: SqlStores) -> None:
 
 
 async def test_store_add_token_groups_concurrent_issuances(
-    stores: SqlStores, commits: CommitCounter, writer_batches: list[int]
+    stores: OpenedStores, commits: CommitCounter, writer_batches: list[int]
 ) -> None:
     """``SqlTokenStore.add_token``: 50 concurrent issuances are all stored (and read back
     alike), with fewer transactions than rows — one, as all were waiting together."""
@@ -165,7 +165,7 @@ async def test_store_add_token_groups_concurrent_issuances(
 
 
 async def test_store_add_token_unknown_client_fails_only_its_caller(
-    stores: SqlStores, writer_batches: list[int]
+    stores: OpenedStores, writer_batches: list[int]
 ) -> None:
     """A token of an unknown client raises ``InactiveClientError`` for its own caller only;
     its batch neighbours are stored."""
@@ -188,7 +188,7 @@ async def test_store_add_token_unknown_client_fails_only_its_caller(
         assert writer_batches == [12]  # one attempt together, then each row alone
 
 
-async def test_cancelled_caller_does_not_disturb_the_batch(stores: SqlStores) -> None:
+async def test_cancelled_caller_does_not_disturb_the_batch(stores: OpenedStores) -> None:
     """A caller that goes away (client disconnect) while its batch commits does not fail
     its neighbours; its row is committed all the same."""
     records = [make_token(f"token {index}") for index in range(5)]

@@ -20,7 +20,7 @@ from anti_grazer.protocol.janitor import purge_expired_periodically
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import TokenStore
 from anti_grazer.store.memory import memory_stores
-from anti_grazer.store.sql.runtime import open_sql_stores
+from anti_grazer.store.runtime import open_stores
 from tests.support import ForwardingTokenStore, Stores, create_app, reset_database, running
 from tests.support import test_settings as settings_for
 
@@ -66,7 +66,7 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         await seed(opened)
         yield opened
         return
-    async with open_sql_stores(f"sqlite+aiosqlite:///{tmp_path / 'janitor.db'}") as sql:
+    async with open_stores(f"sqlite+aiosqlite:///{tmp_path / 'janitor.db'}") as sql:
         opened = Stores(sql.clients, sql.tokens)
         await seed(opened)
         yield opened
@@ -199,7 +199,7 @@ async def test_the_server_runs_the_janitor(tmp_path: Path, clock: FrozenClock) -
     url = f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
     await reset_database(url)
     clock.set(T0)
-    async with open_sql_stores(url) as sql:
+    async with open_stores(url) as sql:
         await seed(Stores(sql.clients, sql.tokens))
         app = create_app(settings_for(url, purge_interval_seconds=INTERVAL_SECONDS), clock=clock)
         async with running(app):
@@ -213,7 +213,7 @@ async def test_purge_interval_zero_runs_no_janitor(tmp_path: Path, clock: Frozen
     url = f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
     await reset_database(url)
     clock.set(T0)
-    async with open_sql_stores(url) as sql:
+    async with open_stores(url) as sql:
         await seed(Stores(sql.clients, sql.tokens))
         app = create_app(settings_for(url, purge_interval_seconds=0), clock=clock)
         async with running(app):

@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from anti_grazer.cli.main import cli
+from anti_grazer.store.runtime import SchemaNotCurrentError, open_stores
 from anti_grazer.store.sql.engine import SQLITE_READERS, create_engine
 from anti_grazer.store.sql.migrate import MIGRATIONS, head_revision, upgrade
-from anti_grazer.store.sql.runtime import SchemaNotCurrentError, open_sql_stores
 from anti_grazer.store.sql.schema_version import SCHEMA_REVISION, current_revision
 from anti_grazer.store.sql.tables import metadata
 from tests.e2e.process import cli_environment, serving, sqlite_url
@@ -111,9 +111,9 @@ def test_a_worker_on_a_current_sqlite_file_imports_no_alembic_nor_asyncpg(
     program = (
         "import asyncio, sys\n"
         "import anti_grazer.cli.main, anti_grazer.web.asgi\n"
-        "from anti_grazer.store.sql.runtime import open_sql_stores\n"
+        "from anti_grazer.store.runtime import open_stores\n"
         "async def main():\n"
-        f"    async with open_sql_stores({sqlite_url(database)!r}):\n"
+        f"    async with open_stores({sqlite_url(database)!r}):\n"
         "        pass\n"
         "asyncio.run(main())\n"
         "heavy = ('alembic', 'mako', 'asyncpg')\n"
@@ -204,7 +204,7 @@ async def test_stores_refuse_an_unmigrated_database_when_told_not_to_migrate(
     tmp_path: Path,
 ) -> None:
     with pytest.raises(SchemaNotCurrentError, match=r"^The database schema is not current: "):
-        async with open_sql_stores(sqlite_url(tmp_path / "empty.db"), migrate_sqlite=False):
+        async with open_stores(sqlite_url(tmp_path / "empty.db"), migrate_sqlite=False):
             pass
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from anti_grazer.store.runtime import open_stores
 from anti_grazer.store.sql.engine import create_sqlite_file
 from anti_grazer.store.sql.private_file import create_private_file
-from anti_grazer.store.sql.runtime import open_sql_stores
 from tests.e2e.process import sqlite_url
 
 
@@ -50,7 +50,7 @@ def test_an_in_memory_database_creates_no_file(
 async def test_the_database_its_wal_and_shm_are_private(tmp_path: Path) -> None:
     """SQLite gives the -wal and -shm files the database file's mode."""
     path = tmp_path / "var" / "anti-grazer.db"
-    async with open_sql_stores(sqlite_url(path)) as stores, stores.engine.connect() as connection:
+    async with open_stores(sqlite_url(path)) as stores, stores.engine.connect() as connection:
         await connection.exec_driver_sql("SELECT count(*) FROM clients")
         files = sorted(p.name for p in path.parent.iterdir())
         modes = {p.name: mode(p) for p in path.parent.iterdir()}

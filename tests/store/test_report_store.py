@@ -13,8 +13,7 @@ import pytest
 from anti_grazer.reports.models import BlockPosition, ProfileRecord, Report
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.store.memory_reports import MemoryReportStore
-from anti_grazer.store.sql.reports import SqlReportStore
-from anti_grazer.store.sql.runtime import open_sql_stores
+from anti_grazer.store.runtime import open_stores
 from tests.support import STORE_BACKENDS, fresh_database_url
 
 T0 = datetime(2026, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -31,8 +30,8 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if backend == "memory":
         yield MemoryReportStore()
         return
-    async with open_sql_stores(await fresh_database_url(backend, tmp_path)) as opened:
-        yield SqlReportStore(opened.engine, opened.reader)
+    async with open_stores(await fresh_database_url(backend, tmp_path)) as opened:
+        yield opened.reports
 
 
 def make_report(

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.params import declares_only_utf8, is_form_content_type
 from anti_grazer.protocol.tokens import access_token_digest
-from anti_grazer.store.sql.runtime import SqlStores
+from anti_grazer.store.runtime import OpenedStores
 from tests.support import Registered
 
 pytestmark = pytest.mark.anyio
@@ -467,7 +467,7 @@ async def test_after_a_barrage_of_bad_requests_the_server_still_works(
     http: httpx.AsyncClient,
     registered: Registered,
     other_client: Registered,
-    sql: SqlStores,
+    sql: OpenedStores,
     clock: FrozenClock,
     baseline_token: str,
     barrage: list[RawRequest],

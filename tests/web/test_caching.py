@@ -23,8 +23,8 @@ from anti_grazer.protocol.tokens import (
     generate_client_id,
     generate_client_secret,
 )
+from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.engine import is_sqlite
-from anti_grazer.store.sql.runtime import SqlStores
 from tests.support import Registered, create_app, issue, request_token, running
 from tests.support import test_settings as settings_for
 
@@ -114,7 +114,7 @@ async def test_new_token_is_accepted_at_once(
 async def test_revocation_in_the_database_is_seen_within_the_ttl(
     http_short: httpx.AsyncClient,
     registered: Registered,
-    sql: SqlStores,
+    sql: OpenedStores,
     clock: FrozenClock,
     database_url: str,
 ) -> None:
@@ -135,7 +135,7 @@ async def test_revocation_in_the_database_is_seen_within_the_ttl(
 async def test_client_disabled_in_the_database_is_refused_within_the_ttl(
     http_short: httpx.AsyncClient,
     registered: Registered,
-    sql: SqlStores,
+    sql: OpenedStores,
     clock: FrozenClock,
 ) -> None:
     """A client disabled by the CLI (another process) fails client authentication
@@ -151,7 +151,7 @@ async def test_client_disabled_in_the_database_is_refused_within_the_ttl(
 async def test_secret_rotated_in_the_database_is_refused_within_the_ttl(
     http_short: httpx.AsyncClient,
     registered: Registered,
-    sql: SqlStores,
+    sql: OpenedStores,
     clock: FrozenClock,
 ) -> None:
     """A secret rotated by the CLI stops working within the TTL; the new one works."""
@@ -164,7 +164,7 @@ async def test_secret_rotated_in_the_database_is_refused_within_the_ttl(
 
 
 async def test_client_created_after_its_id_was_refused_authenticates_within_the_ttl(
-    http_short: httpx.AsyncClient, sql: SqlStores, clock: FrozenClock, database_url: str
+    http_short: httpx.AsyncClient, sql: OpenedStores, clock: FrozenClock, database_url: str
 ) -> None:
     """An id this server has just refused is remembered as unknown (DESIGN.md §4.1: an
     unknown id costs what a known one does).  Once another process (the CLI) creates the

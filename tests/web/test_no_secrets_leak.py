@@ -27,8 +27,8 @@ from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.tokens import access_token_digest, client_secret_digest
 from anti_grazer.settings import Settings
 from anti_grazer.store.memory import MemoryTokenStore, memory_stores
+from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.engine import is_sqlite
-from anti_grazer.store.sql.runtime import SqlStores
 from tests.support import Registered, Stores, create_app, register, running
 from tests.support import test_settings as settings_for
 
@@ -313,7 +313,7 @@ async def test_an_internal_failure_is_a_bare_server_error_and_its_log_shows_no_s
     assert "ag_at_" not in output
 
 
-async def dump_rows(sql: SqlStores) -> str:
+async def dump_rows(sql: OpenedStores) -> str:
     """Every row of every table, through SQLAlchemy (any backend)."""
     metadata = MetaData()
     async with sql.engine.connect() as connection:
@@ -337,7 +337,7 @@ async def test_a_database_dump_holds_only_digests(
     http: httpx.AsyncClient,
     registered: Registered,
     other_client: Registered,
-    sql: SqlStores,
+    sql: OpenedStores,
     database_url: str,
 ) -> None:
     """DESIGN.md §4.1, §4.2 (RFC 6819 §5.1.4.1.3): after issuing, revoking and failed

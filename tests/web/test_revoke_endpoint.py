@@ -15,7 +15,7 @@ from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.registry import set_enabled
 from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
-from anti_grazer.store.sql.runtime import SqlStores
+from anti_grazer.store.runtime import OpenedStores
 from tests.support import Registered, altered, untimed_access_token
 
 TOKEN = "/oauth/token"
@@ -83,7 +83,7 @@ async def issue(http: httpx.AsyncClient, client: Registered) -> str:
     return token
 
 
-async def record_of(sql: SqlStores, token: str) -> TokenRecord:
+async def record_of(sql: OpenedStores, token: str) -> TokenRecord:
     record = await sql.tokens.get_token(access_token_digest(token))
     assert record is not None
     return record
@@ -93,7 +93,7 @@ async def record_of(sql: SqlStores, token: str) -> TokenRecord:
 
 
 async def test_revoking_with_basic_credentials_marks_the_token_revoked(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 7009 §2.1, §2.2: the authenticated client revokes its token; the answer is 200
     with an empty body, and the token is invalid at once (revoked_at set)."""
@@ -107,7 +107,7 @@ async def test_revoking_with_basic_credentials_marks_the_token_revoked(
 
 
 async def test_revoking_with_body_credentials(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 7009 §2.1 with RFC 6749 §2.3.1 client_secret_post credentials."""
     token = await issue(http, registered)
@@ -128,7 +128,7 @@ async def test_revoking_with_body_credentials(
 async def test_a_known_hint_right_or_wrong_still_revokes(
     http: httpx.AsyncClient,
     registered: Registered,
-    sql: SqlStores,
+    sql: OpenedStores,
     clock: FrozenClock,
     hint: str,
 ) -> None:
@@ -143,7 +143,7 @@ async def test_a_known_hint_right_or_wrong_still_revokes(
 
 
 async def test_revoking_one_token_leaves_the_clients_other_tokens_valid(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores
 ) -> None:
     """RFC 7009 §2.1: the request revokes the presented access token only (no refresh
     token or grant exists to cascade to)."""
@@ -157,7 +157,7 @@ async def test_revoking_one_token_leaves_the_clients_other_tokens_valid(
 
 
 async def test_an_unknown_well_formed_token_gets_200(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 7009 §2.2: invalid tokens do not cause an error response (the purpose of
     revocation is already met); nothing is stored."""
@@ -167,7 +167,7 @@ async def test_an_unknown_well_formed_token_gets_200(
 
 
 async def test_malformed_tokens_get_200(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores
 ) -> None:
     """RFC 7009 §2.2: malformed tokens, including one with a broken checksum, answer 200,
     and a real token is not touched by a near miss."""
@@ -180,7 +180,7 @@ async def test_malformed_tokens_get_200(
 
 
 async def test_an_expired_token_gets_200(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 7009 §2.2: an expired token is no error."""
     token = await issue(http, registered)
@@ -190,7 +190,7 @@ async def test_an_expired_token_gets_200(
 
 
 async def test_an_already_revoked_token_gets_200_and_keeps_its_first_revocation_time(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 7009 §2.2: revoking again answers 200; the record keeps the first time."""
     token = await issue(http, registered)
@@ -202,7 +202,7 @@ async def test_an_already_revoked_token_gets_200_and_keeps_its_first_revocation_
 
 
 async def test_a_token_without_an_issue_time_works_until_it_is_revoked(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """DESIGN.md §4.2: a token issued before tokens carried their issue time, stored under
     its bare SHA-256 digest, still opens the API (RFC 6750 §2.1) and is revoked as any
@@ -233,7 +233,7 @@ async def test_another_clients_token_is_refused_and_stays_valid(
     http: httpx.AsyncClient,
     registered: Registered,
     other_client: Registered,
-    sql: SqlStores,
+    sql: OpenedStores,
     clock: FrozenClock,
 ) -> None:
     """RFC 7009 §2.1: the server verifies the token was issued to the requesting client;
@@ -265,7 +265,7 @@ async def test_a_missing_token_is_invalid_request(
 
 @pytest.mark.parametrize("hint", ["id_token", "ACCESS_TOKEN", "urn:x:unknown"])
 async def test_an_unknown_hint_is_unsupported_token_type(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, hint: str
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, hint: str
 ) -> None:
     """RFC 7009 §2.2.1: unsupported_token_type for a token type the server cannot revoke;
     the token is left alone."""
@@ -280,7 +280,7 @@ async def test_an_unknown_hint_is_unsupported_token_type(
 
 
 async def test_a_repeated_token_parameter_is_invalid_request(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores
 ) -> None:
     """RFC 6749 §3.2 (applied by RFC 7009 §2.1): parameters MUST NOT repeat; neither token
     is revoked."""
@@ -296,7 +296,7 @@ async def test_a_repeated_token_parameter_is_invalid_request(
 
 
 async def test_a_query_string_is_invalid_request(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores
 ) -> None:
     """RFC 7009 §2.1 (POST with form body) and RFC 6749 §2.3.1: the token or credentials
     in the URI are refused, and the token is not revoked."""
@@ -316,7 +316,7 @@ async def test_a_query_string_is_invalid_request(
 
 
 async def test_a_json_body_is_invalid_request(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores
 ) -> None:
     """RFC 7009 §2.1: the request uses application/x-www-form-urlencoded."""
     token = await issue(http, registered)
@@ -333,7 +333,7 @@ async def test_a_json_body_is_invalid_request(
 
 
 async def test_two_authentication_methods_are_invalid_request(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores
 ) -> None:
     """RFC 6749 §2.3 (applied by RFC 7009 §2.1): one authentication method per request."""
     token = await issue(http, registered)
@@ -357,7 +357,7 @@ async def test_two_authentication_methods_are_invalid_request(
     ["none", "wrong secret", "unknown id", "malformed Basic", "body id only", "other scheme"],
 )
 async def test_revocation_requires_client_authentication(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, case: str
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, case: str
 ) -> None:
     """RFC 7009 §2.1: the client authenticates as at the token endpoint; the seed's
     token-only request gets the 401 invalid_client, and the token stays valid."""
@@ -392,7 +392,7 @@ async def test_authentication_is_checked_before_the_token_parameter(
 
 
 async def test_a_disabled_client_cannot_revoke(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 7009 §2.1 with RFC 6749 §5.2: a disabled client fails authentication (its
     tokens were revoked by the disabling itself, at that instant)."""

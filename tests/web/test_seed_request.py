@@ -24,7 +24,7 @@ from anti_grazer.protocol.tokens import (
     generate_client_secret,
     is_well_formed_access_token,
 )
-from anti_grazer.store.sql.runtime import SqlStores
+from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.tables import clients
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -100,7 +100,7 @@ def assert_token(response: httpx.Response, scope: str | None) -> str:
 )
 async def test_the_seed_request_gets_the_clients_default_scope(
     http: httpx.AsyncClient,
-    sql: SqlStores,
+    sql: OpenedStores,
     database_url: str,
     options: tuple[str, ...],
     granted: str | None,
@@ -154,7 +154,7 @@ async def test_a_scope_outside_the_allowed_set_is_still_invalid_scope(
 
 
 async def test_a_row_stored_before_the_rule_gets_every_allowed_scope(
-    http: httpx.AsyncClient, sql: SqlStores, database_url: str
+    http: httpx.AsyncClient, sql: OpenedStores, database_url: str
 ) -> None:
     """A client row written before the default rule, with an empty ``default_scopes``
     column (it then meant "no default"), follows the same rule: every allowed scope."""

@@ -22,7 +22,7 @@ from anti_grazer.protocol.tokens import (
     client_secret_digest,
     is_well_formed_access_token,
 )
-from anti_grazer.store.sql.runtime import SqlStores
+from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.tables import access_tokens
 from tests.support import Registered, altered, create_app, register, running
 from tests.support import test_settings as settings_for
@@ -95,7 +95,7 @@ def assert_issued(response: httpx.Response, scope: str, expires_in: int) -> str:
     return token
 
 
-async def stored_token_count(sql: SqlStores) -> int:
+async def stored_token_count(sql: OpenedStores) -> int:
     async with sql.engine.connect() as connection:
         result = await connection.execute(select(func.count()).select_from(access_tokens))
         count: int = result.scalar_one()
@@ -115,7 +115,7 @@ async def post_form(
     return await http.post(url, content=urlencode(data).encode(), headers=headers)
 
 
-async def add_client(sql: SqlStores, clock: FrozenClock, client_id: str, secret: str) -> Client:
+async def add_client(sql: OpenedStores, clock: FrozenClock, client_id: str, secret: str) -> Client:
     """Store a client with a chosen id and secret (the registry only generates them)."""
     client = Client(
         client_id=client_id,
@@ -136,7 +136,7 @@ async def add_client(sql: SqlStores, clock: FrozenClock, client_id: str, secret:
 
 
 async def test_basic_authentication_issues_a_token_and_records_its_digest(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 6749 §2.3.1, §4.4.3, §5.1: HTTP Basic credentials get a Bearer token with its
     lifetime and granted scope, no refresh token (§4.4.3: SHOULD NOT be included); the
@@ -156,7 +156,7 @@ async def test_basic_authentication_issues_a_token_and_records_its_digest(
 
 
 async def test_body_credentials_issue_a_token(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores
 ) -> None:
     """RFC 6749 §2.3.1: client_id and client_secret in the request body (the seed's
     example) authenticate the client."""
@@ -175,7 +175,7 @@ async def test_body_credentials_issue_a_token(
 
 
 async def test_each_request_gets_a_new_token(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores
 ) -> None:
     """RFC 6749 §4.4.3: every successful request issues a fresh access token."""
     auth = basic(registered.client_id, registered.secret)
@@ -231,7 +231,7 @@ async def test_form_content_type_with_charset_and_any_case_is_accepted(
     "charset", ["iso-8859-1", "ISO-8859-1", '"windows-1252"', "us-ascii", "utf-16"]
 )
 async def test_a_form_declared_in_another_charset_is_invalid_request(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, charset: str
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, charset: str
 ) -> None:
     """RFC 6749 Appendix B: the form is UTF-8.  A body declared in another charset is
     refused, not read as UTF-8, even when its bytes would read the same."""
@@ -290,7 +290,7 @@ async def test_too_many_parameters_are_invalid_request_saying_so(
 
 
 async def test_basic_credentials_are_form_urldecoded(
-    http: httpx.AsyncClient, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 6749 §2.3.1 and Appendix B: the id and secret are form-urlencoded before
     base64, so ``+`` decodes to a space and ``%3A`` to a colon."""
@@ -301,7 +301,7 @@ async def test_basic_credentials_are_form_urldecoded(
 
 
 async def test_basic_plus_sign_means_space(
-    http: httpx.AsyncClient, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 6749 Appendix B: an unescaped ``+`` is a space, so a secret with a literal
     ``+`` must be sent as ``%2B``; sent raw it does not match."""
@@ -316,7 +316,7 @@ async def test_basic_plus_sign_means_space(
 
 
 async def test_basic_splits_on_the_first_colon(
-    http: httpx.AsyncClient, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 7617 §2 (used by RFC 6749 §2.3.1): user-id and password split at the first
     colon, so a secret may hold raw colons but an id may not."""
@@ -334,7 +334,7 @@ async def test_basic_splits_on_the_first_colon(
 
 
 async def test_basic_and_body_secret_together_are_invalid_request(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores
 ) -> None:
     """RFC 6749 §2.3: the client MUST NOT use more than one authentication method in
     each request."""
@@ -386,7 +386,7 @@ async def test_basic_with_the_same_body_client_id_is_accepted(
     ["client_id={id}&client_secret={secret}", "grant_type=client_credentials", "foo=bar"],
 )
 async def test_any_query_string_is_invalid_request(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, query: str
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, query: str
 ) -> None:
     """RFC 6749 §2.3.1 (credentials MUST NOT be in the request URI) and §3.2 (parameters
     travel in the body): any query string is refused, even with valid credentials."""
@@ -471,7 +471,7 @@ async def test_unlisted_methods_also_get_an_oauth_405(http: httpx.AsyncClient, m
     ],
 )
 async def test_a_repeated_parameter_is_invalid_request(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, body: bytes
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, body: bytes
 ) -> None:
     """RFC 6749 §3.2: request parameters MUST NOT be included more than once."""
     response = await http.post(
@@ -534,7 +534,7 @@ async def test_unknown_grant_type_is_unsupported_grant_type(
 
 
 async def test_a_client_not_allowed_the_grant_is_unauthorized_client(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores
 ) -> None:
     """RFC 6749 §5.2: an authenticated client not authorized to use this grant type gets
     unauthorized_client, and no token."""
@@ -552,7 +552,7 @@ async def test_a_client_not_allowed_the_grant_is_unauthorized_client(
 
 
 async def test_unauthorized_client_is_decided_after_authentication(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores
 ) -> None:
     """RFC 6749 §5.2: unauthorized_client describes an *authenticated* client; with a
     wrong secret the answer is invalid_client."""
@@ -577,7 +577,7 @@ async def test_unauthorized_client_is_decided_after_authentication(
 async def test_granted_scope_is_stated_in_the_response(
     http: httpx.AsyncClient,
     registered: Registered,
-    sql: SqlStores,
+    sql: OpenedStores,
     requested: str | None,
     granted: str,
 ) -> None:
@@ -595,7 +595,7 @@ async def test_granted_scope_is_stated_in_the_response(
 
 @pytest.mark.parametrize("requested", ["admin", "profiles:read admin", "profiles:write"])
 async def test_scope_outside_the_allowed_set_is_invalid_scope(
-    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, requested: str
+    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, requested: str
 ) -> None:
     """RFC 6749 §3.3, §5.2: a scope beyond what the client may have is invalid_scope."""
     response = await post_form(
@@ -639,7 +639,7 @@ async def test_malformed_scope_is_invalid_scope(
 
 
 async def test_no_scope_and_no_default_scope_gets_every_allowed_scope(
-    http: httpx.AsyncClient, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 6749 §3.3: with scope omitted the server MUST use a pre-defined default or fail;
     a client registered without a default scope has every allowed scope as its default
@@ -662,7 +662,7 @@ async def test_no_scope_and_no_default_scope_gets_every_allowed_scope(
 
 
 async def test_a_client_without_any_scope_gets_a_token_without_scope(
-    http: httpx.AsyncClient, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 6749 §3.3, §5.1: a client allowed no scope gets, for an omitted scope, a token
     with no scope; the §3.3 grammar has no empty scope, so the response has no ``scope``
@@ -703,7 +703,7 @@ async def test_bad_scope_with_bad_credentials_is_invalid_client(
 
 
 async def test_expires_in_is_the_client_ttl_then_the_default_never_above_the_maximum(
-    http: httpx.AsyncClient, sql: SqlStores, clock: FrozenClock
+    http: httpx.AsyncClient, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 6749 §5.1: expires_in is the token's lifetime in seconds: the client's own TTL
     when set, else 3600, never above the configured maximum (default 86400)."""
@@ -717,7 +717,7 @@ async def test_expires_in_is_the_client_ttl_then_the_default_never_above_the_max
 
 
 async def test_configured_default_and_maximum_lifetimes_apply(
-    database_url: str, sql: SqlStores, clock: FrozenClock
+    database_url: str, sql: OpenedStores, clock: FrozenClock
 ) -> None:
     """RFC 6749 §5.1: with access_token_ttl_seconds=900 and max 1800, a client without a
     TTL gets 900, one with 1200 gets 1200, one with 7200 is capped at 1800."""
@@ -774,7 +774,7 @@ async def test_every_authentication_failure_is_the_same_401(
     http: httpx.AsyncClient,
     registered: Registered,
     other_client: Registered,
-    sql: SqlStores,
+    sql: OpenedStores,
     case: str,
 ) -> None:
     """RFC 6749 §5.2 invalid_client: 401 with ``WWW-Authenticate: Basic`` and the seed's
@@ -791,7 +791,7 @@ async def test_every_authentication_failure_is_the_same_401(
 async def test_a_disabled_client_fails_like_an_unknown_one(
     http: httpx.AsyncClient,
     registered: Registered,
-    sql: SqlStores,
+    sql: OpenedStores,
     clock: FrozenClock,
     method: str,
 ) -> None:

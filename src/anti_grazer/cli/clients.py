@@ -18,7 +18,7 @@ from anti_grazer.protocol.registry import (
     set_enabled,
 )
 from anti_grazer.protocol.scope import render_scope
-from anti_grazer.store.sql.runtime import SqlStores
+from anti_grazer.store.runtime import OpenedStores
 
 
 def _describe(client: Client) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def _describe(client: Client) -> dict[str, Any]:
     }
 
 
-async def _existing(stores: SqlStores, client_id: str) -> Client:
+async def _existing(stores: OpenedStores, client_id: str) -> Client:
     client = await stores.clients.get_client(client_id)
     if client is None:
         raise click.ClickException(f"no client with id {client_id!r}")
@@ -77,7 +77,7 @@ def create(name: str, scope: str, default_scope: str, token_ttl: int | None, as_
     except ClientConfigError as error:
         raise click.ClickException(str(error)) from None
 
-    async def action(stores: SqlStores) -> tuple[Client, str]:
+    async def action(stores: OpenedStores) -> tuple[Client, str]:
         try:
             return await register_client(
                 stores.clients, SystemClock(), name, allowed, default, token_ttl
@@ -94,7 +94,7 @@ def create(name: str, scope: str, default_scope: str, token_ttl: int | None, as_
 def list_(as_json: bool) -> None:
     """List the registered clients: id, state, name, allowed and default scope."""
 
-    async def action(stores: SqlStores) -> list[Client]:
+    async def action(stores: OpenedStores) -> list[Client]:
         return list(await stores.clients.list_clients())
 
     found = with_stores(action)
@@ -113,7 +113,7 @@ def list_(as_json: bool) -> None:
 def show(client_id: str) -> None:
     """Show one client as JSON (never its secret)."""
 
-    async def action(stores: SqlStores) -> Client:
+    async def action(stores: OpenedStores) -> Client:
         return await _existing(stores, client_id)
 
     click.echo(json.dumps(_describe(with_stores(action)), indent=2))
@@ -128,7 +128,7 @@ def _set_enabled_command(enabled: bool) -> click.Command:
     )
     @click.argument("client_id")
     def command(client_id: str) -> None:
-        async def action(stores: SqlStores) -> None:
+        async def action(stores: OpenedStores) -> None:
             client = await _existing(stores, client_id)
             await set_enabled(stores.clients, stores.tokens, SystemClock(), client, enabled)
 
@@ -147,7 +147,7 @@ clients.add_command(_set_enabled_command(False))
 def delete(client_id: str) -> None:
     """Delete a client and every token issued to it."""
 
-    async def action(stores: SqlStores) -> bool:
+    async def action(stores: OpenedStores) -> bool:
         return await stores.clients.delete_client(client_id)
 
     if not with_stores(action):
@@ -161,7 +161,7 @@ def delete(client_id: str) -> None:
 def rotate_secret_command(client_id: str, as_json: bool) -> None:
     """Replace a client's secret; the old one stops working at once."""
 
-    async def action(stores: SqlStores) -> str:
+    async def action(stores: OpenedStores) -> str:
         return await rotate_secret(
             stores.clients, SystemClock(), await _existing(stores, client_id)
         )

@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from anti_grazer.settings import Settings, load_settings
+from anti_grazer.store.runtime import OpenedStores, open_stores
 from anti_grazer.store.sql.engine import create_sqlite_file, is_sqlite
-from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
 
 T = TypeVar("T")
 
@@ -79,13 +79,13 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         raise click.ClickException(_one_line(error)) from None
 
 
-def with_stores(action: Callable[[SqlStores], Awaitable[T]]) -> T:
+def with_stores(action: Callable[[OpenedStores], Awaitable[T]]) -> T:
     """Open the database named by the settings, run ``action`` on it, close it."""
     settings = settings_or_exit()
     check_database_url(settings.database_url)
 
     async def go() -> T:
-        async with open_sql_stores(
+        async with open_stores(
             settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
         ) as stores:
             return await action(stores)

@@ -9,7 +9,7 @@ import click
 from anti_grazer.cli.common import with_stores
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.tokens import access_token_digest, is_well_formed_access_token
-from anti_grazer.store.sql.runtime import SqlStores
+from anti_grazer.store.runtime import OpenedStores
 
 PURGE_BATCH_SIZE = 1_000
 READ_STDIN = "-"  # the TOKEN argument that means "read it from standard input"
@@ -34,7 +34,7 @@ def revoke(token: str) -> None:
             "that is not an Anti Grazer access token (bad format or checksum)"
         )
 
-    async def action(stores: SqlStores) -> bool:
+    async def action(stores: OpenedStores) -> bool:
         return await stores.tokens.revoke_token(
             access_token_digest(token), None, SystemClock().now()
         )
@@ -51,7 +51,7 @@ def revoke(token: str) -> None:
 def purge_expired(batch_size: int) -> None:
     """Delete expired tokens, in batches so that issuance is never blocked for long."""
 
-    async def action(stores: SqlStores) -> int:
+    async def action(stores: OpenedStores) -> int:
         return await stores.tokens.purge_expired(SystemClock().now(), batch_size)
 
     click.echo(f"purged {with_stores(action)} expired tokens")

@@ -25,8 +25,7 @@ from anti_grazer.reports.ports import ReportStore
 from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
 from anti_grazer.store.memory_reports import MemoryReportStore
-from anti_grazer.store.sql.reports import SqlReportStore
-from anti_grazer.store.sql.runtime import open_sql_stores
+from anti_grazer.store.runtime import open_stores
 from anti_grazer.web.access_log import AccessLogMiddleware
 from anti_grazer.web.background import cached, invalidations, janitor
 from anti_grazer.web.docs import install_docs
@@ -59,10 +58,10 @@ StoresFactory = Callable[[Settings], AbstractAsyncContextManager[Stores]]
 @asynccontextmanager
 async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
     """The default storage: the SQL database named by ``settings.database_url``."""
-    async with open_sql_stores(
+    async with open_stores(
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
     ) as opened:
-        yield Stores(opened.clients, opened.tokens, SqlReportStore(opened.engine, opened.reader))
+        yield Stores(opened.clients, opened.tokens, opened.reports)
 
 
 class _Runtime:

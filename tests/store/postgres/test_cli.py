@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.tokens import verify_client_secret
+from anti_grazer.store.runtime import open_stores
 from anti_grazer.store.sql.engine import create_engine
 from anti_grazer.store.sql.migrate import head_revision
-from anti_grazer.store.sql.runtime import open_sql_stores
 from anti_grazer.store.sql.schema_version import current_revision
 from tests.e2e.process import CLI_TIMEOUT_SECONDS, anti_grazer_executable, cli_environment, run_cli
 from tests.support import postgres_url
@@ -122,7 +122,7 @@ def test_concurrent_db_upgrades_apply_each_migration_once(empty_database: str) -
 
 
 async def _stored_client(url: str, client_id: str) -> tuple[bool, datetime, str] | None:
-    async with open_sql_stores(url) as stores:
+    async with open_stores(url) as stores:
         client = await stores.clients.get_client(client_id)
     if client is None:
         return None
@@ -170,7 +170,7 @@ def test_clients_create_json_registers_a_client(empty_database: str) -> None:
 
 async def _add_tokens(url: str, client_id: str, expired: int, live: int) -> None:
     now = datetime.now(UTC)
-    async with open_sql_stores(url) as stores:
+    async with open_stores(url) as stores:
         for index in range(expired + live):
             offset = -timedelta(hours=1) if index < expired else timedelta(hours=1)
             await stores.tokens.add_token(

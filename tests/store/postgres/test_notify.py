@@ -27,7 +27,7 @@ from anti_grazer.protocol.tokens import (
     generate_client_secret,
 )
 from anti_grazer.store.postgres import notify
-from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
+from anti_grazer.store.runtime import OpenedStores, open_stores
 from tests.support import (
     NEEDS_POSTGRES,
     Registered,
@@ -62,7 +62,7 @@ class Pair:
 
     a: httpx.AsyncClient
     b: httpx.AsyncClient
-    sql: SqlStores
+    sql: OpenedStores
     client: Registered
     clock: FrozenClock
 
@@ -72,7 +72,7 @@ async def pair(clock: FrozenClock) -> AsyncIterator[Pair]:
     url = postgres_url() or ""
     await reset_database(url)
     settings = settings_for(url, cache_ttl_seconds=CACHE_TTL_SECONDS)
-    async with open_sql_stores(url) as sql:
+    async with open_stores(url) as sql:
         client = await register(sql.clients, clock)
         app_a = create_app(settings, clock=clock)
         app_b = create_app(settings, clock=clock)
@@ -186,7 +186,7 @@ async def test_client_created_elsewhere_authenticates_at_once_where_it_was_unkno
         assert response.json()["scope"] == "profiles:read"
 
 
-async def listener_count(sql: SqlStores) -> int:
+async def listener_count(sql: OpenedStores) -> int:
     async with sql.engine.connect() as connection:
         result = await connection.execute(
             text("SELECT count(*) FROM pg_stat_activity WHERE query = :listen"),
@@ -196,7 +196,7 @@ async def listener_count(sql: SqlStores) -> int:
         return count
 
 
-async def wait_for_listeners(sql: SqlStores, expected: int, within_seconds: float) -> None:
+async def wait_for_listeners(sql: OpenedStores, expected: int, within_seconds: float) -> None:
     deadline = time.monotonic() + within_seconds
     while (count := await listener_count(sql)) != expected:
         assert time.monotonic() < deadline, f"{count} listeners, expected {expected}"

@@ -11,31 +11,27 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import bindparam, select
 
 from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.store.sql.engine import sqlite_pragmas
 from anti_grazer.store.sql.prepared import PreparedQuery
-from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
-from anti_grazer.store.sql.stores import SqlClientStore, SqlTokenStore
-from anti_grazer.store.sql.tables import clients
+from anti_grazer.store.sql.rows import client_from_row, token_from_row
+from anti_grazer.store.sql.statements import CLIENT_BY_ID, TOKEN_BY_DIGEST
 from anti_grazer.store.sqlite.reader import SqliteReader
+from anti_grazer.store.sqlite.runtime import SqliteStores, open_sqlite_stores
 from tests.e2e.process import sqlite_url
 from tests.support import batch_sizes, register
 
-CLIENT_BY_ID = select(clients).where(clients.c.client_id == bindparam("client_id"))
-
 
 @pytest.fixture
-async def stores(tmp_path: Path) -> AsyncIterator[SqlStores]:
-    async with open_sql_stores(sqlite_url(tmp_path / "reader.db")) as opened:
-        assert opened.reader is not None
+async def stores(tmp_path: Path) -> AsyncIterator[SqliteStores]:
+    async with open_sqlite_stores(sqlite_url(tmp_path / "reader.db")) as opened:
         yield opened
 
 
 async def test_waiting_reads_share_one_transaction(
-    stores: SqlStores, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+    stores: SqliteStores, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """20 concurrent lookups are one batch on the reader thread; each gets its own row."""
     batches = batch_sizes(monkeypatch, SqliteReader)
@@ -45,9 +41,8 @@ async def test_waiting_reads_share_one_transaction(
     assert batches == [20]
 
 
-async def test_a_failing_read_spoils_nothing_else(stores: SqlStores, clock: FrozenClock) -> None:
+async def test_a_failing_read_spoils_nothing_else(stores: SqliteStores, clock: FrozenClock) -> None:
     """A read that raises fails its own caller only; its neighbours get their rows."""
-    assert stores.reader is not None
     registered = await register(stores.clients, clock)
     query = PreparedQuery(CLIENT_BY_ID, stores.engine.dialect)
 
@@ -66,7 +61,7 @@ async def test_a_failing_read_spoils_nothing_else(stores: SqlStores, clock: Froz
 
 
 async def test_a_read_sees_every_write_acknowledged_before_it(
-    stores: SqlStores, clock: FrozenClock
+    stores: SqliteStores, clock: FrozenClock
 ) -> None:
     """Read-your-writes across the writer and reader threads: a token is found by the
     first lookup after its insert returned, and a revocation by the first after it."""
@@ -88,7 +83,7 @@ async def test_a_read_sees_every_write_acknowledged_before_it(
 
 
 async def test_rows_read_alike_through_the_reader_and_the_engine(
-    stores: SqlStores, clock: FrozenClock
+    stores: SqliteStores, clock: FrozenClock
 ) -> None:
     """Aware datetimes, booleans, scopes: the reader's row is the engine's row."""
     registered = await register(stores.clients, clock, scope="profiles:read reports:write")
@@ -101,18 +96,18 @@ async def test_rows_read_alike_through_the_reader_and_the_engine(
         revoked_at=clock.now() + timedelta(seconds=1),
     )
     await stores.tokens.add_token(record)
-    through_engine_clients = SqlClientStore(stores.engine)
-    through_engine_tokens = SqlTokenStore(stores.engine)
-    try:
-        client = await stores.clients.get_client(registered.client_id)
-        assert client is not None
-        assert client == await through_engine_clients.get_client(registered.client_id)
-        assert client.created_at.tzinfo is not None
-        assert client.enabled is True
-        token = await stores.tokens.get_token(record.digest)
-        assert token == await through_engine_tokens.get_token(record.digest) == record
-    finally:
-        through_engine_tokens.close()
+    async with stores.engine.connect() as connection:
+        client_row = (
+            await connection.execute(CLIENT_BY_ID, {"client_id": registered.client_id})
+        ).one()
+        token_row = (await connection.execute(TOKEN_BY_DIGEST, {"digest": record.digest})).one()
+    client = await stores.clients.get_client(registered.client_id)
+    assert client is not None
+    assert client == client_from_row(client_row)
+    assert client.created_at.tzinfo is not None
+    assert client.enabled is True
+    token = await stores.tokens.get_token(record.digest)
+    assert token == token_from_row(token_row) == record
 
 
 def test_the_reader_cannot_write(tmp_path: Path) -> None:

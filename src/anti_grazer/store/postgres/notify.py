@@ -1,9 +1,9 @@
 """Cross-instance cache invalidation over PostgreSQL LISTEN/NOTIFY.
 
 A change to a client or a token publishes a notification in the same transaction (it is
-delivered only if that transaction commits); every server instance listens and drops the
-affected cache entries.  SQLite has no such channel: there the caches' time-to-live is
-the bound."""
+delivered only if that transaction commits; ``store.postgres.stores``); every server
+instance listens and drops the affected cache entries.  SQLite has no such channel: there
+the caches' time-to-live is the bound."""
 
 from __future__ import annotations
 
@@ -32,9 +32,8 @@ _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
 
 async def publish(connection: AsyncConnection, kind: str, key: str) -> None:
-    """Announce, when the transaction commits, that ``kind:key`` changed (PostgreSQL)."""
-    if connection.dialect.name == "postgresql":
-        await connection.execute(_NOTIFY, {"channel": CHANNEL, "payload": f"{kind}:{key}"})
+    """Announce, when the transaction commits, that ``kind:key`` changed."""
+    await connection.execute(_NOTIFY, {"channel": CHANNEL, "payload": f"{kind}:{key}"})
 
 
 def _dsn(url: str) -> str:

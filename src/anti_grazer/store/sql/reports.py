@@ -1,64 +1,41 @@
-"""SQL adapter for the ``ReportStore`` port: a report and its profile's reporter count
-change in one transaction; ``INSERT ... ON CONFLICT`` (SQLite and PostgreSQL) makes a
-repeated or racing report resolve to the one stored row."""
+"""What the SQLite and PostgreSQL adapters of the ``ReportStore`` port share: a report and
+its profile's reporter count change in one transaction through the engine, and
+``INSERT ... ON CONFLICT`` (each backend's own) makes a repeated or racing report resolve
+to the one stored row.  Each adapter (``store.sqlite.reports``, ``store.postgres.reports``)
+supplies its dialect's ``INSERT`` and how a profile's row is read."""
 
 from __future__ import annotations
 
-import importlib
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, literal, or_, select
+from sqlalchemy import Table, and_, case, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from anti_grazer.reports.models import BlockPosition, ProfileRecord, Report, ReportOutcome
-from anti_grazer.store.sql.lookup import Lookup
+from anti_grazer.store.sql.rows import profile_from_row, report_from_row
 from anti_grazer.store.sql.tables import profiles, reports
 from anti_grazer.store.sql.types import UTCDateTime
-from anti_grazer.store.sqlite.reader import SqliteReader
 
 _REPORT_KEY = [reports.c.platform, reports.c.profile_id, reports.c.client_id, reports.c.reporter_id]
 _PROFILE_KEY = [profiles.c.platform, profiles.c.profile_id]
-_PROFILE_BY_KEY = select(profiles).where(
-    (profiles.c.platform == bindparam("platform"))
-    & (profiles.c.profile_id == bindparam("profile_id"))
-)
 
 
-def _report_from_row(row: Any) -> Report:
-    return Report(
-        client_id=row.client_id,
-        reporter_id=row.reporter_id,
-        platform=row.platform,
-        profile_id=row.profile_id,
-        reason=row.reason,
-        created_at=row.created_at,
-    )
+class SqlReportStore(ABC):
+    """Reports in the ``reports`` table; counts and blocks in ``profiles``."""
 
-
-def _profile_from_row(row: Any) -> ProfileRecord:
-    return ProfileRecord(
-        platform=row.platform,
-        profile_id=row.profile_id,
-        reporters=row.reporters,
-        first_reported_at=row.first_reported_at,
-        blocked_at=row.blocked_at,
-    )
-
-
-class SqlReportStore:
-    """Reports in the ``reports`` table; counts and blocks in ``profiles``.
-    ``get_profile`` runs on ``reader`` if given."""
-
-    def __init__(self, engine: AsyncEngine, reader: SqliteReader | None = None) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._profile_by_key = Lookup(_PROFILE_BY_KEY, engine, reader)
-        dialect = engine.dialect.name
-        if dialect not in ("postgresql", "sqlite"):
-            raise ValueError(f"unsupported database {dialect!r} (SQLite or PostgreSQL)")
-        # The engine's own dialect only: PostgreSQL's is 2 MiB of RSS a worker on SQLite.
-        self._insert: Any = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
+
+    @abstractmethod
+    def _insert(self, table: Table) -> Any:
+        """The dialect's ``INSERT`` into ``table``, the one with ``ON CONFLICT`` clauses."""
+
+    @abstractmethod
+    async def _profile_row(self, platform: str, profile_id: str) -> Any | None:
+        """The row of ``PROFILE_BY_KEY`` (``store.sql.statements``), or None."""
 
     async def add_report(self, report: Report, block_threshold: int) -> ReportOutcome:
         async with self.engine.begin() as connection:
@@ -94,7 +71,7 @@ class SqlReportStore:
         row = result.first()
         if row is None:
             raise RuntimeError("a conflicting report is not visible")
-        return _report_from_row(row)
+        return report_from_row(row)
 
     async def _count_reporter(
         self, connection: AsyncConnection, report: Report, block_threshold: int
@@ -124,8 +101,8 @@ class SqlReportStore:
         await connection.execute(upsert)
 
     async def get_profile(self, platform: str, profile_id: str) -> ProfileRecord | None:
-        row = await self._profile_by_key({"platform": platform, "profile_id": profile_id})
-        return _profile_from_row(row) if row is not None else None
+        row = await self._profile_row(platform, profile_id)
+        return profile_from_row(row) if row is not None else None
 
     async def list_blocked(
         self,
@@ -156,4 +133,4 @@ class SqlReportStore:
         ).limit(limit)
         async with self.engine.connect() as connection:
             result = await connection.execute(query)
-            return [_profile_from_row(row) for row in result]
+            return [profile_from_row(row) for row in result]

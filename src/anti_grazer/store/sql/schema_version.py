@@ -1,9 +1,10 @@
-"""Which schema a database is at, read without Alembic.
+"""Which schema a database is at, read without Alembic, and the check every opening of
+the stores makes (``ensure_current_schema``).
 
 Every server worker checks the schema when it starts; importing Alembic (and Mako) for
-that cost each worker 10 MiB of resident memory (bench/run), so the check reads Alembic's
-``alembic_version`` table itself and compares it with ``SCHEMA_REVISION``.  Alembic is
-imported only when a migration has to run (``migrate``)."""
+that made each worker's resident memory much larger (bench/run), so the check reads
+Alembic's ``alembic_version`` table itself and compares it with ``SCHEMA_REVISION``.
+Alembic is imported only when a migration has to run (``migrate``)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,22 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         if not has_table:
             return None
         return (await connection.execute(select(_alembic_version.c.version_num))).scalar()
+
+
+class SchemaNotCurrentError(RuntimeError):
+    """The database has not been migrated to the code's schema."""
+
+
+async def ensure_current_schema(engine: AsyncEngine, *, migrate: bool) -> None:
+    """Return if the database is at ``SCHEMA_REVISION``; else migrate it if ``migrate``
+    (SQLite migrates itself), or raise ``SchemaNotCurrentError``."""
+    if await current_revision(engine) == SCHEMA_REVISION:
+        return
+    if not migrate:
+        raise SchemaNotCurrentError(
+            "The database schema is not current: run 'anti-grazer db upgrade'"
+        )
+    # Imported here, not at the top: Alembic is needed only to migrate (module docstring).
+    from anti_grazer.store.sql.migrate import upgrade  # noqa: PLC0415
+
+    await upgrade(engine)

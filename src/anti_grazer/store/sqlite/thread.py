@@ -25,14 +25,15 @@ Batch = group_commit.Batch[Operation]
 
 
 class SqliteThread(GroupCommit[Operation]):
-    """Runs operations on the SQLite file ``path`` from one thread of its own: the
-    committer of a ``GroupCommit`` (``store.sql.group_commit``)."""
+    """Runs operations on the SQLite file ``path`` (a ``file:`` URI if ``uri``) from one
+    thread of its own: the committer of a ``GroupCommit`` (``store.sql.group_commit``)."""
 
     thread_name = "anti-grazer-sqlite"
 
-    def __init__(self, path: str, pragmas: Sequence[str]) -> None:
+    def __init__(self, path: str, pragmas: Sequence[str], *, uri: bool = False) -> None:
         super().__init__()
         self._path = path
+        self._uri = uri
         self._pragmas = list(pragmas)
         self._batches: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -67,7 +68,9 @@ class SqliteThread(GroupCommit[Operation]):
             self._stopped()
 
     def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(
+            self._path, isolation_level=None, check_same_thread=False, uri=self._uri
+        )
         for pragma in self._pragmas:
             connection.execute(pragma)
         return connection

@@ -30,8 +30,9 @@ LOCK_POLL_SECONDS = 0.0005
 
 
 class SqliteWriter(SqliteThread):
-    """Runs write operations on the SQLite file ``path``, each inside a transaction, from
-    one thread of its own; a second thread checkpoints the WAL (``checkpointer``)."""
+    """Runs write operations on the SQLite file ``path`` (a ``file:`` URI if ``uri``), each
+    inside a transaction, from one thread of its own; a second thread checkpoints the WAL
+    (``checkpointer``)."""
 
     thread_name = "anti-grazer-sqlite-writer"
 
@@ -40,10 +41,11 @@ class SqliteWriter(SqliteThread):
         path: str,
         pragmas: Sequence[str],
         *,
+        uri: bool = False,
         checkpoint_interval: float = CHECKPOINT_INTERVAL_SECONDS,
         wal_restart_frames: int = WAL_RESTART_FRAMES,
     ) -> None:
-        super().__init__(path, pragmas)
+        super().__init__(path, pragmas, uri=uri)
         self._checkpointer = WalCheckpointer(self._connect, checkpoint_interval, wal_restart_frames)
         self._restart_tries = 0
 

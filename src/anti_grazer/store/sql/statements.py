@@ -1,15 +1,14 @@
-"""The token table's write statements, shared by both backends, and their SQLite form
-run on the single writer thread (``sqlite_writer``)."""
+"""The SQL statements both backends run, built once from the tables: the look-ups of one
+row, the token writes and the purge.  The SQLite adapter compiles them for its threads
+(``store.sql.prepared``), the PostgreSQL adapter runs them through the engine."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Delete,
-    Dialect,
     Insert,
     Select,
     String,
@@ -23,9 +22,17 @@ from sqlalchemy import (
     update,
 )
 
-from anti_grazer.store.sql.prepared import Prepared
-from anti_grazer.store.sql.tables import access_tokens, clients
-from anti_grazer.store.sqlite.writer import SqliteWriter
+from anti_grazer.store.sql.tables import access_tokens, clients, profiles
+
+# One row by key (params: client_id; digest; platform and profile_id).
+CLIENT_BY_ID: Select[Any] = select(clients).where(clients.c.client_id == bindparam("client_id"))
+TOKEN_BY_DIGEST: Select[Any] = select(access_tokens).where(
+    access_tokens.c.digest == bindparam("digest")
+)
+PROFILE_BY_KEY: Select[Any] = select(profiles).where(
+    (profiles.c.platform == bindparam("platform"))
+    & (profiles.c.profile_id == bindparam("profile_id"))
+)
 
 # Bound names differ from column names: those are reserved in UPDATE statements.
 _owner = bindparam("owner", type_=String)
@@ -62,6 +69,16 @@ REVOKE_CLIENT_TOKENS: Update = (
 )
 
 
+def revocation_values(digest: str, client_id: str | None, now: datetime) -> dict[str, Any]:
+    """The parameters of ``REVOKE_TOKEN`` and ``FIND_TOKEN``."""
+    return {"token_digest": digest, "owner": client_id, "now": now}
+
+
+def client_revocation_values(client_id: str, now: datetime) -> dict[str, Any]:
+    """The parameters of ``REVOKE_CLIENT_TOKENS``."""
+    return {"owner": client_id, "now": now}
+
+
 def purge_batch(now: datetime, batch_size: int) -> Delete:
     """Delete up to ``batch_size`` tokens expired at ``now``."""
     batch = (
@@ -74,47 +91,3 @@ def purge_batch(now: datetime, batch_size: int) -> Delete:
         .scalar_subquery()
     )
     return delete(access_tokens).where(access_tokens.c.digest.in_(batch))
-
-
-class SqliteTokenWrites:
-    """The token writes of a SQLite database, all on its one writer thread: no two of our
-    writers ever wait for each other's lock, and concurrent ones share a commit."""
-
-    def __init__(self, path: str, dialect: Dialect, pragmas: list[str]) -> None:
-        self.writer = SqliteWriter(path, pragmas)
-        self.dialect = dialect
-        self._insert = Prepared(INSERT_TOKEN, dialect)
-        self._revoke = Prepared(REVOKE_TOKEN, dialect)
-        self._find = Prepared(FIND_TOKEN, dialect)
-        self._revoke_client = Prepared(REVOKE_CLIENT_TOKENS, dialect)
-
-    async def insert(self, row: dict[str, Any]) -> bool:
-        """Store the token row; False if its client is unknown or disabled."""
-        sql, params = self._insert.sql, self._insert.params(row)
-        stored: int = await self.writer.run(lambda c: c.execute(sql, params).rowcount)
-        return stored > 0
-
-    async def revoke(self, values: dict[str, Any]) -> bool:
-        """Revoke the token; True if it exists (for that client) and now stands revoked."""
-        revoke, found = self._revoke, self._find
-
-        def operation(connection: sqlite3.Connection) -> bool:
-            if connection.execute(revoke.sql, revoke.params(values)).rowcount:
-                return True
-            return connection.execute(found.sql, found.params(values)).fetchone() is not None
-
-        return await self.writer.run(operation)
-
-    async def revoke_client(self, values: dict[str, Any]) -> int:
-        sql, params = self._revoke_client.sql, self._revoke_client.params(values)
-        revoked: int = await self.writer.run(lambda c: c.execute(sql, params).rowcount)
-        return revoked
-
-    async def purge_batch(self, now: datetime, batch_size: int) -> int:
-        prepared = Prepared(purge_batch(now, batch_size), self.dialect)
-        sql, params = prepared.sql, prepared.params({})
-        purged: int = await self.writer.run(lambda c: c.execute(sql, params).rowcount)
-        return purged
-
-    def close(self) -> None:
-        self.writer.close()

@@ -1,0 +1,64 @@
+"""The one way the server (``web/app.py``) and the command line (``cli/``) open storage:
+``open_stores(database_url)`` picks the adapter by the URL's scheme and yields an
+``OpenedStores``, the storage ports over that database, until the context closes.
+
+- ``sqlite+aiosqlite:///path``: the SQLite adapter (``store.sqlite``), a file migrated on
+  the spot, with its reader and writer threads;
+- ``postgresql+asyncpg://...``: the PostgreSQL adapter (``store.postgres``), whose schema
+  must be current (``anti-grazer db upgrade``; else ``SchemaNotCurrentError``).
+
+Both adapters implement the same ports and pass the same contract suite
+(tests/store/test_contract.py); what they share is in ``store.sql``.  An adapter is
+imported only when a URL of its backend is opened, so that a SQLite worker never loads
+PostgreSQL's dialect and driver."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from anti_grazer.protocol.ports import ClientStore, TokenStore
+from anti_grazer.reports.ports import ReportStore
+from anti_grazer.store.sql.schema_version import SchemaNotCurrentError
+
+__all__ = ["OpenedStores", "SchemaNotCurrentError", "open_stores"]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedStores:
+    """The storage ports over one open database, and its engine (for the schema, and for
+    tests that look at the rows)."""
+
+    engine: AsyncEngine
+    clients: ClientStore
+    tokens: TokenStore
+    reports: ReportStore
+
+
+@asynccontextmanager
+async def open_stores(
+    database_url: str, *, sqlite_synchronous: str = "FULL", migrate_sqlite: bool = True
+) -> AsyncIterator[OpenedStores]:
+    """Open the database at ``database_url`` with the adapter of its backend; a SQLite
+    file is migrated to the newest schema on the spot (unless ``migrate_sqlite`` is
+    false), any other database must already be.  ``sqlite_synchronous`` (``FULL`` or
+    ``NORMAL``) is SQLite's durability level."""
+    backend = make_url(database_url).get_backend_name()
+    if backend == "sqlite":
+        from anti_grazer.store.sqlite.runtime import open_sqlite_stores  # noqa: PLC0415
+
+        async with open_sqlite_stores(
+            database_url, synchronous=sqlite_synchronous, migrate=migrate_sqlite
+        ) as sqlite:
+            yield OpenedStores(sqlite.engine, sqlite.clients, sqlite.tokens, sqlite.reports)
+    elif backend == "postgresql":
+        from anti_grazer.store.postgres.runtime import open_postgres_stores  # noqa: PLC0415
+
+        async with open_postgres_stores(database_url) as postgres:
+            yield OpenedStores(postgres.engine, postgres.clients, postgres.tokens, postgres.reports)
+    else:
+        raise ValueError(f"unsupported database {backend!r} (SQLite or PostgreSQL)")

@@ -1,0 +1,91 @@
+"""The records of the OAuth core and of the reports API as rows of the tables, and back:
+the same on both backends (scopes are stored as one space-separated, sorted string)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anti_grazer.protocol.models import Client, Scopes, TokenRecord
+from anti_grazer.reports.models import ProfileRecord, Report
+
+
+def join_scopes(values: Scopes) -> str:
+    return " ".join(sorted(values))
+
+
+def split_scopes(value: str) -> Scopes:
+    return frozenset(value.split()) if value else frozenset()
+
+
+def client_row(client: Client) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "secret_digest": client.secret_digest,
+        "allowed_scopes": join_scopes(client.allowed_scopes),
+        "default_scopes": join_scopes(client.default_scopes),
+        "grant_types": join_scopes(client.grant_types),
+        "token_ttl_seconds": client.token_ttl_seconds,
+        "enabled": client.enabled,
+        "created_at": client.created_at,
+        "updated_at": client.updated_at,
+    }
+
+
+def client_from_row(row: Any) -> Client:
+    return Client(
+        client_id=row.client_id,
+        name=row.name,
+        secret_digest=row.secret_digest,
+        allowed_scopes=split_scopes(row.allowed_scopes),
+        default_scopes=split_scopes(row.default_scopes),
+        grant_types=split_scopes(row.grant_types),
+        token_ttl_seconds=row.token_ttl_seconds,
+        enabled=row.enabled,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def token_row(record: TokenRecord) -> dict[str, Any]:
+    """The values of ``INSERT_TOKEN`` (``store.sql.statements``) for ``record``."""
+    return {
+        "digest": record.digest,
+        "client_id": record.client_id,
+        "scope": join_scopes(record.scopes),
+        "issued_at": record.issued_at,
+        "expires_at": record.expires_at,
+        "revoked_at": record.revoked_at,
+    }
+
+
+def token_from_row(row: Any) -> TokenRecord:
+    return TokenRecord(
+        digest=row.digest,
+        client_id=row.client_id,
+        scopes=split_scopes(row.scope),
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def report_from_row(row: Any) -> Report:
+    return Report(
+        client_id=row.client_id,
+        reporter_id=row.reporter_id,
+        platform=row.platform,
+        profile_id=row.profile_id,
+        reason=row.reason,
+        created_at=row.created_at,
+    )
+
+
+def profile_from_row(row: Any) -> ProfileRecord:
+    return ProfileRecord(
+        platform=row.platform,
+        profile_id=row.profile_id,
+        reporters=row.reporters,
+        first_reported_at=row.first_reported_at,
+        blocked_at=row.blocked_at,
+    )
