@@ -1,27 +1,32 @@
-"""Shared test helpers: database URLs, app construction, client registration."""
+"""Shared test helpers: database URLs, app construction, client registration, the records
+the storage tests store, and what they count in the database."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import zlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, TokenStore
 from anti_grazer.protocol.registry import register_client
 from anti_grazer.settings import Settings, load_settings
+from anti_grazer.store.runtime import OpenedStores, open_stores
 from anti_grazer.store.sql.engine import create_engine, is_sqlite
 from anti_grazer.store.sql.migrate import upgrade
+from anti_grazer.store.sql.tables import access_tokens
 from anti_grazer.store.sqlite.thread import Batch, SqliteThread
 from anti_grazer.web.app import Stores, create_app
 from anti_grazer.web.edge import Edge
@@ -53,6 +58,17 @@ async def fresh_database_url(backend: str, folder: Path) -> str:
         raise RuntimeError(f"{POSTGRES_URL_ENV} is not set")
     await reset_database(url)
     return url
+
+
+@asynccontextmanager
+async def stores_with_client(
+    backend: str, folder: Path, client_id: str = "client-a"
+) -> AsyncIterator[OpenedStores]:
+    """Fresh stores on ``backend`` (as ``fresh_database_url``) with ``make_client(client_id)``
+    registered."""
+    async with open_stores(await fresh_database_url(backend, folder)) as opened:
+        await opened.clients.add_client(make_client(client_id))
+        yield opened
 
 
 async def reset_database(url: str) -> None:
@@ -204,3 +220,95 @@ def batch_sizes(monkeypatch: pytest.MonkeyPatch, thread: type[SqliteThread]) -> 
 
     monkeypatch.setattr(thread, "_commit", counting)
     return sizes
+
+
+# -- records the storage tests store: clients and token records at known instants, with
+# digests derived from readable labels -------------------------------------------------
+
+# Microseconds included: every backend must give them back.
+T0 = datetime(2026, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    """``T0`` plus ``seconds``."""
+    return T0 + timedelta(seconds=seconds)
+
+
+def make_client(
+    client_id: str = "client-a",
+    *,
+    created_at: datetime = T0,
+    allowed: str = "reports:write profiles:read",
+    default: str = "profiles:read",
+    ttl: int | None = None,
+) -> Client:
+    return Client(
+        client_id=client_id,
+        name=f"name of {client_id}",
+        secret_digest="sha256$" + hashlib.sha256(client_id.encode()).hexdigest(),
+        allowed_scopes=frozenset(allowed.split()),
+        default_scopes=frozenset(default.split()),
+        token_ttl_seconds=ttl,
+        enabled=True,
+        created_at=created_at,
+        updated_at=created_at,
+    )
+
+
+def digest_of(label: str) -> str:
+    return hashlib.sha256(label.encode()).hexdigest()
+
+
+def make_token(
+    label: str,
+    client_id: str = "client-a",
+    *,
+    expires_in: float = 3600,
+    scopes: str = "profiles:read",
+) -> TokenRecord:
+    return TokenRecord(
+        digest=digest_of(label),
+        client_id=client_id,
+        scopes=frozenset(scopes.split()),
+        issued_at=T0,
+        expires_at=at(expires_in),
+    )
+
+
+# -- what the storage tests count in the database ----------------------------------------
+
+
+class CommitCounter:
+    """Counts the transactions an engine commits."""
+
+    def __init__(self) -> None:
+        self.commits = 0
+
+    def __call__(self, _connection: object) -> None:
+        self.commits += 1
+
+
+@contextmanager
+def counting_commits(engine: AsyncEngine) -> Iterator[CommitCounter]:
+    """The commits of ``engine`` from now until the context closes."""
+    counter = CommitCounter()
+    event.listen(engine.sync_engine, "commit", counter)
+    try:
+        yield counter
+    finally:
+        event.remove(engine.sync_engine, "commit", counter)
+
+
+async def stored_digests(engine: AsyncEngine) -> set[str]:
+    """The digests of every stored token."""
+    async with engine.connect() as connection:
+        result = await connection.execute(select(access_tokens.c.digest))
+        return {row.digest for row in result}
+
+
+async def count_tokens(engine: AsyncEngine) -> int:
+    """How many tokens are stored."""
+    async with engine.connect() as connection:
+        result = await connection.execute(select(func.count()).select_from(access_tokens))
+        count: int = result.scalar_one()
+        return count

@@ -21,8 +21,7 @@ from anti_grazer.store.cache import (
     TtlCache,
 )
 from anti_grazer.store.memory import MemoryClientStore, MemoryTokenStore, memory_stores
-from tests.store.records import T0, make_client, make_token
-from tests.support import ForwardingTokenStore
+from tests.support import T0, ForwardingTokenStore, make_client, make_token
 
 
 class FakeMonotonic:

@@ -15,8 +15,16 @@ from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
 from anti_grazer.store.memory import memory_stores
 from anti_grazer.store.runtime import open_stores
-from tests.store.records import T0, at, digest_of, make_client, make_token
-from tests.support import STORE_BACKENDS, Stores, fresh_database_url
+from tests.support import (
+    STORE_BACKENDS,
+    T0,
+    Stores,
+    at,
+    digest_of,
+    fresh_database_url,
+    make_client,
+    make_token,
+)
 
 
 @pytest.fixture(params=STORE_BACKENDS)

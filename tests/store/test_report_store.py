@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,13 +14,7 @@ from anti_grazer.reports.models import BlockPosition, ProfileRecord, Report
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.store.memory_reports import MemoryReportStore
 from anti_grazer.store.runtime import open_stores
-from tests.support import STORE_BACKENDS, fresh_database_url
-
-T0 = datetime(2026, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
-
-
-def at(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
+from tests.support import STORE_BACKENDS, T0, at, fresh_database_url
 
 
 @pytest.fixture(params=STORE_BACKENDS)

@@ -14,8 +14,7 @@ import pytest
 from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.runtime import open_stores
 from tests.e2e.process import sqlite_url
-from tests.store.records import make_client, make_token
-from tests.support import SQL_BACKENDS, fresh_database_url, reset_database
+from tests.support import SQL_BACKENDS, fresh_database_url, make_client, make_token, reset_database
 
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS)
