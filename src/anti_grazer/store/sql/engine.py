@@ -82,10 +82,10 @@ def create_engine(
             connect_args=_postgres_connect_args(url),
         )
     create_sqlite_file(url)
-    # Mostly reads (token writes go through the writer thread): four connections, none
-    # in overflow.  Each is a thread of aiosqlite's with its own page cache, and the
-    # default pool (5 + 10 overflow) grew to 15 under concurrent cache misses and kept
-    # 3 MiB of the worker's memory afterwards (bench/run, revocation of live tokens).
+    # Few connections (the stores read on their reader thread and write tokens on their
+    # writer thread): four, none in overflow.  Each is a thread of aiosqlite's with its
+    # own page cache, and the default pool (5 + 10 overflow) grew to 15 under concurrent
+    # cache misses and kept their memory afterwards (bench/run, revocation of live tokens).
     engine = create_async_engine(
         url, hide_parameters=True, pool_size=SQLITE_READERS, max_overflow=0
     )
