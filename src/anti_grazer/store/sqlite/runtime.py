@@ -29,7 +29,7 @@ class SqliteStores:
     writer: SqliteWriter
 
 
-def thread_database(engine: AsyncEngine) -> tuple[str, bool]:
+def _thread_database(engine: AsyncEngine) -> tuple[str, bool]:
     """What the reader and writer threads open, and whether it is a ``file:`` URI: the
     database file of the engine's URL (the file ``create_engine`` made private), or the
     URI the engine's driver opens."""
@@ -52,7 +52,7 @@ async def open_sqlite_stores(
     engine = create_engine(url, sqlite_synchronous=synchronous)
     try:
         await ensure_current_schema(engine, migrate=migrate)
-        database, uri = thread_database(engine)
+        database, uri = _thread_database(engine)
         pragmas = sqlite_pragmas(synchronous)
         reader = SqliteReader(database, pragmas, uri=uri)
         writer = SqliteWriter(database, pragmas, uri=uri)
