@@ -21,7 +21,7 @@ from tests.support import (
     register,
     reset_database,
     running,
-    test_settings,
+    settings_for,
 )
 
 
@@ -54,7 +54,7 @@ async def sql(database_url: str) -> AsyncIterator[SqlStores]:
 
 @pytest.fixture
 def app(database_url: str, clock: FrozenClock) -> Edge:
-    return create_app(test_settings(database_url), clock=clock)
+    return create_app(settings_for(database_url), clock=clock)
 
 
 @pytest.fixture

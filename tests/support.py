@@ -134,7 +134,7 @@ def untimed_access_token(random_part: str) -> str:
     return "ag_at_" + random_part + chars
 
 
-def test_settings(database_url: str, **overrides: object) -> Settings:
+def settings_for(database_url: str, **overrides: object) -> Settings:
     """Settings for an in-process app on ``database_url``.  The caches are off unless a
     test turns them on, so that changes tests make straight in the database are seen at
     once (tests of the caches set ``cache_ttl_seconds``)."""
@@ -159,7 +159,7 @@ __all__ = [
     "register",
     "reset_database",
     "running",
-    "test_settings",
+    "settings_for",
 ]
 
 

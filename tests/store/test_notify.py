@@ -38,8 +38,8 @@ from tests.support import (
     request_token,
     reset_database,
     running,
+    settings_for,
 )
-from tests.support import test_settings as settings_for
 
 pytestmark = NEEDS_POSTGRES
 

@@ -25,8 +25,7 @@ from anti_grazer.protocol.tokens import (
 )
 from anti_grazer.store.sql.engine import is_sqlite
 from anti_grazer.store.sql.runtime import SqlStores
-from tests.support import Registered, create_app, issue, request_token, running
-from tests.support import test_settings as settings_for
+from tests.support import Registered, create_app, issue, request_token, running, settings_for
 
 PROFILE = "/v1/profiles/facebook/x"
 SHORT_TTL_SECONDS = 0.3

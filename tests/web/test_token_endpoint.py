@@ -24,8 +24,7 @@ from anti_grazer.protocol.tokens import (
 )
 from anti_grazer.store.sql.runtime import SqlStores
 from anti_grazer.store.sql.tables import access_tokens
-from tests.support import Registered, altered, create_app, register, running
-from tests.support import test_settings as settings_for
+from tests.support import Registered, altered, create_app, register, running, settings_for
 
 TOKEN = "/oauth/token"
 FORM = "application/x-www-form-urlencoded"

@@ -158,8 +158,8 @@ def create_app(
     oauth = OAuthEndpoints(runtime.authorization_server, settings.realm)
     # Every method reaches these; anything but POST gets an OAuth 405.
     app = Edge(api, {f"{OAUTH_PREFIX}token": oauth.token, f"{OAUTH_PREFIX}revoke": oauth.revoke})
-    app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
     app.add_middleware(RequestBodyLimits, body_limits(settings), settings.body_timeout_seconds)
+    app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
