@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -120,18 +119,6 @@ async def issue(http: httpx.AsyncClient, who: Registered, scope: str | None = No
 
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def untimed_access_token(random_part: str) -> str:
-    """An access token as issued before the issue time was added to them (DESIGN.md §4.2):
-    ``ag_at_``, 43 random base62 characters and the CRC32 of those in 6 base62 characters.
-    Written out here rather than taken from the code under test."""
-    assert len(random_part) == 43
-    checksum, chars = zlib.crc32(random_part.encode("ascii")), ""
-    for _ in range(6):
-        checksum, digit = divmod(checksum, 62)
-        chars = BASE62[digit] + chars
-    return "ag_at_" + random_part + chars
 
 
 def settings_for(database_url: str, **overrides: object) -> Settings:
