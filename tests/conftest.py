@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
 from anti_grazer.web.edge import Edge
+from tests.clock import FrozenClock
 from tests.support import (
     DATABASE_URL_ENV,
     Registered,

@@ -14,16 +14,16 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.client_admin import register_client
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, TokenStore
-from anti_grazer.protocol.registry import register_client
 from anti_grazer.settings import Settings, load_settings
 from anti_grazer.store.sql.engine import create_engine, is_sqlite
 from anti_grazer.store.sql.migrate import upgrade
 from anti_grazer.store.sql.sqlite_thread import Batch, SqliteThread
 from anti_grazer.web.app import Stores, create_app
 from anti_grazer.web.edge import Edge
+from tests.clock import FrozenClock
 
 # When set (by .ci/run), SQL tests also run against this PostgreSQL database.
 POSTGRES_URL_ENV = "ANTI_GRAZER_TEST_POSTGRES_URL"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.store.sql.runtime import SqlStores
+from tests.clock import FrozenClock
 from tests.reports.helpers import Headers, bearer
 from tests.support import Registered, register
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.reports.models import ProfileRecord, ProfileStatus
 from anti_grazer.reports.service import ReportPolicy, ReportService, profile_status
 from anti_grazer.settings import DEFAULT_PLATFORMS, load_settings
 from anti_grazer.store.memory_reports import MemoryReportStore
+from tests.clock import FrozenClock
 
 T0 = datetime(2026, 6, 1, 12, tzinfo=UTC)
 

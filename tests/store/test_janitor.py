@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
-from anti_grazer.protocol.janitor import purge_expired_periodically
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import TokenStore
 from anti_grazer.store.memory import memory_stores
 from anti_grazer.store.sql.runtime import open_sql_stores
+from anti_grazer.web.background import purge_expired_periodically
+from tests.clock import FrozenClock
 from tests.support import (
     ForwardingTokenStore,
     Stores,

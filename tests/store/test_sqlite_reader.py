@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import bindparam, select
 
-from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.store.sql.engine import sqlite_pragmas
 from anti_grazer.store.sql.prepared import PreparedQuery
@@ -21,6 +20,7 @@ from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
 from anti_grazer.store.sql.sqlite_reader import SqliteReader
 from anti_grazer.store.sql.stores import SqlClientStore, SqlTokenStore
 from anti_grazer.store.sql.tables import clients
+from tests.clock import FrozenClock
 from tests.e2e.process import sqlite_url
 from tests.support import batch_sizes, register
 

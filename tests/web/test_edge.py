@@ -19,9 +19,9 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from anti_grazer.logs import configure_logging
-from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.web.access_log import AccessLogMiddleware
 from anti_grazer.web.edge import Edge
+from tests.clock import FrozenClock
 from tests.support import Registered, create_app, issue, running, settings_for
 
 API_LIMIT = 65536

@@ -9,11 +9,11 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.client_admin import set_enabled
 from anti_grazer.protocol.models import TokenRecord
-from anti_grazer.protocol.registry import set_enabled
 from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
 from anti_grazer.store.sql.runtime import SqlStores
+from tests.clock import FrozenClock
 from tests.support import Registered, altered
 
 TOKEN = "/oauth/token"
