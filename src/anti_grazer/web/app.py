@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
@@ -15,7 +15,6 @@ from anti_grazer import __version__
 from anti_grazer.guard.asgi import BearerAuthMiddleware
 from anti_grazer.guard.core import BearerGuard
 from anti_grazer.guard.fastapi import install_fastapi_guard
-from anti_grazer.guard.http import install_guard
 from anti_grazer.guard.verifier import StoreTokenVerifier
 from anti_grazer.logs import get_logger
 from anti_grazer.protocol.clock import SystemClock
@@ -65,27 +64,44 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
         yield Stores(opened.clients, opened.tokens, SqlReportStore(opened.engine, opened.reader))
 
 
-class _Runtime:
-    """What the lifespan builds and the endpoints use."""
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What requests are served with, built at start-up over the opened stores."""
 
-    server: AuthorizationServer | None = None
-    reports: ReportService | None = None
-    guard: BearerGuard | None = None
+    authorization: AuthorizationServer
+    guard: BearerGuard
+    reports: ReportService
+
+
+class Runtime:
+    """The started application's ``Services``, there for as long as the lifespan runs.
+    Endpoints and middleware are built before it starts, with these typed accessors."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("the application has not started")
+        return self._services
+
+    @contextmanager
+    def serving(self, services: Services) -> Iterator[None]:
+        self._services = services
+        try:
+            yield
+        finally:
+            self._services = None
 
     def authorization_server(self) -> AuthorizationServer:
-        if self.server is None:
-            raise RuntimeError("the application has not started")
-        return self.server
-
-    def report_service(self) -> ReportService:
-        if self.reports is None:
-            raise RuntimeError("the application has not started")
-        return self.reports
+        return self.services.authorization
 
     def bearer_guard(self) -> BearerGuard:
-        if self.guard is None:
-            raise RuntimeError("the application has not started")
-        return self.guard
+        return self.services.guard
+
+    def report_service(self) -> ReportService:
+        return self.services.reports
 
 
 async def health(_request: Request) -> Response:
@@ -112,7 +128,7 @@ def create_app(
 ) -> Edge:
     """Build the application: OAuth endpoints, the guarded API, docs, health, and the
     middleware stack every request passes."""
-    runtime = _Runtime()
+    runtime = Runtime()
     server_clock = clock or SystemClock()
     policy = TokenPolicy(
         default_ttl_seconds=settings.access_token_ttl_seconds,
@@ -126,19 +142,18 @@ def create_app(
             caches = cached(opened.clients, opened.tokens, settings)
             clients = caches.clients if caches else opened.clients
             tokens = caches.tokens if caches else opened.tokens
-            runtime.server = AuthorizationServer(clients, tokens, server_clock, policy)
-            runtime.guard = BearerGuard(StoreTokenVerifier(tokens, server_clock), settings.realm)
-            install_guard(api, runtime.guard)
-            runtime.reports = ReportService(opened.reports, server_clock, report_policy)
+            services = Services(
+                authorization=AuthorizationServer(clients, tokens, server_clock, policy),
+                guard=BearerGuard(StoreTokenVerifier(tokens, server_clock), settings.realm),
+                reports=ReportService(opened.reports, server_clock, report_policy),
+            )
             async with (
                 invalidations(caches, settings),
                 janitor(tokens, server_clock, settings),
             ):
-                logger.info("application_started", pid=os.getpid())
-                yield
-            runtime.server = None
-            runtime.reports = None
-            runtime.guard = None
+                with runtime.serving(services):
+                    logger.info("application_started", pid=os.getpid())
+                    yield
 
     api = FastAPI(
         title="Anti Grazer API",
