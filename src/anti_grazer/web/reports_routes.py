@@ -3,7 +3,7 @@ profile, read a profile's status, sync the blocklist (ETag, RFC 9110 §13.1.2).
 
 The routes translate HTTP to ``anti_grazer.reports.service`` and back; the rules live
 there.  Bodies are serialised with orjson; the pydantic models validate input and
-document the responses in OpenAPI."""
+document the responses in OpenAPI; invalid input answers 422 (``validation_errors``)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the route signatures, whose
 # annotations name values local to ``build_reports_router`` (the configured platforms).
@@ -34,6 +34,7 @@ from anti_grazer.reports.service import (
     SCOPE_DESCRIPTIONS,
     ReportService,
 )
+from anti_grazer.web.validation_errors import ValidatedRoute
 
 SCHEME = ClientCredentialsScheme(scopes=SCOPE_DESCRIPTIONS)
 JSON_MEDIA_TYPE = "application/json"
@@ -157,7 +158,7 @@ def build_reports_router(
         reporter_id: Id = Field(description="The client's id for the reporting user.")
         reason: str | None = Field(None, max_length=MAX_REASON_LENGTH, pattern=r"^[^\x00]*$")
 
-    router = APIRouter(prefix="/v1", tags=["Reports"])
+    router = APIRouter(prefix="/v1", tags=["Reports"], route_class=ValidatedRoute)
     write = require_scopes(REPORTS_WRITE_SCOPE, scheme=SCHEME)
     read = require_scopes(PROFILES_READ_SCOPE, scheme=SCHEME)
 
@@ -230,7 +231,6 @@ def build_reports_router(
                         "type": "value_error",
                         "loc": ("query", "cursor"),
                         "msg": f"Invalid cursor: {error}",
-                        "input": cursor,
                     }
                 ]
             ) from None
