@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -57,6 +60,38 @@ def test_any_altered_character_is_refused(index: int, character: str) -> None:
     if changed != cursor:
         with pytest.raises(InvalidCursorError):
             decode_cursor(changed, platform=None, since=None)
+
+
+def checked(payload: dict[str, object]) -> str:
+    """A cursor for ``payload`` with a valid check, written out here rather than taken
+    from the code under test."""
+    raw = json.dumps(payload).encode()
+    check = hashlib.sha256(b"anti-grazer blocklist cursor\x00" + raw).digest()[:12]
+    return ".".join(base64.urlsafe_b64encode(b).rstrip(b"=").decode() for b in (raw, check))
+
+
+def test_a_checked_cursor_is_decoded() -> None:
+    cursor = checked({"v": 1, "f": [None, None], "p": ["2026-06-01T14:00:00+02:00", "x", "g"]})
+    position = BlockPosition(datetime(2026, 6, 1, 12, tzinfo=UTC), "x", "g")
+    assert decode_cursor(cursor, platform=None, since=None) == position
+
+
+@pytest.mark.parametrize(
+    "blocked_at",
+    [
+        "0001-01-01T00:00:00+14:00",  # before the first UTC datetime
+        "9999-12-31T23:59:59-23:59",  # after the last one
+        "1969-12-31T23:59:59Z",
+        "2026-06-01T12:00:00",  # no offset
+        "2026-06-31T12:00:00Z",
+        17,
+    ],
+)
+def test_a_checked_cursor_naming_no_valid_instant_is_refused(blocked_at: object) -> None:
+    """Defence in depth: the instant is checked as the API checks ``since``."""
+    cursor = checked({"v": 1, "f": [None, None], "p": [blocked_at, "x", "g"]})
+    with pytest.raises(InvalidCursorError, match="malformed cursor"):
+        decode_cursor(cursor, platform=None, since=None)
 
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import orjson
 
 from anti_grazer.reports.errors import InvalidCursorError
+from anti_grazer.reports.inputs import utc_instant
 from anti_grazer.reports.models import BlockPosition
 
 _VERSION = 1
@@ -83,15 +84,11 @@ def decode_cursor(cursor: str, *, platform: str | None, since: datetime | None) 
             data["f"],
             data["p"],
         )
-        blocked_at = datetime.fromisoformat(blocked_at_text)
+        blocked_at = utc_instant(datetime.fromisoformat(blocked_at_text))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         raise InvalidCursorError("malformed cursor") from None
     if version != _VERSION or filters != _filters(platform, since):
         raise InvalidCursorError("cursor issued for another query")
-    if (
-        not isinstance(position_platform, str)
-        or not isinstance(profile_id, str)
-        or blocked_at.tzinfo is None
-    ):
+    if not isinstance(position_platform, str) or not isinstance(profile_id, str):
         raise InvalidCursorError("malformed cursor")
-    return BlockPosition(blocked_at.astimezone(UTC), position_platform, profile_id)
+    return BlockPosition(blocked_at, position_platform, profile_id)

@@ -16,13 +16,14 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.responses import Response
 
 from anti_grazer.guard.fastapi import ClientCredentialsScheme, require_scopes
 from anti_grazer.protocol.models import Principal
 from anti_grazer.reports.cursor import MAX_CURSOR_LENGTH
 from anti_grazer.reports.errors import InvalidCursorError
+from anti_grazer.reports.inputs import VALID_UNICODE, Instant
 from anti_grazer.reports.models import BlocklistPage, ProfileStatus, ProfileView, Report
 from anti_grazer.reports.service import (
     DEFAULT_PAGE_SIZE,
@@ -42,7 +43,7 @@ BLOCKLIST_CACHE_CONTROL = "private, no-cache"
 
 # Ids are printable: no control characters (PostgreSQL text cannot even hold NUL).
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
-Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE)]
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE), VALID_UNICODE]
 
 
 class ReportOut(BaseModel):
@@ -152,11 +153,19 @@ def build_reports_router(
         """Report a profile as a grazer, on behalf of one of the client's users."""
 
         platform: Annotated[
-            str, Field(json_schema_extra=platform_schema), AfterValidator(check_platform)
+            str,
+            Field(json_schema_extra=platform_schema),
+            AfterValidator(check_platform),
+            VALID_UNICODE,
         ]
         profile_id: Id = Field(description="The profile's id on the platform.")
         reporter_id: Id = Field(description="The client's id for the reporting user.")
-        reason: str | None = Field(None, max_length=MAX_REASON_LENGTH, pattern=r"^[^\x00]*$")
+        reason: (
+            Annotated[
+                str, Field(max_length=MAX_REASON_LENGTH, pattern=r"^[^\x00]*$"), VALID_UNICODE
+            ]
+            | None
+        ) = None
 
     router = APIRouter(prefix="/v1", tags=["Reports"], route_class=ValidatedRoute)
     write = require_scopes(REPORTS_WRITE_SCOPE, scheme=SCHEME)
@@ -190,9 +199,14 @@ def build_reports_router(
     )
     async def read_profile(
         platform: Annotated[
-            str, Path(json_schema_extra=platform_schema), AfterValidator(check_platform)
+            str,
+            Path(json_schema_extra=platform_schema),
+            AfterValidator(check_platform),
+            VALID_UNICODE,
         ],
-        profile_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE)],
+        profile_id: Annotated[
+            str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE), VALID_UNICODE
+        ],
         _principal: Annotated[Principal, read],
     ) -> Response:
         return _json(200, render_profile(await service().profile(platform, profile_id)))
@@ -211,13 +225,14 @@ def build_reports_router(
             str | None,
             Query(json_schema_extra=platform_schema),
             AfterValidator(lambda v: v if v is None else check_platform(v)),
+            VALID_UNICODE,
         ] = None,
         since: Annotated[
-            AwareDatetime | None,
+            Instant | None,
             Query(description="ISO-8601 instant with offset: only blocks at or after it."),
         ] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-        cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)] = None,
+        cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH), VALID_UNICODE] = None,
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Response:
         try:
