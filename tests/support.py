@@ -63,7 +63,7 @@ async def reset_database(url: str) -> None:
         if not is_sqlite(url):
             async with engine.begin() as connection:
                 await connection.execute(
-                    text("TRUNCATE clients, access_tokens, reports, profiles CASCADE")
+                    text("TRUNCATE clients, access_tokens, reports, profiles, server_keys CASCADE")
                 )
     finally:
         await engine.dispose()
