@@ -35,6 +35,7 @@ from anti_grazer.reports.service import (
     SCOPE_DESCRIPTIONS,
     ReportService,
 )
+from anti_grazer.web.repeated_params import SingleValuedQuery
 from anti_grazer.web.validation_errors import ValidatedRoute
 
 SCHEME = ClientCredentialsScheme(scopes=SCOPE_DESCRIPTIONS)
@@ -180,7 +181,9 @@ def build_reports_router(
         "answers 200 with the first report (its reason and created_at).",
         responses={200: {"model": ReportOut, "description": "Already reported: the report"}},
     )
-    async def create_report(payload: ReportIn, principal: Annotated[Principal, write]) -> Response:
+    async def create_report(
+        payload: ReportIn, principal: Annotated[Principal, write], _once: SingleValuedQuery
+    ) -> Response:
         outcome = await service().report(
             principal.client_id,
             reporter_id=payload.reporter_id,
@@ -208,6 +211,7 @@ def build_reports_router(
             str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE), VALID_UNICODE
         ],
         _principal: Annotated[Principal, read],
+        _once: SingleValuedQuery,
     ) -> Response:
         return _json(200, render_profile(await service().profile(platform, profile_id)))
 
@@ -221,6 +225,7 @@ def build_reports_router(
     )
     async def read_blocklist(
         _principal: Annotated[Principal, read],
+        _once: SingleValuedQuery,
         platform: Annotated[
             str | None,
             Query(json_schema_extra=platform_schema),
