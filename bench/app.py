@@ -1,13 +1,14 @@
 """The application the guard-cost workloads run against (DESIGN.md §3: "the guard itself
 must cost little on either kind of route: measure it against the same route unguarded").
 
-``app`` is a uvicorn factory (``uvicorn bench.app:app --factory``) that builds the real
+``app`` is an app factory (like the server's) that builds the real
 application exactly as ``anti_grazer.web.asgi.app_from_environment`` does (settings from
 ``ANTI_GRAZER_*``, logging configured, ``create_app``) and then adds, **for benchmarking
 only** (the product never has unguarded routes):
 
-* ``GET /v1/unguarded/profiles/{platform}/{profile_id}``: the unguarded FastAPI twin of
-  ``GET /v1/profiles/{platform}/{profile_id}``.  It is the product's own handler
+* ``GET /bench/unguarded/profiles/{platform}/{profile_id}``: the unguarded FastAPI twin of
+  ``GET /v1/profiles/{platform}/{profile_id}`` (outside ``/v1``, which the bearer
+  middleware protects as a whole).  It is the product's own handler
   (``read_profile`` from ``web/reports_routes.py``, taken from the app's routes) under a
   signature without its ``require_scopes("profiles:read")`` parameter: same path
   validation, same report service call, same body; only the guard is missing.
@@ -15,10 +16,8 @@ only** (the product never has unguarded routes):
   ``requires_bearer("profiles:read")`` answering a fixed small JSON body;
 * ``GET /bench/starlette/plain``: the same endpoint without the decorator.
 
-``python -m bench.app --port N`` serves it the way ``anti-grazer serve`` serves the product:
-``uvicorn.run(..., factory=True, workers=1, **UVICORN_OPTIONS)`` (serve's own options:
-uvloop, its one-send httptools protocol, no uvicorn logging or access log, no Server
-header, no proxy headers) on 127.0.0.1.
+``python -m bench.app --port N`` serves it the way ``anti-grazer serve`` serves the product
+(``http_server`` from ``cli/serve.py``, one worker) on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -28,20 +27,20 @@ import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import uvicorn
 from fastapi import APIRouter, FastAPI, params
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
-from anti_grazer.cli.serve import UVICORN_OPTIONS
+from anti_grazer.cli.serve import http_server
 from anti_grazer.guard.starlette import requires_bearer
 from anti_grazer.logs import configure_logging
 from anti_grazer.settings import load_settings
 from anti_grazer.web.asgi import app_from_environment
+from anti_grazer.web.edge import Edge
 
 GUARDED_PROFILE_ROUTE = "/v1/profiles/{platform}/{profile_id:path}"
-UNGUARDED_PROFILE_ROUTE = "/v1/unguarded/profiles/{platform}/{profile_id:path}"
+UNGUARDED_PROFILE_ROUTE = "/bench/unguarded/profiles/{platform}/{profile_id:path}"
 STARLETTE_GUARDED_PATH = "/bench/starlette/guarded"
 STARLETTE_PLAIN_PATH = "/bench/starlette/plain"
 STARLETTE_SCOPE = "profiles:read"
@@ -97,41 +96,34 @@ async def fixed_json(_request: Request) -> Response:
     return Response(FIXED_BODY, media_type="application/json")
 
 
-def add_benchmark_routes(app: FastAPI) -> None:
-    """Add the unguarded twin to the router that holds its guarded original, right after
-    it (so that both pay the same include context and nearly the same route matching),
-    and append the Starlette pair to the app."""
-    found = _find_route(app.router.routes, GUARDED_PROFILE_ROUTE, "GET")
+def add_benchmark_routes(api: FastAPI) -> None:
+    """Add the unguarded twin to the application beside its guarded original (outside
+    ``/v1``, where the bearer middleware would verify it), and the Starlette pair."""
+    found = _find_route(api.router.routes, GUARDED_PROFILE_ROUTE, "GET")
     if found is None:
         raise RuntimeError(f"no GET {GUARDED_PROFILE_ROUTE} route in the application")
-    router, guarded = found
-    router = router or app.router
-    prefix = router.prefix
-    if not UNGUARDED_PROFILE_ROUTE.startswith(prefix):
-        raise RuntimeError(f"the twin {UNGUARDED_PROFILE_ROUTE} is outside {prefix!r}")
-    router.add_api_route(
-        UNGUARDED_PROFILE_ROUTE.removeprefix(prefix),
+    _router, guarded = found
+    api.add_api_route(
+        UNGUARDED_PROFILE_ROUTE,
         without_guard(guarded.endpoint),
         methods=["GET"],
         response_model=None,
         include_in_schema=False,
     )
-    # Before the first request (the lazy route tables are built then): reorder in place.
-    twin = router.routes.pop()
-    router.routes.insert(router.routes.index(guarded) + 1, twin)
-    app.add_route(
+    api.add_route(
         STARLETTE_GUARDED_PATH,
         requires_bearer(STARLETTE_SCOPE)(fixed_json),
         methods=["GET"],
         include_in_schema=False,
     )
-    app.add_route(STARLETTE_PLAIN_PATH, fixed_json, methods=["GET"], include_in_schema=False)
+    api.add_route(STARLETTE_PLAIN_PATH, fixed_json, methods=["GET"], include_in_schema=False)
 
 
-def app() -> FastAPI:
-    """uvicorn factory: the product app (``app_from_environment``) plus the bench routes."""
+def app() -> Edge:
+    """The server's app factory: the product app (``app_from_environment``) plus the
+    bench routes."""
     application = app_from_environment()
-    add_benchmark_routes(application)
+    add_benchmark_routes(application.api)
     return application
 
 
@@ -142,16 +134,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    uvicorn.run(
-        "bench.app:app",
-        factory=True,
-        host="127.0.0.1",
-        port=args.port,
-        workers=1,
-        **UVICORN_OPTIONS,
-    )
+    configure_logging(load_settings().log_level)
+    http_server("bench.app:app", load_settings(host="127.0.0.1", port=args.port, workers=1)).serve()
 
 
 if __name__ == "__main__":

@@ -1,12 +1,16 @@
 """The ceiling of the benchmarks (DESIGN.md §6): a raw ASGI app answering every request
-with one fixed JSON body, run under the same uvicorn settings as the real server.  No
-framework, no routing, no parsing: what uvicorn itself costs per request on this
-machine."""
+with one fixed JSON body, served like the real server (``http_server`` from
+``cli/serve.py``, one worker).  No framework, no routing, no parsing: what the HTTP server
+itself costs per request on this machine.  ``python -m bench.ceiling --port N``."""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from anti_grazer.cli.serve import http_server
+from anti_grazer.settings import load_settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,3 +41,15 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
                 return
     await send(START)
     await send(FINISH)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.ceiling")
+    parser.add_argument("--port", type=int, required=True)
+    port = parser.parse_args().port
+    settings = load_settings(host="127.0.0.1", port=port, workers=1, log_level="warning")
+    http_server("bench.ceiling:app", settings, factory=False).serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -414,8 +414,8 @@ def render(run: GrowthRun, options: Options, ours_env: Mapping[str, str]) -> str
         f"- **machine**: {os.cpu_count()} CPUs ({cpu_model()}), Linux {platform.release()}, "
         f"load average before the run {run.load_before[0]:.2f} / {run.load_before[1]:.2f} / "
         f"{run.load_before[2]:.2f}",
-        f"- **software**: Python {platform.python_version()}, uvicorn "
-        f"{package_version('uvicorn')}, SQLAlchemy {package_version('sqlalchemy')}, "
+        f"- **software**: Python {platform.python_version()}, granian "
+        f"{package_version('granian')}, SQLAlchemy {package_version('sqlalchemy')}, "
         f"SQLite {sqlite3.sqlite_version}",
         f"- **method**: `anti-grazer serve` on CPU {SERVER_CPU}, settings {settings} (and a "
         "second one on the same file with `ANTI_GRAZER_CACHE_TTL_SECONDS=0`, idle unless "

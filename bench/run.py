@@ -79,7 +79,7 @@ TOKEN_SCOPE = "profiles:read"  # noqa: S105 (a scope, not a secret)
 #   * STARLETTE_GUARDED_PATH / STARLETTE_PLAIN_PATH: a fixed-JSON Starlette endpoint with
 #     and without @requires_bearer("profiles:read").
 PROTECTED_PATH = "/v1/profiles/facebook/some-profile"
-UNGUARDED_PATH = "/v1/unguarded/profiles/facebook/some-profile"
+UNGUARDED_PATH = "/bench/unguarded/profiles/facebook/some-profile"
 STARLETTE_GUARDED_PATH = "/bench/starlette/guarded"
 STARLETTE_PLAIN_PATH = "/bench/starlette/plain"
 RSS_RUNS = 3  # token workload runs against one server process for the RSS check
@@ -169,20 +169,34 @@ def issue_token(port: int, path: str, basic: str) -> str:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it (the server's workers)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found.extend(process_tree(int(child)))
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of every thread of ``pid`` so far, in seconds (/proc/<pid>/stat)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat.rsplit(")", 1)[1].split()
-    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    """utime + stime of every thread of ``pid`` and its workers so far, in seconds
+    (/proc/<pid>/stat)."""
+    total = 0
+    for member in process_tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
 
 
 def rss_mib(pid: int) -> float:
-    """VmRSS of ``pid`` in MiB (/proc/<pid>/status)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    """VmRSS of ``pid`` and its workers, in MiB (/proc/<pid>/status)."""
+    total = 0
+    for member in process_tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
 
 
 def busy_cpu_seconds(cpus: Sequence[int]) -> float:
@@ -323,8 +337,8 @@ def ensure_serving_venv() -> None:
 
 @dataclass
 class Server:
-    """A server process pinned to ``SERVER_CPU``; ``pid`` is the server itself (taskset
-    execs it, and uvicorn with one worker serves in the process it was started in)."""
+    """A server process pinned to ``SERVER_CPU``, with its workers; ``pid`` is the server
+    itself (taskset execs it); CPU time and RSS are counted over it and its workers."""
 
     name: ServerName
     argv: list[str]
@@ -670,35 +684,14 @@ def note_drift(rows: list[Row]) -> None:
 # --- the three servers ------------------------------------------------------------------
 
 
-def uvicorn_argv(port: int) -> list[str]:
-    """The ceiling under the settings ``anti-grazer serve`` gives uvicorn: uvloop,
-    httptools, one worker, no access log, no Server header, no proxy headers."""
-    return [
-        str(SERVE_BIN / "python"),
-        "-m",
-        "uvicorn",
-        "bench.ceiling:app",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--no-server-header",
-        "--no-proxy-headers",
-        "--log-level",
-        "warning",
-    ]
+def ceiling_argv(port: int) -> list[str]:
+    """The ceiling served like ``anti-grazer serve`` serves the product (bench/ceiling.py)."""
+    return [str(SERVE_BIN / "python"), "-m", "bench.ceiling", "--port", str(port)]
 
 
 def bench_ceiling(options: Options, work: Path, key: str, label: str) -> list[Row]:
     port = free_port()
-    server = Server("ceiling", uvicorn_argv(port), port, "/", work / f"{key}.log")
+    server = Server("ceiling", ceiling_argv(port), port, "/", work / f"{key}.log")
     workload = Workload(
         key=key,
         label=label,
@@ -1383,25 +1376,25 @@ def render_report(
         f"- **machine**: {os.cpu_count()} CPUs ({cpu_model()}), Linux {platform.release()}, "
         f"load average before the run {load_before[0]:.2f} / {load_before[1]:.2f} / "
         f"{load_before[2]:.2f}",
-        f"- **software**: Python {platform.python_version()}, uvicorn "
-        f"{package_version('uvicorn')}, uvloop {package_version('uvloop')}, httptools "
-        f"{package_version('httptools')}, FastAPI {package_version('fastapi')}, Starlette "
+        f"- **software**: Python {platform.python_version()}, granian "
+        f"{package_version('granian')}, uvloop {package_version('uvloop')}, "
+        f"FastAPI {package_version('fastapi')}, Starlette "
         f"{package_version('starlette')}; node {tool_version(['node', '--version'])}, "
         f"oidc-provider {peer_version}; {tool_version([options.wrk, '-v'])}",
         f"- **method**: the servers on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU} (taskset), "
         "one server under load at a time; "
         f"wrk 1 thread, {options.connections} keep-alive connections, {options.warmup} s "
-        f"warm-up then {options.duration} s measured; one server process (uvicorn: 1 worker, "
-        "uvloop, httptools, no access log from uvicorn; Anti Grazer's servers with "
-        "its one-send httptools protocol). Token issuance runs "
+        f"warm-up then {options.duration} s measured; every server of ours is run by "
+        "`http_server` (cli/serve.py: granian, 1 worker, uvloop, HTTP/1.1); CPU and RSS "
+        "count its main process and its worker. Token issuance runs "
         f"{len(runs_of(rows, 'ours-token'))} rounds on ours and "
         f"{len(runs_of(rows, 'peer-token'))} on the peer, taking turns, with both servers "
         "started (the one not measured idles)",
         f"- **Anti Grazer**: `anti-grazer serve` on a fresh SQLite file, settings {settings}; "
         "its own JSON access log on (the default) and written to a file. The guard rows "
         "(`ours (bench.app)`) run against `python -m bench.app` (bench/app.py: the same app "
-        "built like `app_from_environment`, plus benchmark-only unguarded twins, served with "
-        "the same uvicorn settings) on the same database, after `anti-grazer serve` stopped",
+        "built like `app_from_environment`, plus benchmark-only unguarded twins, served the "
+        "same way) on the same database, after `anti-grazer serve` stopped",
         "- **peer**: node oidc-provider, client_credentials + introspection + revocation, "
         "its default in-memory adapter, one client_secret_basic client, NODE_ENV=production",
         "",

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
+from anti_grazer.web.edge import Edge
 from tests.support import (
     DATABASE_URL_ENV,
     Registered,
@@ -21,7 +21,7 @@ from tests.support import (
     register,
     reset_database,
     running,
-    test_settings,
+    settings_for,
 )
 
 
@@ -53,12 +53,12 @@ async def sql(database_url: str) -> AsyncIterator[SqlStores]:
 
 
 @pytest.fixture
-def app(database_url: str, clock: FrozenClock) -> FastAPI:
-    return create_app(test_settings(database_url), clock=clock)
+def app(database_url: str, clock: FrozenClock) -> Edge:
+    return create_app(settings_for(database_url), clock=clock)
 
 
 @pytest.fixture
-async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def http(app: Edge) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client speaking to the running app in-process (ASGITransport)."""
     async with running(app) as client:
         yield client

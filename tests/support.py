@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import text
 
 from anti_grazer.protocol.clock import FrozenClock
@@ -26,6 +25,7 @@ from anti_grazer.store.sql.engine import create_engine, is_sqlite
 from anti_grazer.store.sql.migrate import upgrade
 from anti_grazer.store.sql.sqlite_thread import Batch, SqliteThread
 from anti_grazer.web.app import Stores, StoresFactory, create_app
+from anti_grazer.web.edge import Edge
 
 # When set (by .ci/run), SQL tests also run against this PostgreSQL database.
 POSTGRES_URL_ENV = "ANTI_GRAZER_TEST_POSTGRES_URL"
@@ -135,7 +135,7 @@ def untimed_access_token(random_part: str) -> str:
     return "ag_at_" + random_part + chars
 
 
-def test_settings(database_url: str, **overrides: object) -> Settings:
+def settings_for(database_url: str, **overrides: object) -> Settings:
     """Settings for an in-process app on ``database_url``.  The caches are off unless a
     test turns them on, so that changes tests make straight in the database are seen at
     once (tests of the caches set ``cache_ttl_seconds``)."""
@@ -154,9 +154,9 @@ def memory_stores_factory(stores: MemoryStores) -> StoresFactory:
 
 
 @asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def running(app: Edge) -> AsyncIterator[httpx.AsyncClient]:
     """Run the app's lifespan and yield an httpx client speaking to it in-process."""
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
             yield client
@@ -171,7 +171,7 @@ __all__ = [
     "register",
     "reset_database",
     "running",
-    "test_settings",
+    "settings_for",
 ]
 
 

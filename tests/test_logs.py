@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import re
 import sys
 import time
@@ -16,7 +17,14 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from anti_grazer import logs
-from anti_grazer.logs import REDACTED, AccessLog, access_log, configure_logging, redact_text
+from anti_grazer.logs import (
+    REDACTED,
+    AccessLog,
+    access_log,
+    configure_logging,
+    get_logger,
+    redact_text,
+)
 from anti_grazer.web.asgi import app_from_environment
 
 # Text made mostly of the pieces the patterns look for, so that matches are frequent.
@@ -54,6 +62,35 @@ def test_paths_without_credentials_are_left_alone() -> None:
     assert not logs._may_hold_credential("/oauth/token")
     assert redact_text("/oauth/revoke") == "/oauth/revoke"
     assert redact_text("/v1/profiles/x/ag_at_abc") == f"/v1/profiles/x/{REDACTED}"
+
+
+# Every character some line reader ends a line at: ASCII ones (orjson escapes them),
+# U+2028 and U+2029 (JavaScript, ECMA-262 §12.3) and U+0085 (Unicode, str.splitlines).
+_LINE_BREAKS = st.sampled_from(["\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"])
+_TEXT_WITH_LINE_BREAKS = st.lists(
+    st.one_of(_LINE_BREAKS, _PIECES, st.text(max_size=4)), max_size=12
+).map("".join)
+
+
+@given(_TEXT_WITH_LINE_BREAKS)
+@example("before\u2028between\u2029after\x85end")
+def test_every_log_line_is_one_line_to_any_reader(text: str) -> None:
+    """RFC 8259 §7 lets JSON strings hold U+2028 and U+2029 raw, and JavaScript ends a
+    line at them: they are escaped, so that an event of ours, a standard-library record
+    (uvicorn's) and the access line are each one line to a JavaScript or Unicode-aware
+    line reader, and still parse to the redacted text."""
+    stream = io.StringIO()
+    configure_logging("info", stream)
+    try:
+        get_logger("anti_grazer.test").info("event", detail=text)
+        logging.getLogger("uvicorn.error").warning("%s", text)
+        access_log().request("GET", text, 200, 1.0, text)
+    finally:
+        configure_logging("info", sys.__stderr__)
+    ours, foreign, access = (orjson.loads(line) for line in stream.getvalue().splitlines())
+    assert ours["detail"] == redact_text(text)
+    assert foreign["event"] == redact_text(text)
+    assert access["path"] == access["client_id"] == redact_text(text)
 
 
 def test_the_access_line() -> None:

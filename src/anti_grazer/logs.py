@@ -1,5 +1,6 @@
 """Structured JSON logs (structlog) with a redaction processor: no access token, client
-secret or Authorization value ever reaches a log line (DESIGN.md §4.8)."""
+secret or Authorization value ever reaches a log line (DESIGN.md §4.8), and no value
+breaks one line in two."""
 
 from __future__ import annotations
 
@@ -28,6 +29,19 @@ _SECRET_PAIR = re.compile(
 _SECRET_KEYS = frozenset(
     {"authorization", "access_token", "client_secret", "token", "password", "secret", "cookie"}
 )
+
+
+# JSON (RFC 8259 §7) leaves U+2028 and U+2029 raw in strings, and orjson writes them so;
+# JavaScript ends a line at them (ECMA-262 §12.3), Unicode-aware line readers (Python's
+# str.splitlines) also at U+0085.  Every other line break is below U+0020, which JSON
+# escapes.
+_LINE_BREAK_ESCAPES = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _one_line(json_text: str) -> str:
+    """``json_text`` with the line breaks JSON leaves raw escaped: one line to any reader,
+    the same JSON value."""
+    return json_text if json_text.isascii() else json_text.translate(_LINE_BREAK_ESCAPES)
 
 
 def _may_hold_credential(text: str) -> bool:
@@ -98,7 +112,7 @@ def _drop_color_message(
 
 
 def _render(event_dict: Any, **_: Any) -> str:
-    return orjson.dumps(event_dict, default=str).decode()
+    return _one_line(orjson.dumps(event_dict, default=str).decode())
 
 
 def configure_logging(
@@ -186,9 +200,16 @@ class AccessLog:
         return f"{self._second_text}.{microsecond:06d}Z"
 
     def request(
-        self, method: str, path: str, status: int, duration_ms: float, client_id: str | None
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        duration_ms: float,
+        client_id: str | None,
     ) -> None:
-        """Log one request; the path (never the query) and client id are redacted."""
+        """Log one request; the path (never the query) and client id are redacted.  A
+        request whose client left before any response has no status: its outcome is
+        ``client_disconnected``."""
         if not self.enabled:
             return
         line: dict[str, Any] = {
@@ -198,12 +219,14 @@ class AccessLog:
             "status": status,
             "duration_ms": duration_ms,
         }
+        if status is None:
+            line["outcome"] = "client_disconnected"
         if client_id is not None:
             line["client_id"] = redact_text(client_id)
         line["event"] = "request"
         line["level"] = "info"
         line["timestamp"] = self._timestamp()
-        self._emit(orjson.dumps(line).decode())
+        self._emit(_one_line(orjson.dumps(line).decode()))
 
     def _emit(self, line: str) -> None:
         if self._per_iteration:

@@ -46,7 +46,6 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Listen address; loopback unless TLS is on.")
     port: int = Field(8000, ge=0, le=65535, description="Listen port.")
-    workers: int = Field(1, ge=1, description="uvicorn worker processes.")
     tls_cert_file: Path | None = Field(None, description="PEM certificate: serve HTTPS.")
     tls_key_file: Path | None = Field(None, description="PEM private key for tls_cert_file.")
     insecure_http: bool = Field(
@@ -54,8 +53,39 @@ class Settings(BaseSettings):
         description="UNSAFE: allow plain HTTP on a non-loopback address (only behind a "
         "TLS-terminating proxy you trust).",
     )
+    workers: int = Field(1, ge=1, description="Worker processes.")
     max_body_bytes: int = Field(
         16384, gt=0, description="Largest request body the OAuth endpoints read (413 beyond)."
+    )
+    max_api_body_bytes: int = Field(
+        65536,
+        gt=0,
+        description="Largest request body every other route reads, /v1 included (413 beyond).",
+    )
+    body_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="The whole request body must arrive within this time of the first read "
+        "(408 and the connection closed beyond): a stalled body holds nothing for long.",
+    )
+    head_timeout_seconds: float = Field(
+        10.0,
+        ge=0.001,
+        le=60,
+        description="A connection must send a complete request head within this time of "
+        "opening or of its previous response, else it is closed: the same timer closes an "
+        "idle keep-alive connection.",
+    )
+    max_header_bytes: int = Field(
+        16384,
+        ge=8192,
+        description="Largest request head (request line and headers): 431 and closed beyond.",
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        description="Connections each worker serves at once; more wait in the listen backlog "
+        "until one closes.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info")
     cache_ttl_seconds: float = Field(
@@ -67,7 +97,10 @@ class Settings(BaseSettings):
         "notifications usually make it immediate). 0 turns the caches off.",
     )
     cache_max_entries: int = Field(
-        100_000, ge=1, description="Most records each cache holds (about 1 KiB each)."
+        100_000,
+        ge=1,
+        description="Most records each cache holds (about 1 KiB each); the client cache "
+        "also remembers as many unknown client ids, apart (about 0.3 KiB each).",
     )
     purge_interval_seconds: float = Field(
         3600,

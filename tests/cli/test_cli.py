@@ -123,13 +123,22 @@ def create(run: Cli, name: str = "svc", *options: str) -> dict[str, object]:
     return created
 
 
+def create_bare(run: Cli, name: str = "svc") -> dict[str, object]:
+    """``clients create NAME --json`` with no other option."""
+    result = run("clients", "create", name, "--json")
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.stdout)
+    assert isinstance(created, dict)
+    return created
+
+
 def describe(client: Client) -> dict[str, object]:
     """What ``show`` and ``list --json`` print of a client."""
     return {
         "client_id": client.client_id,
         "name": client.name,
         "scope": " ".join(sorted(client.allowed_scopes)),
-        "default_scope": " ".join(sorted(client.default_scopes)),
+        "default_scope": " ".join(sorted(client.effective_default_scopes)),
         "token_ttl_seconds": client.token_ttl_seconds,
         "enabled": client.enabled,
         "created_at": client.created_at.isoformat(),
@@ -198,6 +207,49 @@ def test_created_client_gets_tokens_with_its_ttl_and_default_scope(run: Cli) -> 
     assert record.expires_at - record.issued_at == timedelta(seconds=60)
 
 
+@pytest.mark.parametrize(
+    ("options", "stored_default", "effective"),
+    [
+        ((), "", ""),
+        (("--scope", "b a"), "", "a b"),
+        (("--scope", "b a", "--default-scope", "b"), "b", "b"),
+        (("--scope", "b a", "--default-scope", "a b"), "a b", "a b"),
+    ],
+    ids=["no-options", "scope-only", "explicit-subset", "explicit-all"],
+)
+def test_created_client_without_default_scope_defaults_to_every_allowed_scope(
+    run: Cli, options: tuple[str, ...], stored_default: str, effective: str
+) -> None:
+    """RFC 6749 §3.3, DESIGN.md §4.5: without ``--default-scope`` a token request that
+    names no scope gets every allowed scope; ``create``, ``show`` and ``list`` print that
+    effective default, while the stored default stays what the operator gave."""
+    created = create(run, "svc", *options) if options else create_bare(run)
+    client_id, secret = str(created["client_id"]), str(created["client_secret"])
+    assert created["default_scope"] == effective
+    stored = run.client(client_id)
+    assert stored is not None
+    assert stored.default_scopes == frozenset(stored_default.split())
+    assert json.loads(run("clients", "show", client_id).stdout)["default_scope"] == effective
+    (listed,) = json.loads(run("clients", "list", "--json").stdout)
+    assert listed["default_scope"] == effective
+    allowed = " ".join(sorted(stored.allowed_scopes))
+    assert run("clients", "list").stdout == (
+        f"{client_id}  enabled   svc  [{allowed}]  default [{effective}]\n"
+    )
+    token = run.issue(client_id, secret)
+    assert token is not None
+    record = run.token(token)
+    assert record is not None
+    assert record.scopes == frozenset(effective.split())
+
+
+def test_create_help_states_the_default_scope_rule(run: Cli) -> None:
+    """The ``--default-scope`` help says what happens without it."""
+    result = run("clients", "create", "--help")
+    assert result.exit_code == 0
+    assert "(default: all of --scope)" in " ".join(result.stdout.split())
+
+
 # -- list, show -----------------------------------------------------------------------
 
 
@@ -210,8 +262,8 @@ def test_list(run: Cli) -> None:
     listed = run("clients", "list")
     assert listed.exit_code == 0
     assert listed.stdout == (
-        f"{first['client_id']}  enabled   first  [a b]\n"
-        f"{second['client_id']}  disabled  second  [reports:write]\n"
+        f"{first['client_id']}  enabled   first  [a b]  default [a]\n"
+        f"{second['client_id']}  disabled  second  [reports:write]  default [reports:write]\n"
     )
     clients = run.stores(lambda s: s.clients.list_clients())
     as_json = run("clients", "list", "--json")

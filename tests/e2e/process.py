@@ -61,8 +61,11 @@ def cli_environment(database_url: str, **settings: str) -> dict[str, str]:
     return env
 
 
-def run_cli(args: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run ``anti-grazer ARGS`` to completion and capture its output."""
+def run_cli(
+    args: Sequence[str], env: dict[str, str], *, umask: int = -1
+) -> subprocess.CompletedProcess[str]:
+    """Run ``anti-grazer ARGS`` to completion and capture its output (with ``umask``, or
+    this process's when -1)."""
     return subprocess.run(
         [anti_grazer_executable(), *args],
         env=env,
@@ -71,6 +74,7 @@ def run_cli(args: Sequence[str], env: dict[str, str]) -> subprocess.CompletedPro
         text=True,
         timeout=CLI_TIMEOUT_SECONDS,
         check=False,
+        umask=umask,
     )
 
 
@@ -157,8 +161,10 @@ def serving(
     *,
     scheme: str = "http",
     verify: ssl.SSLContext | bool = True,
+    umask: int = -1,
 ) -> Iterator[ServerProcess]:
-    """Start ``anti-grazer serve`` on 127.0.0.1 and a free port; stop it on exit."""
+    """Start ``anti-grazer serve`` on 127.0.0.1 and a free port (with ``umask``, or this
+    process's when -1); stop it on exit."""
     port = free_port()
     base_url = f"{scheme}://127.0.0.1:{port}"
     with log_path.open("wb") as log:
@@ -176,6 +182,7 @@ def serving(
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
+            umask=umask,
         )
         try:
             wait_until_healthy(process, base_url, log_path, verify)

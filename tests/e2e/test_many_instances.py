@@ -1,7 +1,7 @@
 """Many workers and instances behave as one server (issue 4, item 2), with real
 ``anti-grazer serve`` processes on 127.0.0.1: two instances on one PostgreSQL database
 (skipped unless ``ANTI_GRAZER_TEST_POSTGRES_URL`` is set) and one instance with two
-uvicorn workers on a SQLite file.  A token issued by one is accepted by the other; a
+server workers on a SQLite file.  A token issued by one is accepted by the other; a
 revocation (RFC 7009 §2.2), a disabled client or a rotated secret made on one instance or
 by the CLI takes effect everywhere within a second."""
 
@@ -229,7 +229,7 @@ def wait_for_workers(server: ServerProcess, count: int) -> None:
     """Wait until ``count`` workers have started (the first answering /health is not
     enough: requests must be able to reach every worker)."""
     deadline = time.monotonic() + WORKER_START_SECONDS
-    while server.log_text().count("Application startup complete.") < count:
+    while server.log_text().count("application_started") < count:
         assert server.process.poll() is None, server.log_text()
         assert time.monotonic() < deadline, server.log_text()
         time.sleep(0.05)

@@ -64,7 +64,9 @@ def fill_parameter(page: Page, name: str, value: str) -> None:
 
 def test_swagger_ui_authorizes_and_calls_the_api(e2e_server: E2EServer, tmp_path: Path) -> None:
     """/docs works offline (assets from the server), "Authorize" gets a token from
-    /oauth/token with client credentials, and "Execute" on GET /v1/profiles/... is 200."""
+    /oauth/token with client credentials, and "Execute" on GET /v1/profiles/... is 200,
+    all under the page's Content Security Policy, which the browser never reports
+    violated."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -79,7 +81,11 @@ def test_swagger_ui_authorizes_and_calls_the_api(e2e_server: E2EServer, tmp_path
                     else outside.append(request.url)
                 ),
             )
-            page.goto(f"{e2e_server.base_url}/docs", timeout=TIMEOUT_MS)
+            console: list[str] = []
+            page.on("console", lambda message: console.append(message.text))
+            docs = page.goto(f"{e2e_server.base_url}/docs", timeout=TIMEOUT_MS)
+            assert docs is not None
+            assert "script-src 'self' 'sha256-" in docs.headers["content-security-policy"]
             page.locator(".swagger-ui .info .title").wait_for(timeout=TIMEOUT_MS)
             authorize(page, e2e_server.client.client_id, e2e_server.client.client_secret)
 
@@ -103,5 +109,6 @@ def test_swagger_ui_authorizes_and_calls_the_api(e2e_server: E2EServer, tmp_path
             assert body["profile_id"] == "grazer-from-the-browser"
             assert body["status"] == "clear"
             assert outside == []
+            assert [text for text in console if "Content Security Policy" in text] == []
         finally:
             browser.close()

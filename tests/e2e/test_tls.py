@@ -2,7 +2,7 @@
 HTTP on loopback only unless ``--insecure-http`` is given, loudly).
 
 Nothing here binds or sends traffic off loopback: the non-loopback cases run ``serve`` with
-``uvicorn.run`` replaced by a recorder, or call ``check_transport`` directly."""
+its HTTP server replaced by a recorder, or call ``check_transport`` directly."""
 
 from __future__ import annotations
 
@@ -31,17 +31,25 @@ INSECURE_MESSAGE = (
     "unencrypted unless a TLS proxy fronts this server"
 )
 
-# ``anti-grazer`` with uvicorn.run replaced by a recorder: the whole ``serve`` command runs
-# (settings, logging, transport check) but no socket is ever bound.
+# ``anti-grazer`` with the HTTP server replaced by a recorder: the whole ``serve`` command
+# runs (settings, logging, transport check) but no socket is ever bound.
 SERVE_WITHOUT_BINDING = """
 import json, sys
-import uvicorn
+from anti_grazer.cli import serve
 
-def _record(app, **options):
-    chosen = {key: options[key] for key in ("host", "port", "ssl_certfile", "ssl_keyfile")}
-    print(json.dumps({"uvicorn.run": chosen}), flush=True)
+class _Recorder:
+    def __init__(self, target, settings):
+        self.chosen = {
+            "host": settings.host,
+            "port": settings.port,
+            "tls_cert_file": str(settings.tls_cert_file) if settings.tls_cert_file else None,
+            "tls_key_file": str(settings.tls_key_file) if settings.tls_key_file else None,
+        }
 
-uvicorn.run = _record
+    def serve(self):
+        print(json.dumps({"serve": self.chosen}), flush=True)
+
+serve.http_server = _Recorder
 from anti_grazer.cli.main import cli
 cli(sys.argv[1:], prog_name="anti-grazer")
 """
@@ -127,11 +135,11 @@ def test_serve_with_insecure_http_starts_and_warns(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0
     assert json.loads(completed.stdout) == {
-        "uvicorn.run": {
+        "serve": {
             "host": "192.0.2.10",
             "port": 8000,
-            "ssl_certfile": None,
-            "ssl_keyfile": None,
+            "tls_cert_file": None,
+            "tls_key_file": None,
         }
     }
     lines = completed.stderr.splitlines()
@@ -151,19 +159,19 @@ def test_serve_with_insecure_http_starts_and_warns(tmp_path: Path) -> None:
 def test_serve_with_tls_may_listen_off_loopback(tmp_path: Path) -> None:
     """With a certificate the transport is safe on any address: no refusal, no warning."""
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert.write_text("not parsed before uvicorn runs")
-    key.write_text("not parsed before uvicorn runs")
+    cert.write_text("not parsed before the server runs")
+    key.write_text("not parsed before the server runs")
     completed = serve_without_binding(
         ["--host", "192.0.2.10", "--port", "8443", "--tls-cert", str(cert), "--tls-key", str(key)],
         tmp_path,
     )
     assert completed.returncode == 0
     assert json.loads(completed.stdout) == {
-        "uvicorn.run": {
+        "serve": {
             "host": "192.0.2.10",
             "port": 8443,
-            "ssl_certfile": str(cert),
-            "ssl_keyfile": str(key),
+            "tls_cert_file": str(cert),
+            "tls_key_file": str(key),
         }
     }
     assert completed.stderr == ""

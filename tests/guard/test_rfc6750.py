@@ -69,6 +69,16 @@ async def test_scheme_name_is_case_insensitive(
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("spaces", [2, 3, 8])
+async def test_several_spaces_after_the_scheme_are_valid(
+    api: httpx.AsyncClient, http: httpx.AsyncClient, registered: Registered, spaces: int
+) -> None:
+    """RFC 6750 §2.1: ``credentials = "Bearer" 1*SP b64token``; one space or more."""
+    token = await issue(http, registered)
+    response = await api.get("/read", headers={"Authorization": "Bearer" + " " * spaces + token})
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize(
     "headers",
     [{}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": "Digest x=1"}],
@@ -87,7 +97,15 @@ async def test_no_credentials_gets_a_bare_challenge(
 
 @pytest.mark.parametrize(
     "value",
-    ["Bearer", "Bearer ", "Bearer a b", "Bearer  abc", "Bearer t\u00f6k", "Bearer ab=c"],
+    [
+        "Bearer",
+        "Bearer ",
+        "Bearer   ",
+        "Bearer a b",
+        "Bearer  a b",
+        "Bearer t\u00f6k",
+        "Bearer ab=c",
+    ],
 )
 async def test_malformed_authorization_header_is_invalid_request(
     api: httpx.AsyncClient, value: str
@@ -216,12 +234,19 @@ async def test_token_in_query_string_is_refused_and_not_logged(
 async def test_token_in_form_body_is_refused(
     api: httpx.AsyncClient, http: httpx.AsyncClient, registered: Registered
 ) -> None:
-    """RFC 6750 §2.2 (form-encoded body parameter) is not supported here: 400
+    """RFC 6750 §2.2 (form-encoded body parameter) is not supported here.  The body is
+    read only once the header's token is verified (DESIGN.md §4.11): a token in the body
+    alone is a request without authentication (§3.1: 401, bare challenge); beside a valid
+    header it is a second method (§2: clients MUST NOT use more than one), 400
     ``invalid_request``."""
     token = await issue(http, registered, "reports:write")
-    response = await api.post("/write", data={"access_token": token})
-    assert response.status_code == 400
-    assert response.json() == TOKEN_OUTSIDE_HEADER
+    alone = await api.post("/write", data={"access_token": token})
+    assert alone.status_code == 401
+    assert alone.headers["www-authenticate"] == REALM
+    assert alone.json() == {"error_description": "An access token is required"}
+    both = await api.post("/write", data={"access_token": token}, headers=bearer(token))
+    assert both.status_code == 400
+    assert both.json() == TOKEN_OUTSIDE_HEADER
 
 
 async def test_disabling_a_client_revokes_its_tokens(

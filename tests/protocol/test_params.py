@@ -69,10 +69,14 @@ def test_bytes_or_escapes_that_are_not_utf8_are_invalid_request(body: bytes) -> 
 
 
 def test_too_many_parameters_are_invalid_request() -> None:
-    """A form with more than MAX_PARAMETERS fields is refused before it is built."""
+    """A form with more than MAX_PARAMETERS fields is refused before it is built, and
+    says so (it is not an encoding problem)."""
     many = "&".join(f"p{i}=v" for i in range(MAX_PARAMETERS + 1)).encode()
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(InvalidRequestError) as raised:
         parse_form(many, FORM)
+    assert raised.value.description == (
+        f"The request body has more than {MAX_PARAMETERS} parameters"
+    )
     enough = "&".join(f"p{i}=v" for i in range(MAX_PARAMETERS)).encode()
     assert len(parse_form(enough, FORM)) == MAX_PARAMETERS
 
@@ -84,3 +88,39 @@ def test_another_content_type_is_invalid_request() -> None:
     assert raised.value.description == (
         "The request body must be application/x-www-form-urlencoded"
     )
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        FORM + ";charset=utf-8",
+        FORM + "; charset=UTF-8",
+        FORM + ' ; Charset="utf-8"',
+        FORM + '; charset="UTF-8"; x=y',
+        FORM + "; x=y ;charset=Utf-8",
+    ],
+)
+def test_a_utf8_charset_is_accepted(content_type: str) -> None:
+    """RFC 6749 Appendix B: the form is UTF-8; RFC 9110 §8.3.1: the ``charset`` name
+    and value are case-insensitive and the value may be a quoted-string."""
+    assert parse_form(b"a=%C3%A9", content_type) == {"a": "é"}
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        FORM + "; charset=iso-8859-1",
+        FORM + "; CHARSET=windows-1252",
+        FORM + '; charset="latin1"',
+        FORM + "; charset=utf8",
+        FORM + "; charset=",
+        FORM + "; charset=utf-8; charset=iso-8859-1",
+    ],
+)
+def test_another_charset_is_invalid_request(content_type: str) -> None:
+    """RFC 6749 Appendix B: the form is UTF-8; a body declared in another charset is
+    refused rather than read as UTF-8 (even one whose bytes would also be UTF-8)."""
+    with pytest.raises(InvalidRequestError) as raised:
+        parse_form(b"a=1", content_type)
+    assert raised.value.description == "The request body must be encoded in UTF-8"
+    assert raised.value.status == 400

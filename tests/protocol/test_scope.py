@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from anti_grazer.protocol.errors import InvalidScopeError
+from anti_grazer.protocol.models import Client
 from anti_grazer.protocol.scope import grant_scope, is_scope_token, parse_scope, render_scope
 
 ALLOWED = frozenset({"profiles:read", "reports:write"})
@@ -62,13 +65,44 @@ def test_an_omitted_scope_gets_the_default() -> None:
     assert grant_scope(None, ALLOWED, DEFAULT) == DEFAULT
 
 
-def test_an_omitted_scope_without_default_is_invalid_scope() -> None:
-    """RFC 6749 §3.3: ... or fails the request indicating an invalid scope."""
-    with pytest.raises(InvalidScopeError) as raised:
-        grant_scope(None, ALLOWED, frozenset())
-    assert raised.value.description == (
-        "No scope was requested and the client has no default scope"
+def test_an_omitted_scope_with_an_empty_default_grants_no_scope() -> None:
+    """RFC 6749 §3.3: the default of a client with no scope at all is no scope (the
+    response then leaves ``scope`` out, §5.1); it is not an invalid_scope."""
+    assert grant_scope(None, frozenset(), frozenset()) == frozenset()
+
+
+def client_with(allowed: str, default: str) -> Client:
+    """A client allowed ``allowed``, with ``default`` stored as its default scope."""
+    return Client(
+        client_id="ag_ci_scope",
+        name="scope test",
+        secret_digest="sha256$" + "0" * 64,
+        allowed_scopes=frozenset(allowed.split()),
+        default_scopes=frozenset(default.split()),
+        token_ttl_seconds=None,
+        enabled=True,
+        created_at=datetime(2026, 6, 1, tzinfo=UTC),
+        updated_at=datetime(2026, 6, 1, tzinfo=UTC),
     )
+
+
+@pytest.mark.parametrize(
+    ("allowed", "default", "effective"),
+    [
+        ("a b", "a", "a"),
+        ("a b", "a b", "a b"),
+        ("a b", "", "a b"),
+        ("a", "", "a"),
+        ("", "", ""),
+    ],
+)
+def test_the_effective_default_is_the_stored_default_else_every_allowed_scope(
+    allowed: str, default: str, effective: str
+) -> None:
+    """RFC 6749 §3.3 pre-defined default, DESIGN.md §4.5: a client registered without a
+    default scope has all of its allowed scopes as its default; an explicit default (a
+    subset) is kept as it is."""
+    assert client_with(allowed, default).effective_default_scopes == frozenset(effective.split())
 
 
 @pytest.mark.parametrize(

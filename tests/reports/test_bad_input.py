@@ -28,8 +28,7 @@ from anti_grazer.settings import DEFAULT_PLATFORMS
 from anti_grazer.store.memory import memory_stores
 from anti_grazer.store.sql.runtime import open_sql_stores
 from tests.reports.helpers import Headers, bearer, report
-from tests.support import create_app, memory_stores_factory, register, running
-from tests.support import test_settings as settings_for
+from tests.support import create_app, memory_stores_factory, register, running, settings_for
 
 property_settings = settings(
     max_examples=40,

@@ -16,8 +16,7 @@ from anti_grazer.settings import load_settings
 from anti_grazer.store.sql.runtime import SqlStores
 from anti_grazer.store.sql.tables import server_keys
 from tests.reports.helpers import bearer, error_fields, report
-from tests.support import Registered, create_app, running
-from tests.support import test_settings as settings_for
+from tests.support import Registered, create_app, running, settings_for
 
 KEY = "k" * 32
 OTHER_KEY = "o" * 32

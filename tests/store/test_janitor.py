@@ -21,8 +21,14 @@ from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import TokenStore
 from anti_grazer.store.memory import memory_stores
 from anti_grazer.store.sql.runtime import open_sql_stores
-from tests.support import ForwardingTokenStore, Stores, create_app, reset_database, running
-from tests.support import test_settings as settings_for
+from tests.support import (
+    ForwardingTokenStore,
+    Stores,
+    create_app,
+    reset_database,
+    running,
+    settings_for,
+)
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 INTERVAL_SECONDS = 0.01

@@ -18,8 +18,14 @@ import pytest
 from sqlalchemy import text
 
 from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.models import Client
 from anti_grazer.protocol.registry import rotate_secret, set_enabled
-from anti_grazer.protocol.tokens import access_token_digest
+from anti_grazer.protocol.tokens import (
+    access_token_digest,
+    client_secret_digest,
+    generate_client_id,
+    generate_client_secret,
+)
 from anti_grazer.store.sql import notify
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
 from tests.support import (
@@ -32,8 +38,8 @@ from tests.support import (
     request_token,
     reset_database,
     running,
+    settings_for,
 )
-from tests.support import test_settings as settings_for
 
 pytestmark = NEEDS_POSTGRES
 
@@ -149,6 +155,35 @@ async def test_secret_rotated_elsewhere_stops_working_on_the_other_instance(
     assert_invalid_client(await poll(lambda: request_token(pair.b, who.client_id, who.secret), 401))
     assert (await request_token(pair.b, who.client_id, new_secret)).status_code == 200
     assert (await request_token(pair.a, who.client_id, new_secret)).status_code == 200
+
+
+async def test_client_created_elsewhere_authenticates_at_once_where_it_was_unknown(
+    pair: Pair,
+) -> None:
+    """Both instances refused a client id and remember it as unknown for 30 s; a client
+    created with that id by another process (as ``clients create`` does) authenticates on
+    both within 1 s: the creation is notified like any other change."""
+    client_id, secret = generate_client_id(), generate_client_secret()
+    for http in (pair.a, pair.b):
+        assert_invalid_client(await request_token(http, client_id, secret))
+    now = pair.clock.now()
+    await pair.sql.clients.add_client(
+        Client(
+            client_id=client_id,
+            name="created by the CLI",
+            secret_digest=client_secret_digest(secret),
+            allowed_scopes=frozenset({"profiles:read"}),
+            default_scopes=frozenset(),
+            token_ttl_seconds=None,
+            enabled=True,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    for http in (pair.a, pair.b):
+        response = await poll(partial(request_token, http, client_id, secret), 200)
+        assert response.status_code == 200, response.text
+        assert response.json()["scope"] == "profiles:read"
 
 
 async def listener_count(sql: SqlStores) -> int:

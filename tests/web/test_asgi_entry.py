@@ -29,7 +29,7 @@ async def test_the_served_app_freezes_the_startup_heap(
     monkeypatch.setenv("ANTI_GRAZER_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'e.db'}")
     app = app_from_environment()
     assert gc.get_freeze_count() == 0
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         assert gc.get_freeze_count() > 0
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:

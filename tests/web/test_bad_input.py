@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from anti_grazer.protocol.clock import FrozenClock
-from anti_grazer.protocol.params import is_form_content_type
+from anti_grazer.protocol.params import declares_only_utf8, is_form_content_type
 from anti_grazer.protocol.tokens import access_token_digest
 from anti_grazer.store.sql.runtime import SqlStores
 from tests.support import Registered
@@ -218,7 +218,12 @@ async def test_arbitrary_authorization_headers_get_invalid_client(
         st.tuples(
             st.sampled_from(["", " ", "x", ";"]),
             st.sampled_from([FORM, FORM.upper(), "application/x-www-form", "application/json"]),
-            st.sampled_from(["", ";", "; charset=utf-8", " ; q=1", "x", "/x"]),
+            st.sampled_from(
+                [
+                    *["", ";", "; charset=utf-8", ' ; charset="UTF-8"', "; charset=latin1"],
+                    *[" ; q=1", "x", "/x"],
+                ]
+            ),
         ).map("".join),
     )
 )
@@ -226,7 +231,8 @@ async def test_arbitrary_content_types(
     http: httpx.AsyncClient, registered: Registered, content_type: str
 ) -> None:
     """RFC 6749 §3.2, §4.4.2: only application/x-www-form-urlencoded (any case, any
-    parameters) is read; every other value is invalid_request."""
+    parameters but a charset other than UTF-8, Appendix B) is read; every other value is
+    invalid_request."""
     response = await raw_post(
         http,
         TOKEN,
@@ -236,8 +242,10 @@ async def test_arbitrary_content_types(
             "Authorization": basic(registered.client_id, registered.secret),
         },
     )
-    if is_form_content_type(content_type):
+    if is_form_content_type(content_type) and declares_only_utf8(content_type):
         assert_issued(response)
+    elif is_form_content_type(content_type):
+        assert_error(response, 400, "invalid_request", "The request body must be encoded in UTF-8")
     else:
         assert_error(
             response,

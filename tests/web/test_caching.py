@@ -15,12 +15,17 @@ import httpx
 import pytest
 
 from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.models import Client
 from anti_grazer.protocol.registry import rotate_secret, set_enabled
-from anti_grazer.protocol.tokens import access_token_digest
+from anti_grazer.protocol.tokens import (
+    access_token_digest,
+    client_secret_digest,
+    generate_client_id,
+    generate_client_secret,
+)
 from anti_grazer.store.sql.engine import is_sqlite
 from anti_grazer.store.sql.runtime import SqlStores
-from tests.support import Registered, create_app, issue, request_token, running
-from tests.support import test_settings as settings_for
+from tests.support import Registered, create_app, issue, request_token, running, settings_for
 
 PROFILE = "/v1/profiles/facebook/x"
 SHORT_TTL_SECONDS = 0.3
@@ -155,3 +160,36 @@ async def test_secret_rotated_in_the_database_is_refused_within_the_ttl(
     assert_invalid_client(await request_token(http_short, registered.client_id, registered.secret))
     response = await request_token(http_short, registered.client_id, new_secret)
     assert response.status_code == 200
+
+
+async def test_client_created_after_its_id_was_refused_authenticates_within_the_ttl(
+    http_short: httpx.AsyncClient, sql: SqlStores, clock: FrozenClock, database_url: str
+) -> None:
+    """An id this server has just refused is remembered as unknown (DESIGN.md §4.1: an
+    unknown id costs what a known one does).  Once another process (the CLI) creates the
+    client it authenticates: at once on PostgreSQL, whose creation is notified, and within
+    ``cache_ttl_seconds`` (0.3 s) on SQLite, where it is still refused just after."""
+    client_id, secret = generate_client_id(), generate_client_secret()
+    assert_invalid_client(await request_token(http_short, client_id, secret))
+    refused_at = time.monotonic()
+    await sql.clients.add_client(
+        Client(
+            client_id=client_id,
+            name="created by the CLI",
+            secret_digest=client_secret_digest(secret),
+            allowed_scopes=frozenset({"profiles:read"}),
+            default_scopes=frozenset(),
+            token_ttl_seconds=None,
+            enabled=True,
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
+    )
+    still = await request_token(http_short, client_id, secret)
+    if is_sqlite(database_url) and time.monotonic() - refused_at < SHORT_TTL_SECONDS * 0.8:
+        assert_invalid_client(still)  # the unknown id is remembered: creation not seen yet
+    deadline = refused_at + SHORT_TTL_SECONDS + 1.0
+    while (response := await request_token(http_short, client_id, secret)).status_code != 200:
+        assert time.monotonic() < deadline, response.text
+        await asyncio.sleep(0.02)
+    assert response.json()["scope"] == "profiles:read"

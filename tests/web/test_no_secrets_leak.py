@@ -29,8 +29,7 @@ from anti_grazer.settings import Settings
 from anti_grazer.store.memory import MemoryTokenStore, memory_stores
 from anti_grazer.store.sql.engine import is_sqlite
 from anti_grazer.store.sql.runtime import SqlStores
-from tests.support import Registered, Stores, create_app, register, running
-from tests.support import test_settings as settings_for
+from tests.support import Registered, Stores, create_app, register, running, settings_for
 
 TOKEN = "/oauth/token"
 REVOKE = "/oauth/revoke"

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.models import Client
+from anti_grazer.protocol.params import MAX_PARAMETERS
 from anti_grazer.protocol.registry import set_enabled
 from anti_grazer.protocol.tokens import (
     access_token_digest,
@@ -23,8 +24,7 @@ from anti_grazer.protocol.tokens import (
 )
 from anti_grazer.store.sql.runtime import SqlStores
 from anti_grazer.store.sql.tables import access_tokens
-from tests.support import Registered, altered, create_app, register, running
-from tests.support import test_settings as settings_for
+from tests.support import Registered, altered, create_app, register, running, settings_for
 
 TOKEN = "/oauth/token"
 FORM = "application/x-www-form-urlencoded"
@@ -224,6 +224,65 @@ async def test_form_content_type_with_charset_and_any_case_is_accepted(
             },
         )
         assert_issued(response, "profiles:read", 3600)
+
+
+@pytest.mark.parametrize(
+    "charset", ["iso-8859-1", "ISO-8859-1", '"windows-1252"', "us-ascii", "utf-16"]
+)
+async def test_a_form_declared_in_another_charset_is_invalid_request(
+    http: httpx.AsyncClient, registered: Registered, sql: SqlStores, charset: str
+) -> None:
+    """RFC 6749 Appendix B: the form is UTF-8.  A body declared in another charset is
+    refused, not read as UTF-8, even when its bytes would read the same."""
+    response = await http.post(
+        TOKEN,
+        content=b"grant_type=client_credentials",
+        headers={
+            "Content-Type": f"{FORM}; charset={charset}",
+            "Authorization": basic(registered.client_id, registered.secret),
+        },
+    )
+    assert_oauth_error(
+        response, 400, "invalid_request", "The request body must be encoded in UTF-8"
+    )
+    assert await stored_token_count(sql) == 0
+
+
+async def test_a_quoted_utf8_charset_is_accepted(
+    http: httpx.AsyncClient, registered: Registered
+) -> None:
+    """RFC 9110 §8.3.1: a parameter value may be a quoted-string."""
+    response = await http.post(
+        TOKEN,
+        content=b"grant_type=client_credentials",
+        headers={
+            "Content-Type": f'{FORM}; charset="utf-8"',
+            "Authorization": basic(registered.client_id, registered.secret),
+        },
+    )
+    assert_issued(response, "profiles:read", 3600)
+
+
+async def test_too_many_parameters_are_invalid_request_saying_so(
+    http: httpx.AsyncClient, registered: Registered
+) -> None:
+    """A form of more than MAX_PARAMETERS fields is refused with a description naming the
+    problem (it is well-formed UTF-8)."""
+    padding = "&".join(f"p{i}=v" for i in range(MAX_PARAMETERS))
+    response = await http.post(
+        TOKEN,
+        content=f"grant_type=client_credentials&{padding}".encode(),
+        headers={
+            "Content-Type": FORM,
+            "Authorization": basic(registered.client_id, registered.secret),
+        },
+    )
+    assert_oauth_error(
+        response,
+        400,
+        "invalid_request",
+        f"The request body has more than {MAX_PARAMETERS} parameters",
+    )
 
 
 # --- Basic credentials are form-urlencoded first (§2.3.1, Appendix B) -----------------
@@ -578,24 +637,53 @@ async def test_malformed_scope_is_invalid_scope(
     assert_oauth_error(response, 400, "invalid_scope", "The scope parameter is malformed")
 
 
-async def test_no_scope_and_no_default_scope_is_invalid_scope(
+async def test_no_scope_and_no_default_scope_gets_every_allowed_scope(
     http: httpx.AsyncClient, sql: SqlStores, clock: FrozenClock
 ) -> None:
-    """RFC 6749 §3.3: with scope omitted the server MUST use a default or fail with
-    invalid_scope; a client without a default fails."""
-    bare = await register(sql.clients, clock, scope="profiles:read", default_scope="")
+    """RFC 6749 §3.3: with scope omitted the server MUST use a pre-defined default or fail;
+    a client registered without a default scope has every allowed scope as its default
+    (DESIGN.md §4.5).  A named scope is still judged against the allowed set."""
+    bare = await register(sql.clients, clock, scope="profiles:read reports:write", default_scope="")
     auth = basic(bare.client_id, bare.secret)
     response = await post_form(http, CLIENT_CREDENTIALS, auth)
-    assert_oauth_error(
-        response,
-        400,
-        "invalid_scope",
-        "No scope was requested and the client has no default scope",
-    )
+    assert_issued(response, "profiles:read reports:write", 3600)
     requested = await post_form(
         http, {"grant_type": "client_credentials", "scope": "profiles:read"}, auth
     )
     assert_issued(requested, "profiles:read", 3600)
+    beyond = await post_form(http, {"grant_type": "client_credentials", "scope": "admin"}, auth)
+    assert_oauth_error(
+        beyond,
+        400,
+        "invalid_scope",
+        "The requested scope is invalid or not allowed for this client",
+    )
+
+
+async def test_a_client_without_any_scope_gets_a_token_without_scope(
+    http: httpx.AsyncClient, sql: SqlStores, clock: FrozenClock
+) -> None:
+    """RFC 6749 §3.3, §5.1: a client allowed no scope gets, for an omitted scope, a token
+    with no scope; the §3.3 grammar has no empty scope, so the response has no ``scope``
+    member.  Asking for any scope is invalid_scope."""
+    bare = await register(sql.clients, clock, scope="", default_scope="")
+    auth = basic(bare.client_id, bare.secret)
+    response = await post_form(http, CLIENT_CREDENTIALS, auth)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert_no_store(response)
+    body = response.json()
+    token = body.pop("access_token")
+    assert body == {"token_type": "Bearer", "expires_in": 3600}
+    record = await sql.tokens.get_token(access_token_digest(token))
+    assert record is not None
+    assert record.scopes == frozenset()
+    named = await post_form(
+        http, {"grant_type": "client_credentials", "scope": "profiles:read"}, auth
+    )
+    assert_oauth_error(
+        named, 400, "invalid_scope", "The requested scope is invalid or not allowed for this client"
+    )
 
 
 async def test_bad_scope_with_bad_credentials_is_invalid_client(

@@ -26,7 +26,7 @@ def _describe(client: Client) -> dict[str, Any]:
         "client_id": client.client_id,
         "name": client.name,
         "scope": render_scope(client.allowed_scopes),
-        "default_scope": render_scope(client.default_scopes),
+        "default_scope": render_scope(client.effective_default_scopes),
         "token_ttl_seconds": client.token_ttl_seconds,
         "enabled": client.enabled,
         "created_at": client.created_at.isoformat(),
@@ -58,11 +58,19 @@ def clients() -> None:
 @clients.command()
 @click.argument("name")
 @click.option("--scope", "scope", default="", help='Allowed scopes, space-separated: "a b".')
-@click.option("--default-scope", default="", help="Scopes granted when a request names none.")
+@click.option(
+    "--default-scope",
+    default="",
+    help="Scopes granted when a request names none (default: all of --scope).",
+)
 @click.option("--token-ttl", type=click.IntRange(min=1), default=None, help="Token lifetime (s).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def create(name: str, scope: str, default_scope: str, token_ttl: int | None, as_json: bool) -> None:
-    """Register a client and print its id and secret (shown once)."""
+    """Register a client and print its id and secret (shown once).
+
+    A token request that names no scope gets the --default-scope or, when none is given,
+    every scope of --scope (RFC 6749 §3.3 default).
+    """
     try:
         allowed = parse_scope_option(scope)
         default = parse_scope_option(default_scope)
@@ -84,7 +92,7 @@ def create(name: str, scope: str, default_scope: str, token_ttl: int | None, as_
 @clients.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def list_(as_json: bool) -> None:
-    """List the registered clients."""
+    """List the registered clients: id, state, name, allowed and default scope."""
 
     async def action(stores: SqlStores) -> list[Client]:
         return list(await stores.clients.list_clients())
@@ -95,9 +103,9 @@ def list_(as_json: bool) -> None:
         return
     for client in found:
         state = "enabled" if client.enabled else "disabled"
-        click.echo(
-            f"{client.client_id}  {state:8}  {client.name}  [{render_scope(client.allowed_scopes)}]"
-        )
+        scopes = f"[{render_scope(client.allowed_scopes)}]"
+        default = f"default [{render_scope(client.effective_default_scopes)}]"
+        click.echo(f"{client.client_id}  {state:8}  {client.name}  {scopes}  {default}")
 
 
 @clients.command()

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from anti_grazer.settings import Settings, load_settings
-from anti_grazer.store.sql.engine import is_sqlite
+from anti_grazer.store.sql.engine import create_sqlite_file, is_sqlite
 from anti_grazer.store.sql.runtime import SqlStores, open_sql_stores
 
 T = TypeVar("T")
@@ -45,7 +45,7 @@ def check_database_url(url: str) -> None:
     A SQLite file is opened synchronously first: when aiosqlite fails to open one, its
     worker thread may report to an event loop that has already closed and print a thread
     traceback, so a missing permission or a directory in place of the file must be caught
-    here.  The file's folder is created as the engine would.
+    here.  A missing file is created as the engine would: private to its owner.
     """
     try:
         sqlite = is_sqlite(url)
@@ -62,7 +62,7 @@ def check_database_url(url: str) -> None:
         return
     path = Path(database).expanduser()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_sqlite_file(url)
         with closing(sqlite3.connect(path)) as connection:
             connection.execute("PRAGMA schema_version").fetchone()
     except (OSError, sqlite3.Error) as error:

@@ -1,31 +1,32 @@
-"""``anti-grazer serve``: run the server with uvicorn (DESIGN.md §4.9: HTTPS, or plain
-HTTP on loopback only unless explicitly, loudly allowed)."""
+"""``anti-grazer serve``: run the server with granian (DESIGN.md §4.9: HTTPS, or plain
+HTTP on loopback only unless explicitly, loudly allowed; §4.11: the connection itself has
+limits)."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any, Final
 
 import click
-import uvicorn
+from granian.constants import HTTPModes, Interfaces, Loops, SSLProtocols
+from granian.http import HTTP1Settings
+from granian.log import LogLevels
+from granian.server.mp import MPServer
 
 from anti_grazer.cli.common import settings_or_exit
 from anti_grazer.logs import configure_logging, get_logger
 from anti_grazer.settings import Settings
-from anti_grazer.web.one_send import OneSendHttpToolsProtocol
 
-UVICORN_OPTIONS: Final[dict[str, Any]] = {
-    "loop": "uvloop",
-    "http": OneSendHttpToolsProtocol,
-    "ws": "none",  # no WebSocket routes
-    "log_config": None,  # logging is ours (configure_logging)
-    "access_log": False,  # so is the access log
-    "server_header": False,
-    "proxy_headers": False,
+APP_FACTORY = "anti_grazer.web.asgi:app_from_environment"
+
+# granian's own log lines go to the root logger, which configure_logging formats as JSON.
+_GRANIAN_LOGGING = {
+    "loggers": {
+        "_granian": {"handlers": [], "propagate": True},
+        "granian.access": {"handlers": [], "propagate": False},
+    }
 }
-"""How ``serve`` runs uvicorn, beyond address, workers and TLS (bench.app serves alike)."""
 
 
 def is_loopback(host: str) -> bool:
@@ -52,6 +53,38 @@ def check_transport(settings: Settings) -> None:
         message="serving plain HTTP on a non-loopback address: credentials "
         "and tokens cross the network unencrypted unless a TLS proxy fronts this server",
         host=settings.host,
+    )
+
+
+def http_server(target: str, settings: Settings, *, factory: bool = True) -> MPServer:
+    """granian serving the ASGI app ``target`` with the connection limits of ``settings``.
+
+    HTTP/1.1 only (its limits are the ones set here); a connection must deliver each
+    request head within ``head_timeout_seconds`` (counted from its opening or from its
+    previous response, so this is also the keep-alive idle timeout), a head larger than
+    ``max_header_bytes`` is answered ``431`` and closed, and each worker serves at most
+    ``max_connections`` connections at once (more wait in the listen backlog).  Responses
+    leave in one write; there is no access log or Server header of granian's."""
+    return MPServer(
+        target,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        websockets=False,
+        backpressure=settings.max_connections,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=round(settings.head_timeout_seconds * 1000),
+            max_buffer_size=settings.max_header_bytes,
+        ),
+        log_level=LogLevels(settings.log_level),
+        log_dictconfig=_GRANIAN_LOGGING,
+        ssl_cert=settings.tls_cert_file,
+        ssl_key=settings.tls_key_file,
+        ssl_protocol_min=SSLProtocols.tls12,
+        factory=factory,
     )
 
 
@@ -94,13 +127,4 @@ def serve(
     # Workers build their own settings from the environment: hand the flags on there.
     for name, value in given.items():
         os.environ[f"ANTI_GRAZER_{name.upper()}"] = str(value)
-    uvicorn.run(
-        "anti_grazer.web.asgi:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        ssl_certfile=str(settings.tls_cert_file) if settings.tls_cert_file else None,
-        ssl_keyfile=str(settings.tls_key_file) if settings.tls_key_file else None,
-        **UVICORN_OPTIONS,
-    )
+    http_server(APP_FACTORY, settings).serve()

@@ -3,7 +3,6 @@ resource needs to a ``Principal``, or the RFC 6750 §3.1 error."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 from anti_grazer.protocol.bearer import parse_bearer_header
@@ -19,13 +18,6 @@ class TokenVerifier(Protocol):
     async def verify(self, token: str) -> Principal: ...
 
 
-OnVerified = Callable[[Principal], None]
-
-
-def _ignore(_principal: Principal) -> None:
-    """The default ``verified`` callback: nobody is told."""
-
-
 class BearerGuard:
     """Checks bearer tokens for resources; ``realm`` names the protection space."""
 
@@ -33,15 +25,19 @@ class BearerGuard:
         self.verifier = verifier
         self.realm = realm
 
-    async def authenticate(
-        self, authorization: str | None, required: Scopes, verified: OnVerified = _ignore
-    ) -> Principal:
-        """Verify the bearer token and that it carries every ``required`` scope.
+    async def verify(self, authorization: str | None) -> Principal:
+        """The principal of the ``Authorization`` header's bearer token (§2.1), or the
+        §3.1 error: no token, a malformed header, an invalid token."""
+        return await self.verifier.verify(parse_bearer_header(authorization))
 
-        ``verified`` learns the principal before the scope check, so that an
-        ``insufficient_scope`` refusal can still be attributed to its client."""
-        principal = await self.verifier.verify(parse_bearer_header(authorization))
-        verified(principal)
+    @staticmethod
+    def check_scopes(principal: Principal, required: Scopes) -> None:
+        """§3.1 ``insufficient_scope`` unless ``principal`` carries every ``required`` scope."""
         if not required <= principal.scopes:
             raise InsufficientScopeError(render_scope(required))
+
+    async def authenticate(self, authorization: str | None, required: Scopes) -> Principal:
+        """Verify the bearer token and that it carries every ``required`` scope."""
+        principal = await self.verify(authorization)
+        self.check_scopes(principal, required)
         return principal

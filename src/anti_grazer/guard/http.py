@@ -17,12 +17,15 @@ from anti_grazer.protocol.bearer import (
     render_challenge,
 )
 from anti_grazer.protocol.errors import OAuthError
+from anti_grazer.protocol.headers import single_headers
 from anti_grazer.protocol.models import Principal, Scopes
 from anti_grazer.protocol.params import is_form_content_type
 
 GUARD_STATE_KEY = "bearer_guard"
 PRINCIPAL_STATE_KEY = "principal"
 _TOKEN_PARAMETER_BYTES = TOKEN_PARAMETER.encode("ascii")
+_AUTHORIZATION = frozenset({b"authorization"})
+_CONTENT_TYPE = frozenset({b"content-type"})
 
 
 def install_guard(app: ASGIApp, guard: BearerGuard) -> None:
@@ -42,33 +45,39 @@ def _names(encoded: bytes) -> set[str]:
     return {name for name, _ in parse_qsl(encoded.decode("latin-1"), keep_blank_values=True)}
 
 
-def _authorization_and_content_type(scope: Scope) -> tuple[str | None, str | None]:
-    """The first ``Authorization`` and ``Content-Type`` values, as Starlette's ``Headers``
-    would give them (ASGI header names are lowercase), in one pass: each ``Headers`` lookup
-    scans every header, and a missing one raises and catches a ``KeyError`` (py-spy)."""
-    authorization = content_type = None
-    for name, value in scope["headers"]:
-        if name == b"authorization" and authorization is None:
-            authorization = value.decode("latin-1")
-        elif name == b"content-type" and content_type is None:
-            content_type = value.decode("latin-1")
-    return authorization, content_type
+def verified_principal(scope: Scope) -> Principal | None:
+    """The principal whose token this request was already verified for, if any."""
+    principal: Principal | None = scope.get("state", {}).get(PRINCIPAL_STATE_KEY)
+    return principal
+
+
+async def verify_request(guard: BearerGuard, scope: Scope) -> Principal:
+    """Verify the request's bearer token from its URL and headers alone, no byte of its
+    body read (DESIGN.md §4.11); the principal is kept as ``request.state.principal`` (for
+    the endpoint and the access log).  A token in the query is refused (§2.3 disabled), and
+    so are two ``Authorization`` headers."""
+    query = scope.get("query_string", b"")
+    refuse_token_outside_header(
+        _TOKEN_PARAMETER_BYTES in query and TOKEN_PARAMETER in _names(query)
+    )
+    authorization = single_headers(scope["headers"], _AUTHORIZATION).get(b"authorization")
+    principal = await guard.verify(authorization)
+    scope.setdefault("state", {})[PRINCIPAL_STATE_KEY] = principal
+    return principal
 
 
 async def authenticate_request(request: Request, required: Scopes) -> Principal:
     """The request's ``Principal`` for ``required`` scopes; raises the RFC 6750 error.
-    The principal is also kept as ``request.state.principal`` (for the endpoint and the
-    access log) as soon as the token is verified, before the scope check."""
-    authorization, content_type = _authorization_and_content_type(request.scope)
-    query = request.scope.get("query_string", b"")
-    in_query = _TOKEN_PARAMETER_BYTES in query and TOKEN_PARAMETER in _names(query)
-    in_body = is_form_content_type(content_type) and TOKEN_PARAMETER in _names(await request.body())
-    refuse_token_outside_header(in_query, in_body)
 
-    def remember(principal: Principal) -> None:
-        request.scope.setdefault("state", {})[PRINCIPAL_STATE_KEY] = principal
-
-    return await guard_of(request).authenticate(authorization, required, remember)
+    The token is verified here unless ``BearerAuthMiddleware`` already did; only then is
+    a form body read, to refuse a token in it (§2.2 disabled)."""
+    guard = guard_of(request)
+    principal = verified_principal(request.scope) or await verify_request(guard, request.scope)
+    content_type = single_headers(request.scope["headers"], _CONTENT_TYPE).get(b"content-type")
+    if is_form_content_type(content_type):
+        refuse_token_outside_header(TOKEN_PARAMETER in _names(await request.body()))
+    guard.check_scopes(principal, required)
+    return principal
 
 
 def bearer_error_response(error: OAuthError, realm: str) -> Response:

@@ -21,23 +21,24 @@ def parse_bearer_header(authorization: str | None) -> str:
     """The token in ``Authorization: Bearer <token>`` (scheme case-insensitive).
 
     No header, or another scheme, is a request without authentication (§3.1: challenge
-    without an error code); a Bearer header that is not ``Bearer SP b64token`` is an
-    ``invalid_request``.
+    without an error code); a Bearer header that is not ``Bearer 1*SP b64token`` (§2.1)
+    is an ``invalid_request``.
     """
     if authorization is None:
         raise MissingTokenError()
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() != "bearer":
         raise MissingTokenError()
+    credentials = credentials.lstrip(" ")  # credentials = "Bearer" 1*SP b64token
     if _B64TOKEN.fullmatch(credentials) is None:
         raise InvalidRequestError("The Authorization header is not 'Bearer <token>'")
     return credentials
 
 
-def refuse_token_outside_header(query_has_token: bool, body_has_token: bool) -> None:
-    """§2.2/§2.3 methods are disabled here: a token in the URI or a form body is refused
-    with ``invalid_request`` (a URI leaks into logs and histories)."""
-    if query_has_token or body_has_token:
+def refuse_token_outside_header(found: bool) -> None:
+    """§2.2/§2.3 methods are disabled here: a token ``found`` in the URI or a form body is
+    refused with ``invalid_request`` (a URI leaks into logs and histories)."""
+    if found:
         raise InvalidRequestError("Send the access token in the Authorization header only")
 
 

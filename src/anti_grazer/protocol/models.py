@@ -29,6 +29,15 @@ class Client:
     updated_at: datetime
     grant_types: frozenset[str] = field(default_factory=lambda: frozenset({CLIENT_CREDENTIALS}))
 
+    @property
+    def effective_default_scopes(self) -> Scopes:
+        """The scope granted when a request omits ``scope`` (RFC 6749 §3.3 "pre-defined
+        default value"): ``default_scopes`` when set, else every allowed scope (DESIGN.md
+        §4.5, as Auth0 does for machine-to-machine clients).  An empty stored default means
+        "all allowed", rows stored before this rule included.  A client with no scope at
+        all gets tokens with no scope."""
+        return self.default_scopes or self.allowed_scopes
+
 
 @dataclass(frozen=True, slots=True)
 class TokenRecord:
@@ -49,11 +58,12 @@ class TokenRecord:
 
 @dataclass(frozen=True, slots=True)
 class TokenResponse:
-    """RFC 6749 §5.1 successful access token response."""
+    """RFC 6749 §5.1 successful access token response.  ``scope`` is ``None`` when the
+    token has no scope: the §3.3 grammar has no empty scope, so the member is left out."""
 
     access_token: str
     expires_in: int
-    scope: str
+    scope: str | None
     token_type: str = "Bearer"
 
 

@@ -2,7 +2,8 @@
 
 Parameters come from the body only (never the query string); a repeated parameter is an
 ``invalid_request`` (§3.2: "MUST NOT be included more than once"); a parameter sent without
-a value is treated as omitted (§3.2); bodies that are not UTF-8 are refused.
+a value is treated as omitted (§3.2); bodies that are not UTF-8, or declared in another
+charset, are refused.
 """
 
 from __future__ import annotations
@@ -24,25 +25,49 @@ def is_form_content_type(content_type: str | None) -> bool:
     return media_type == FORM_CONTENT_TYPE
 
 
+def declares_only_utf8(content_type: str) -> bool:
+    """True unless a ``charset`` parameter of ``content_type`` names something other than
+    UTF-8 (RFC 9110 §8.3.1: parameter names and charset values are case-insensitive, a
+    value may be a quoted-string; §8.3.2: charsets by their IANA name).  A repeated
+    ``charset`` must name UTF-8 each time; a quoted value is read without its quotes (no
+    charset name needs a quoted-pair, so one with a backslash is refused)."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() != "charset":
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        if value.lower() != "utf-8":
+            return False
+    return True
+
+
 def parse_form(body: bytes, content_type: str | None) -> Mapping[str, str]:
     """Parse an ``application/x-www-form-urlencoded`` body into single-valued parameters.
 
-    Raises ``InvalidRequestError`` for another content type, bytes or escapes that are not
-    UTF-8, too many parameters, or a repeated parameter name.
+    Raises ``InvalidRequestError`` for another content type or a charset other than
+    UTF-8 (Appendix B), bytes or escapes that are not UTF-8, too many parameters, or a
+    repeated parameter name.
     """
-    if not is_form_content_type(content_type):
+    if content_type is None or not is_form_content_type(content_type):
         raise InvalidRequestError("The request body must be application/x-www-form-urlencoded")
+    if not declares_only_utf8(content_type):
+        raise InvalidRequestError("The request body must be encoded in UTF-8")
     try:
-        text = body.decode("utf-8")
         pairs = parse_qsl(
-            text,
+            body.decode("utf-8"),
             keep_blank_values=True,
             encoding="utf-8",
             errors="strict",
             max_num_fields=MAX_PARAMETERS,
         )
-    except (UnicodeDecodeError, ValueError):
+    except UnicodeDecodeError:
         raise InvalidRequestError("The request body is not a valid UTF-8 form") from None
+    except ValueError:  # parse_qsl: more than max_num_fields
+        raise InvalidRequestError(
+            f"The request body has more than {MAX_PARAMETERS} parameters"
+        ) from None
     params: dict[str, str] = {}
     seen: set[str] = set()
     for name, value in pairs:

@@ -46,7 +46,9 @@ async def register_client(
     default_scopes: Scopes,
     token_ttl_seconds: int | None = None,
 ) -> tuple[Client, str]:
-    """Create a client; return it with its secret, the only time the secret exists."""
+    """Create a client; return it with its secret, the only time the secret exists.
+    An empty ``default_scopes`` is stored as such and means every allowed scope
+    (``Client.effective_default_scopes``)."""
     if not name.strip():
         raise ClientConfigError("the client name must not be empty")
     _check(allowed_scopes, default_scopes, token_ttl_seconds)

@@ -30,11 +30,10 @@ def render_scope(scopes: Scopes) -> str:
 
 
 def grant_scope(requested: str | None, allowed: Scopes, default: Scopes) -> Scopes:
-    """The scope to grant: the request's if every token is allowed, else the client's
-    defaults when ``scope`` was omitted (§3.3); ``InvalidScopeError`` otherwise."""
+    """The scope to grant (§3.3): the request's if every token is allowed, else
+    ``InvalidScopeError``; when ``scope`` was omitted, ``default`` (the client's
+    ``effective_default_scopes``, which may be empty: a token with no scope)."""
     if requested is None:
-        if not default:
-            raise InvalidScopeError("No scope was requested and the client has no default scope")
         return default
     scopes = parse_scope(requested)
     if not scopes <= allowed:

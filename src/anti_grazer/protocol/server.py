@@ -88,7 +88,9 @@ class AuthorizationServer:
         authenticated(client)
         if grant_type not in client.grant_types:
             raise UnauthorizedClientError()
-        scopes = grant_scope(params.get("scope"), client.allowed_scopes, client.default_scopes)
+        scopes = grant_scope(
+            params.get("scope"), client.allowed_scopes, client.effective_default_scopes
+        )
         ttl = self.policy.ttl_for(client)
         now = self.clock.now()
         token = generate_access_token(now)
@@ -103,7 +105,8 @@ class AuthorizationServer:
             await self.tokens.add_token(record)
         except InactiveClientError:  # disabled or deleted since it authenticated
             raise InvalidClientError() from None
-        return client, TokenResponse(access_token=token, expires_in=ttl, scope=render_scope(scopes))
+        scope = render_scope(scopes) if scopes else None
+        return client, TokenResponse(access_token=token, expires_in=ttl, scope=scope)
 
     async def revoke(
         self,

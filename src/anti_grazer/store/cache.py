@@ -104,40 +104,75 @@ class TtlCache(Generic[V]):
         self._entries.clear()
         self._loading.clear()
 
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
     def __len__(self) -> int:
         return len(self._entries)
 
 
-class CachingClientStore:
-    """A ``ClientStore`` that serves repeated look-ups of a client from memory."""
+# The width of the clients table's ``client_id`` column (the registry's ids have 28
+# characters; PostgreSQL refuses longer ones).
+MAX_CACHED_CLIENT_ID_LENGTH = 64
 
-    def __init__(self, inner: ClientStore, cache: TtlCache[Client]) -> None:
+
+class CachingClientStore:
+    """A ``ClientStore`` that serves repeated look-ups of a client id from memory, whether
+    the id is known or not.
+
+    DESIGN.md §4.1: an unknown client id costs the same work as a wrong secret, so an
+    unknown id must not go to the database more often than a known one: it is remembered
+    as unknown for the same TTL, in ``unknown``, a cache of its own with its own bound, so
+    that a flood of random ids pushes out other unknown ids, never a known client.  An id
+    longer than any stored id is remembered on neither side (its memory would not be
+    bounded by the entry count): it costs a look-up, known or not.  Creating, changing or
+    deleting a client, here or elsewhere (``invalidate``), forgets its id on both sides."""
+
+    def __init__(
+        self, inner: ClientStore, cache: TtlCache[Client], unknown: TtlCache[bool]
+    ) -> None:
         self.inner = inner
         self.cache = cache
+        self.unknown = unknown
 
     async def get_client(self, client_id: str) -> Client | None:
-        return await self.cache.get_or_load(client_id, lambda: self.inner.get_client(client_id))
+        if len(client_id) > MAX_CACHED_CLIENT_ID_LENGTH:
+            return await self.inner.get_client(client_id)
+        if client_id in self.unknown:
+            return None
+        generation = self.unknown.generation
+        client = await self.cache.get_or_load(client_id, lambda: self.inner.get_client(client_id))
+        if client is None:
+            self.unknown.put(client_id, True, generation)
+        return client
 
     async def add_client(self, client: Client) -> None:
         await self.inner.add_client(client)
+        self.invalidate(client.client_id)
 
     async def update_client(self, client: Client) -> None:
-        self.cache.discard(client.client_id)
+        self.invalidate(client.client_id)
         await self.inner.update_client(client)
-        self.cache.discard(client.client_id)
+        self.invalidate(client.client_id)
 
     async def delete_client(self, client_id: str) -> bool:
-        self.cache.discard(client_id)
+        self.invalidate(client_id)
         deleted = await self.inner.delete_client(client_id)
-        self.cache.discard(client_id)
+        self.invalidate(client_id)
         return deleted
 
     async def list_clients(self) -> Sequence[Client]:
         return await self.inner.list_clients()
 
     def invalidate(self, client_id: str) -> None:
-        """Forget ``client_id`` (it changed elsewhere)."""
+        """Forget ``client_id``, known or unknown (it was created or changed elsewhere)."""
         self.cache.discard(client_id)
+        self.unknown.discard(client_id)
+
+    def invalidate_all(self) -> None:
+        """Forget every client id (notifications may have been missed)."""
+        self.cache.clear()
+        self.unknown.clear()
 
 
 class CachingTokenStore:

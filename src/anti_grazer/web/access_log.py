@@ -1,6 +1,7 @@
-"""One structured log line per request: method, path (never the query), status,
-duration and the authenticated client id (of the OAuth endpoints' client, or of a guarded
-route's bearer token); a pure ASGI middleware so it costs little."""
+"""One structured log line per request: method, path (never the query), the status that
+was sent (none when the client left before any response), duration and the authenticated
+client id (of the OAuth endpoints' client, or of a guarded route's bearer token); a pure
+ASGI middleware so it costs little."""
 
 from __future__ import annotations
 
@@ -30,7 +31,15 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status: int | None = None
+        disconnected = False
+
+        async def receive_watching_disconnect() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            return message
 
         async def send_with_status(message: Message) -> None:
             nonlocal status
@@ -39,8 +48,10 @@ class AccessLogMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_status)
+            await self.app(scope, receive_watching_disconnect, send_with_status)
         finally:
+            if status is None and not disconnected:
+                status = 500  # the server answers 500 for an app that failed or sent nothing
             access_log().request(
                 scope["method"],
                 scope["path"],

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from secrets import token_bytes
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from anti_grazer import __version__
+from anti_grazer.guard.asgi import BearerAuthMiddleware
 from anti_grazer.guard.core import BearerGuard
 from anti_grazer.guard.fastapi import install_fastapi_guard
 from anti_grazer.guard.http import install_guard
 from anti_grazer.guard.verifier import StoreTokenVerifier
+from anti_grazer.logs import get_logger
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
@@ -32,8 +33,16 @@ from anti_grazer.store.sql.runtime import open_sql_stores
 from anti_grazer.web.access_log import AccessLogMiddleware
 from anti_grazer.web.background import cached, invalidations, janitor
 from anti_grazer.web.docs import install_docs
+from anti_grazer.web.edge import Edge
 from anti_grazer.web.oauth_routes import OAuthEndpoints
 from anti_grazer.web.reports_routes import build_reports_router
+from anti_grazer.web.request_limits import RequestBodyLimits
+from anti_grazer.web.security_headers import SecurityHeadersMiddleware
+
+logger = get_logger("anti_grazer.app")
+
+OAUTH_PREFIX = "/oauth/"
+API_PREFIX = "/v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +82,7 @@ class _Runtime:
 
     server: AuthorizationServer | None = None
     reports: ReportService | None = None
+    guard: BearerGuard | None = None
 
     def authorization_server(self) -> AuthorizationServer:
         if self.server is None:
@@ -84,23 +94,10 @@ class _Runtime:
             raise RuntimeError("the application has not started")
         return self.reports
 
-
-class AntiGrazerAPI(FastAPI):
-    """FastAPI for the reports API and the docs, with the OAuth endpoints dispatched ahead
-    of FastAPI's middleware stack: on the token path that stack cost more than the
-    endpoint itself (py-spy, bench/), DESIGN.md §3."""
-
-    def __init__(self, *, fast_routes: dict[str, ASGIApp], **options: Any) -> None:
-        super().__init__(**options)
-        self.fast_routes = fast_routes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            route = self.fast_routes.get(scope["path"])
-            if route is not None:
-                await route(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+    def bearer_guard(self) -> BearerGuard:
+        if self.guard is None:
+            raise RuntimeError("the application has not started")
+        return self.guard
 
 
 async def health(_request: Request) -> Response:
@@ -108,13 +105,25 @@ async def health(_request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+def body_limits(settings: Settings) -> Callable[[str], int]:
+    """The largest body a path may carry: the OAuth endpoints' limit, or the API's."""
+
+    def limit_for(path: str) -> int:
+        if path.startswith(OAUTH_PREFIX):
+            return settings.max_body_bytes
+        return settings.max_api_body_bytes
+
+    return limit_for
+
+
 def create_app(
     settings: Settings,
     *,
     stores: StoresFactory = sql_stores,
     clock: Clock | None = None,
-) -> FastAPI:
-    """Build the application: OAuth endpoints, the guarded API, docs, health, access log."""
+) -> Edge:
+    """Build the application: OAuth endpoints, the guarded API, docs, health, and the
+    middleware stack every request passes."""
     runtime = _Runtime()
     server_clock = clock or SystemClock()
     policy = TokenPolicy(
@@ -124,15 +133,14 @@ def create_app(
     report_policy = ReportPolicy.of(settings.platforms, settings.block_threshold)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
         async with stores(settings) as opened:
             caches = cached(opened.clients, opened.tokens, settings)
             clients = caches.clients if caches else opened.clients
             tokens = caches.tokens if caches else opened.tokens
             runtime.server = AuthorizationServer(clients, tokens, server_clock, policy)
-            install_guard(
-                app, BearerGuard(StoreTokenVerifier(tokens, server_clock), settings.realm)
-            )
+            runtime.guard = BearerGuard(StoreTokenVerifier(tokens, server_clock), settings.realm)
+            install_guard(api, runtime.guard)
             configured = settings.cursor_key
             cursor_key = configured.get_secret_value().encode() if configured else opened.cursor_key
             runtime.reports = ReportService(
@@ -142,26 +150,32 @@ def create_app(
                 invalidations(caches, settings),
                 janitor(tokens, server_clock, settings),
             ):
+                logger.info("application_started", pid=os.getpid())
                 yield
             runtime.server = None
             runtime.reports = None
+            runtime.guard = None
 
-    oauth = OAuthEndpoints(runtime.authorization_server, settings.realm, settings.max_body_bytes)
-    app = AntiGrazerAPI(
-        # Every method reaches these; anything but POST gets an OAuth 405.
-        fast_routes={
-            "/oauth/token": AccessLogMiddleware(oauth.token),
-            "/oauth/revoke": AccessLogMiddleware(oauth.revoke),
-        },
+    api = FastAPI(
         title="Anti Grazer API",
         version=__version__,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # No 307 from "/path/" to "/path": Starlette builds its absolute Location from
+        # the Host header, which the client chooses.  A trailing slash is a 404.
+        redirect_slashes=False,
     )
-    app.add_route("/health", health, methods=["GET"], include_in_schema=False)
-    app.include_router(build_reports_router(runtime.report_service, report_policy.platforms))
-    install_fastapi_guard(app)
-    install_docs(app)
+    api.add_route("/health", health, methods=["GET"], include_in_schema=False)
+    api.include_router(build_reports_router(runtime.report_service, report_policy.platforms))
+    install_fastapi_guard(api)
+    install_docs(api)
+
+    oauth = OAuthEndpoints(runtime.authorization_server, settings.realm)
+    # Every method reaches these; anything but POST gets an OAuth 405.
+    app = Edge(api, {f"{OAUTH_PREFIX}token": oauth.token, f"{OAUTH_PREFIX}revoke": oauth.revoke})
+    app.add_middleware(RequestBodyLimits, body_limits(settings), settings.body_timeout_seconds)
+    app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

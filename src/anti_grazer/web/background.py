@@ -35,19 +35,18 @@ class Caches:
 
     def on_gap(self) -> None:
         """Changes may have been missed: drop everything."""
-        self.clients.cache.clear()
+        self.clients.invalidate_all()
         self.tokens.invalidate_all()
 
 
 def cached(clients: ClientStore, tokens: TokenStore, settings: Settings) -> Caches | None:
     """The client and token stores behind in-process caches, unless turned off."""
-    if settings.cache_ttl_seconds <= 0:
+    ttl, bound = settings.cache_ttl_seconds, settings.cache_max_entries
+    if ttl <= 0:
         return None
     return Caches(
-        CachingClientStore(
-            clients, TtlCache(settings.cache_ttl_seconds, settings.cache_max_entries)
-        ),
-        CachingTokenStore(tokens, TtlCache(settings.cache_ttl_seconds, settings.cache_max_entries)),
+        CachingClientStore(clients, TtlCache(ttl, bound), TtlCache(ttl, bound)),
+        CachingTokenStore(tokens, TtlCache(ttl, bound)),
     )
 
 

@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from anti_grazer.store.sql.private_file import create_private_file
+
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
@@ -39,10 +41,13 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _ensure_sqlite_folder(url: str) -> None:
+def create_sqlite_file(url: str) -> None:
+    """Create the database file of a SQLite URL, private to its owner (``private_file``),
+    if it does not exist yet.  SQLite creates its ``-wal``, ``-shm`` and ``-journal``
+    files with the database file's permissions, so they are private too."""
     database = sqlite_file(url)
     if database is not None:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(Path(database))
 
 
 def _postgres_connect_args(url: str) -> dict[str, Any]:
@@ -60,9 +65,9 @@ def create_engine(
 
     SQLite gets WAL journaling, enforced foreign keys, a busy timeout and the given
     ``synchronous`` level (``FULL``: a commit survives power loss; ``NORMAL``: it survives
-    a process crash only).  The SQLite file's folder is created if missing.  PostgreSQL
-    gets a pool of ``pool_size`` connections (as many again in overflow) per process, SQLite
-    a pool of ``SQLITE_READERS``.
+    a process crash only).  A missing SQLite file is created 0600 (its missing folders
+    0700) before SQLite opens it.  PostgreSQL gets a pool of ``pool_size`` connections (as
+    many again in overflow) per process, SQLite a pool of ``SQLITE_READERS``.
     """
     if not is_sqlite(url):
         return create_async_engine(
@@ -76,7 +81,7 @@ def create_engine(
             hide_parameters=True,
             connect_args=_postgres_connect_args(url),
         )
-    _ensure_sqlite_folder(url)
+    create_sqlite_file(url)
     # Mostly reads (token writes go through the writer thread): four connections, none
     # in overflow.  Each is a thread of aiosqlite's with its own page cache, and the
     # default pool (5 + 10 overflow) grew to 15 under concurrent cache misses and kept

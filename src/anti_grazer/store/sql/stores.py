@@ -102,6 +102,8 @@ class SqlClientStore:
         try:
             async with self.engine.begin() as connection:
                 await connection.execute(insert(clients).values(_client_row(client)))
+                # Instances that remembered the id as unknown forget it.
+                await publish(connection, notify.CLIENT, client.client_id)
         except IntegrityError:
             raise DuplicateClientError(client.client_id) from None
 
