@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.reports.helpers import Headers
+from tests.reports.helpers import Headers, bearer
+from tests.support import Registered
 
 
 def repeated(*names: str) -> dict[str, list[dict[str, object]]]:
@@ -59,8 +60,15 @@ async def test_every_v1_route_refuses_repeated_parameters(
     assert after.json()["reporters"] == 0
 
 
-async def test_no_token_is_401_before_repeated_parameters(http: httpx.AsyncClient) -> None:
-    """RFC 6750 §3.1: the guard answers first, as for any other invalid input."""
+async def test_the_guard_answers_before_repeated_parameters(
+    http: httpx.AsyncClient, registered: Registered
+) -> None:
+    """RFC 6750 §3.1: no token is 401, a token without the route's scope 403, as for any
+    other invalid input."""
     response = await http.get("/v1/blocklist?limit=1&limit=2")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="anti-grazer"'
+    writer = await bearer(http, registered, "reports:write")
+    response = await http.get("/v1/blocklist?limit=1&limit=2", headers=writer)
+    assert response.status_code == 403
+    assert response.json()["error"] == "insufficient_scope"

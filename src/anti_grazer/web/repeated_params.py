@@ -4,8 +4,8 @@ a word.  The URL does not say which value the client meant (RFC 3986 §3.4 leave
 query's structure to the application), so the server does not guess.
 
 ``SingleValuedQuery`` is a parameter of every ``/v1`` route, declared after the route's
-principal: FastAPI solves dependencies in declaration order, so a request without a valid
-token still gets the guard's 401 first, as for any other invalid input."""
+principal: FastAPI solves dependencies in declaration order, so a token without the
+route's scope still gets the guard's 403 first, as for any other invalid input."""
 
 from __future__ import annotations
 
