@@ -308,7 +308,16 @@ async def test_a_forged_cursor_is_422(
     await block(http, auth, "g")
     cursor = unkeyed_cursor({"v": 1, "f": [None, None], "p": [blocked_at, "facebook", "h"]})
     response = await http.get("/v1/blocklist", params={"cursor": cursor}, headers=auth)
-    assert error_fields(response) == {("query", "cursor")}
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "type": "value_error",
+                "loc": ["query", "cursor"],
+                "msg": "Invalid cursor: cursor check failed",
+            }
+        ]
+    }
 
 
 @pytest.mark.parametrize("change", [altered, forged, lambda c: c[:-2], lambda c: c + "A"])
