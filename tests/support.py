@@ -18,10 +18,11 @@ from anti_grazer.protocol.client_admin import register_client
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, TokenStore
 from anti_grazer.settings import Settings, load_settings
+from anti_grazer.store.memory import MemoryStores
 from anti_grazer.store.sql.engine import create_engine, is_sqlite
 from anti_grazer.store.sql.migrate import upgrade
 from anti_grazer.store.sql.sqlite_thread import Batch, SqliteThread
-from anti_grazer.web.app import Stores, create_app
+from anti_grazer.web.app import Stores, StoresFactory, create_app
 from anti_grazer.web.edge import Edge
 from tests.clock import FrozenClock
 
@@ -62,7 +63,7 @@ async def reset_database(url: str) -> None:
         if not is_sqlite(url):
             async with engine.begin() as connection:
                 await connection.execute(
-                    text("TRUNCATE clients, access_tokens, reports, profiles CASCADE")
+                    text("TRUNCATE clients, access_tokens, reports, profiles, server_keys CASCADE")
                 )
     finally:
         await engine.dispose()
@@ -126,6 +127,17 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
     test turns them on, so that changes tests make straight in the database are seen at
     once (tests of the caches set ``cache_ttl_seconds``)."""
     return load_settings(database_url=database_url, **{"cache_ttl_seconds": 0, **overrides})
+
+
+def memory_stores_factory(stores: MemoryStores) -> StoresFactory:
+    """A ``create_app`` stores factory serving ``stores`` (clients registered in them
+    beforehand can get tokens) and fresh memory reports."""
+
+    @asynccontextmanager
+    async def serve(_settings: Settings) -> AsyncIterator[Stores]:
+        yield Stores(stores.clients, stores.tokens)
+
+    return serve
 
 
 @asynccontextmanager

@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from secrets import token_bytes
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -20,10 +21,12 @@ from anti_grazer.logs import get_logger
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
+from anti_grazer.reports.cursor import MIN_KEY_BYTES, BlocklistCursors
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
 from anti_grazer.store.memory_reports import MemoryReportStore
+from anti_grazer.store.sql.keys import shared_key
 from anti_grazer.store.sql.reports import SqlReportStore
 from anti_grazer.store.sql.runtime import open_sql_stores
 from anti_grazer.web.access_log import AccessLogMiddleware
@@ -50,9 +53,13 @@ class Stores:
     # In memory unless given (tests that build their own memory stores); sql_stores
     # always gives the SQL one.
     reports: ReportStore = field(default_factory=MemoryReportStore)
+    # The key of blocklist cursors when ``Settings.cursor_key`` is unset: the one every
+    # process on the database shares (sql_stores), random for memory stores.
+    cursor_key: bytes = field(default_factory=lambda: token_bytes(MIN_KEY_BYTES), repr=False)
 
 
 StoresFactory = Callable[[Settings], AbstractAsyncContextManager[Stores]]
+CURSOR_KEY_NAME = "blocklist-cursor"
 
 
 @asynccontextmanager
@@ -61,7 +68,12 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
     async with open_sql_stores(
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
     ) as opened:
-        yield Stores(opened.clients, opened.tokens, SqlReportStore(opened.engine, opened.reader))
+        yield Stores(
+            opened.clients,
+            opened.tokens,
+            SqlReportStore(opened.engine, opened.reader),
+            await shared_key(opened.engine, CURSOR_KEY_NAME),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +154,14 @@ def create_app(
             caches = cached(opened.clients, opened.tokens, settings)
             clients = caches.clients if caches else opened.clients
             tokens = caches.tokens if caches else opened.tokens
+            configured = settings.cursor_key
+            cursor_key = configured.get_secret_value().encode() if configured else opened.cursor_key
             services = Services(
                 authorization=AuthorizationServer(clients, tokens, server_clock, policy),
                 guard=BearerGuard(StoreTokenVerifier(tokens, server_clock), settings.realm),
-                reports=ReportService(opened.reports, server_clock, report_policy),
+                reports=ReportService(
+                    opened.reports, server_clock, report_policy, BlocklistCursors(cursor_key)
+                ),
             )
             async with (
                 invalidations(caches, settings),
