@@ -28,15 +28,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from anti_grazer.protocol.tokens import generate_client_id, generate_client_secret
-from bench.run import (
+from bench.report import cpu_model, git_commit
+from bench.runner import (
     HOST,
     LOAD_CPU,
     RESULTS_DIR,
     Server,
     basic_credentials,
-    cpu_model,
     free_port,
-    git_commit,
     log,
     running,
 )

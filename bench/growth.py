@@ -30,7 +30,6 @@ Writes ``bench/results/growth.md`` (and ``.json``).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -40,55 +39,36 @@ import shlex
 import signal
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
-from bench.run import (
+from bench.measure import Probe, Row, Workload, measure, record_run
+from bench.report import cpu_model, git_commit, package_version
+from bench.runner import (
+    BENCH_CPUS,
     HOST,
     LOAD_CPU,
-    PROTECTED_PATH,
     REPO_DIR,
     RESULTS_DIR,
     SERVE_BIN,
     SERVER_CPU,
     TOKEN_SCOPE,
-    Options,
-    Probe,
-    Row,
     Server,
-    Workload,
-    WrkRun,
     basic_credentials,
-    busy_cpu_seconds,
-    children_cpu_seconds,
-    cpu_model,
-    cpu_seconds,
     create_client,
-    disk_cell,
-    disk_counters,
-    ensure_serving_venv,
-    ensure_wrk,
     free_port,
-    git_commit,
     issue_token,
     log,
-    mean_disk_ms,
-    measure,
     ours_server,
-    package_version,
-    parse_wrk,
-    record_run,
-    rss_mib,
     running,
-    start_wrk,
-    token_workload,
-    wrk_command,
 )
+from bench.sampling import Reading, Window, children_cpu_seconds, rss_mib
+from bench.workloads import PROTECTED_PATH, token_workload
+from bench.wrk import Options, WrkRun, parse_wrk, start_wrk, wrk_command
 
 INSERT_BATCH = 50_000
 LIVE_MIN_SECONDS = 300  # live rows expire 5 min ...
@@ -289,10 +269,11 @@ def measure_phase(
     ]
 
 
-def window_row(run: WrkRun, server: Server, wall: float, server_cpu: float, wrk_cpu: float) -> Row:
-    """A Row for a wrk window measured by hand (not through ``measure``)."""
+def window_row(run: WrkRun, server: Server, window: Window, purge_cpu: float) -> Row:
+    """A Row for a wrk window measured by hand (not through ``measure``); the purge CLI
+    ran on the load CPU: its CPU time is known, not "other load"."""
     row = Row("token-during-purge", "token issuance during the purge", "ours", "ok")
-    record_run(row, run, server, wall, server_cpu, wrk_cpu)
+    record_run(row, run, server, window, accounted_cpu=purge_cpu)
     row.notes.append(f"max latency {run.latency_us['max'] / 1000:.0f} ms")
     return row
 
@@ -316,10 +297,7 @@ def purge_under_load(
     ]
     log(f"purge: {shlex.join(purge_command)} while wrk drives issuance")
     children_before = children_cpu_seconds()
-    server_cpu_before = cpu_seconds(server.pid)
-    busy_before = busy_cpu_seconds((SERVER_CPU, LOAD_CPU))
-    disk_before = disk_counters()
-    wall_before = time.monotonic()
+    before = Reading.now(server.pid, BENCH_CPUS)
     purge = subprocess.Popen(
         purge_command,
         cwd=REPO_DIR,
@@ -337,16 +315,14 @@ def purge_under_load(
             purge.kill()
             output, _ = purge.communicate()
             result.notes.append(f"PURGE KILLED after {PURGE_TIMEOUT_SECONDS:.0f}s")
-        result.seconds = time.monotonic() - wall_before
+        result.seconds = time.monotonic() - before.wall
         purge_cpu = children_cpu_seconds() - children_before  # wrk is not reaped yet
     finally:
         if wrk.poll() is None:
             wrk.send_signal(signal.SIGINT)
     wrk_output, _ = wrk.communicate(timeout=60)
-    wall = time.monotonic() - wall_before
+    window = Window.between(before, Reading.now(server.pid, BENCH_CPUS))
     wrk_cpu = children_cpu_seconds() - children_before - purge_cpu
-    server_cpu = cpu_seconds(server.pid) - server_cpu_before
-    busy = busy_cpu_seconds((SERVER_CPU, LOAD_CPU)) - busy_before
     (options.raw_dir / "growth-purge-window.raw").write_text(
         f"$ {shlex.join(command)}  (SIGINT when the purge exited)\n{wrk_output}"
     )
@@ -355,9 +331,7 @@ def purge_under_load(
     result.cli_cpu_percent = 100 * purge_cpu / result.seconds
     found = re.search(r"purged (\d+) expired tokens", output)
     result.purged_rows = int(found.group(1)) if found else 0
-    row = window_row(parse_wrk(wrk_output, wrk_cpu), server, wall, server_cpu, wrk_cpu)
-    row.other_cpu_percent = max(0.0, 100 * (busy - server_cpu - wrk_cpu - purge_cpu) / wall)
-    row.disk_write_ms, row.disk_flush_ms = mean_disk_ms(disk_before, disk_counters())
+    row = window_row(parse_wrk(wrk_output, wrk_cpu), server, window, purge_cpu)
     result.window = row
     log(
         f"purge: {result.purged_rows:,} rows in {result.seconds:.1f}s (exit {purge.returncode});"
@@ -381,7 +355,7 @@ def row_cells(row: Row) -> str:
     return (
         f"{row.status} | {row.rps:,.0f} | {row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} "
         f"| {row.server_cpu_percent:.0f}% | {cpu_us(row):,.0f} | {row.server_rss_mib:.0f} "
-        f"| {row.other_cpu_percent:.0f}% | {disk_cell(row)}"
+        f"| {row.other_cpu_percent:.0f}% | {row.disk_ms}"
     )
 
 
@@ -517,16 +491,15 @@ def render(run: GrowthRun, options: Options, ours_env: Mapping[str, str]) -> str
 # --- main ------------------------------------------------------------------------------------
 
 
-def run_growth(args: argparse.Namespace, command: str) -> int:
-    """The growth benchmark (``bench/run --growth``); 1 if any row is INVALID."""
-    rows_to_insert: int = args.growth_rows
-    if rows_to_insert < 1:
-        raise SystemExit("--growth-rows must be positive")
-    wrk = ensure_wrk()
-    ensure_serving_venv()
-    RESULTS_DIR.mkdir(exist_ok=True)
-    options = Options(wrk, args.duration, args.warmup, args.connections, RESULTS_DIR)
-    ours_env = dict(item.split("=", 1) for item in args.ours_env)
+def run_growth(
+    options: Options,
+    rows_to_insert: int,
+    ours_env: Mapping[str, str],
+    command: str,
+    output: Path | None,
+) -> int:
+    """The growth benchmark (``bench/run --growth``); its report goes to ``output``
+    (bench/results/growth.md by default); 1 if any row is INVALID or the purge failed."""
     run = GrowthRun(dt.datetime.now(dt.UTC), command, rows_to_insert)
     run.load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="anti-grazer-growth-") as scratch:
@@ -588,7 +561,7 @@ def run_growth(args: argparse.Namespace, command: str) -> int:
                 )
                 remember("after the purge and the issuance runs")
     report = render(run, options, ours_env)
-    output: Path = args.output or RESULTS_DIR / "growth.md"
+    output = output or RESULTS_DIR / "growth.md"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report)
     output.with_suffix(".json").write_text(
@@ -615,14 +588,3 @@ def run_growth(args: argparse.Namespace, command: str) -> int:
         rows.append(run.purge.window)
     invalid = any(row.status == "INVALID" for row in rows)
     return 1 if invalid or (run.purge is not None and run.purge.returncode != 0) else 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bench.growth [flags]``: the same as ``bench/run --growth [flags]``."""
-    from bench.run import main as run_main  # noqa: PLC0415
-
-    return run_main(["--growth", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
