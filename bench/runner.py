@@ -208,9 +208,11 @@ def ceiling_server(port: int, log_path: Path) -> Server:
     return Server("ceiling", argv, port, "/", log_path)
 
 
-def ours_server(port: int, env: Mapping[str, str], log_path: Path) -> Server:
-    """``anti-grazer serve`` (the product, exactly as shipped)."""
-    argv = [str(SERVE_BIN / "anti-grazer"), "serve", "--port", str(port)]
+def ours_server(
+    port: int, env: Mapping[str, str], log_path: Path, bin_dir: Path = SERVE_BIN
+) -> Server:
+    """``anti-grazer serve`` (the product, exactly as shipped) from ``bin_dir``."""
+    argv = [str(bin_dir / "anti-grazer"), "serve", "--port", str(port)]
     return Server("ours", argv, port, "/health", log_path, env=dict(env))
 
 
@@ -225,15 +227,17 @@ def database_env(database: Path) -> dict[str, str]:
     return {"ANTI_GRAZER_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
 
 
-def create_client(env: Mapping[str, str]) -> tuple[str, str]:
-    """Register the benchmark client with the CLI; its id and secret.  It may ask for
-    ``CLIENT_SCOPE`` and gets ``TOKEN_SCOPE`` by default."""
+def create_client(
+    env: Mapping[str, str], name: str = "bench", bin_dir: Path = SERVE_BIN
+) -> tuple[str, str]:
+    """Register a client with the CLI from ``bin_dir`` (as an operator would); its id and
+    secret.  It may ask for ``CLIENT_SCOPE`` and gets ``TOKEN_SCOPE`` by default."""
     completed = subprocess.run(
         [
-            str(SERVE_BIN / "anti-grazer"),
+            str(bin_dir / "anti-grazer"),
             "clients",
             "create",
-            "bench",
+            name,
             "--scope",
             CLIENT_SCOPE,
             "--default-scope",
