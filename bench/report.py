@@ -232,7 +232,8 @@ def render_memory(memory: Sequence[MemorySample]) -> list[str]:
         "",
         "### Server memory (RSS)",
         "",
-        "`VmRSS` of the server process (one process throughout per server) at each moment.",
+        "The server's memory at each moment: the proportional set size (`Pss`) of its "
+        "process and its worker, summed, so that pages they share count once.",
         "",
         "| server | moment | RSS MiB | change since the previous line |",
         "|---|---|--:|--:|",

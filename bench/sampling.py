@@ -40,11 +40,13 @@ def cpu_seconds(pid: int) -> float:
 
 
 def rss_mib(pid: int) -> float:
-    """VmRSS of ``pid`` and its workers, in MiB (/proc/<pid>/status)."""
+    """The memory of ``pid`` and its workers, in MiB: the sum of their proportional set
+    sizes (/proc/<pid>/smaps_rollup ``Pss``), so that pages a forked worker shares with
+    its server process are counted once, not once per process."""
     total = 0
     for member in process_tree(pid):
-        for line in Path(f"/proc/{member}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 total += int(line.split()[1])
     return total / 1024
 
