@@ -39,8 +39,7 @@ def end_with_the_server() -> None:
 def freezing_gc_after(lifespan: Lifespan) -> Lifespan:
     """Once the app has started, move everything alive to the garbage collector's
     permanent generation: the full collections that Python runs now and then no longer
-    walk the whole framework, which were the token endpoint's worst latencies (p99 55 ms
-    → 20 ms, bench/run)."""
+    walk the whole framework, which made the token endpoint's worst latencies."""
 
     @asynccontextmanager
     async def frozen(app: Any) -> AsyncIterator[None]:
