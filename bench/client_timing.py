@@ -16,11 +16,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
-import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,16 +26,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from anti_grazer.protocol.tokens import generate_client_id, generate_client_secret
-from bench.run import (
+from bench.report import cpu_model, git_commit
+from bench.runner import (
     HOST,
     LOAD_CPU,
     RESULTS_DIR,
-    Server,
+    TOKEN_PATH,
     basic_credentials,
-    cpu_model,
+    create_client,
+    database_env,
+    form_headers,
     free_port,
-    git_commit,
     log,
+    ours_server,
     running,
 )
 
@@ -46,28 +47,11 @@ BODY = "grant_type=client_credentials"
 RESULTS_FILE = RESULTS_DIR / "client-timing.md"
 
 
-def create_client(anti_grazer: Path, env: dict[str, str]) -> str:
-    """Register a client with the CLI (as an operator would); its id."""
-    completed = subprocess.run(
-        [str(anti_grazer), "clients", "create", "timing", "--json"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return str(json.loads(completed.stdout)["client_id"])
-
-
 def timed_request(connection: http.client.HTTPConnection, basic: str) -> int:
     """Nanoseconds from sending one token request to having read its whole answer, which
     must be the 401 of RFC 6749 §5.2 on a connection kept alive."""
-    headers = {
-        "Authorization": f"Basic {basic}",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
     start = time.perf_counter_ns()
-    connection.request("POST", "/oauth/token", body=BODY, headers=headers)
+    connection.request("POST", TOKEN_PATH, body=BODY, headers=form_headers(basic))
     response = connection.getresponse()
     response.read()
     elapsed = time.perf_counter_ns() - start
@@ -132,22 +116,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=50, help="discarded pairs first (50)")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="stop after (60)")
     options = parser.parse_args(argv)
-    anti_grazer = Path(sys.executable).with_name("anti-grazer")
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    bin_dir = Path(sys.executable).parent  # this venv's anti-grazer
+    load = " ".join(f"{average:.2f}" for average in os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="client-timing-") as work:
-        env = {"ANTI_GRAZER_DATABASE_URL": f"sqlite+aiosqlite:///{work}/timing.db"}
-        client_id = create_client(anti_grazer, env)
+        env = database_env(Path(work) / "timing.db")
+        client_id, _secret = create_client(env, "timing", bin_dir)
         wrong_secret = generate_client_secret()
         basics = [
             basic_credentials(generate_client_id(), wrong_secret),
             basic_credentials(client_id, wrong_secret),
         ]
-        port = free_port()
-        command = [str(anti_grazer), "serve", "--port", str(port)]
-        server = Server("ours", command, port, "/health", Path(work) / "serve.log", env=env)
+        server = ours_server(free_port(), env, Path(work) / "serve.log", bin_dir)
         with running(server):
             os.sched_setaffinity(0, {LOAD_CPU})
-            samples = measure(port, basics, options.pairs, options.warmup, options.max_seconds)
+            samples = measure(
+                server.port, basics, options.pairs, options.warmup, options.max_seconds
+            )
     text = report(samples, load)
     RESULTS_FILE.write_text(text)
     print(text)

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.store.runtime import OpenedStores, open_stores
 from anti_grazer.web.edge import Edge
+from tests.clock import FrozenClock
 from tests.support import (
     DATABASE_URL_ENV,
     Registered,
@@ -21,7 +21,7 @@ from tests.support import (
     register,
     reset_database,
     running,
-    test_settings,
+    settings_for,
 )
 
 
@@ -54,7 +54,7 @@ async def sql(database_url: str) -> AsyncIterator[OpenedStores]:
 
 @pytest.fixture
 def app(database_url: str, clock: FrozenClock) -> Edge:
-    return create_app(test_settings(database_url), clock=clock)
+    return create_app(settings_for(database_url), clock=clock)
 
 
 @pytest.fixture

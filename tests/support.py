@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import zlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -18,18 +17,19 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.client_admin import register_client
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, TokenStore
-from anti_grazer.protocol.registry import register_client
 from anti_grazer.settings import Settings, load_settings
+from anti_grazer.store.memory import MemoryStores
 from anti_grazer.store.runtime import OpenedStores, open_stores
 from anti_grazer.store.sql.engine import create_engine, is_sqlite
 from anti_grazer.store.sql.migrate import upgrade
 from anti_grazer.store.sql.tables import access_tokens
 from anti_grazer.store.sqlite.thread import Batch, SqliteThread
-from anti_grazer.web.app import Stores, create_app
+from anti_grazer.web.app import Stores, StoresFactory, create_app
 from anti_grazer.web.edge import Edge
+from tests.clock import FrozenClock
 
 # When set (by .ci/run), SQL tests also run against this PostgreSQL database.
 POSTGRES_URL_ENV = "ANTI_GRAZER_TEST_POSTGRES_URL"
@@ -79,7 +79,7 @@ async def reset_database(url: str) -> None:
         if not is_sqlite(url):
             async with engine.begin() as connection:
                 await connection.execute(
-                    text("TRUNCATE clients, access_tokens, reports, profiles CASCADE")
+                    text("TRUNCATE clients, access_tokens, reports, profiles, server_keys CASCADE")
                 )
     finally:
         await engine.dispose()
@@ -138,23 +138,22 @@ async def issue(http: httpx.AsyncClient, who: Registered, scope: str | None = No
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-def untimed_access_token(random_part: str) -> str:
-    """An access token as issued before the issue time was added to them (DESIGN.md §4.2):
-    ``ag_at_``, 43 random base62 characters and the CRC32 of those in 6 base62 characters.
-    Written out here rather than taken from the code under test."""
-    assert len(random_part) == 43
-    checksum, chars = zlib.crc32(random_part.encode("ascii")), ""
-    for _ in range(6):
-        checksum, digit = divmod(checksum, 62)
-        chars = BASE62[digit] + chars
-    return "ag_at_" + random_part + chars
-
-
-def test_settings(database_url: str, **overrides: object) -> Settings:
+def settings_for(database_url: str, **overrides: object) -> Settings:
     """Settings for an in-process app on ``database_url``.  The caches are off unless a
     test turns them on, so that changes tests make straight in the database are seen at
     once (tests of the caches set ``cache_ttl_seconds``)."""
     return load_settings(database_url=database_url, **{"cache_ttl_seconds": 0, **overrides})
+
+
+def memory_stores_factory(stores: MemoryStores) -> StoresFactory:
+    """A ``create_app`` stores factory serving ``stores`` (clients registered in them
+    beforehand can get tokens) and fresh memory reports."""
+
+    @asynccontextmanager
+    async def serve(_settings: Settings) -> AsyncIterator[Stores]:
+        yield Stores(stores.clients, stores.tokens)
+
+    return serve
 
 
 @asynccontextmanager
@@ -175,7 +174,7 @@ __all__ = [
     "register",
     "reset_database",
     "running",
-    "test_settings",
+    "settings_for",
 ]
 
 

@@ -1,6 +1,6 @@
 -- Shared by every workload script: the JSON report printed by done().
 --
--- wrk runs each script with its directory as the working directory (bench/run.py sets
+-- wrk runs each script with its directory as the working directory (bench/wrk.py sets
 -- it), so a workload loads this file with dofile("common.lua").  Configuration comes
 -- from BENCH_* environment variables, never from the command line, so that secrets do
 -- not show in `ps`.

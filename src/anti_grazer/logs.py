@@ -48,8 +48,8 @@ def _may_hold_credential(text: str) -> bool:
     """A cheap first scan for text mostly free of credentials (paths, client ids): every
     match of the patterns above holds one of these words once case-folded (their
     IGNORECASE matching may also take a dotless "ı" for an "i"), a secret key also its
-    "=" or ":".  Substring tests took 0.3 µs for a client id, the regular expression they
-    replace 2.2 µs, and the access line scans three fields a request."""
+    "=" or ":".  Substring tests are several times cheaper than the regular expressions,
+    and the access line scans three fields a request."""
     folded = text.casefold().replace("ı", "i")
     return (
         "ag_at_" in folded
@@ -169,13 +169,13 @@ def configure_logging(
 class AccessLog:
     """The per-request access line (``logger_name`` ``anti_grazer.access``, event
     ``request``), rendered straight to JSON: the same line and redaction as every other
-    event, without structlog's processor chain, which was a fifth of the token
-    endpoint's main-thread time (py-spy, bench/).
+    event, without structlog's processor chain, a large share of the token endpoint's
+    time.
 
     With ``per_iteration``, lines logged inside a running event loop are held and written
     together, in one write and one flush, at the end of the loop's current iteration
-    (``call_soon``): a write and a flush a line cost the token endpoint 2.2 µs a request,
-    0.5 µs in tens.  A line is then written microseconds after its request ends, so code
+    (``call_soon``): one write and flush for many lines instead of one a line.  A line
+    is then written microseconds after its request ends, so code
     that reads the stream right after a request (tests) takes the default, which writes
     every line at once."""
 
@@ -191,8 +191,8 @@ class AccessLog:
 
     def _timestamp(self) -> str:
         """Now in UTC, ISO 8601 with microseconds and a ``Z``, as structlog's
-        ``TimeStamper`` writes it; the text of the current second is reused (0.5 µs a
-        line, 1.8 through ``datetime.now(UTC).isoformat``)."""
+        ``TimeStamper`` writes it; the text of the current second is reused, which is
+        cheaper than ``datetime.now(UTC).isoformat`` for every line."""
         second, microsecond = divmod(time.time_ns() // 1000, 1_000_000)
         if second != self._second:
             self._second = second

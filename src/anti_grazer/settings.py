@@ -7,18 +7,24 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/anti-grazer.db"
 DEFAULT_PLATFORMS = ("facebook", "x", "instagram", "linkedin", "tiktok")
 PLATFORM_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+# A MAC key shorter than its hash's output (SHA-256: 32 bytes) weakens it (RFC 2104 §3).
+CURSOR_KEY_MIN_LENGTH = 32
 
 
 class Settings(BaseSettings):
     """Server settings; each field documents its default's reason."""
 
-    model_config = SettingsConfigDict(env_prefix="ANTI_GRAZER_", frozen=True, extra="forbid")
+    # A refused value is not echoed in the error: it may be a secret (cursor_key, or the
+    # password in database_url).
+    model_config = SettingsConfigDict(
+        env_prefix="ANTI_GRAZER_", frozen=True, extra="forbid", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         DEFAULT_DATABASE_URL,
@@ -117,6 +123,19 @@ class Settings(BaseSettings):
         description="The social networks reports may name (lower-case names; in the "
         "environment, comma-separated: ANTI_GRAZER_PLATFORMS=facebook,x).",
     )
+    cursor_key: SecretStr | None = Field(
+        None,
+        description="Secret key (at least 32 characters) of the MAC that authenticates "
+        "blocklist cursors. Unset: a random key is generated once and kept in the database, "
+        "so every worker and instance on it shares it. Never logged nor shown in a repr.",
+    )
+
+    @field_validator("cursor_key")
+    @classmethod
+    def _check_cursor_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < CURSOR_KEY_MIN_LENGTH:
+            raise ValueError(f"at least {CURSOR_KEY_MIN_LENGTH} characters are needed")
+        return value
 
     @field_validator("platforms", mode="before")
     @classmethod

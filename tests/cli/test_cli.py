@@ -96,7 +96,7 @@ class Cli:
                 "client_secret": secret,
             }
             try:
-                _client, response = await server.token(params, None)
+                response = await server.token(params, None)
             except InvalidClientError:
                 return None
             return response.access_token

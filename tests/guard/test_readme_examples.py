@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
+from tests.clock import FrozenClock
 from tests.support import Registered
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -11,12 +11,12 @@ import pytest
 from starlette.types import ASGIApp
 
 from anti_grazer.logs import configure_logging
-from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.client_admin import set_enabled
 from anti_grazer.protocol.ports import Clock, TokenStore
-from anti_grazer.protocol.registry import set_enabled
 from anti_grazer.protocol.tokens import generate_access_token
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.web.access_log import AccessLogMiddleware
+from tests.clock import FrozenClock
 from tests.guard.apps import CountingTokenStore, fastapi_api, starlette_api
 from tests.support import Registered, altered, issue
 

@@ -7,16 +7,16 @@ from datetime import UTC, datetime
 
 import pytest
 
+from anti_grazer.protocol.client_admin import register_client, set_enabled
 from anti_grazer.protocol.client_auth import (
     AuthMethod,
     ClientCredentials,
     authenticate_client,
     parse_client_credentials,
 )
-from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.errors import InvalidClientError, InvalidRequestError
-from anti_grazer.protocol.registry import register_client, set_enabled
 from anti_grazer.store.memory import memory_stores
+from tests.clock import FrozenClock
 
 
 def basic(userpass: str | bytes) -> str:

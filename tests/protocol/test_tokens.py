@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from anti_grazer.protocol.tokens import (
     is_well_formed_access_token,
     verify_client_secret,
 )
-from tests.support import BASE62, altered, untimed_access_token
+from tests.support import BASE62
 
 ACCESS_TOKEN_SHAPE = re.compile(r"ag_at_[0-9A-Za-z]{57}")
 ISSUED = datetime(2026, 11, 27, 23, 30, 0, 123000, tzinfo=UTC)
@@ -67,14 +68,15 @@ def test_keys_of_later_tokens_sort_after_earlier_ones() -> None:
     assert len(set(keys)) == len(keys)
 
 
-def test_tokens_without_an_issue_time_are_still_accepted() -> None:
-    """Tokens issued before the issue time was added stay valid until they expire: they are
-    well formed, and stored under their bare SHA-256 digest."""
-    token = untimed_access_token("A" * 43)
-    assert len(token) == len("ag_at_") + 49
-    assert is_well_formed_access_token(token)
-    assert access_token_digest(token) == hashlib.sha256(token.encode()).hexdigest()
-    assert not is_well_formed_access_token(altered(token))
+def test_the_issue_time_is_part_of_the_one_format() -> None:
+    """DESIGN.md §4.2: one format.  A token of the same alphabet and a valid checksum but
+    without the issue time is malformed (refused without a storage lookup)."""
+    random_part = "A" * 43
+    checksum, chars = zlib.crc32(random_part.encode("ascii")), ""
+    for _ in range(6):
+        checksum, digit = divmod(checksum, 62)
+        chars = BASE62[digit] + chars
+    assert not is_well_formed_access_token("ag_at_" + random_part + chars)
 
 
 @pytest.mark.parametrize(
@@ -122,7 +124,6 @@ def test_access_token_key_is_issue_time_and_sha224_hex() -> None:
     assert key == token[6:14] + hashlib.sha224(token.encode()).hexdigest()
     assert len(key) == 64
     assert token[14:] not in key
-    assert access_token_digest("abc") == hashlib.sha256(b"abc").hexdigest()
 
 
 def test_client_secret_digest_is_self_describing() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.store.runtime import OpenedStores
+from tests.clock import FrozenClock
 from tests.reports.helpers import Headers, bearer
 from tests.support import Registered, register
 

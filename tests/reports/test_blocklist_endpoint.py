@@ -4,16 +4,17 @@ platform and ``since``, with a strong ETag for cheap syncing (RFC 9110 §8.8.3, 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
+from tests.clock import FrozenClock
 from tests.reports.helpers import ALL_SCOPES, Headers, bearer, error_fields, report
-from tests.support import Registered, create_app, running
-from tests.support import test_settings as settings_for
+from tests.support import Registered, create_app, running, settings_for
 
 
 @pytest.fixture
@@ -241,6 +242,82 @@ async def test_invalid_parameters_are_422_naming_the_field(
 ) -> None:
     response = await http.get("/v1/blocklist", params=params, headers=auth)
     assert error_fields(response) == {("query", field)}
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "9999-12-31T23:59:59-23:59",
+        "0001-01-01T00:00:00+14:00",
+        "0001-01-01T00:00:00Z",
+        "1969-12-31T23:59:59.999999Z",
+    ],
+)
+async def test_a_since_outside_the_years_1970_to_9999_in_utc_is_422(
+    http: httpx.AsyncClient, auth: Headers, since: str
+) -> None:
+    """RFC 3339 offsets reach ±23:59: the first two have no UTC ``datetime`` at all."""
+    response = await http.get("/v1/blocklist", params={"since": since}, headers=auth)
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "type": "value_error",
+                "loc": ["query", "since"],
+                "msg": "Value error, must be an instant in the years 1970 to 9999 (UTC)",
+                "ctx": {"error": {}},
+            }
+        ]
+    }
+
+
+async def test_the_edges_of_since_are_accepted(http: httpx.AsyncClient, auth: Headers) -> None:
+    await block(http, auth, "grazer")
+    first = await blocklist(http, auth, since="1970-01-01T00:00:00Z")
+    assert [i["profile_id"] for i in first["items"]] == ["grazer"]
+    last = await blocklist(http, auth, since="9999-12-31T23:59:59.999999Z")
+    assert last["items"] == []
+
+
+def unkeyed_cursor(payload: dict[str, Any]) -> str:
+    """A cursor for any payload with a check anyone can compute: the truncated SHA-256 of
+    the payload that cursors once carried (written out here, not taken from the code)."""
+    raw = json.dumps(payload).encode()
+    check = hashlib.sha256(b"anti-grazer blocklist cursor\x00" + raw).digest()[:12]
+    return f"{b64url(raw)}.{b64url(check)}"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+@pytest.mark.parametrize(
+    "blocked_at",
+    [
+        "2026-06-01T12:00:00+00:00",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-23:59",
+        "2026-06-01T12:00:00",
+    ],
+)
+async def test_a_forged_cursor_is_422(
+    http: httpx.AsyncClient, auth: Headers, blocked_at: str
+) -> None:
+    """Cursors carry a keyed MAC: a cursor written by anyone else, here naming a real
+    position or an impossible instant, is refused."""
+    await block(http, auth, "g")
+    cursor = unkeyed_cursor({"v": 1, "f": [None, None], "p": [blocked_at, "facebook", "h"]})
+    response = await http.get("/v1/blocklist", params={"cursor": cursor}, headers=auth)
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "type": "value_error",
+                "loc": ["query", "cursor"],
+                "msg": "Invalid cursor: cursor check failed",
+            }
+        ]
+    }
 
 
 @pytest.mark.parametrize("change", [altered, forged, lambda c: c[:-2], lambda c: c + "A"])

@@ -6,10 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
+from tests.clock import FrozenClock
 from tests.reports.helpers import ALL_SCOPES, Headers, bearer, error_fields, report
-from tests.support import Registered, create_app, running
-from tests.support import test_settings as settings_for
+from tests.support import Registered, create_app, running, settings_for
 
 
 async def profile(http: httpx.AsyncClient, headers: Headers, path: str) -> dict[str, object]:

@@ -3,10 +3,12 @@ and guarded by the ``reports:write`` scope (RFC 6750 §3.1)."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
+from tests.clock import FrozenClock
 from tests.reports.helpers import Headers, bearer, error_fields, report
 from tests.support import Registered
 
@@ -98,6 +100,32 @@ async def test_invalid_reports_are_422_naming_the_field(
     response = await http.post("/v1/reports", json=body, headers=auth)
     assert error_fields(response) == {("body", field)}
     profile = await http.get("/v1/profiles/x/p", headers=auth)
+    assert profile.json()["reporters"] == 0
+
+
+@pytest.mark.parametrize("field", ["platform", "profile_id", "reporter_id", "reason"])
+async def test_a_lone_surrogate_is_422_naming_the_field(
+    http: httpx.AsyncClient, auth: Headers, field: str
+) -> None:
+    """A JSON ``\\u`` escape can spell a lone surrogate (RFC 8259 §8.2), which no UTF-8
+    text holds: refused before the rules or the storage see it."""
+    body = json.dumps({**REPORT, field: "a\ud800"})  # ASCII: the escape "a\\ud800"
+    assert "a\\ud800" in body
+    response = await http.post(
+        "/v1/reports", content=body, headers={**auth, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "type": "value_error",
+                "loc": ["body", field],
+                "msg": "Value error, must be valid Unicode, without lone surrogates",
+                "ctx": {"error": {}},
+            }
+        ]
+    }
+    profile = await http.get("/v1/profiles/facebook/grazer.1", headers=auth)
     assert profile.json()["reporters"] == 0
 
 

@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.reports.cursor import BlocklistCursors
 from anti_grazer.reports.models import ProfileRecord, ProfileStatus
 from anti_grazer.reports.service import ReportPolicy, ReportService, profile_status
 from anti_grazer.settings import DEFAULT_PLATFORMS, load_settings
 from anti_grazer.store.memory_reports import MemoryReportStore
+from tests.clock import FrozenClock
 
 T0 = datetime(2026, 6, 1, 12, tzinfo=UTC)
+KEY = bytes(32)
 
 
 def test_status_follows_the_stored_record() -> None:
@@ -23,7 +25,9 @@ def test_status_follows_the_stored_record() -> None:
 
 
 async def test_the_service_blocks_at_the_threshold() -> None:
-    service = ReportService(MemoryReportStore(), FrozenClock(T0), ReportPolicy.of(["x"], 2))
+    service = ReportService(
+        MemoryReportStore(), FrozenClock(T0), ReportPolicy.of(["x"], 2), BlocklistCursors(KEY)
+    )
     first = await service.report("c", reporter_id="r1", platform="x", profile_id="p", reason=None)
     assert first.created
     assert (await service.profile("x", "p")).status is ProfileStatus.REPORTED
@@ -35,7 +39,9 @@ async def test_the_service_blocks_at_the_threshold() -> None:
 
 
 async def test_the_service_refuses_what_validation_should_have_stopped() -> None:
-    service = ReportService(MemoryReportStore(), FrozenClock(T0), ReportPolicy.of(["x"], 2))
+    service = ReportService(
+        MemoryReportStore(), FrozenClock(T0), ReportPolicy.of(["x"], 2), BlocklistCursors(KEY)
+    )
     with pytest.raises(ValueError, match="unknown platform"):
         await service.report("c", reporter_id="r", platform="y", profile_id="p", reason=None)
     with pytest.raises(ValueError, match="limit"):

@@ -15,14 +15,20 @@ from pathlib import Path
 
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
-from anti_grazer.protocol.janitor import purge_expired_periodically
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import TokenStore
 from anti_grazer.store.memory import memory_stores
 from anti_grazer.store.runtime import open_stores
-from tests.support import ForwardingTokenStore, Stores, create_app, reset_database, running
-from tests.support import test_settings as settings_for
+from anti_grazer.web.background import purge_expired_periodically
+from tests.clock import FrozenClock
+from tests.support import (
+    ForwardingTokenStore,
+    Stores,
+    create_app,
+    reset_database,
+    running,
+    settings_for,
+)
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 INTERVAL_SECONDS = 0.01

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.params import declares_only_utf8, is_form_content_type
 from anti_grazer.protocol.tokens import access_token_digest
 from anti_grazer.store.runtime import OpenedStores
+from tests.clock import FrozenClock
 from tests.support import Registered
 
 pytestmark = pytest.mark.anyio

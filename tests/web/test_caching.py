@@ -14,9 +14,8 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.client_admin import rotate_secret, set_enabled
 from anti_grazer.protocol.models import Client
-from anti_grazer.protocol.registry import rotate_secret, set_enabled
 from anti_grazer.protocol.tokens import (
     access_token_digest,
     client_secret_digest,
@@ -25,8 +24,8 @@ from anti_grazer.protocol.tokens import (
 )
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.engine import is_sqlite
-from tests.support import Registered, create_app, issue, request_token, running
-from tests.support import test_settings as settings_for
+from tests.clock import FrozenClock
+from tests.support import Registered, create_app, issue, request_token, running, settings_for
 
 PROFILE = "/v1/profiles/facebook/x"
 SHORT_TTL_SECONDS = 0.3

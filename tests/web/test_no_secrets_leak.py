@@ -22,15 +22,14 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.engine import make_url
 
 from anti_grazer.logs import configure_logging
-from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.tokens import access_token_digest, client_secret_digest
 from anti_grazer.settings import Settings
 from anti_grazer.store.memory import MemoryTokenStore, memory_stores
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.engine import is_sqlite
-from tests.support import Registered, Stores, create_app, register, running
-from tests.support import test_settings as settings_for
+from tests.clock import FrozenClock
+from tests.support import Registered, Stores, create_app, register, running, settings_for
 
 TOKEN = "/oauth/token"
 REVOKE = "/oauth/revoke"

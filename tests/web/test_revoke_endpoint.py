@@ -3,20 +3,18 @@ errors, with RFC 6749 §2.3.1 client authentication as at the token endpoint."""
 
 from __future__ import annotations
 
-import hashlib
 from base64 import b64encode
-from datetime import timedelta
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.client_admin import set_enabled
 from anti_grazer.protocol.models import TokenRecord
-from anti_grazer.protocol.registry import set_enabled
 from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
 from anti_grazer.store.runtime import OpenedStores
-from tests.support import Registered, altered, untimed_access_token
+from tests.clock import FrozenClock
+from tests.support import Registered, altered
 
 TOKEN = "/oauth/token"
 REVOKE = "/oauth/revoke"
@@ -199,34 +197,6 @@ async def test_an_already_revoked_token_gets_200_and_keeps_its_first_revocation_
     clock.advance(60)
     assert_revoked_ok(await post_form(http, REVOKE, {"token": token}, auth_of(registered)))
     assert (await record_of(sql, token)).revoked_at == first
-
-
-async def test_a_token_without_an_issue_time_works_until_it_is_revoked(
-    http: httpx.AsyncClient, registered: Registered, sql: OpenedStores, clock: FrozenClock
-) -> None:
-    """DESIGN.md §4.2: a token issued before tokens carried their issue time, stored under
-    its bare SHA-256 digest, still opens the API (RFC 6750 §2.1) and is revoked as any
-    other (RFC 7009 §2.1, §2.2); the protected route then refuses it (RFC 6750 §3.1)."""
-    token = untimed_access_token("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefg")
-    await sql.tokens.add_token(
-        TokenRecord(
-            digest=hashlib.sha256(token.encode()).hexdigest(),
-            client_id=registered.client_id,
-            scopes=frozenset({"profiles:read"}),
-            issued_at=clock.now(),
-            expires_at=clock.now() + timedelta(hours=1),
-        )
-    )
-    bearer = {"Authorization": f"Bearer {token}"}
-    assert (await http.get(PROFILE, headers=bearer)).status_code == 200
-    assert_revoked_ok(await post_form(http, REVOKE, {"token": token}, auth_of(registered)))
-    assert (await record_of(sql, token)).revoked_at == clock.now()
-    refused = await http.get(PROFILE, headers=bearer)
-    assert refused.status_code == 401
-    assert refused.json()["error"] == "invalid_token"
-
-
-# --- another client's token (§2.1) -----------------------------------------------------
 
 
 async def test_another_clients_token_is_refused_and_stays_valid(

@@ -13,10 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.client_admin import set_enabled
 from anti_grazer.protocol.models import Client
 from anti_grazer.protocol.params import MAX_PARAMETERS
-from anti_grazer.protocol.registry import set_enabled
 from anti_grazer.protocol.tokens import (
     access_token_digest,
     client_secret_digest,
@@ -24,8 +23,8 @@ from anti_grazer.protocol.tokens import (
 )
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.tables import access_tokens
-from tests.support import Registered, altered, create_app, register, running
-from tests.support import test_settings as settings_for
+from tests.clock import FrozenClock
+from tests.support import Registered, altered, create_app, register, running, settings_for
 
 TOKEN = "/oauth/token"
 FORM = "application/x-www-form-urlencoded"

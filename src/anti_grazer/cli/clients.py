@@ -8,15 +8,15 @@ from typing import Any
 import click
 
 from anti_grazer.cli.common import with_stores
-from anti_grazer.protocol.clock import SystemClock
-from anti_grazer.protocol.models import Client
-from anti_grazer.protocol.registry import (
+from anti_grazer.protocol.client_admin import (
     ClientConfigError,
     parse_scope_option,
     register_client,
     rotate_secret,
     set_enabled,
 )
+from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.models import Client
 from anti_grazer.protocol.scope import render_scope
 from anti_grazer.store.runtime import OpenedStores
 

@@ -11,12 +11,11 @@ from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from anti_grazer.settings import Settings, load_settings
 from anti_grazer.store.runtime import OpenedStores, open_stores
-from anti_grazer.store.sql.engine import create_sqlite_file, is_sqlite
+from anti_grazer.store.sql.engine import create_sqlite_file, is_sqlite, sqlite_file
 
 T = TypeVar("T")
 
@@ -55,12 +54,10 @@ def check_database_url(url: str) -> None:
             "invalid database URL: expected e.g. sqlite+aiosqlite:///./var/anti-grazer.db "
             "or postgresql+asyncpg://user@host/db"
         ) from None
-    if not sqlite:
+    database = sqlite_file(url) if sqlite else None
+    if database is None:
         return
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database).expanduser()
+    path = Path(database)
     try:
         create_sqlite_file(url)
         with closing(sqlite3.connect(path)) as connection:

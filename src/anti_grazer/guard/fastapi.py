@@ -61,9 +61,8 @@ class ClientCredentialsScheme(OAuth2):
 class ScopedBearerGuard(SecurityBase):
     """The guard for one set of scopes, as a FastAPI security dependency that is also the
     scheme OpenAPI documents (``scheme``'s).  One dependency level, not a guard with the
-    scheme as a sub-dependency: FastAPI solves every level on every request, and that
-    second level was more than half of the guard's cost (bench/: +60 to +78 µs of CPU per
-    request, +27 µs with one level)."""
+    scheme as a sub-dependency: FastAPI solves every level on every request, and a
+    second level was most of the guard's cost."""
 
     def __init__(self, required: Scopes, scheme: ClientCredentialsScheme) -> None:
         self.model = scheme.model

@@ -6,9 +6,10 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 import orjson
+from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Scope
+from starlette.types import Scope
 
 from anti_grazer.guard.core import BearerGuard
 from anti_grazer.protocol.bearer import (
@@ -28,16 +29,19 @@ _AUTHORIZATION = frozenset({b"authorization"})
 _CONTENT_TYPE = frozenset({b"content-type"})
 
 
-def install_guard(app: ASGIApp, guard: BearerGuard) -> None:
+def install_guard(app: Starlette, guard: BearerGuard) -> None:
     """Make ``guard`` the one that protects ``app``'s routes (kept in ``app.state``)."""
-    app.state.bearer_guard = guard  # type: ignore[attr-defined]
+    setattr(app.state, GUARD_STATE_KEY, guard)
 
 
 def guard_of(connection: HTTPConnection) -> BearerGuard:
-    """The guard installed on the request's application."""
-    guard: BearerGuard | None = getattr(connection.app.state, GUARD_STATE_KEY, None)
+    """The guard that verified this request (``BearerAuthMiddleware``), else the one
+    installed on its application (``install_guard``)."""
+    guard: BearerGuard | None = connection.scope.get("state", {}).get(GUARD_STATE_KEY)
     if guard is None:
-        raise RuntimeError("no BearerGuard installed on this application (install_guard)")
+        guard = getattr(connection.app.state, GUARD_STATE_KEY, None)
+    if guard is None:
+        raise RuntimeError("no BearerGuard protects this application (install_guard)")
     return guard
 
 
@@ -62,7 +66,9 @@ async def verify_request(guard: BearerGuard, scope: Scope) -> Principal:
     )
     authorization = single_headers(scope["headers"], _AUTHORIZATION).get(b"authorization")
     principal = await guard.verify(authorization)
-    scope.setdefault("state", {})[PRINCIPAL_STATE_KEY] = principal
+    state = scope.setdefault("state", {})
+    state[PRINCIPAL_STATE_KEY] = principal
+    state[GUARD_STATE_KEY] = guard
     return principal
 
 

@@ -1,8 +1,8 @@
-"""Clocks: the system UTC clock, and a settable one for tests of expiry."""
+"""The system clock: wall-clock UTC time (``protocol.ports.Clock``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 
 class SystemClock:
@@ -10,19 +10,3 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-
-class FrozenClock:
-    """A clock that only moves when told to (tests of token expiry)."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
-
-    def set(self, moment: datetime) -> None:
-        self._now = moment

@@ -20,6 +20,8 @@ class OAuthError(Exception):
 
     def __init__(self, description: str | None = None) -> None:
         self.description = description or self.default_description
+        # The client, when it had authenticated before it was refused (for the access log).
+        self.client_id: str | None = None
         super().__init__(f"{self.code}: {self.description}")
 
     def body(self) -> dict[str, str]:

@@ -58,9 +58,11 @@ class TokenRecord:
 
 @dataclass(frozen=True, slots=True)
 class TokenResponse:
-    """RFC 6749 §5.1 successful access token response.  ``scope`` is ``None`` when the
-    token has no scope: the §3.3 grammar has no empty scope, so the member is left out."""
+    """RFC 6749 §5.1 successful access token response, issued to ``client_id``.
+    ``scope`` is ``None`` when the token has no scope: the §3.3 grammar has no empty
+    scope, so the member is left out."""
 
+    client_id: str
     access_token: str
     expires_in: int
     scope: str | None

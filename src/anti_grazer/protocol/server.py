@@ -5,7 +5,8 @@ web layer hands in the parsed form and the Authorization header and renders the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +14,8 @@ from anti_grazer.protocol.client_auth import authenticate_client, parse_client_c
 from anti_grazer.protocol.errors import (
     InvalidClientError,
     InvalidRequestError,
+    OAuthError,
+    ServerError,
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
     UnsupportedTokenTypeError,
@@ -32,7 +35,6 @@ from anti_grazer.protocol.tokens import (
 )
 
 SUPPORTED_GRANT_TYPES = frozenset({CLIENT_CREDENTIALS})
-OnAuthenticated = Callable[[Client], None]
 # RFC 7009 §2.1 hints; we issue no refresh tokens, but the hint is a known value.
 KNOWN_TOKEN_TYPE_HINTS = frozenset({"access_token", "refresh_token"})
 
@@ -50,8 +52,20 @@ class TokenPolicy:
         return min(ttl, self.max_ttl_seconds)
 
 
-def _ignore(_client: Client) -> None:
-    """The default ``authenticated`` callback: nobody is told."""
+@asynccontextmanager
+async def attributed_to(client: Client) -> AsyncIterator[None]:
+    """Errors raised inside name ``client``: it had authenticated, so its refusal
+    (``invalid_scope``, say) is attributed to it.  Any other failure becomes a
+    ``server_error`` caused by it (the cause stays for the log, never the response)."""
+    try:
+        yield
+    except OAuthError as error:
+        error.client_id = client.client_id
+        raise
+    except Exception as failure:
+        server_error = ServerError()
+        server_error.client_id = client.client_id
+        raise server_error from failure
 
 
 class AuthorizationServer:
@@ -69,15 +83,8 @@ class AuthorizationServer:
         self.clock = clock
         self.policy = policy or TokenPolicy()
 
-    async def token(
-        self,
-        params: Mapping[str, str],
-        authorization: str | None,
-        authenticated: OnAuthenticated = _ignore,
-    ) -> tuple[Client, TokenResponse]:
-        """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token.
-        ``authenticated`` learns the client as soon as it is authenticated, so that a
-        later refusal (``invalid_scope``, say) can still be attributed to it."""
+    async def token(self, params: Mapping[str, str], authorization: str | None) -> TokenResponse:
+        """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token."""
         grant_type = params.get("grant_type")
         if grant_type is None:
             raise InvalidRequestError("The grant_type parameter is missing")
@@ -85,12 +92,13 @@ class AuthorizationServer:
             raise UnsupportedGrantTypeError()
         credentials = parse_client_credentials(params, authorization)
         client = await authenticate_client(self.clients, credentials)
-        authenticated(client)
+        async with attributed_to(client):
+            return await self._issue(client, grant_type, params.get("scope"))
+
+    async def _issue(self, client: Client, grant_type: str, scope: str | None) -> TokenResponse:
         if grant_type not in client.grant_types:
             raise UnauthorizedClientError()
-        scopes = grant_scope(
-            params.get("scope"), client.allowed_scopes, client.effective_default_scopes
-        )
+        scopes = grant_scope(scope, client.allowed_scopes, client.effective_default_scopes)
         ttl = self.policy.ttl_for(client)
         now = self.clock.now()
         token = generate_access_token(now)
@@ -105,24 +113,26 @@ class AuthorizationServer:
             await self.tokens.add_token(record)
         except InactiveClientError:  # disabled or deleted since it authenticated
             raise InvalidClientError() from None
-        scope = render_scope(scopes) if scopes else None
-        return client, TokenResponse(access_token=token, expires_in=ttl, scope=scope)
+        return TokenResponse(
+            client_id=client.client_id,
+            access_token=token,
+            expires_in=ttl,
+            scope=render_scope(scopes) if scopes else None,
+        )
 
-    async def revoke(
-        self,
-        params: Mapping[str, str],
-        authorization: str | None,
-        authenticated: OnAuthenticated = _ignore,
-    ) -> Client:
-        """RFC 7009 §2.1: revoke a token of the authenticated client (``authenticated``
-        learns it as ``token`` does).
+    async def revoke(self, params: Mapping[str, str], authorization: str | None) -> str:
+        """RFC 7009 §2.1: revoke a token of the authenticated client; its id is returned.
 
         Unknown, malformed, expired and already-revoked tokens succeed silently (§2.2);
         another client's token is left untouched and the request refused (§2.1).
         """
         credentials = parse_client_credentials(params, authorization)
         client = await authenticate_client(self.clients, credentials)
-        authenticated(client)
+        async with attributed_to(client):
+            await self._revoke(client, params)
+        return client.client_id
+
+    async def _revoke(self, client: Client, params: Mapping[str, str]) -> None:
         token = params.get("token")
         if token is None:
             raise InvalidRequestError("The token parameter is missing")
@@ -130,13 +140,12 @@ class AuthorizationServer:
         if hint is not None and hint not in KNOWN_TOKEN_TYPE_HINTS:
             raise UnsupportedTokenTypeError()
         if not is_well_formed_access_token(token):
-            return client
+            return
         digest = access_token_digest(token)
         record = await self.tokens.get_token(digest)
         if record is None:
-            return client
+            return
         if record.client_id != client.client_id:
             raise UnauthorizedClientError("The token was not issued to this client")
         if record.revoked_at is None:
             await self.tokens.revoke_token(digest, client.client_id, self.clock.now())
-        return client

@@ -8,7 +8,7 @@ safe and brute force is hopeless (DESIGN.md §4.1).
 
 An access token also starts with its issue time, ``ag_at_<8 chars><43 chars><6 chars>``
 (milliseconds since the epoch in fixed-width base62, which sorts like the number).  It is
-stored under that time followed by its SHA-224 digest, 64 characters as before.  Tokens
+stored under that time followed by its SHA-224 digest, 64 characters.  Tokens
 issued one after the other then have neighbouring keys in the database's index, as UUIDv7
 keys do: an insert writes the index's last page instead of a random one, and a purge of the
 oldest tokens deletes whole pages.  The time is no secret: the client knows when it got
@@ -36,8 +36,6 @@ _TIME_CHARS = 8  # 62**8 milliseconds since 1970 last until the year 8888
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
 _ACCESS_TOKEN_LENGTH = len(ACCESS_TOKEN_PREFIX) + _TIME_CHARS + _BODY_CHARS
-# Tokens issued before the issue time was added: the key is the bare digest.
-_UNTIMED_ACCESS_TOKEN_LENGTH = len(ACCESS_TOKEN_PREFIX) + _BODY_CHARS
 
 
 def _base62(number: int, width: int) -> str:
@@ -83,8 +81,8 @@ def _generate(prefix: str, checked: str = "") -> str:
     return prefix + body + _checksum(body)
 
 
-def _has_valid_checksum(value: str, prefix: str, lengths: tuple[int, ...]) -> bool:
-    if len(value) not in lengths or not value.startswith(prefix):
+def _has_valid_checksum(value: str, prefix: str, length: int) -> bool:
+    if len(value) != length or not value.startswith(prefix):
         return False
     body = value[len(prefix) :]
     if not body.isascii() or not body.isalnum():
@@ -101,22 +99,15 @@ def generate_access_token(issued_at: datetime) -> str:
 
 
 def is_well_formed_access_token(token: str) -> bool:
-    """True if ``token`` has our prefix, length, alphabet and a matching checksum.
-
-    Tokens without the issue time, as issued before it was added, are still accepted.
-    """
-    lengths = (_ACCESS_TOKEN_LENGTH, _UNTIMED_ACCESS_TOKEN_LENGTH)
-    return _has_valid_checksum(token, ACCESS_TOKEN_PREFIX, lengths)
+    """True if ``token`` has our prefix, length, alphabet and a matching checksum."""
+    return _has_valid_checksum(token, ACCESS_TOKEN_PREFIX, _ACCESS_TOKEN_LENGTH)
 
 
 def access_token_digest(token: str) -> str:
     """The 64 characters under which an access token is stored: its issue time (8) and
-    its SHA-224 hex digest (56), or for a token without an issue time its SHA-256 hex digest.
-    """
-    if len(token) == _ACCESS_TOKEN_LENGTH and token.startswith(ACCESS_TOKEN_PREFIX):
-        issued = token[len(ACCESS_TOKEN_PREFIX) : len(ACCESS_TOKEN_PREFIX) + _TIME_CHARS]
-        return issued + hashlib.sha224(token.encode("utf-8")).hexdigest()
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    its SHA-224 hex digest (56)."""
+    issued = token[len(ACCESS_TOKEN_PREFIX) : len(ACCESS_TOKEN_PREFIX) + _TIME_CHARS]
+    return issued + hashlib.sha224(token.encode("utf-8")).hexdigest()
 
 
 def generate_client_secret() -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from anti_grazer.protocol.ports import Clock
-from anti_grazer.reports.cursor import decode_cursor, encode_cursor
+from anti_grazer.reports.cursor import BlocklistCursors
 from anti_grazer.reports.models import (
     BlockedProfile,
     BlocklistPage,
@@ -63,12 +63,16 @@ def profile_status(record: ProfileRecord | None) -> ProfileStatus:
 
 
 class ReportService:
-    """Reports, profiles and the blocklist over a ``ReportStore``."""
+    """Reports, profiles and the blocklist over a ``ReportStore``; ``cursors`` issues and
+    checks the blocklist's cursors."""
 
-    def __init__(self, store: ReportStore, clock: Clock, policy: ReportPolicy) -> None:
+    def __init__(
+        self, store: ReportStore, clock: Clock, policy: ReportPolicy, cursors: BlocklistCursors
+    ) -> None:
         self.store = store
         self.clock = clock
         self.policy = policy
+        self.cursors = cursors
 
     async def report(
         self,
@@ -122,7 +126,7 @@ class ReportService:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
         after: BlockPosition | None = None
         if cursor is not None:
-            after = decode_cursor(cursor, platform=platform, since=since)
+            after = self.cursors.decode(cursor, platform=platform, since=since)
         records = await self.store.list_blocked(
             platform=platform, since=since, after=after, limit=limit + 1
         )
@@ -134,7 +138,7 @@ class ReportService:
         next_cursor = None
         if len(records) > limit and page:
             last = page[-1]
-            next_cursor = encode_cursor(
+            next_cursor = self.cursors.encode(
                 BlockPosition(last.blocked_at, last.platform, last.profile_id),
                 platform=platform,
                 since=since,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from secrets import token_bytes
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -15,17 +16,18 @@ from anti_grazer import __version__
 from anti_grazer.guard.asgi import BearerAuthMiddleware
 from anti_grazer.guard.core import BearerGuard
 from anti_grazer.guard.fastapi import install_fastapi_guard
-from anti_grazer.guard.http import install_guard
 from anti_grazer.guard.verifier import StoreTokenVerifier
 from anti_grazer.logs import get_logger
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
+from anti_grazer.reports.cursor import MIN_KEY_BYTES, BlocklistCursors
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
 from anti_grazer.store.memory_reports import MemoryReportStore
 from anti_grazer.store.runtime import open_stores
+from anti_grazer.store.sql.keys import shared_key
 from anti_grazer.web.access_log import AccessLogMiddleware
 from anti_grazer.web.background import cached, invalidations, janitor
 from anti_grazer.web.docs import install_docs
@@ -50,9 +52,13 @@ class Stores:
     # In memory unless given (tests that build their own memory stores); sql_stores
     # always gives the SQL one.
     reports: ReportStore = field(default_factory=MemoryReportStore)
+    # The key of blocklist cursors when ``Settings.cursor_key`` is unset: the one every
+    # process on the database shares (sql_stores), random for memory stores.
+    cursor_key: bytes = field(default_factory=lambda: token_bytes(MIN_KEY_BYTES), repr=False)
 
 
 StoresFactory = Callable[[Settings], AbstractAsyncContextManager[Stores]]
+CURSOR_KEY_NAME = "blocklist-cursor"
 
 
 @asynccontextmanager
@@ -61,30 +67,52 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
     async with open_stores(
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
     ) as opened:
-        yield Stores(opened.clients, opened.tokens, opened.reports)
+        yield Stores(
+            opened.clients,
+            opened.tokens,
+            opened.reports,
+            await shared_key(opened.engine, CURSOR_KEY_NAME),
+        )
 
 
-class _Runtime:
-    """What the lifespan builds and the endpoints use."""
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What requests are served with, built at start-up over the opened stores."""
 
-    server: AuthorizationServer | None = None
-    reports: ReportService | None = None
-    guard: BearerGuard | None = None
+    authorization: AuthorizationServer
+    guard: BearerGuard
+    reports: ReportService
+
+
+class Runtime:
+    """The started application's ``Services``, there for as long as the lifespan runs.
+    Endpoints and middleware are built before it starts, with these typed accessors."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("the application has not started")
+        return self._services
+
+    @contextmanager
+    def serving(self, services: Services) -> Iterator[None]:
+        self._services = services
+        try:
+            yield
+        finally:
+            self._services = None
 
     def authorization_server(self) -> AuthorizationServer:
-        if self.server is None:
-            raise RuntimeError("the application has not started")
-        return self.server
-
-    def report_service(self) -> ReportService:
-        if self.reports is None:
-            raise RuntimeError("the application has not started")
-        return self.reports
+        return self.services.authorization
 
     def bearer_guard(self) -> BearerGuard:
-        if self.guard is None:
-            raise RuntimeError("the application has not started")
-        return self.guard
+        return self.services.guard
+
+    def report_service(self) -> ReportService:
+        return self.services.reports
 
 
 async def health(_request: Request) -> Response:
@@ -111,7 +139,7 @@ def create_app(
 ) -> Edge:
     """Build the application: OAuth endpoints, the guarded API, docs, health, and the
     middleware stack every request passes."""
-    runtime = _Runtime()
+    runtime = Runtime()
     server_clock = clock or SystemClock()
     policy = TokenPolicy(
         default_ttl_seconds=settings.access_token_ttl_seconds,
@@ -125,19 +153,22 @@ def create_app(
             caches = cached(opened.clients, opened.tokens, settings)
             clients = caches.clients if caches else opened.clients
             tokens = caches.tokens if caches else opened.tokens
-            runtime.server = AuthorizationServer(clients, tokens, server_clock, policy)
-            runtime.guard = BearerGuard(StoreTokenVerifier(tokens, server_clock), settings.realm)
-            install_guard(api, runtime.guard)
-            runtime.reports = ReportService(opened.reports, server_clock, report_policy)
+            configured = settings.cursor_key
+            cursor_key = configured.get_secret_value().encode() if configured else opened.cursor_key
+            services = Services(
+                authorization=AuthorizationServer(clients, tokens, server_clock, policy),
+                guard=BearerGuard(StoreTokenVerifier(tokens, server_clock), settings.realm),
+                reports=ReportService(
+                    opened.reports, server_clock, report_policy, BlocklistCursors(cursor_key)
+                ),
+            )
             async with (
                 invalidations(caches, settings),
                 janitor(tokens, server_clock, settings),
             ):
-                logger.info("application_started", pid=os.getpid())
-                yield
-            runtime.server = None
-            runtime.reports = None
-            runtime.guard = None
+                with runtime.serving(services):
+                    logger.info("application_started", pid=os.getpid())
+                    yield
 
     api = FastAPI(
         title="Anti Grazer API",
@@ -157,8 +188,8 @@ def create_app(
     oauth = OAuthEndpoints(runtime.authorization_server, settings.realm)
     # Every method reaches these; anything but POST gets an OAuth 405.
     app = Edge(api, {f"{OAUTH_PREFIX}token": oauth.token, f"{OAUTH_PREFIX}revoke": oauth.revoke})
-    app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
     app.add_middleware(RequestBodyLimits, body_limits(settings), settings.body_timeout_seconds)
+    app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

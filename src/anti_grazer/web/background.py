@@ -1,14 +1,17 @@
 """What runs beside the requests while the app serves: the in-process caches in front of
 the stores, their invalidation across instances (PostgreSQL LISTEN/NOTIFY), and the
-expired-token janitor."""
+expired-token janitor, which deletes expired token records every so often in small
+batches (each its own short transaction), so that issuance and validation are never
+blocked for long."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from anti_grazer.protocol.janitor import purge_expired_periodically
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.settings import Settings
 from anti_grazer.store.cache import CachingClientStore, CachingTokenStore, TtlCache
@@ -58,6 +61,25 @@ async def invalidations(caches: Caches | None, settings: Settings) -> AsyncItera
         return
     async with notify.listening(settings.database_url, caches.on_change, caches.on_gap):
         yield
+
+
+janitor_logger = logging.getLogger("anti_grazer.janitor")
+
+
+async def purge_expired_periodically(
+    tokens: TokenStore, clock: Clock, interval_seconds: float, batch_size: int
+) -> None:
+    """Purge expired tokens every ``interval_seconds`` until cancelled; a failed round is
+    logged and retried at the next interval."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            purged = await tokens.purge_expired(clock.now(), batch_size)
+        except Exception:
+            janitor_logger.exception("purging expired tokens failed")
+        else:
+            if purged:
+                janitor_logger.info("purged expired tokens", extra={"purged": purged})
 
 
 @asynccontextmanager

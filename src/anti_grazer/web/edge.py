@@ -28,7 +28,9 @@ class Edge:
     def add_middleware(self, cls: type[Any], *args: Any, **kwargs: Any) -> None:
         """Put ``cls(app, *args, **kwargs)`` around everything added before."""
         if self._stack is not None:
-            raise RuntimeError("middleware cannot be added once the application has started")
+            raise RuntimeError(
+                "middleware cannot be added once the application has started serving"
+            )
         self._middleware.append((cls, args, kwargs))
 
     def lifespan(self) -> AbstractAsyncContextManager[Any]:

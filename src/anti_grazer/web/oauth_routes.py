@@ -14,17 +14,17 @@ from starlette.types import Receive, Scope, Send
 from anti_grazer.logs import get_logger
 from anti_grazer.protocol.errors import InvalidRequestError, OAuthError, ServerError
 from anti_grazer.protocol.headers import single_headers
-from anti_grazer.protocol.models import Client, TokenResponse
+from anti_grazer.protocol.models import TokenResponse
 from anti_grazer.protocol.params import parse_form
-from anti_grazer.protocol.server import AuthorizationServer, OnAuthenticated
+from anti_grazer.protocol.server import AuthorizationServer
 from anti_grazer.web.access_log import set_client_id
 from anti_grazer.web.responses import JSON_CONTENT_TYPE, RawHeaders, send_error, send_response
 
 logger = get_logger("anti_grazer.oauth")
 
-Success = tuple[bytes, RawHeaders]  # body, headers
-# The form, the Authorization header, and who to tell the authenticated client.
-Action = Callable[[Mapping[str, str], str | None, OnAuthenticated], Awaitable[Success]]
+Success = tuple[str, bytes, RawHeaders]  # the authenticated client's id, body, headers
+# From the form and the Authorization header to the success.
+Action = Callable[[Mapping[str, str], str | None], Awaitable[Success]]
 
 _WATCHED = frozenset({b"authorization", b"content-type"})
 
@@ -98,40 +98,32 @@ class OAuthEndpoints:
         access line names the client once it has authenticated, even if it is refused
         afterwards."""
 
-        def authenticated(client: Client) -> None:
-            set_client_id(scope, client.client_id)
-
         try:
             params, authorization = await self._read(scope, receive)
-            body, headers = await action(params, authorization, authenticated)
+            client_id, body, headers = await action(params, authorization)
         except ClientGoneError:
             return
         except OAuthError as error:
+            if error.client_id is not None:
+                set_client_id(scope, error.client_id)
+            if isinstance(error, ServerError):
+                logger.error("OAuth endpoint failed", path=scope["path"], exc_info=error)
             await self._send_error(send, error)
             return
         except Exception:
             logger.exception("OAuth endpoint failed", path=scope["path"])
             await self._send_error(send, ServerError())
             return
+        set_client_id(scope, client_id)
         await send_response(send, 200, body, headers)
 
-    async def _issue(
-        self,
-        params: Mapping[str, str],
-        authorization: str | None,
-        authenticated: OnAuthenticated,
-    ) -> Success:
-        _client, issued = await self._server().token(params, authorization, authenticated)
-        return render_token(issued), [JSON_CONTENT_TYPE]
+    async def _issue(self, params: Mapping[str, str], authorization: str | None) -> Success:
+        issued = await self._server().token(params, authorization)
+        return issued.client_id, render_token(issued), [JSON_CONTENT_TYPE]
 
-    async def _revoke(
-        self,
-        params: Mapping[str, str],
-        authorization: str | None,
-        authenticated: OnAuthenticated,
-    ) -> Success:
-        await self._server().revoke(params, authorization, authenticated)
-        return b"", []
+    async def _revoke(self, params: Mapping[str, str], authorization: str | None) -> Success:
+        client_id = await self._server().revoke(params, authorization)
+        return client_id, b"", []
 
     async def token(self, scope: Scope, receive: Receive, send: Send) -> None:
         """RFC 6749 §4.4.2 access token request → §5.1 response or §5.2 error."""

@@ -3,7 +3,7 @@ profile, read a profile's status, sync the blocklist (ETag, RFC 9110 §13.1.2).
 
 The routes translate HTTP to ``anti_grazer.reports.service`` and back; the rules live
 there.  Bodies are serialised with orjson; the pydantic models validate input and
-document the responses in OpenAPI."""
+document the responses in OpenAPI; invalid input answers 422 (``validation_errors``)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the route signatures, whose
 # annotations name values local to ``build_reports_router`` (the configured platforms).
@@ -16,13 +16,14 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.responses import Response
 
 from anti_grazer.guard.fastapi import ClientCredentialsScheme, require_scopes
 from anti_grazer.protocol.models import Principal
 from anti_grazer.reports.cursor import MAX_CURSOR_LENGTH
 from anti_grazer.reports.errors import InvalidCursorError
+from anti_grazer.reports.inputs import VALID_UNICODE, Instant
 from anti_grazer.reports.models import BlocklistPage, ProfileStatus, ProfileView, Report
 from anti_grazer.reports.service import (
     DEFAULT_PAGE_SIZE,
@@ -34,6 +35,8 @@ from anti_grazer.reports.service import (
     SCOPE_DESCRIPTIONS,
     ReportService,
 )
+from anti_grazer.web.repeated_params import SingleValuedQuery
+from anti_grazer.web.validation_errors import ValidatedRoute
 
 SCHEME = ClientCredentialsScheme(scopes=SCOPE_DESCRIPTIONS)
 JSON_MEDIA_TYPE = "application/json"
@@ -41,7 +44,7 @@ BLOCKLIST_CACHE_CONTROL = "private, no-cache"
 
 # Ids are printable: no control characters (PostgreSQL text cannot even hold NUL).
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
-Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE)]
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE), VALID_UNICODE]
 
 
 class ReportOut(BaseModel):
@@ -151,13 +154,21 @@ def build_reports_router(
         """Report a profile as a grazer, on behalf of one of the client's users."""
 
         platform: Annotated[
-            str, Field(json_schema_extra=platform_schema), AfterValidator(check_platform)
+            str,
+            Field(json_schema_extra=platform_schema),
+            AfterValidator(check_platform),
+            VALID_UNICODE,
         ]
         profile_id: Id = Field(description="The profile's id on the platform.")
         reporter_id: Id = Field(description="The client's id for the reporting user.")
-        reason: str | None = Field(None, max_length=MAX_REASON_LENGTH, pattern=r"^[^\x00]*$")
+        reason: (
+            Annotated[
+                str, Field(max_length=MAX_REASON_LENGTH, pattern=r"^[^\x00]*$"), VALID_UNICODE
+            ]
+            | None
+        ) = None
 
-    router = APIRouter(prefix="/v1", tags=["Reports"])
+    router = APIRouter(prefix="/v1", tags=["Reports"], route_class=ValidatedRoute)
     write = require_scopes(REPORTS_WRITE_SCOPE, scheme=SCHEME)
     read = require_scopes(PROFILES_READ_SCOPE, scheme=SCHEME)
 
@@ -170,7 +181,9 @@ def build_reports_router(
         "answers 200 with the first report (its reason and created_at).",
         responses={200: {"model": ReportOut, "description": "Already reported: the report"}},
     )
-    async def create_report(payload: ReportIn, principal: Annotated[Principal, write]) -> Response:
+    async def create_report(
+        payload: ReportIn, principal: Annotated[Principal, write], _once: SingleValuedQuery
+    ) -> Response:
         outcome = await service().report(
             principal.client_id,
             reporter_id=payload.reporter_id,
@@ -189,10 +202,16 @@ def build_reports_router(
     )
     async def read_profile(
         platform: Annotated[
-            str, Path(json_schema_extra=platform_schema), AfterValidator(check_platform)
+            str,
+            Path(json_schema_extra=platform_schema),
+            AfterValidator(check_platform),
+            VALID_UNICODE,
         ],
-        profile_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE)],
+        profile_id: Annotated[
+            str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE), VALID_UNICODE
+        ],
         _principal: Annotated[Principal, read],
+        _once: SingleValuedQuery,
     ) -> Response:
         return _json(200, render_profile(await service().profile(platform, profile_id)))
 
@@ -206,17 +225,19 @@ def build_reports_router(
     )
     async def read_blocklist(
         _principal: Annotated[Principal, read],
+        _once: SingleValuedQuery,
         platform: Annotated[
             str | None,
             Query(json_schema_extra=platform_schema),
             AfterValidator(lambda v: v if v is None else check_platform(v)),
+            VALID_UNICODE,
         ] = None,
         since: Annotated[
-            AwareDatetime | None,
+            Instant | None,
             Query(description="ISO-8601 instant with offset: only blocks at or after it."),
         ] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-        cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)] = None,
+        cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH), VALID_UNICODE] = None,
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Response:
         try:
@@ -230,7 +251,6 @@ def build_reports_router(
                         "type": "value_error",
                         "loc": ("query", "cursor"),
                         "msg": f"Invalid cursor: {error}",
-                        "input": cursor,
                     }
                 ]
             ) from None

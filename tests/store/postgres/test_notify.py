@@ -17,9 +17,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from anti_grazer.protocol.clock import FrozenClock
+from anti_grazer.protocol.client_admin import rotate_secret, set_enabled
 from anti_grazer.protocol.models import Client
-from anti_grazer.protocol.registry import rotate_secret, set_enabled
 from anti_grazer.protocol.tokens import (
     access_token_digest,
     client_secret_digest,
@@ -28,6 +27,7 @@ from anti_grazer.protocol.tokens import (
 )
 from anti_grazer.store.postgres import notify
 from anti_grazer.store.runtime import OpenedStores, open_stores
+from tests.clock import FrozenClock
 from tests.support import (
     NEEDS_POSTGRES,
     Registered,
@@ -38,8 +38,8 @@ from tests.support import (
     request_token,
     reset_database,
     running,
+    settings_for,
 )
-from tests.support import test_settings as settings_for
 
 pytestmark = NEEDS_POSTGRES
 

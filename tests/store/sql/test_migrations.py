@@ -26,8 +26,7 @@ from anti_grazer.store.sql.schema_version import SCHEMA_REVISION, current_revisi
 from anti_grazer.store.sql.tables import metadata
 from tests.e2e.process import cli_environment, serving, sqlite_url
 from tests.support import create_app as build_app
-from tests.support import running
-from tests.support import test_settings as settings_for
+from tests.support import running, settings_for
 
 HEAD = head_revision()
 # The migrations at head mirror the schema declared in tables.py.

@@ -67,3 +67,20 @@ def test_the_engine_stores_utc_text_and_reads_back_the_aware_instant(tmp_path: P
     assert read_back.tzinfo is UTC
     with sqlite3.connect(path) as raw:
         assert raw.execute("SELECT at FROM t").fetchone() == ("2026-11-28 12:00:00.000250",)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(-timedelta(hours=23, minutes=59))),
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),
+    ],
+)
+def test_an_instant_with_no_utc_datetime_is_a_value_error(value: datetime) -> None:
+    """Its offset carries it past year 9999 or before year 1: a clear ``ValueError``, not
+    the ``OverflowError`` of ``astimezone``, both as SQLite text and as a bound value."""
+    message = "outside the years 1-9999 in UTC"
+    with pytest.raises(ValueError, match=message):
+        sqlite_utc_text(value)
+    with pytest.raises(ValueError, match=message):
+        UTCDateTime().process_bind_param(value, SQLITE)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from anti_grazer.protocol.clock import FrozenClock
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.store.sql.engine import sqlite_pragmas
 from anti_grazer.store.sql.prepared import PreparedQuery
@@ -20,6 +19,7 @@ from anti_grazer.store.sql.rows import client_from_row, token_from_row
 from anti_grazer.store.sql.statements import CLIENT_BY_ID, TOKEN_BY_DIGEST
 from anti_grazer.store.sqlite.reader import SqliteReader
 from anti_grazer.store.sqlite.runtime import SqliteStores, open_sqlite_stores
+from tests.clock import FrozenClock
 from tests.e2e.process import sqlite_url
 from tests.support import batch_sizes, register
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -87,4 +88,12 @@ profiles = Table(
     # The blocklist, newest first, over all platforms and over one.
     Index("ix_profiles_blocked_at", "blocked_at", "platform", "profile_id"),
     Index("ix_profiles_platform_blocked_at", "platform", "blocked_at", "profile_id"),
+)
+
+# Keys the server generates for itself and every instance shares (store/sql/keys.py).
+server_keys = Table(
+    "server_keys",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("secret", LargeBinary, nullable=False),
 )

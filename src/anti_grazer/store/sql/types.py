@@ -11,10 +11,17 @@ from sqlalchemy.types import TypeDecorator
 
 
 def _in_utc(value: datetime) -> datetime:
-    """The aware instant ``value`` in UTC; a naive datetime names no instant."""
+    """The aware instant ``value`` in UTC; a naive datetime names no instant, and one whose
+    offset carries it past year 1 or 9999 has no UTC ``datetime`` (both ``ValueError``;
+    the API refuses such input before it gets here)."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            "datetime given to a UTC column is outside the years 1-9999 in UTC"
+        ) from None
 
 
 def sqlite_utc_text(value: datetime | None) -> str | None:

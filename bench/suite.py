@@ -1,0 +1,289 @@
+"""The suite ``bench/run`` runs: which workload runs against which server, in which
+order.  The ceiling; ``anti-grazer serve`` and the peer, both started for the token rounds
+that alternate between them, then each one's other rows; the guard rows against
+bench/app.py; the ceiling again (the drift check)."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from bench.app import STARLETTE_GUARDED_PATH, STARLETTE_PLAIN_PATH
+from bench.measure import MemorySample, Probe, Row, Workload, measure
+from bench.peer import (
+    PEER_REVOCATION_PATH,
+    PEER_TOKEN_PATH,
+    Peer,
+    running_peer,
+)
+from bench.runner import (
+    HOST,
+    REVOKE_PATH,
+    TOKEN_PATH,
+    TOKEN_SCOPE,
+    Server,
+    basic_credentials,
+    bench_app_server,
+    ceiling_server,
+    create_client,
+    database_env,
+    free_port,
+    issue_token,
+    log,
+    ours_server,
+    running,
+)
+from bench.sampling import rss_mib
+from bench.workloads import (
+    OURS_GUARD_KEYS,
+    OURS_SERVE_KEYS,
+    PEER_KEYS,
+    PROTECTED_PATH,
+    Contender,
+    any_selected,
+    bearer_workload,
+    introspect_workload,
+    peer_contender,
+    revoke_fresh_workload,
+    revoke_same_workload,
+    selected,
+    token_workload,
+)
+from bench.wrk import Options, run_wrk
+
+RSS_RUNS = 3  # token workload runs against one server process for the RSS check
+TOKEN_ROUNDS = 5  # token issuance runs per server, ours and the peer's taking turns
+DRIFT_LABEL = "ceiling again, at the end (drift check; ratios use the first)"
+DRIFT_TOLERANCE = 0.15
+
+
+def run_suite(
+    options: Options,
+    only: set[str] | None,
+    ours_env: Mapping[str, str],
+    unguarded_path: str,
+    pool_seconds: int,
+    rounds: int,
+    drift_check: bool,
+) -> tuple[list[Row], list[MemorySample]]:
+    """Every selected workload in its order: the ceiling, the servers, the ceiling again
+    (``drift_check``); the rows, and the servers' RSS at several moments."""
+    rows: list[Row] = []
+    memory: list[MemorySample] = []
+    with tempfile.TemporaryDirectory(prefix="anti-grazer-bench-") as scratch:
+        work = Path(scratch)
+        rows += bench_ceiling(options, work, "ceiling", "ceiling: raw ASGI GET, fixed JSON")
+        rows += bench_servers(
+            options, work, only, ours_env, unguarded_path, pool_seconds, rounds, memory
+        )
+        if drift_check:
+            rows += bench_ceiling(options, work, "ceiling-end", DRIFT_LABEL)
+            note_drift(rows)
+    return rows, memory
+
+
+def fill_token_pool(options: Options, server: Server, basic: str, path: Path, seconds: int) -> int:
+    """Issue tokens for ``seconds`` (not measured) and keep them in ``path``; how many."""
+    log(f"ours-revoke-fresh: issuing a pool of tokens for {seconds}s (not measured)")
+    run = run_wrk(
+        options,
+        "collect_tokens.lua",
+        f"http://{HOST}:{server.port}{TOKEN_PATH}",
+        {"BENCH_BASIC": basic, "BENCH_SCOPE": TOKEN_SCOPE, "BENCH_TOKEN_OUT": str(path)},
+        seconds,
+        None,
+    )
+    if run.error_count:
+        raise RuntimeError(f"filling the token pool failed: {run.errors}")
+    return sum(1 for line in path.read_text().splitlines() if line)
+
+
+def bench_ceiling(options: Options, work: Path, key: str, label: str) -> list[Row]:
+    port = free_port()
+    server = ceiling_server(port, work / f"{key}.log")
+    workload = Workload(key, label, "ceiling.lua", "/", {}, Probe("GET", "/", {}))
+    with running(server):
+        return [measure(options, server, workload)]
+
+
+def note_drift(rows: list[Row]) -> None:
+    """Flag a run whose two ceiling measurements disagree: the machine's load changed
+    while it ran, and the ratios are less trustworthy than usual."""
+    first = next((row for row in rows if row.key == "ceiling" and row.requests), None)
+    last = next((row for row in rows if row.key == "ceiling-end" and row.requests), None)
+    if first is None or last is None or first.rps == 0:
+        return
+    change = last.rps / first.rps - 1
+    verdict = "within" if abs(change) <= DRIFT_TOLERANCE else "OUTSIDE"
+    last.notes.append(f"{change:+.0%} against the first ceiling, {verdict} ±{DRIFT_TOLERANCE:.0%}")
+
+
+def token_rounds(options: Options, contenders: Sequence[Contender], rounds: int) -> list[Row]:
+    """Token issuance, ``rounds`` times per contender, taking turns: ours, the peer's,
+    ours, ...  The machine's speed drifts over tens of seconds on a shared VM
+    (bench/README.md); rounds side by side see the same machine, and the comparison
+    takes each server's median."""
+    rows: list[Row] = []
+    for number in range(1, rounds + 1):
+        for contender in contenders:
+            rows.append(measure(options, contender.server, contender.round(number, rounds)))
+    return rows
+
+
+def bench_servers(
+    options: Options,
+    work: Path,
+    only: set[str] | None,
+    extra_env: Mapping[str, str],
+    unguarded_path: str,
+    pool_seconds: int,
+    rounds: int,
+    memory: list[MemorySample],
+) -> list[Row]:
+    """Anti Grazer and the peer, both started for the token rounds (the one not measured
+    idles); then each one's other workloads; then the guard rows against bench/app.py."""
+    env = {**database_env(work / "anti-grazer.db"), **extra_env}
+    wants_ours = any_selected(only, (*OURS_SERVE_KEYS, *OURS_GUARD_KEYS))
+    basic = basic_credentials(*create_client(env)) if wants_ours else ""
+    rows: list[Row] = []
+    with contextlib.ExitStack() as stack:
+        peer: Peer | None = None
+        if any_selected(only, PEER_KEYS):
+            peer = stack.enter_context(running_peer(work))
+        rival = peer_contender(peer) if peer is not None and selected(only, "peer-token") else None
+        if any_selected(only, OURS_SERVE_KEYS):
+            rows += bench_ours_serve(
+                options, work, only, env, basic, pool_seconds, memory, rival, rounds
+            )
+        elif rival is not None:
+            rows += token_rounds(options, [rival], rounds)
+        if peer is not None:
+            rows += bench_peer(options, peer, only)
+    if any_selected(only, OURS_GUARD_KEYS):
+        rows += bench_ours_guard(options, work, only, env, basic, unguarded_path, memory)
+    return rows
+
+
+def bench_ours_serve(
+    options: Options,
+    work: Path,
+    only: set[str] | None,
+    env: Mapping[str, str],
+    basic: str,
+    pool_seconds: int,
+    memory: list[MemorySample],
+    rival: Contender | None,
+    rounds: int,
+) -> list[Row]:
+    """The authorization-server workloads against ``anti-grazer serve``; the token
+    rounds take turns with ``rival`` (the peer, already running) if given."""
+    server = ours_server(free_port(), env, work / "anti-grazer.log")
+    rows: list[Row] = []
+    with running(server):
+
+        def remember(moment: str) -> None:
+            memory.append(MemorySample("anti-grazer serve", moment, rss_mib(server.pid)))
+
+        remember("started")
+        contenders = [rival] if rival is not None else []
+        if selected(only, "ours-token"):
+            label = "ours: token issuance (POST /oauth/token)"
+            contenders.insert(0, Contender(server, "ours-token", label, basic, TOKEN_PATH))
+        rows += token_rounds(options, contenders, rounds)
+        if selected(only, "ours-revoke-fresh"):
+            pool = work / "token-pool.txt"
+            pool_size = fill_token_pool(options, server, basic, pool, pool_seconds)
+            log(f"ours-revoke-fresh: {pool_size} tokens in the pool")
+            workload = revoke_fresh_workload(basic, pool, pool_size)
+            rows.append(measure(options, server, workload))
+        if selected(only, "ours-revoke-same"):
+            token = issue_token(server.port, TOKEN_PATH, basic)
+            label = "ours: revocation, the same token again (already revoked)"
+            workload = revoke_same_workload("ours-revoke-same", label, REVOKE_PATH, basic, token)
+            rows.append(measure(options, server, workload))
+        remember("after the workloads above")
+        # The RSS check: the token workload again, RSS_RUNS times, same process.
+        if selected(only, "ours-rss"):
+            for run in range(1, RSS_RUNS + 1):
+                label = f"ours: token issuance again, run {run}/{RSS_RUNS} (RSS check)"
+                rows.append(
+                    measure(options, server, token_workload(f"ours-rss-{run}", label, basic))
+                )
+                remember(f"after token run {run}/{RSS_RUNS}")
+    return rows
+
+
+def bench_ours_guard(
+    options: Options,
+    work: Path,
+    only: set[str] | None,
+    env: Mapping[str, str],
+    basic: str,
+    unguarded_path: str,
+    memory: list[MemorySample],
+) -> list[Row]:
+    """The guard-cost workloads against bench/app.py (same database, after the above)."""
+    server = bench_app_server(free_port(), env, work / "bench-app.log")
+    rows: list[Row] = []
+    with running(server):
+        token = issue_token(server.port, TOKEN_PATH, basic)
+        # (key, label, path, guarded); a route missing from bench.app skips its row.
+        routes = (
+            (
+                "ours-protected",
+                f"ours (bench.app): FastAPI GET {PROTECTED_PATH}, guarded (valid bearer)",
+                PROTECTED_PATH,
+                True,
+            ),
+            (
+                "ours-unguarded",
+                f"ours (bench.app): the same FastAPI route unguarded, GET {unguarded_path}",
+                unguarded_path,
+                False,
+            ),
+            (
+                "ours-starlette-guarded",
+                f"ours (bench.app): Starlette GET {STARLETTE_GUARDED_PATH}, @requires_bearer "
+                "(valid bearer)",
+                STARLETTE_GUARDED_PATH,
+                True,
+            ),
+            (
+                "ours-starlette-plain",
+                f"ours (bench.app): the same Starlette endpoint unguarded, GET "
+                f"{STARLETTE_PLAIN_PATH}",
+                STARLETTE_PLAIN_PATH,
+                False,
+            ),
+        )
+        for key, label, path, guarded in routes:
+            if selected(only, key):
+                workload = bearer_workload(
+                    key, label, path, token, guarded=guarded, skip_if_404=True
+                )
+                rows.append(measure(options, server, workload))
+        memory.append(
+            MemorySample("bench.app (guard rows)", "after its workloads", rss_mib(server.pid))
+        )
+    return rows
+
+
+def bench_peer(options: Options, peer: Peer, only: set[str] | None) -> list[Row]:
+    """The peer's workloads besides token issuance (``token_rounds``)."""
+    server, basic = peer.server, peer.basic
+    rows: list[Row] = []
+    if selected(only, "peer-introspect"):
+        # Issued just before: the in-memory adapter is an LRU of 1,000 entries, and
+        # nothing else issues tokens while this runs.
+        token = issue_token(server.port, PEER_TOKEN_PATH, basic)
+        rows.append(measure(options, server, introspect_workload(peer, token)))
+    if selected(only, "peer-revoke-same"):
+        token = issue_token(server.port, PEER_TOKEN_PATH, basic)
+        label = "peer: revocation, the same token again (already revoked)"
+        workload = revoke_same_workload(
+            "peer-revoke-same", label, PEER_REVOCATION_PATH, basic, token
+        )
+        rows.append(measure(options, server, workload))
+    return rows

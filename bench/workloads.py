@@ -1,0 +1,192 @@
+"""The workloads (bench/README.md, "What runs"): their keys and which of them a run
+selects (``--only``), the paths of the resource-server routes, and the definitions of the
+token, bearer and revocation workloads and of a server in the token rounds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.measure import Probe, Workload
+from bench.peer import PEER_INTROSPECTION_PATH, PEER_TOKEN_PATH, Peer
+from bench.runner import (
+    REVOKE_PATH,
+    TOKEN_BODY,
+    TOKEN_PATH,
+    TOKEN_SCOPE,
+    Server,
+    form_headers,
+    http_call,
+)
+from bench.wrk import WrkRun
+
+OURS_SERVE_KEYS = ("ours-token", "ours-revoke-fresh", "ours-revoke-same", "ours-rss")
+OURS_GUARD_KEYS = (
+    "ours-protected",
+    "ours-unguarded",
+    "ours-starlette-guarded",
+    "ours-starlette-plain",
+)
+PEER_KEYS = ("peer-introspect", "peer-token", "peer-revoke-same")
+WORKLOAD_KEYS = ("ceiling", *OURS_SERVE_KEYS, *OURS_GUARD_KEYS, *PEER_KEYS)
+
+# The resource-server workloads (DESIGN.md §3 last sentence, §6 "a protected request") run
+# against bench/app.py: the product app plus, for benchmarking only, the unguarded twin of
+# the profile route and a guarded/plain pair of plain Starlette routes.
+#   * PROTECTED_PATH is served by a FastAPI route guarded by require_scopes("profiles:read").
+#   * UNGUARDED_PATH is the same handler without the guard (bench/app.py builds it from the
+#     product's route), so that "protected / unguarded" is the guard's cost alone.
+#   * bench/app.py's STARLETTE_GUARDED_PATH / STARLETTE_PLAIN_PATH: a fixed-JSON Starlette
+#     endpoint with and without @requires_bearer("profiles:read").
+PROTECTED_PATH = "/v1/profiles/facebook/some-profile"
+UNGUARDED_PATH = "/bench/unguarded/profiles/facebook/some-profile"
+
+
+def selected(only: set[str] | None, key: str) -> bool:
+    return only is None or key in only or key == "ceiling"
+
+
+def any_selected(only: set[str] | None, keys: Sequence[str]) -> bool:
+    return any(selected(only, key) for key in keys)
+
+
+def token_workload(
+    key: str,
+    label: str,
+    basic: str,
+    path: str = TOKEN_PATH,
+    *,
+    group: str = "",
+    note: str = "",
+) -> Workload:
+    """POST ``path`` for a token with client_secret_basic (RFC 6749 §4.4.2)."""
+    return Workload(
+        key=key,
+        label=label,
+        script="token.lua",
+        path=path,
+        env={"BENCH_BASIC": basic, "BENCH_SCOPE": TOKEN_SCOPE},
+        probe=Probe("POST", path, form_headers(basic), TOKEN_BODY),
+        note=note,
+        group=group,
+    )
+
+
+def bearer_workload(
+    key: str,
+    label: str,
+    path: str,
+    token: str,
+    *,
+    guarded: bool = True,
+    skip_if_404: bool = False,
+) -> Workload:
+    """GET ``path`` with ``Authorization: Bearer <token>``.  An unguarded twin gets the
+    same header (ignored), so that the request bytes differ only by the path; its probe
+    goes without it."""
+    bearer = {"Authorization": f"Bearer {token}"}
+    return Workload(
+        key=key,
+        label=label,
+        script="bearer_get.lua",
+        path=path,
+        env={"BENCH_TOKEN": token},
+        probe=Probe("GET", path, bearer if guarded else {}, skip_if_404=skip_if_404),
+    )
+
+
+def revoke_same_workload(key: str, label: str, path: str, basic: str, token: str) -> Workload:
+    """POST ``path`` revoking one token again and again: after the first, the
+    already-revoked path."""
+    return Workload(
+        key=key,
+        label=label,
+        script="revoke.lua",
+        path=path,
+        env={"BENCH_BASIC": basic, "BENCH_TOKEN": token},
+        probe=Probe("POST", path, form_headers(basic), f"token={token}"),
+    )
+
+
+def revoke_fresh_workload(basic: str, pool: Path, pool_size: int) -> Workload:
+    """POST /oauth/revoke of a different live token each request, from the ``pool_size``
+    tokens in ``pool`` (``fill_token_pool``); the row's note says which share of the
+    measured requests found a live token (the warm-up takes the first ones)."""
+    offset = {"value": 0}
+
+    def after_warmup(warm: WrkRun) -> dict[str, str]:
+        offset["value"] = int(warm.extra.get("sent", 0))
+        return {"BENCH_TOKEN_OFFSET": str(offset["value"])}
+
+    def describe(result: WrkRun) -> str:
+        sent = int(result.extra.get("sent", 0)) - offset["value"]
+        fresh = max(0, min(sent, pool_size - offset["value"]))
+        share = 100 * fresh / sent if sent else 0.0
+        return f"{share:.0f}% of requests revoked a live token (pool {pool_size:,})"
+
+    return Workload(
+        key="ours-revoke-fresh",
+        label=f"ours: revocation, a live token each (POST {REVOKE_PATH})",
+        script="revoke.lua",
+        path=REVOKE_PATH,
+        env={"BENCH_BASIC": basic, "BENCH_TOKEN_FILE": str(pool)},
+        probe=Probe("POST", REVOKE_PATH, form_headers(basic), "token=not-a-token"),
+        after_warmup=after_warmup,
+        describe=describe,
+    )
+
+
+def introspect_workload(peer: Peer, token: str) -> Workload:
+    """POST the peer's introspection endpoint for one token again and again; the row's
+    note says whether the token was still active after the run."""
+    headers = form_headers(peer.basic)
+    body = f"token={token}"
+
+    def still_active(_result: WrkRun) -> str:
+        answer = http_call(peer.server.port, "POST", PEER_INTROSPECTION_PATH, headers, body)
+        active = answer.status == 200 and answer.json().get("active") is True
+        return "token active throughout" if active else "TOKEN NO LONGER ACTIVE"
+
+    return Workload(
+        key="peer-introspect",
+        label=f"peer: introspection (POST {PEER_INTROSPECTION_PATH})",
+        script="introspect.lua",
+        path=PEER_INTROSPECTION_PATH,
+        env={"BENCH_BASIC": peer.basic, "BENCH_TOKEN": token},
+        probe=Probe("POST", PEER_INTROSPECTION_PATH, headers, body),
+        describe=still_active,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Contender:
+    """A server in the token rounds: its workload key, label and token request."""
+
+    server: Server
+    key: str
+    label: str
+    basic: str
+    path: str
+    note: str = ""
+
+    def round(self, number: int, rounds: int) -> Workload:
+        return token_workload(
+            f"{self.key}-{number}",
+            f"{self.label}, round {number}/{rounds}",
+            self.basic,
+            self.path,
+            group=self.key,
+            note=self.note if number == 1 else "",
+        )
+
+
+def peer_contender(peer: Peer) -> Contender:
+    return Contender(
+        peer.server,
+        "peer-token",
+        f"peer: token issuance (POST {PEER_TOKEN_PATH})",
+        peer.basic,
+        PEER_TOKEN_PATH,
+        note="in-memory LRU store of 1,000 entries: nothing durable",
+    )

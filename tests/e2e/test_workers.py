@@ -1,0 +1,47 @@
+"""The worker processes of ``anti-grazer serve``: they end with the server process,
+however it ends, so that no worker serves on alone (web/asgi.py ``end_with_the_server``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.process import cli_environment, serving, sqlite_url
+
+pytestmark = pytest.mark.slow
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.extend(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_workers_end_when_the_server_is_killed(tmp_path: Path, workers: int) -> None:
+    env = cli_environment(sqlite_url(tmp_path / "anti-grazer.db"))
+    with serving(env, tmp_path / "server.log", ["--workers", str(workers)]) as server:
+        deadline = time.monotonic() + 15
+        while len(spawned := children(server.process.pid)) < workers:
+            assert time.monotonic() < deadline, server.log_text()
+            time.sleep(0.05)
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=5)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in spawned):
+            assert time.monotonic() < deadline, f"workers {spawned} outlived the server"
+            time.sleep(0.05)
