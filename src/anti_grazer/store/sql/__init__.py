@@ -2,5 +2,6 @@
 ``types``, the Alembic ``migrations``, ``migrate``, ``schema_version``), engine creation
 (``engine``), the statements (``statements``, compiled once for the SQLite threads by
 ``prepared``), records as rows (``rows``), the store logic that runs alike through the
-engine (``stores``, ``reports``) and group commit (``group_commit``).  It imports neither
-adapter (``store.sqlite``, ``store.postgres``)."""
+engine (``stores``, ``reports``), group commit (``group_commit``) and the keys the server
+makes for itself (``keys``).  It imports neither adapter (``store.sqlite``,
+``store.postgres``)."""
