@@ -14,12 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.protocol.client_admin import register_client
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, TokenStore
+from anti_grazer.protocol.tokens import client_secret_digest
 from anti_grazer.settings import Settings, load_settings
 from anti_grazer.store.memory import MemoryStores
 from anti_grazer.store.runtime import OpenedStores, open_stores
@@ -37,6 +39,14 @@ POSTGRES_URL_ENV = "ANTI_GRAZER_TEST_POSTGRES_URL"
 DATABASE_URL_ENV = "ANTI_GRAZER_TEST_DATABASE_URL"
 
 BASE_URL = "https://testserver"
+
+# Property tests whose examples share one running app and database (function-scoped
+# fixtures), so that every example also checks that earlier ones broke nothing.
+property_settings = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 def postgres_url() -> str | None:
@@ -240,11 +250,14 @@ def make_client(
     allowed: str = "reports:write profiles:read",
     default: str = "profiles:read",
     ttl: int | None = None,
+    secret: str | None = None,
 ) -> Client:
+    """A client stored as the registry would store it, with a chosen id and ``secret``
+    (by default its id: the registry only generates them)."""
     return Client(
         client_id=client_id,
         name=f"name of {client_id}",
-        secret_digest="sha256$" + hashlib.sha256(client_id.encode()).hexdigest(),
+        secret_digest=client_secret_digest(client_id if secret is None else secret),
         allowed_scopes=frozenset(allowed.split()),
         default_scopes=frozenset(default.split()),
         token_ttl_seconds=ttl,

@@ -27,20 +27,12 @@ from tests.e2e.process import (
     serving,
     sqlite_url,
 )
+from tests.http_helpers import PROFILE, assert_invalid_client, assert_invalid_token, bearer
 from tests.support import postgres_url, reset_database
 
 pytestmark = pytest.mark.slow
 
-PROFILE = "/v1/profiles/facebook/x"
 PROPAGATION_SECONDS = 1.0
-INVALID_TOKEN_BODY = {
-    "error": "invalid_token",
-    "error_description": "The access token is invalid, expired or revoked",
-}
-INVALID_CLIENT_BODY = {
-    "error": "invalid_client",
-    "error_description": "Client authentication failed",
-}
 
 
 def fresh_request(
@@ -78,7 +70,7 @@ def issue(base_url: str, client: CreatedClient) -> str:
 
 
 def read_profile(base_url: str, token: str) -> httpx.Response:
-    return fresh_request(base_url, "GET", PROFILE, headers={"Authorization": f"Bearer {token}"})
+    return fresh_request(base_url, "GET", PROFILE, headers=bearer(token))
 
 
 def revoke(base_url: str, client: CreatedClient, token: str) -> None:
@@ -102,21 +94,6 @@ def poll(
         if response.status_code == status or time.monotonic() >= deadline:
             return response
         time.sleep(0.02)
-
-
-def assert_invalid_token(response: httpx.Response) -> None:
-    """RFC 6750 §3.1."""
-    assert response.status_code == 401
-    assert response.json() == INVALID_TOKEN_BODY
-    assert response.headers["www-authenticate"].startswith(
-        'Bearer realm="anti-grazer", error="invalid_token"'
-    )
-
-
-def assert_invalid_client(response: httpx.Response) -> None:
-    """RFC 6749 §5.2 (credentials in the body: no Basic challenge is owed)."""
-    assert response.status_code == 401
-    assert response.json() == INVALID_CLIENT_BODY
 
 
 # --- two instances, one PostgreSQL database ---------------------------------------------

@@ -12,11 +12,9 @@ import pytest
 
 from tests.e2e.conftest import E2EServer
 from tests.e2e.process import read_token
+from tests.http_helpers import FORM, assert_invalid_client, assert_issued, assert_revoked_ok
 
 pytestmark = pytest.mark.slow
-
-INVALID_CLIENT = {"error": "invalid_client", "error_description": "Client authentication failed"}
-FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
@@ -58,20 +56,10 @@ def test_seed_token_request(http: httpx.Client, e2e_server: E2EServer) -> None:
         ),
         headers={"Content-Type": FORM},
     )
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
-    assert response.headers["cache-control"] == "no-store"
-    assert response.headers["pragma"] == "no-cache"
-    body = response.json()
-    assert body == {
-        "access_token": body["access_token"],
-        "token_type": "Bearer",
-        "expires_in": 3600,
-        "scope": "profiles:read",
-    }
-    assert body["access_token"].startswith("ag_at_")
-    assert len(body["access_token"]) == 63
-    record = read_token(e2e_server.database_path, body["access_token"])
+    token = assert_issued(response, "profiles:read")
+    assert token.startswith("ag_at_")
+    assert len(token) == 63
+    record = read_token(e2e_server.database_path, token)
     assert record is not None
     assert record.client_id == client.client_id
     assert record.scopes == frozenset({"profiles:read"})
@@ -86,11 +74,7 @@ def test_seed_revoke_request_without_credentials_is_refused(
     seed's 401 invalid_client (RFC 7009 §2.1) and the token stays valid."""
     token = issue(http, e2e_server)
     response = http.post("/oauth/revoke", content=f"token={token}", headers={"Content-Type": FORM})
-    assert response.status_code == 401
-    assert response.json() == INVALID_CLIENT
-    assert response.headers["www-authenticate"] == 'Basic realm="anti-grazer"'
-    assert response.headers["cache-control"] == "no-store"
-    assert response.headers["pragma"] == "no-cache"
+    assert_invalid_client(response)
     record = read_token(e2e_server.database_path, token)
     assert record is not None
     assert record.revoked_at is None
@@ -103,9 +87,7 @@ def test_seed_revoke_request_with_credentials(http: httpx.Client, e2e_server: E2
     token = issue(http, e2e_server)
     form = {"token": token, "client_id": client.client_id, "client_secret": client.client_secret}
     response = http.post("/oauth/revoke", data=form)
-    assert response.status_code == 200
-    assert response.content == b""
-    assert response.headers["cache-control"] == "no-store"
+    assert_revoked_ok(response)
     record = read_token(e2e_server.database_path, token)
     assert record is not None
     assert record.revoked_at is not None
@@ -129,12 +111,7 @@ def test_client_authentication_failure_shape(
             "/oauth/token",
             data={**form, "client_id": e2e_server.client.client_id, "client_secret": wrong},
         )
-    assert response.status_code == 401
-    assert response.content == json.dumps(INVALID_CLIENT, separators=(",", ":")).encode()
-    assert response.headers["content-type"] == "application/json"
-    assert response.headers["www-authenticate"] == 'Basic realm="anti-grazer"'
-    assert response.headers["cache-control"] == "no-store"
-    assert response.headers["pragma"] == "no-cache"
+    assert_invalid_client(response)
 
 
 def test_logs_are_json_and_never_carry_a_secret_or_token(

@@ -18,6 +18,7 @@ from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.web.access_log import AccessLogMiddleware
 from tests.clock import FrozenClock
 from tests.guard.apps import CountingTokenStore, fastapi_api, starlette_api
+from tests.http_helpers import assert_invalid_token, bearer
 from tests.support import Registered, altered, issue
 
 REALM = 'Bearer realm="anti-grazer"'
@@ -40,10 +41,6 @@ async def api(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://api.test") as client:
         yield client
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_valid_token_reaches_the_route(
@@ -122,22 +119,6 @@ async def test_malformed_authorization_header_is_invalid_request(
         'Bearer realm="anti-grazer", error="invalid_request", '
         "error_description=\"The Authorization header is not 'Bearer <token>'\""
     )
-
-
-INVALID_TOKEN_BODY = {
-    "error": "invalid_token",
-    "error_description": "The access token is invalid, expired or revoked",
-}
-INVALID_TOKEN_CHALLENGE = (
-    'Bearer realm="anti-grazer", error="invalid_token", '
-    'error_description="The access token is invalid, expired or revoked"'
-)
-
-
-def assert_invalid_token(response: httpx.Response) -> None:
-    assert response.status_code == 401
-    assert response.json() == INVALID_TOKEN_BODY
-    assert response.headers["www-authenticate"] == INVALID_TOKEN_CHALLENGE
 
 
 async def test_bad_checksum_is_refused_without_a_storage_lookup(

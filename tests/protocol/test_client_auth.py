@@ -17,16 +17,12 @@ from anti_grazer.protocol.client_auth import (
 from anti_grazer.protocol.errors import InvalidClientError, InvalidRequestError
 from anti_grazer.store.memory import memory_stores
 from tests.clock import FrozenClock
-
-
-def basic(userpass: str | bytes) -> str:
-    raw = userpass.encode() if isinstance(userpass, str) else userpass
-    return "Basic " + b64encode(raw).decode("ascii")
+from tests.http_helpers import basic_raw
 
 
 def test_basic_credentials() -> None:
     """RFC 6749 §2.3.1: client_secret_basic."""
-    credentials = parse_client_credentials({}, basic("id:secret"))
+    credentials = parse_client_credentials({}, basic_raw("id:secret"))
     assert credentials == ClientCredentials("id", "secret", AuthMethod.BASIC)
 
 
@@ -45,7 +41,7 @@ def test_basic_credentials_are_form_urldecoded_and_split_on_the_first_colon(
 ) -> None:
     """RFC 6749 §2.3.1 / Appendix B: id and secret are form-urlencoded (UTF-8) before
     base64; RFC 7617 §2: the user-id ends at the first colon."""
-    credentials = parse_client_credentials({}, basic(userpass))
+    credentials = parse_client_credentials({}, basic_raw(userpass))
     assert (credentials.client_id, credentials.client_secret) == (client_id, secret)
 
 
@@ -67,19 +63,19 @@ def test_body_credentials() -> None:
 def test_basic_with_a_body_secret_is_two_methods() -> None:
     """RFC 6749 §2.3: the client MUST NOT use more than one method in each request."""
     with pytest.raises(InvalidRequestError) as raised:
-        parse_client_credentials({"client_secret": "secret"}, basic("id:secret"))
+        parse_client_credentials({"client_secret": "secret"}, basic_raw("id:secret"))
     assert raised.value.description == "The client used more than one authentication method"
 
 
 def test_basic_with_a_different_body_client_id_is_two_methods() -> None:
     """RFC 6749 §2.3: two identifications that disagree."""
     with pytest.raises(InvalidRequestError):
-        parse_client_credentials({"client_id": "other"}, basic("id:secret"))
+        parse_client_credentials({"client_id": "other"}, basic_raw("id:secret"))
 
 
 def test_basic_with_the_same_body_client_id_is_accepted() -> None:
     """RFC 6749 §2.3.1: a body client_id alone is no authentication method."""
-    credentials = parse_client_credentials({"client_id": "id"}, basic("id:secret"))
+    credentials = parse_client_credentials({"client_id": "id"}, basic_raw("id:secret"))
     assert credentials.method is AuthMethod.BASIC
 
 
@@ -92,12 +88,12 @@ def test_basic_with_the_same_body_client_id_is_accepted() -> None:
         "Digest x",
         "Basic !!!",
         "Basic abc",  # bad padding
-        basic("no-colon"),
-        basic(":secret"),
-        basic("id:"),
-        basic(b"\xff:secret"),
-        basic("id%FF:secret"),
-        basic("id:%C3"),
+        basic_raw("no-colon"),
+        basic_raw(":secret"),
+        basic_raw("id:"),
+        basic_raw(b"\xff:secret"),
+        basic_raw("id%FF:secret"),
+        basic_raw("id:%C3"),
         "Basic " + "é" * 8,
     ],
 )

@@ -15,81 +15,30 @@ from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from anti_grazer.protocol.params import declares_only_utf8, is_form_content_type
 from anti_grazer.protocol.tokens import access_token_digest
 from anti_grazer.store.runtime import OpenedStores
 from tests.clock import FrozenClock
-from tests.support import Registered
+from tests.http_helpers import (
+    FORM,
+    REVOKE,
+    TOKEN,
+    assert_invalid_client,
+    assert_issued,
+    assert_no_store,
+    assert_oauth_4xx,
+    assert_oauth_error,
+    basic,
+)
+from tests.support import Registered, property_settings
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "/oauth/token"
-REVOKE = "/oauth/revoke"
-FORM = "application/x-www-form-urlencoded"
 MAX_BODY_BYTES = 16384  # the default of Settings.max_body_bytes
-OAUTH_ERROR_CODES = frozenset(
-    {
-        "invalid_request",
-        "invalid_client",
-        "invalid_grant",
-        "unauthorized_client",
-        "unsupported_grant_type",
-        "invalid_scope",
-        "unsupported_token_type",
-    }
-)
 GRANT = b"grant_type=client_credentials"
-
-property_settings = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-
-
-def basic(client_id: str, secret: str) -> str:
-    return "Basic " + b64encode(f"{client_id}:{secret}".encode()).decode("ascii")
-
-
-def assert_no_store(response: httpx.Response) -> None:
-    assert response.headers["cache-control"] == "no-store"
-    assert response.headers["pragma"] == "no-cache"
-
-
-def assert_oauth_4xx(response: httpx.Response) -> str:
-    """A 4xx whose body is exactly an RFC 6749 §5.2 error; return its code."""
-    assert 400 <= response.status_code < 500, (response.status_code, response.text)
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert set(body) == {"error", "error_description"}
-    assert body["error"] in OAUTH_ERROR_CODES
-    assert_no_store(response)
-    if response.status_code == 401:
-        assert response.headers["www-authenticate"] == 'Basic realm="anti-grazer"'
-    code: str = body["error"]
-    return code
-
-
-def assert_error(response: httpx.Response, status: int, error: str, description: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json() == {"error": error, "error_description": description}
-    assert_oauth_4xx(response)
-
-
-def assert_invalid_client(response: httpx.Response) -> None:
-    assert_error(response, 401, "invalid_client", "Client authentication failed")
-
-
-def assert_issued(response: httpx.Response) -> str:
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert set(body) == {"access_token", "token_type", "expires_in", "scope"}
-    assert_no_store(response)
-    token: str = body["access_token"]
-    return token
 
 
 async def raw_post(
@@ -187,9 +136,11 @@ async def test_arbitrary_token_parameters_without_credentials_get_the_expected_e
     response = await raw_post(http, TOKEN, urlencode(params).encode(), {"Content-Type": FORM})
     grant_type = params.get("grant_type") or None
     if grant_type is None:
-        assert_error(response, 400, "invalid_request", "The grant_type parameter is missing")
+        assert_oauth_error(response, 400, "invalid_request", "The grant_type parameter is missing")
     elif grant_type != "client_credentials":
-        assert_error(response, 400, "unsupported_grant_type", "The grant type is not supported")
+        assert_oauth_error(
+            response, 400, "unsupported_grant_type", "The grant type is not supported"
+        )
     else:
         assert_invalid_client(response)
 
@@ -243,11 +194,13 @@ async def test_arbitrary_content_types(
         },
     )
     if is_form_content_type(content_type) and declares_only_utf8(content_type):
-        assert_issued(response)
+        assert_issued(response, "profiles:read")
     elif is_form_content_type(content_type):
-        assert_error(response, 400, "invalid_request", "The request body must be encoded in UTF-8")
+        assert_oauth_error(
+            response, 400, "invalid_request", "The request body must be encoded in UTF-8"
+        )
     else:
-        assert_error(
+        assert_oauth_error(
             response,
             400,
             "invalid_request",
@@ -275,9 +228,11 @@ async def test_arbitrary_content_length_values(http: httpx.AsyncClient, declared
     response = await raw_post(http, TOKEN, GRANT, headers)
     sent = declared.encode("latin-1", errors="replace").decode("latin-1")
     if not (sent.isascii() and sent.isdigit()):
-        assert_error(response, 400, "invalid_request", "The Content-Length header is malformed")
+        assert_oauth_error(
+            response, 400, "invalid_request", "The Content-Length header is malformed"
+        )
     elif Decimal(sent) > MAX_BODY_BYTES:
-        assert_error(response, 413, "invalid_request", "The request body is too large")
+        assert_oauth_error(response, 413, "invalid_request", "The request body is too large")
     else:  # the body itself is fine; no credentials were sent
         assert_invalid_client(response)
 
@@ -304,7 +259,9 @@ async def test_bodies_that_are_not_utf8_are_invalid_request(
         body,
         {"Content-Type": FORM, "Authorization": basic(registered.client_id, registered.secret)},
     )
-    assert_error(response, 400, "invalid_request", "The request body is not a valid UTF-8 form")
+    assert_oauth_error(
+        response, 400, "invalid_request", "The request body is not a valid UTF-8 form"
+    )
 
 
 # --- repeated parameters ----------------------------------------------------------------
@@ -338,7 +295,7 @@ async def test_any_repeated_parameter_is_invalid_request(
         body,
         {"Content-Type": FORM, "Authorization": basic(registered.client_id, registered.secret)},
     )
-    assert_error(response, 400, "invalid_request", "A parameter is included more than once")
+    assert_oauth_error(response, 400, "invalid_request", "A parameter is included more than once")
 
 
 # --- huge bodies ------------------------------------------------------------------------
@@ -360,7 +317,7 @@ async def test_a_body_of_exactly_max_body_bytes_is_read(
         padded(MAX_BODY_BYTES),
         {"Content-Type": FORM, "Authorization": basic(registered.client_id, registered.secret)},
     )
-    assert_issued(response)
+    assert_issued(response, "profiles:read")
 
 
 @pytest.mark.parametrize("size", [MAX_BODY_BYTES + 1, 10 * MAX_BODY_BYTES, 1_000_000])
@@ -375,7 +332,7 @@ async def test_a_declared_body_over_the_limit_is_413(
         padded(size),
         {"Content-Type": FORM, "Authorization": basic(registered.client_id, registered.secret)},
     )
-    assert_error(response, 413, "invalid_request", "The request body is too large")
+    assert_oauth_error(response, 413, "invalid_request", "The request body is too large")
 
 
 @pytest.mark.parametrize("chunk_size", [1000, MAX_BODY_BYTES + 1])
@@ -400,7 +357,7 @@ async def test_a_streamed_body_over_the_limit_is_413(
     )
     assert "content-length" not in request.headers
     response = await http.send(request)
-    assert_error(response, 413, "invalid_request", "The request body is too large")
+    assert_oauth_error(response, 413, "invalid_request", "The request body is too large")
 
 
 # --- a mixed barrage, then the server still works -------------------------------------
@@ -457,7 +414,8 @@ async def baseline_token(http: httpx.AsyncClient, registered: Registered) -> str
             TOKEN,
             GRANT,
             {"Content-Type": FORM, "Authorization": basic(registered.client_id, registered.secret)},
-        )
+        ),
+        "profiles:read",
     )
 
 
@@ -494,7 +452,9 @@ async def test_after_a_barrage_of_bad_requests_the_server_still_works(
         f"token={baseline_token}".encode(),
         {"Content-Type": FORM, "Authorization": other_auth},
     )
-    assert_error(refused, 400, "unauthorized_client", "The token was not issued to this client")
+    assert_oauth_error(
+        refused, 400, "unauthorized_client", "The token was not issued to this client"
+    )
     record = await sql.tokens.get_token(access_token_digest(baseline_token))
     assert record is not None
     assert record.client_id == registered.client_id
@@ -506,4 +466,7 @@ async def test_after_a_barrage_of_bad_requests_the_server_still_works(
         GRANT,
         {"Content-Type": FORM, "Authorization": basic(registered.client_id, registered.secret)},
     )
-    assert await sql.tokens.get_token(access_token_digest(assert_issued(fresh))) is not None
+    assert (
+        await sql.tokens.get_token(access_token_digest(assert_issued(fresh, "profiles:read")))
+        is not None
+    )

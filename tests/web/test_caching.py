@@ -15,32 +15,26 @@ import httpx
 import pytest
 
 from anti_grazer.protocol.client_admin import rotate_secret, set_enabled
-from anti_grazer.protocol.models import Client
 from anti_grazer.protocol.tokens import (
     access_token_digest,
-    client_secret_digest,
     generate_client_id,
     generate_client_secret,
 )
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.engine import is_sqlite
 from tests.clock import FrozenClock
-from tests.support import Registered, create_app, issue, request_token, running, settings_for
-
-PROFILE = "/v1/profiles/facebook/x"
-SHORT_TTL_SECONDS = 0.3
-INVALID_TOKEN_BODY = {
-    "error": "invalid_token",
-    "error_description": "The access token is invalid, expired or revoked",
-}
-INVALID_TOKEN_CHALLENGE = (
-    'Bearer realm="anti-grazer", error="invalid_token", '
-    'error_description="The access token is invalid, expired or revoked"'
+from tests.http_helpers import assert_invalid_client, assert_invalid_token, read_profile
+from tests.support import (
+    Registered,
+    create_app,
+    issue,
+    make_client,
+    request_token,
+    running,
+    settings_for,
 )
-INVALID_CLIENT_BODY = {
-    "error": "invalid_client",
-    "error_description": "Client authentication failed",
-}
+
+SHORT_TTL_SECONDS = 0.3
 
 
 @asynccontextmanager
@@ -64,25 +58,6 @@ async def http_short(database_url: str, clock: FrozenClock) -> AsyncIterator[htt
     """The app with caches holding records for 0.3 s."""
     async with cached_http(database_url, clock, SHORT_TTL_SECONDS) as client:
         yield client
-
-
-async def read_profile(http: httpx.AsyncClient, token: str) -> httpx.Response:
-    return await http.get(PROFILE, headers={"Authorization": f"Bearer {token}"})
-
-
-def assert_invalid_token(response: httpx.Response) -> None:
-    """RFC 6750 §3.1: 401, ``invalid_token``, and the Bearer challenge."""
-    assert response.status_code == 401
-    assert response.json() == INVALID_TOKEN_BODY
-    assert response.headers["www-authenticate"] == INVALID_TOKEN_CHALLENGE
-
-
-def assert_invalid_client(response: httpx.Response) -> None:
-    """RFC 6749 §5.2: 401 ``invalid_client`` with the Basic challenge (Basic was used)."""
-    assert response.status_code == 401
-    assert response.json() == INVALID_CLIENT_BODY
-    assert response.headers["www-authenticate"] == 'Basic realm="anti-grazer"'
-    assert response.headers["cache-control"] == "no-store"
 
 
 async def test_revocation_is_refused_on_the_very_next_request(
@@ -173,16 +148,8 @@ async def test_client_created_after_its_id_was_refused_authenticates_within_the_
     assert_invalid_client(await request_token(http_short, client_id, secret))
     refused_at = time.monotonic()
     await sql.clients.add_client(
-        Client(
-            client_id=client_id,
-            name="created by the CLI",
-            secret_digest=client_secret_digest(secret),
-            allowed_scopes=frozenset({"profiles:read"}),
-            default_scopes=frozenset(),
-            token_ttl_seconds=None,
-            enabled=True,
-            created_at=clock.now(),
-            updated_at=clock.now(),
+        make_client(
+            client_id, secret=secret, created_at=clock.now(), allowed="profiles:read", default=""
         )
     )
     still = await request_token(http_short, client_id, secret)

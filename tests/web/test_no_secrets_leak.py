@@ -8,7 +8,6 @@ import io
 import json
 import logging
 import sqlite3
-from base64 import b64encode
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,17 +28,10 @@ from anti_grazer.store.memory import MemoryTokenStore, memory_stores
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.engine import is_sqlite
 from tests.clock import FrozenClock
+from tests.http_helpers import FORM, PROFILE, REVOKE, TOKEN, assert_oauth_error, basic, bearer
 from tests.support import Registered, Stores, create_app, register, running, settings_for
 
-TOKEN = "/oauth/token"
-REVOKE = "/oauth/revoke"
-PROFILE = "/v1/profiles/facebook/x"
 REPORTS = "/v1/reports"
-FORM = "application/x-www-form-urlencoded"
-
-
-def basic(client_id: str, secret: str) -> str:
-    return "Basic " + b64encode(f"{client_id}:{secret}".encode()).decode("ascii")
 
 
 @pytest.fixture
@@ -162,11 +154,11 @@ async def exercise(
 
     # The API: a valid bearer token names its client, even when its scope falls short
     # (the tokens carry profiles:read only); a revoked one, or one in the URL, names none.
-    await send("GET", PROFILE, 200, b"", {"Authorization": f"Bearer {first}"}, cid)
+    await send("GET", PROFILE, 200, b"", bearer(first), cid)
     report = b'{"platform":"facebook","profile_id":"x","reporter_id":"u"}'
     json_type = {"Content-Type": "application/json"}
-    await send("POST", REPORTS, 403, report, {**json_type, "Authorization": f"Bearer {first}"}, cid)
-    await send("GET", PROFILE, 401, b"", {"Authorization": f"Bearer {second}"})
+    await send("POST", REPORTS, 403, report, {**json_type, **bearer(first)}, cid)
+    await send("GET", PROFILE, 401, b"", bearer(second))
     await send("GET", f"{PROFILE}?access_token={first}", 400, b"")
 
     # Malformed credentials, each holding the real secret.
@@ -176,7 +168,7 @@ async def exercise(
     await send("POST", TOKEN, 401, grant, {**form, "Authorization": raw_basic})
     await send("POST", TOKEN, 401, grant, {**form, "Authorization": unknown_id})
     await send("POST", TOKEN, 401, grant, {**form, "Authorization": swapped})
-    await send("POST", TOKEN, 401, grant, {**form, "Authorization": f"Bearer {first}"})
+    await send("POST", TOKEN, 401, grant, {**form, **bearer(first)})
     await send("POST", TOKEN, 400, body_auth.encode(), {**form, "Authorization": good_basic})
     await send("POST", TOKEN, 400, (body_auth + f"&client_secret={secret}").encode(), form)
     await send("POST", TOKEN, 400, body_auth.encode() + b"&x=\xff", form)
@@ -292,13 +284,7 @@ async def test_an_internal_failure_is_a_bare_server_error_and_its_log_shows_no_s
             content=b"grant_type=client_credentials",
             headers={"Content-Type": FORM, "Authorization": basic(client.client_id, client.secret)},
         )
-    assert response.status_code == 500
-    assert response.json() == {
-        "error": "server_error",
-        "error_description": "The server encountered an internal error",
-    }
-    assert response.headers["cache-control"] == "no-store"
-    assert response.headers["pragma"] == "no-cache"
+    assert_oauth_error(response, 500, "server_error", "The server encountered an internal error")
     events = log_events(log_stream)
     failures = [event for event in events if event.get("event") == "OAuth endpoint failed"]
     assert len(failures) == 1

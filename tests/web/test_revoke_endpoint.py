@@ -3,9 +3,6 @@ errors, with RFC 6749 §2.3.1 client authentication as at the token endpoint."""
 
 from __future__ import annotations
 
-from base64 import b64encode
-from urllib.parse import urlencode
-
 import httpx
 import pytest
 
@@ -14,71 +11,20 @@ from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
 from anti_grazer.store.runtime import OpenedStores
 from tests.clock import FrozenClock
-from tests.support import Registered, altered
-
-TOKEN = "/oauth/token"
-REVOKE = "/oauth/revoke"
-PROFILE = "/v1/profiles/facebook/x"
-FORM = "application/x-www-form-urlencoded"
-INVALID_CLIENT_BODY = (
-    b'{"error":"invalid_client","error_description":"Client authentication failed"}'
+from tests.http_helpers import (
+    FORM,
+    REVOKE,
+    assert_invalid_client,
+    assert_oauth_error,
+    assert_revoked_ok,
+    basic,
+    post_form,
 )
-
-
-def basic(client_id: str, secret: str) -> str:
-    return "Basic " + b64encode(f"{client_id}:{secret}".encode()).decode("ascii")
+from tests.support import Registered, altered, issue
 
 
 def auth_of(client: Registered) -> str:
     return basic(client.client_id, client.secret)
-
-
-async def post_form(
-    http: httpx.AsyncClient, url: str, data: dict[str, str], authorization: str | None = None
-) -> httpx.Response:
-    """POST ``data`` form-encoded (even when empty) with an optional Authorization."""
-    headers = {"Content-Type": FORM}
-    if authorization is not None:
-        headers["Authorization"] = authorization
-    return await http.post(url, content=urlencode(data).encode(), headers=headers)
-
-
-def assert_no_store(response: httpx.Response) -> None:
-    assert response.headers["cache-control"] == "no-store"
-    assert response.headers["pragma"] == "no-cache"
-
-
-def assert_revoked_ok(response: httpx.Response) -> None:
-    """RFC 7009 §2.2: HTTP 200 and an empty body (the content is ignored by clients)."""
-    assert response.status_code == 200
-    assert response.content == b""
-    assert "content-type" not in response.headers
-    assert "www-authenticate" not in response.headers
-    assert_no_store(response)
-
-
-def assert_oauth_error(response: httpx.Response, status: int, error: str, description: str) -> None:
-    """RFC 7009 §2.2.1 / RFC 6749 §5.2: exact status, JSON body and headers."""
-    assert response.status_code == status
-    assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"error": error, "error_description": description}
-    assert_no_store(response)
-    if status == 401:
-        assert response.headers["www-authenticate"] == 'Basic realm="anti-grazer"'
-    else:
-        assert "www-authenticate" not in response.headers
-
-
-def assert_invalid_client(response: httpx.Response) -> None:
-    assert_oauth_error(response, 401, "invalid_client", "Client authentication failed")
-    assert response.content == INVALID_CLIENT_BODY
-
-
-async def issue(http: httpx.AsyncClient, client: Registered) -> str:
-    response = await post_form(http, TOKEN, {"grant_type": "client_credentials"}, auth_of(client))
-    assert response.status_code == 200
-    token: str = response.json()["access_token"]
-    return token
 
 
 async def record_of(sql: OpenedStores, token: str) -> TokenRecord:

@@ -35,7 +35,7 @@ def assert_nosniff(response: httpx.Response) -> None:
     assert response.headers.get_list("x-content-type-options") == ["nosniff"]
 
 
-def assert_no_store(response: httpx.Response) -> None:
+def assert_cache_control_no_store(response: httpx.Response) -> None:
     assert response.headers.get_list("cache-control") == ["no-store"]
 
 
@@ -86,7 +86,7 @@ async def test_the_api_is_never_stored_by_a_cache(
     }
     for status, response in responses.items():
         assert response.status_code == status, response.text
-        assert_no_store(response)
+        assert_cache_control_no_store(response)
         assert_nosniff(response)
 
 
@@ -117,7 +117,7 @@ async def test_the_oauth_endpoints_keep_their_own_no_store(
         auth=(registered.client_id, registered.secret),
     )
     assert response.status_code == 200
-    assert_no_store(response)
+    assert_cache_control_no_store(response)
     assert response.headers.get_list("pragma") == ["no-cache"]
     assert_nosniff(response)
 
@@ -171,5 +171,5 @@ async def test_a_header_the_response_sets_itself_is_kept() -> None:
         plain = await client.get("/v1/plain")
     assert own.headers.get_list("cache-control") == ["max-age=60"]
     assert_nosniff(own)
-    assert_no_store(plain)
+    assert_cache_control_no_store(plain)
     assert_nosniff(plain)

@@ -22,13 +22,12 @@ from anti_grazer.protocol.tokens import (
     client_secret_digest,
     generate_client_id,
     generate_client_secret,
-    is_well_formed_access_token,
 )
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.tables import clients
+from tests.http_helpers import assert_issued, assert_oauth_error, bearer
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
 
 
 def seed_body(client_id: str, client_secret: str) -> bytes:
@@ -71,21 +70,6 @@ async def seed_request(http: httpx.AsyncClient, client_id: str, secret: str) -> 
     return await http.post("/oauth/token", content=seed_body(client_id, secret), headers=FORM)
 
 
-def assert_token(response: httpx.Response, scope: str | None) -> str:
-    """RFC 6749 §5.1: 200, exactly these members, ``scope`` only when there is one."""
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
-    assert {name: response.headers[name] for name in NO_STORE} == NO_STORE
-    body = response.json()
-    token = body.pop("access_token")
-    assert is_well_formed_access_token(token)
-    expected: dict[str, object] = {"token_type": "Bearer", "expires_in": 3600}
-    if scope is not None:
-        expected["scope"] = scope
-    assert body == expected
-    return str(token)
-
-
 @pytest.mark.parametrize(
     ("options", "granted"),
     [
@@ -111,7 +95,7 @@ async def test_the_seed_request_gets_the_clients_default_scope(
     show`` prints that effective default."""
     client_id, secret = await create(database_url, *options)
     assert await shown_default_scope(database_url, client_id) == (granted or "")
-    token = assert_token(await seed_request(http, client_id, secret), granted)
+    token = assert_issued(await seed_request(http, client_id, secret), granted)
     record = await sql.tokens.get_token(access_token_digest(token))
     assert record is not None
     assert record.scopes == frozenset((granted or "").split())
@@ -123,10 +107,10 @@ async def test_the_default_scope_token_is_accepted_by_the_api(
     """RFC 6750 §2.1: the token the seed's request got for a ``--scope``-only client
     carries ``profiles:read``, so the profile route answers."""
     client_id, secret = await create(database_url, "--scope", "reports:write profiles:read")
-    token = assert_token(await seed_request(http, client_id, secret), "profiles:read reports:write")
-    response = await http.get(
-        "/v1/profiles/facebook/grazer.1", headers={"Authorization": f"Bearer {token}"}
+    token = assert_issued(
+        await seed_request(http, client_id, secret), "profiles:read reports:write"
     )
+    response = await http.get("/v1/profiles/facebook/grazer.1", headers=bearer(token))
     assert response.status_code == 200
     assert response.json() == {
         "platform": "facebook",
@@ -144,13 +128,12 @@ async def test_a_scope_outside_the_allowed_set_is_still_invalid_scope(
     response = await http.post(
         "/oauth/token", content=seed_body(client_id, secret) + b"&scope=reports:write", headers=FORM
     )
-    assert response.status_code == 400
-    assert {name: response.headers[name] for name in NO_STORE} == NO_STORE
-    assert "www-authenticate" not in response.headers
-    assert response.json() == {
-        "error": "invalid_scope",
-        "error_description": "The requested scope is invalid or not allowed for this client",
-    }
+    assert_oauth_error(
+        response,
+        400,
+        "invalid_scope",
+        "The requested scope is invalid or not allowed for this client",
+    )
 
 
 async def test_a_row_stored_before_the_rule_gets_every_allowed_scope(
@@ -176,4 +159,4 @@ async def test_a_row_stored_before_the_rule_gets_every_allowed_scope(
             )
         )
     assert await shown_default_scope(database_url, client_id) == "profiles:read reports:write"
-    assert_token(await seed_request(http, client_id, secret), "profiles:read reports:write")
+    assert_issued(await seed_request(http, client_id, secret), "profiles:read reports:write")

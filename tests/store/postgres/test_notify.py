@@ -18,21 +18,21 @@ import pytest
 from sqlalchemy import text
 
 from anti_grazer.protocol.client_admin import rotate_secret, set_enabled
-from anti_grazer.protocol.models import Client
 from anti_grazer.protocol.tokens import (
     access_token_digest,
-    client_secret_digest,
     generate_client_id,
     generate_client_secret,
 )
 from anti_grazer.store.postgres import notify
 from anti_grazer.store.runtime import OpenedStores, open_stores
 from tests.clock import FrozenClock
+from tests.http_helpers import assert_invalid_client, assert_invalid_token, read_profile
 from tests.support import (
     NEEDS_POSTGRES,
     Registered,
     create_app,
     issue,
+    make_client,
     postgres_url,
     register,
     request_token,
@@ -45,15 +45,6 @@ pytestmark = NEEDS_POSTGRES
 
 CACHE_TTL_SECONDS = 30.0
 PROPAGATION_SECONDS = 1.0
-PROFILE = "/v1/profiles/facebook/x"
-INVALID_TOKEN_BODY = {
-    "error": "invalid_token",
-    "error_description": "The access token is invalid, expired or revoked",
-}
-INVALID_CLIENT_BODY = {
-    "error": "invalid_client",
-    "error_description": "Client authentication failed",
-}
 
 
 @dataclass
@@ -80,10 +71,6 @@ async def pair(clock: FrozenClock) -> AsyncIterator[Pair]:
             yield Pair(http_a, http_b, sql, client, clock)
 
 
-async def read_profile(http: httpx.AsyncClient, token: str) -> httpx.Response:
-    return await http.get(PROFILE, headers={"Authorization": f"Bearer {token}"})
-
-
 async def poll(
     attempt: Callable[[], Awaitable[httpx.Response]],
     status: int,
@@ -97,17 +84,6 @@ async def poll(
         if response.status_code == status or time.monotonic() >= deadline:
             return response
         await asyncio.sleep(0.02)
-
-
-def assert_invalid_token(response: httpx.Response) -> None:
-    assert response.status_code == 401
-    assert response.json() == INVALID_TOKEN_BODY
-
-
-def assert_invalid_client(response: httpx.Response) -> None:
-    assert response.status_code == 401
-    assert response.json() == INVALID_CLIENT_BODY
-    assert response.headers["www-authenticate"] == 'Basic realm="anti-grazer"'
 
 
 async def test_token_revoked_on_one_instance_is_refused_by_the_other(pair: Pair) -> None:
@@ -166,18 +142,13 @@ async def test_client_created_elsewhere_authenticates_at_once_where_it_was_unkno
     client_id, secret = generate_client_id(), generate_client_secret()
     for http in (pair.a, pair.b):
         assert_invalid_client(await request_token(http, client_id, secret))
-    now = pair.clock.now()
     await pair.sql.clients.add_client(
-        Client(
-            client_id=client_id,
-            name="created by the CLI",
-            secret_digest=client_secret_digest(secret),
-            allowed_scopes=frozenset({"profiles:read"}),
-            default_scopes=frozenset(),
-            token_ttl_seconds=None,
-            enabled=True,
-            created_at=now,
-            updated_at=now,
+        make_client(
+            client_id,
+            secret=secret,
+            created_at=pair.clock.now(),
+            allowed="profiles:read",
+            default="",
         )
     )
     for http in (pair.a, pair.b):
