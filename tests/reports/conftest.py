@@ -8,20 +8,20 @@ import pytest
 
 from anti_grazer.store.runtime import OpenedStores
 from tests.clock import FrozenClock
-from tests.reports.helpers import Headers, bearer
+from tests.reports.helpers import Headers, bearer_for
 from tests.support import Registered, register
 
 
 @pytest.fixture
 async def auth(http: httpx.AsyncClient, registered: Registered) -> Headers:
     """Headers of the ``registered`` client with both scopes of the reports API."""
-    return await bearer(http, registered)
+    return await bearer_for(http, registered)
 
 
 @pytest.fixture
 async def other_auth(http: httpx.AsyncClient, other_client: Registered) -> Headers:
     """Headers of a second, unrelated client with both scopes."""
-    return await bearer(http, other_client)
+    return await bearer_for(http, other_client)
 
 
 @pytest.fixture

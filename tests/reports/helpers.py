@@ -1,27 +1,23 @@
-"""Helpers of the reports API tests: bearer tokens from the real token endpoint, and
-reports through HTTP."""
+"""Helpers of the reports API tests: bearer tokens from the real token endpoint, reports
+through HTTP, and cursors' base64url."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
 
-from tests.support import Registered
+from tests.http_helpers import bearer
+from tests.support import Registered, issue
 
 ALL_SCOPES = "reports:write profiles:read"
 Headers = dict[str, str]
 
 
-async def bearer(http: httpx.AsyncClient, who: Registered, scope: str = ALL_SCOPES) -> Headers:
+async def bearer_for(http: httpx.AsyncClient, who: Registered, scope: str = ALL_SCOPES) -> Headers:
     """An ``Authorization`` header with a fresh token of ``who`` for ``scope``."""
-    response = await http.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials", "scope": scope},
-        auth=(who.client_id, who.secret),
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return bearer(await issue(http, who, scope))
 
 
 async def report(
@@ -47,3 +43,8 @@ def error_fields(response: httpx.Response) -> set[tuple[str | int, ...]]:
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/json"
     return {tuple(error["loc"]) for error in response.json()["detail"]}
+
+
+def b64url(data: bytes) -> str:
+    """Unpadded base64url (RFC 4648 §5), as cursors are written."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

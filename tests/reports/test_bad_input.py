@@ -11,7 +11,6 @@ one running app, so every example also checks that earlier garbage broke nothing
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -20,21 +19,23 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from anti_grazer.settings import DEFAULT_PLATFORMS
 from anti_grazer.store.memory import memory_stores
 from anti_grazer.store.runtime import open_stores
 from tests.clock import FrozenClock
-from tests.reports.helpers import Headers, bearer, report
-from tests.support import create_app, memory_stores_factory, register, running, settings_for
-
-property_settings = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+from tests.reports.helpers import Headers, b64url, bearer_for, report
+from tests.support import (
+    create_app,
+    memory_stores_factory,
+    property_settings,
+    register,
+    running,
+    settings_for,
 )
+
 ERROR_KEYS = {"type", "loc", "msg", "ctx"}
 
 
@@ -64,7 +65,7 @@ async def api(
             who = await register(sql.clients, clock)
         app = create_app(settings, clock=clock)
     async with running(app) as http:
-        headers = await bearer(http, who)
+        headers = await bearer_for(http, who)
         for n in range(3):
             await report(http, headers, f"grazer-{n}", "user-1")
             clock.advance(1)
@@ -126,10 +127,6 @@ timestamps = st.one_of(
         ]
     ),
 )
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 # JSON text as sent: strings through json.dumps, which writes a lone surrogate as a

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.clock import FrozenClock
-from tests.reports.helpers import ALL_SCOPES, Headers, bearer, error_fields, report
+from tests.reports.helpers import ALL_SCOPES, Headers, b64url, bearer_for, error_fields, report
 from tests.support import Registered, create_app, running, settings_for
 
 
@@ -64,7 +64,7 @@ async def test_reported_but_not_blocked_profiles_are_not_listed(
 ) -> None:
     app = create_app(settings_for(database_url), clock=clock)
     async with running(app) as client:
-        headers = await bearer(client, registered, ALL_SCOPES)
+        headers = await bearer_for(client, registered, ALL_SCOPES)
         await report(client, headers, "grazer", "user-1")
         assert (await blocklist(client, headers))["items"] == []
 
@@ -287,10 +287,6 @@ def unkeyed_cursor(payload: dict[str, Any]) -> str:
     return f"{b64url(raw)}.{b64url(check)}"
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 @pytest.mark.parametrize(
     "blocked_at",
     [
@@ -358,7 +354,7 @@ async def test_no_token_is_401_before_any_validation(http: httpx.AsyncClient) ->
 async def test_a_token_without_profiles_read_is_403_insufficient_scope(
     http: httpx.AsyncClient, registered: Registered
 ) -> None:
-    headers = await bearer(http, registered, "reports:write")
+    headers = await bearer_for(http, registered, "reports:write")
     response = await http.get("/v1/blocklist", headers=headers)
     assert response.status_code == 403
     assert 'error="insufficient_scope"' in response.headers["www-authenticate"]

@@ -3,7 +3,6 @@ another key or reused elsewhere (HMAC-SHA-256, RFC 2104)."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 from anti_grazer.reports.cursor import BlocklistCursors
 from anti_grazer.reports.errors import InvalidCursorError
 from anti_grazer.reports.models import BlockPosition
+from tests.reports.helpers import b64url
 
 KEY = bytes(range(32))
 CURSORS = BlocklistCursors(KEY)
@@ -64,10 +64,6 @@ def test_any_altered_character_is_refused(index: int, character: str) -> None:
     if changed != cursor:
         with pytest.raises(InvalidCursorError):
             CURSORS.decode(changed, platform=None, since=None)
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def checked(payload: dict[str, object], key: bytes | None = KEY) -> str:

@@ -15,7 +15,7 @@ from anti_grazer.settings import load_settings
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.tables import server_keys
 from tests.clock import FrozenClock
-from tests.reports.helpers import bearer, report
+from tests.reports.helpers import bearer_for, report
 from tests.support import Registered, create_app, running, settings_for
 
 KEY = "k" * 32
@@ -38,7 +38,7 @@ async def first_page_cursor(
     blocklist's second page."""
     app = create_app(settings_for(database_url, block_threshold=1, **settings), clock=clock)
     async with running(app) as http:
-        headers = await bearer(http, who)
+        headers = await bearer_for(http, who)
         for name in ["grazer-1", "grazer-2"]:
             await report(http, headers, name, "user-1")
         response = await http.get("/v1/blocklist", params={"limit": 1}, headers=headers)
@@ -52,7 +52,7 @@ async def second_page(
     """The page after ``cursor``, read through another app with ``settings``."""
     app = create_app(settings_for(database_url, block_threshold=1, **settings), clock=clock)
     async with running(app) as http:
-        headers = await bearer(http, who)
+        headers = await bearer_for(http, who)
         return await http.get(
             "/v1/blocklist", params={"limit": 1, "cursor": cursor}, headers=headers
         )

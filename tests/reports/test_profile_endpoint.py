@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.clock import FrozenClock
-from tests.reports.helpers import ALL_SCOPES, Headers, bearer, error_fields, report
+from tests.reports.helpers import ALL_SCOPES, Headers, bearer_for, error_fields, report
 from tests.support import Registered, create_app, running, settings_for
 
 
@@ -94,7 +94,7 @@ async def test_the_threshold_is_configurable(
 ) -> None:
     app = create_app(settings_for(database_url, block_threshold=2), clock=clock)
     async with running(app) as http:
-        headers = await bearer(http, registered, ALL_SCOPES)
+        headers = await bearer_for(http, registered, ALL_SCOPES)
         await report(http, headers, "grazer", "user-1")
         assert (await profile(http, headers, "facebook/grazer"))["status"] == "reported"
         await report(http, headers, "grazer", "user-2")
@@ -106,7 +106,7 @@ async def test_the_platforms_are_configurable(
 ) -> None:
     app = create_app(settings_for(database_url, platforms=("mastodon",)), clock=clock)
     async with running(app) as http:
-        headers = await bearer(http, registered, ALL_SCOPES)
+        headers = await bearer_for(http, registered, ALL_SCOPES)
         await report(http, headers, "grazer", "user-1", platform="mastodon")
         assert (await profile(http, headers, "mastodon/grazer"))["reporters"] == 1
         response = await http.get("/v1/profiles/facebook/grazer", headers=headers)
@@ -150,7 +150,7 @@ async def test_a_token_without_profiles_read_is_403_insufficient_scope(
     http: httpx.AsyncClient, writer: Registered
 ) -> None:
     """RFC 6750 §3.1, whichever client: a reports:write-only token cannot read."""
-    headers = await bearer(http, writer, "reports:write")
+    headers = await bearer_for(http, writer, "reports:write")
     response = await http.get("/v1/profiles/facebook/grazer", headers=headers)
     assert response.status_code == 403
     challenge = response.headers["www-authenticate"]

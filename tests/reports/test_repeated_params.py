@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.reports.helpers import Headers, bearer
+from tests.reports.helpers import Headers, bearer_for
 from tests.support import Registered
 
 
@@ -68,7 +68,7 @@ async def test_the_guard_answers_before_repeated_parameters(
     response = await http.get("/v1/blocklist?limit=1&limit=2")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="anti-grazer"'
-    writer = await bearer(http, registered, "reports:write")
+    writer = await bearer_for(http, registered, "reports:write")
     response = await http.get("/v1/blocklist?limit=1&limit=2", headers=writer)
     assert response.status_code == 403
     assert response.json()["error"] == "insufficient_scope"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.clock import FrozenClock
-from tests.reports.helpers import Headers, bearer, error_fields, report
+from tests.reports.helpers import Headers, bearer_for, error_fields, report
 from tests.support import Registered
 
 REPORT = {"platform": "facebook", "profile_id": "grazer.1", "reporter_id": "user-1"}
@@ -173,7 +173,7 @@ async def test_a_token_without_reports_write_is_403_insufficient_scope(
 ) -> None:
     """RFC 6750 §3.1: a valid token lacking the scope is 403 ``insufficient_scope``
     naming the scope needed; nothing is stored."""
-    read_only = await bearer(http, registered, "profiles:read")
+    read_only = await bearer_for(http, registered, "profiles:read")
     response = await http.post("/v1/reports", json=REPORT, headers=read_only)
     assert response.status_code == 403
     challenge = response.headers["www-authenticate"]
@@ -187,7 +187,7 @@ async def test_a_token_without_reports_write_is_403_insufficient_scope(
 async def test_a_client_registered_for_reading_only_cannot_report(
     http: httpx.AsyncClient, reader: Registered
 ) -> None:
-    headers = await bearer(http, reader, "profiles:read")
+    headers = await bearer_for(http, reader, "profiles:read")
     response = await http.post("/v1/reports", json=REPORT, headers=headers)
     assert response.status_code == 403
     assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
