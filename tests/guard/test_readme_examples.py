@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.clock import FrozenClock
+from tests.http_helpers import bearer
 from tests.support import Registered
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -54,6 +55,6 @@ async def test_readme_guard_example_protects_its_route(
             refused = await api.get("/hello")
             assert refused.status_code == 401
             assert refused.headers["www-authenticate"] == 'Bearer realm="anti-grazer"'
-            served = await api.get("/hello", headers={"Authorization": f"Bearer {token}"})
+            served = await api.get("/hello", headers=bearer(token))
             assert served.status_code == 200
             assert served.json() == {"hello": registered.client_id}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.http_helpers import bearer
 from tests.support import Registered, issue
 
 FORGED_HOST = "attacker.example"
@@ -55,7 +56,7 @@ async def test_a_trailing_slash_is_a_json_404_not_a_redirect(
     response = await http.request(
         method,
         path,
-        headers={"Host": FORGED_HOST, "Authorization": f"Bearer {token}"},
+        headers={"Host": FORGED_HOST, **bearer(token)},
     )
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}

@@ -19,6 +19,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from anti_grazer.web.security_headers import SecurityHeadersMiddleware
+from tests.http_helpers import bearer
 from tests.support import BASE_URL, Registered, issue
 
 PROFILE = "/v1/profiles/facebook/grazer"
@@ -73,14 +74,12 @@ async def test_the_api_is_never_stored_by_a_cache(
     """RFC 9111 §5.2.2.5: per-client data, and its errors, are stored by no cache."""
     token = await issue(http, registered, "reports:write profiles:read")
     reader_only = await issue(http, registered, "profiles:read")
-    authorized = {"Authorization": f"Bearer {token}"}
+    authorized = bearer(token)
     responses = {
         201: await http.post("/v1/reports", json=REPORT, headers=authorized),
         200: await http.get(PROFILE, headers=authorized),
         401: await http.get(PROFILE),
-        403: await http.post(
-            "/v1/reports", json=REPORT, headers={"Authorization": f"Bearer {reader_only}"}
-        ),
+        403: await http.post("/v1/reports", json=REPORT, headers=bearer(reader_only)),
         422: await http.get("/v1/profiles/nowhere/grazer", headers=authorized),
         404: await http.get("/v1/nowhere", headers=authorized),
     }
@@ -95,7 +94,7 @@ async def test_the_blocklist_keeps_its_revalidation(
 ) -> None:
     """RFC 9111 §5.2.2.4, §5.2.2.7: the blocklist may be kept by the client only, and
     revalidated with its ETag every time (RFC 9110 §13.1.2), on 200 and on 304."""
-    authorized = {"Authorization": f"Bearer {await issue(http, registered)}"}
+    authorized = bearer(await issue(http, registered))
     first = await http.get("/v1/blocklist", headers=authorized)
     again = await http.get(
         "/v1/blocklist", headers={**authorized, "If-None-Match": first.headers["etag"]}
