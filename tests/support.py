@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.protocol.client_admin import register_client
 from anti_grazer.protocol.models import Client, TokenRecord
-from anti_grazer.protocol.ports import ClientStore, TokenStore
+from anti_grazer.protocol.ports import ClientStore
 from anti_grazer.protocol.tokens import client_secret_digest
 from anti_grazer.settings import Settings, load_settings
 from anti_grazer.store.memory import MemoryStores
@@ -186,29 +186,6 @@ __all__ = [
     "running",
     "settings_for",
 ]
-
-
-class ForwardingTokenStore:
-    """A ``TokenStore`` handing every call to ``inner``: a test double overrides only
-    the call it counts or breaks."""
-
-    def __init__(self, inner: TokenStore) -> None:
-        self.inner = inner
-
-    async def add_token(self, record: TokenRecord) -> None:
-        await self.inner.add_token(record)
-
-    async def get_token(self, digest: str) -> TokenRecord | None:
-        return await self.inner.get_token(digest)
-
-    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
-        return await self.inner.revoke_token(digest, client_id, now)
-
-    async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
-        return await self.inner.revoke_client_tokens(client_id, now)
-
-    async def purge_expired(self, now: datetime, batch_size: int) -> int:
-        return await self.inner.purge_expired(now, batch_size)
 
 
 def altered(value: str) -> str:

@@ -17,21 +17,8 @@ from anti_grazer.guard.fastapi import install_fastapi_guard, require_scopes
 from anti_grazer.guard.http import install_guard
 from anti_grazer.guard.starlette import requires_bearer
 from anti_grazer.guard.verifier import StoreTokenVerifier
-from anti_grazer.protocol.models import Principal, TokenRecord
+from anti_grazer.protocol.models import Principal
 from anti_grazer.protocol.ports import Clock, TokenStore
-from tests.support import ForwardingTokenStore
-
-
-class CountingTokenStore(ForwardingTokenStore):
-    """Wraps a real token store and counts lookups (to check the guard's storage cost)."""
-
-    def __init__(self, inner: TokenStore) -> None:
-        super().__init__(inner)
-        self.lookups = 0
-
-    async def get_token(self, digest: str) -> TokenRecord | None:
-        self.lookups += 1
-        return await self.inner.get_token(digest)
 
 
 def _describe(principal: Principal) -> dict[str, object]:

@@ -17,7 +17,8 @@ from anti_grazer.protocol.tokens import generate_access_token
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.web.access_log import AccessLogMiddleware
 from tests.clock import FrozenClock
-from tests.guard.apps import CountingTokenStore, fastapi_api, starlette_api
+from tests.doubles import CountingTokenStore
+from tests.guard.apps import fastapi_api, starlette_api
 from tests.http_helpers import assert_invalid_token, bearer
 from tests.support import Registered, altered, issue
 

@@ -7,21 +7,20 @@ elsewhere is seen after ``invalidate`` or, at the latest, when the TTL runs out.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.store.cache import (
     MAX_CACHED_CLIENT_ID_LENGTH,
     CachingClientStore,
     CachingTokenStore,
     TtlCache,
 )
-from anti_grazer.store.memory import MemoryClientStore, MemoryTokenStore, memory_stores
-from tests.support import T0, ForwardingTokenStore, make_client, make_token
+from anti_grazer.store.memory import memory_stores
+from tests.doubles import CountingClientStore, CountingTokenStore
+from tests.support import T0, make_client, make_token
 
 
 class FakeMonotonic:
@@ -32,56 +31,6 @@ class FakeMonotonic:
 
     def __call__(self) -> float:
         return self.now
-
-
-class CountingTokenStore(ForwardingTokenStore):
-    """The real memory token store, counting the look-ups that reach it; a look-up can be
-    held (after it has read the record) until ``release`` is set."""
-
-    def __init__(self, inner: MemoryTokenStore) -> None:
-        super().__init__(inner)
-        self.lookups = 0
-        self.read_done = asyncio.Event()
-        self.release: asyncio.Event | None = None
-
-    async def get_token(self, digest: str) -> TokenRecord | None:
-        self.lookups += 1
-        record = await self.inner.get_token(digest)
-        self.read_done.set()
-        if self.release is not None:
-            await self.release.wait()
-        return record
-
-
-class CountingClientStore:
-    """The real memory client store, counting the look-ups that reach it; a look-up can be
-    held (after it has read the client) until ``release`` is set."""
-
-    def __init__(self, inner: MemoryClientStore) -> None:
-        self.inner = inner
-        self.lookups = 0
-        self.read_done = asyncio.Event()
-        self.release: asyncio.Event | None = None
-
-    async def get_client(self, client_id: str) -> Client | None:
-        self.lookups += 1
-        client = await self.inner.get_client(client_id)
-        self.read_done.set()
-        if self.release is not None:
-            await self.release.wait()
-        return client
-
-    async def add_client(self, client: Client) -> None:
-        await self.inner.add_client(client)
-
-    async def update_client(self, client: Client) -> None:
-        await self.inner.update_client(client)
-
-    async def delete_client(self, client_id: str) -> bool:
-        return await self.inner.delete_client(client_id)
-
-    async def list_clients(self) -> Sequence[Client]:
-        return await self.inner.list_clients()
 
 
 class Setup:

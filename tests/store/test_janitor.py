@@ -21,8 +21,8 @@ from anti_grazer.store.memory import memory_stores
 from anti_grazer.store.runtime import open_stores
 from anti_grazer.web.background import purge_expired_periodically
 from tests.clock import FrozenClock
+from tests.doubles import ForwardingTokenStore
 from tests.support import (
-    ForwardingTokenStore,
     Stores,
     create_app,
     reset_database,
