@@ -1,5 +1,6 @@
-"""Shared test helpers: database URLs, app construction, client registration, the records
-the storage tests store, and what they count in the database."""
+"""Shared test helpers: database URLs, app construction, client registration, the command
+line run in-process, the records the storage tests store, and what they count in the
+database."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ import hashlib
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from anti_grazer.cli.main import cli
 from anti_grazer.protocol.client_admin import register_client
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import ClientStore
@@ -26,8 +29,8 @@ from anti_grazer.settings import Settings, load_settings
 from anti_grazer.store.memory import MemoryStores
 from anti_grazer.store.runtime import OpenedStores, open_stores
 from anti_grazer.store.sql.engine import create_engine, is_sqlite
-from anti_grazer.store.sql.migrate import upgrade
-from anti_grazer.store.sql.tables import access_tokens
+from anti_grazer.store.sql.migrate import head_revision, upgrade
+from anti_grazer.store.sql.tables import access_tokens, metadata
 from anti_grazer.store.sqlite.thread import Batch, SqliteThread
 from anti_grazer.web.app import Stores, StoresFactory, create_app
 from anti_grazer.web.edge import Edge
@@ -175,6 +178,24 @@ async def running(app: Edge) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+def invoke_cli(
+    database_url: str, *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> Result:
+    """``anti-grazer ARGS`` run in-process on ``database_url`` (click's runner), with any
+    ``ANTI_GRAZER_*`` of the surrounding environment hidden and ``env`` added.  Every
+    outcome must be a clean exit: no exception escaped the command, no traceback shown."""
+    hidden: dict[str, str | None] = {k: None for k in os.environ if k.startswith("ANTI_GRAZER_")}
+    result = CliRunner().invoke(
+        cli,
+        list(args),
+        env={**hidden, "ANTI_GRAZER_DATABASE_URL": database_url, **(env or {})},
+        input=stdin,
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
 __all__ = [
     "BASE_URL",
     "Registered",
@@ -301,3 +322,31 @@ async def count_tokens(engine: AsyncEngine) -> int:
         result = await connection.execute(select(func.count()).select_from(access_tokens))
         count: int = result.scalar_one()
         return count
+
+
+# -- what a migrated SQLite file holds ---------------------------------------------------
+
+HEAD = head_revision()
+# The migrations at head mirror the schema declared in tables.py.
+TABLES = {"alembic_version", *metadata.tables}
+INDEXES = {str(index.name) for table in metadata.tables.values() for index in table.indexes}
+
+
+def schema_of(path: Path) -> tuple[set[str], set[str], list[str]]:
+    """Tables, named indexes and the Alembic revision of the SQLite file at ``path``."""
+    with closing(sqlite3.connect(path)) as connection:
+        tables = {
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        indexes = {
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type='index' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        revisions = [
+            revision
+            for (revision,) in connection.execute("SELECT version_num FROM alembic_version")
+        ]
+    return tables, indexes, revisions

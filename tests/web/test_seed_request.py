@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from datetime import UTC, datetime
 
 import httpx
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import insert
 
-from anti_grazer.cli.main import cli
 from anti_grazer.protocol.tokens import (
     access_token_digest,
     client_secret_digest,
@@ -26,6 +23,7 @@ from anti_grazer.protocol.tokens import (
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.tables import clients
 from tests.http_helpers import assert_issued, assert_oauth_error, bearer
+from tests.support import invoke_cli
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -41,10 +39,7 @@ async def anti_grazer(database_url: str, *args: str) -> str:
     thread: the command runs its own event loop."""
 
     def invoke() -> str:
-        # Any ANTI_GRAZER_* of the surrounding environment is hidden (None unsets it).
-        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("ANTI_GRAZER_")}
-        env["ANTI_GRAZER_DATABASE_URL"] = database_url
-        result = CliRunner().invoke(cli, list(args), env=env)
+        result = invoke_cli(database_url, *args)
         assert result.exit_code == 0, result.output
         return result.stdout
 

@@ -15,43 +15,24 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from click.testing import CliRunner
 from sqlalchemy import text
 
-from anti_grazer.cli.main import cli
 from anti_grazer.store.runtime import SchemaNotCurrentError, open_stores
 from anti_grazer.store.sql.engine import SQLITE_READERS, create_engine
-from anti_grazer.store.sql.migrate import MIGRATIONS, head_revision, upgrade
+from anti_grazer.store.sql.migrate import MIGRATIONS, upgrade
 from anti_grazer.store.sql.schema_version import SCHEMA_REVISION, current_revision
 from anti_grazer.store.sql.tables import metadata
 from tests.e2e.process import cli_environment, serving, sqlite_url
+from tests.support import (
+    HEAD,
+    INDEXES,
+    TABLES,
+    invoke_cli,
+    running,
+    schema_of,
+    settings_for,
+)
 from tests.support import create_app as build_app
-from tests.support import running, settings_for
-
-HEAD = head_revision()
-# The migrations at head mirror the schema declared in tables.py.
-TABLES = {"alembic_version", *metadata.tables}
-INDEXES = {str(index.name) for table in metadata.tables.values() for index in table.indexes}
-
-
-def schema_of(path: Path) -> tuple[set[str], set[str], list[str]]:
-    """Tables, named indexes and the Alembic revision of the SQLite file at ``path``."""
-    with closing(sqlite3.connect(path)) as connection:
-        tables = {
-            name
-            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        }
-        indexes = {
-            name
-            for (name,) in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type='index' AND name NOT LIKE 'sqlite_%'"
-            )
-        }
-        revisions = [
-            revision
-            for (revision,) in connection.execute("SELECT version_num FROM alembic_version")
-        ]
-    return tables, indexes, revisions
 
 
 def journal_mode(path: Path) -> str:
@@ -59,13 +40,6 @@ def journal_mode(path: Path) -> str:
         (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
     assert isinstance(mode, str)
     return mode
-
-
-def db_upgrade(path: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        cli, ["db", "upgrade"], env={"ANTI_GRAZER_DATABASE_URL": sqlite_url(path)}
-    )
-    return result.exit_code, result.output
 
 
 def test_migrations_form_one_line_of_history() -> None:
@@ -106,7 +80,7 @@ def test_a_worker_on_a_current_sqlite_file_imports_no_alembic_nor_asyncpg(
     already at head imports none of them (a fresh interpreter with what ``anti-grazer
     serve`` loads)."""
     database = tmp_path / "current.db"
-    assert db_upgrade(database)[0] == 0
+    assert invoke_cli(sqlite_url(database), "db", "upgrade").exit_code == 0
     program = (
         "import asyncio, sys\n"
         "import anti_grazer.cli.main, anti_grazer.web.asgi\n"
@@ -139,30 +113,10 @@ async def test_migrated_schema_matches_the_declared_tables(tmp_path: Path) -> No
     assert differences == []
 
 
-def test_db_upgrade_creates_the_schema_at_head(tmp_path: Path) -> None:
-    database = tmp_path / "fresh.db"
-    assert not database.exists()
-    assert db_upgrade(database) == (0, f"database at revision {HEAD}\n")
-    assert schema_of(database) == (TABLES, INDEXES, [HEAD])
-
-
-def test_db_upgrade_creates_a_missing_folder(tmp_path: Path) -> None:
-    database = tmp_path / "var" / "nested" / "anti-grazer.db"
-    assert db_upgrade(database) == (0, f"database at revision {HEAD}\n")
-    assert schema_of(database) == (TABLES, INDEXES, [HEAD])
-
-
-def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
-    database = tmp_path / "twice.db"
-    assert db_upgrade(database) == (0, f"database at revision {HEAD}\n")
-    assert db_upgrade(database) == (0, f"database at revision {HEAD}\n")
-    assert schema_of(database) == (TABLES, INDEXES, [HEAD])
-
-
 def test_sqlite_is_in_wal_mode(tmp_path: Path) -> None:
     """WAL is a property of the file: any later connection sees it."""
     database = tmp_path / "wal.db"
-    assert db_upgrade(database)[0] == 0
+    assert invoke_cli(sqlite_url(database), "db", "upgrade").exit_code == 0
     assert journal_mode(database) == "wal"
 
 

@@ -1,0 +1,118 @@
+"""Helpers of the command line's tests: ``anti-grazer`` run in-process on one SQLite file,
+with the stores of that file and the protocol layer at hand to check the effects, and the
+messages the commands print."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from click.testing import Result
+
+from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.errors import InvalidClientError
+from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.protocol.server import AuthorizationServer
+from anti_grazer.protocol.tokens import access_token_digest
+from anti_grazer.store.runtime import OpenedStores, open_stores
+from tests.e2e.process import sqlite_url
+from tests.support import invoke_cli
+
+T = TypeVar("T")
+
+STORE_NOTICE = "Store the secret now: it is shown only once and cannot be recovered.\n"
+NOT_A_TOKEN = "Error: that is not an Anti Grazer access token (bad format or checksum)\n"
+NO_SUCH_TOKEN = "Error: no such token (unknown or already purged)\n"
+UNKNOWN_ID = "ag_ci_0000000000000000000000"
+
+
+@dataclass
+class Cli:
+    """``anti-grazer`` run in-process against one SQLite file."""
+
+    database: Path
+
+    @property
+    def url(self) -> str:
+        return sqlite_url(self.database)
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None, stdin: str = "") -> Result:
+        return invoke_cli(self.url, *args, env=env, stdin=stdin)
+
+    def stores(self, action: Callable[[OpenedStores], Awaitable[T]]) -> T:
+        """Run ``action`` on the stores of the same database."""
+
+        async def go() -> T:
+            async with open_stores(self.url) as stores:
+                return await action(stores)
+
+        return asyncio.run(go())
+
+    def client(self, client_id: str) -> Client | None:
+        return self.stores(lambda s: s.clients.get_client(client_id))
+
+    def record(self, digest: str) -> TokenRecord | None:
+        return self.stores(lambda s: s.tokens.get_token(digest))
+
+    def token(self, token: str) -> TokenRecord | None:
+        return self.record(access_token_digest(token))
+
+    def issue(self, client_id: str, secret: str) -> str | None:
+        """A token through the protocol layer; ``None`` when the client fails to
+        authenticate (``invalid_client``)."""
+
+        async def go(stores: OpenedStores) -> str | None:
+            server = AuthorizationServer(stores.clients, stores.tokens, SystemClock())
+            params = {
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": secret,
+            }
+            try:
+                response = await server.token(params, None)
+            except InvalidClientError:
+                return None
+            return response.access_token
+
+        return self.stores(go)
+
+
+def create(run: Cli, name: str = "svc", *options: str) -> dict[str, object]:
+    result = run(
+        "clients",
+        "create",
+        name,
+        *(options or ("--scope", "a b", "--default-scope", "a", "--token-ttl", "60")),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.stdout)
+    assert isinstance(created, dict)
+    return created
+
+
+def create_bare(run: Cli, name: str = "svc") -> dict[str, object]:
+    """``clients create NAME --json`` with no other option."""
+    result = run("clients", "create", name, "--json")
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.stdout)
+    assert isinstance(created, dict)
+    return created
+
+
+def describe(client: Client) -> dict[str, object]:
+    """What ``show`` and ``list --json`` print of a client."""
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "scope": " ".join(sorted(client.allowed_scopes)),
+        "default_scope": " ".join(sorted(client.effective_default_scopes)),
+        "token_ttl_seconds": client.token_ttl_seconds,
+        "enabled": client.enabled,
+        "created_at": client.created_at.isoformat(),
+        "updated_at": client.updated_at.isoformat(),
+    }

@@ -1,0 +1,95 @@
+"""``anti-grazer tokens ...`` (cli/tokens.py) on a SQLite file: revoking a token (given
+or read from standard input) and purging expired ones, with the effects checked through
+the stores, and every error a single clear line with a non-zero status (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from anti_grazer.protocol.models import TokenRecord
+from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
+from anti_grazer.store.runtime import OpenedStores
+from tests.cli.helpers import NO_SUCH_TOKEN, NOT_A_TOKEN, Cli, create
+from tests.support import altered
+
+
+def test_tokens_revoke(run: Cli) -> None:
+    created = create(run)
+    token = run.issue(str(created["client_id"]), str(created["client_secret"]))
+    assert token is not None
+    before = datetime.now(UTC)
+    result = run("tokens", "revoke", token)
+    assert (result.exit_code, result.output) == (0, "token revoked\n")
+    record = run.token(token)
+    assert record is not None
+    assert record.revoked_at is not None
+    assert before <= record.revoked_at <= datetime.now(UTC)
+    # Revoking again succeeds and keeps the first revocation time.
+    again = run("tokens", "revoke", token)
+    assert (again.exit_code, again.output) == (0, "token revoked\n")
+    assert run.token(token) == record
+
+
+def test_tokens_revoke_reads_the_token_from_stdin(run: Cli) -> None:
+    created = create(run)
+    token = run.issue(str(created["client_id"]), str(created["client_secret"]))
+    assert token is not None
+    result = run("tokens", "revoke", "-", stdin=token + "\n")
+    assert (result.exit_code, result.output) == (0, "token revoked\n")
+    record = run.token(token)
+    assert record is not None
+    assert record.revoked_at is not None
+
+
+def test_tokens_purge_expired(run: Cli) -> None:
+    created = create(run)
+    client_id = str(created["client_id"])
+    now = datetime.now(UTC)
+    expired = [
+        TokenRecord(
+            digest=access_token_digest(f"expired-{i}"),
+            client_id=client_id,
+            scopes=frozenset({"a"}),
+            issued_at=now - timedelta(hours=2),
+            expires_at=now - timedelta(hours=1, seconds=i),
+        )
+        for i in range(5)
+    ]
+    live = TokenRecord(
+        digest=access_token_digest("live"),
+        client_id=client_id,
+        scopes=frozenset({"a"}),
+        issued_at=now,
+        expires_at=now + timedelta(hours=1),
+    )
+
+    async def add(stores: OpenedStores) -> None:
+        for record in (*expired, live):
+            await stores.tokens.add_token(record)
+
+    run.stores(add)
+    result = run("tokens", "purge-expired", "--batch-size", "2")
+    assert (result.exit_code, result.output) == (0, "purged 5 expired tokens\n")
+    for record in expired:
+        assert run.record(record.digest) is None
+    assert run.record(live.digest) == live
+    again = run("tokens", "purge-expired")
+    assert (again.exit_code, again.output) == (0, "purged 0 expired tokens\n")
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("not-a-token", NOT_A_TOKEN),
+        ("", NOT_A_TOKEN),
+        (altered(generate_access_token(datetime.now(UTC))), NOT_A_TOKEN),
+        (generate_access_token(datetime.now(UTC)), NO_SUCH_TOKEN),
+    ],
+)
+def test_tokens_revoke_bad_token(run: Cli, token: str, message: str) -> None:
+    result = run("tokens", "revoke", token)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == message
