@@ -19,7 +19,7 @@ from tests.e2e.process import read_token
 pytestmark = pytest.mark.slow
 
 
-def assert_issued(
+def assert_fetched(
     server: TLSServer, token: Mapping[str, object], scope: str, parsed_scope: object = None
 ) -> str:
     """The token response is exact and the token is recorded, active, for our client.
@@ -58,7 +58,7 @@ def test_authlib_fetch_and_revoke(tls_server: TLSServer, method: str) -> None:
             grant_type="client_credentials",
             verify=str(tls_server.ca_path),
         )
-        access_token = assert_issued(tls_server, token, "profiles:read")
+        access_token = assert_fetched(tls_server, token, "profiles:read")
         response = session.revoke_token(
             f"{tls_server.base_url}/oauth/revoke",
             access_token,
@@ -83,7 +83,7 @@ def test_authlib_requests_a_scope(tls_server: TLSServer) -> None:
             grant_type="client_credentials",
             verify=str(tls_server.ca_path),
         )
-        access_token = assert_issued(tls_server, token, "profiles:read reports:write")
+        access_token = assert_fetched(tls_server, token, "profiles:read reports:write")
         response = session.revoke_token(
             f"{tls_server.base_url}/oauth/revoke", access_token, verify=str(tls_server.ca_path)
         )
@@ -113,7 +113,7 @@ def test_requests_oauthlib_backend_application(tls_server: TLSServer, credential
                 verify=str(tls_server.ca_path),
             )
         # oauthlib hands the scope back as a list.
-        access_token = assert_issued(tls_server, token, "profiles:read", ["profiles:read"])
+        access_token = assert_fetched(tls_server, token, "profiles:read", ["profiles:read"])
         response = session.post(
             f"{tls_server.base_url}/oauth/revoke",
             data={"token": access_token, "token_type_hint": "access_token"},

@@ -6,8 +6,7 @@ import pytest
 
 from anti_grazer.protocol.errors import InvalidRequestError
 from anti_grazer.protocol.params import MAX_PARAMETERS, is_form_content_type, parse_form
-
-FORM = "application/x-www-form-urlencoded"
+from tests.http_helpers import FORM
 
 
 @pytest.mark.parametrize(

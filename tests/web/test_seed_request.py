@@ -22,10 +22,10 @@ from anti_grazer.protocol.tokens import (
 )
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.tables import clients
-from tests.http_helpers import assert_issued, assert_oauth_error, bearer
+from tests.http_helpers import FORM, assert_issued, assert_oauth_error, bearer
 from tests.support import invoke_cli
 
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+FORM_HEADERS = {"Content-Type": FORM}
 
 
 def seed_body(client_id: str, client_secret: str) -> bytes:
@@ -62,7 +62,9 @@ async def shown_default_scope(database_url: str, client_id: str) -> str:
 
 
 async def seed_request(http: httpx.AsyncClient, client_id: str, secret: str) -> httpx.Response:
-    return await http.post("/oauth/token", content=seed_body(client_id, secret), headers=FORM)
+    return await http.post(
+        "/oauth/token", content=seed_body(client_id, secret), headers=FORM_HEADERS
+    )
 
 
 @pytest.mark.parametrize(
@@ -121,7 +123,9 @@ async def test_a_scope_outside_the_allowed_set_is_still_invalid_scope(
     """RFC 6749 §3.3, §5.2: the default applies to an omitted scope only."""
     client_id, secret = await create(database_url, "--scope", "profiles:read")
     response = await http.post(
-        "/oauth/token", content=seed_body(client_id, secret) + b"&scope=reports:write", headers=FORM
+        "/oauth/token",
+        content=seed_body(client_id, secret) + b"&scope=reports:write",
+        headers=FORM_HEADERS,
     )
     assert_oauth_error(
         response,
