@@ -1,11 +1,23 @@
-"""Fixtures of the store tests: the caching stores the cache tests share."""
+"""Fixtures of the store tests: the caching stores the cache tests share, and fresh SQL
+stores with the commits of their engine counted (group commit and the inserter)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
 import pytest
 
+from anti_grazer.store.runtime import OpenedStores
 from tests.store.cache_helpers import Setup
-from tests.support import make_client, make_token
+from tests.support import (
+    SQL_BACKENDS,
+    CommitCounter,
+    counting_commits,
+    make_client,
+    make_token,
+    stores_with_client,
+)
 
 
 @pytest.fixture
@@ -15,3 +27,17 @@ async def setup() -> Setup:
     await built.clients.add_client(make_client())
     await built.tokens.add_token(make_token("t1"))
     return built
+
+
+@pytest.fixture(params=SQL_BACKENDS)
+async def sql_stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[OpenedStores]:
+    """Fresh stores on one SQL backend, with client ``client-a`` registered."""
+    async with stores_with_client(request.param, tmp_path, "client-a") as opened:
+        yield opened
+
+
+@pytest.fixture
+def commits(sql_stores: OpenedStores) -> Iterator[CommitCounter]:
+    """The commits of the stores' engine (counted after the set-up's)."""
+    with counting_commits(sql_stores.engine) as counter:
+        yield counter

@@ -7,10 +7,7 @@ and on PostgreSQL when ``ANTI_GRAZER_TEST_POSTGRES_URL`` is set."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
@@ -19,73 +16,56 @@ from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.rows import token_row
 from anti_grazer.store.sql.tables import access_tokens
 from tests.support import (
-    SQL_BACKENDS,
     CommitCounter,
     count_tokens,
-    counting_commits,
     make_token,
     stored_digests,
-    stores_with_client,
 )
 
 CLIENT_ID = "client-a"
 ROWS = 50
 
 
-@pytest.fixture(params=SQL_BACKENDS)
-async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[OpenedStores]:
-    """Fresh stores on one backend, with client ``client-a`` registered."""
-    async with stores_with_client(request.param, tmp_path, CLIENT_ID) as opened:
-        yield opened
-
-
-@pytest.fixture
-def commits(stores: OpenedStores) -> Iterator[CommitCounter]:
-    """The commits of the stores' engine (counted after the set-up's)."""
-    with counting_commits(stores.engine) as counter:
-        yield counter
-
-
 async def test_concurrent_inserts_share_one_transaction(
-    stores: OpenedStores, commits: CommitCounter
+    sql_stores: OpenedStores, commits: CommitCounter
 ) -> None:
     """50 concurrent inserts through the inserter are all stored, in one commit: they
     were all waiting when the first transaction began."""
-    inserter = GroupCommitInserter(stores.engine, insert(access_tokens), access_tokens.c.digest)
+    inserter = GroupCommitInserter(sql_stores.engine, insert(access_tokens), access_tokens.c.digest)
     records = [make_token(f"token {index}") for index in range(ROWS)]
     results = await asyncio.gather(*(inserter.insert(token_row(r)) for r in records))
     assert results == [None] * ROWS
     assert commits.commits == 1
-    assert await stored_digests(stores.engine) == {r.digest for r in records}
+    assert await stored_digests(sql_stores.engine) == {r.digest for r in records}
 
 
-async def test_batches_are_bounded(stores: OpenedStores, commits: CommitCounter) -> None:
+async def test_batches_are_bounded(sql_stores: OpenedStores, commits: CommitCounter) -> None:
     """At most ``max_batch`` rows go in one transaction: 50 rows, batches of 20 → 3."""
     inserter = GroupCommitInserter(
-        stores.engine, insert(access_tokens), access_tokens.c.digest, max_batch=20
+        sql_stores.engine, insert(access_tokens), access_tokens.c.digest, max_batch=20
     )
     records = [make_token(f"token {index}") for index in range(ROWS)]
     await asyncio.gather(*(inserter.insert(token_row(r)) for r in records))
     assert commits.commits == 3
-    assert await count_tokens(stores.engine) == ROWS
+    assert await count_tokens(sql_stores.engine) == ROWS
 
 
 async def test_sequential_inserts_each_commit_at_once(
-    stores: OpenedStores, commits: CommitCounter
+    sql_stores: OpenedStores, commits: CommitCounter
 ) -> None:
     """With no concurrency there is no waiting for company: each insert is committed
     (and visible to every other connection) when it returns."""
-    inserter = GroupCommitInserter(stores.engine, insert(access_tokens), access_tokens.c.digest)
+    inserter = GroupCommitInserter(sql_stores.engine, insert(access_tokens), access_tokens.c.digest)
     for index in range(3):
         await inserter.insert(token_row(make_token(f"token {index}")))
         assert commits.commits == index + 1
-        assert await count_tokens(stores.engine) == index + 1
+        assert await count_tokens(sql_stores.engine) == index + 1
 
 
-async def test_one_bad_row_fails_only_its_own_insert(stores: OpenedStores) -> None:
+async def test_one_bad_row_fails_only_its_own_insert(sql_stores: OpenedStores) -> None:
     """A row breaking the foreign key fails its caller with the database's error; the
     neighbours that shared its transaction are stored all the same."""
-    inserter = GroupCommitInserter(stores.engine, insert(access_tokens), access_tokens.c.digest)
+    inserter = GroupCommitInserter(sql_stores.engine, insert(access_tokens), access_tokens.c.digest)
     records = [
         make_token(f"token {index}", "ghost" if index == 3 else CLIENT_ID) for index in range(10)
     ]
@@ -95,6 +75,6 @@ async def test_one_bad_row_fails_only_its_own_insert(stores: OpenedStores) -> No
     assert [type(result) for result in results] == [
         IntegrityError if index == 3 else type(None) for index in range(10)
     ]
-    assert await stored_digests(stores.engine) == {
+    assert await stored_digests(sql_stores.engine) == {
         r.digest for index, r in enumerate(records) if index != 3
     }

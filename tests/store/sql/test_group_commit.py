@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -21,14 +19,11 @@ from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.group_commit import Batch, GroupCommit, Outcome, failed, settle
 from anti_grazer.store.sqlite.writer import SqliteWriter
 from tests.support import (
-    SQL_BACKENDS,
     CommitCounter,
     batch_sizes,
     count_tokens,
-    counting_commits,
     make_token,
     stored_digests,
-    stores_with_client,
 )
 
 CLIENT_ID = "client-a"
@@ -126,20 +121,6 @@ async def test_a_cancelled_caller_is_skipped_and_its_neighbours_settled() -> Non
 # -- through the token stores of both backends -------------------------------------------
 
 
-@pytest.fixture(params=SQL_BACKENDS)
-async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[OpenedStores]:
-    """Fresh stores on one backend, with client ``client-a`` registered."""
-    async with stores_with_client(request.param, tmp_path, CLIENT_ID) as opened:
-        yield opened
-
-
-@pytest.fixture
-def commits(stores: OpenedStores) -> Iterator[CommitCounter]:
-    """The commits of the stores' engine (counted after the set-up's)."""
-    with counting_commits(stores.engine) as counter:
-        yield counter
-
-
 @pytest.fixture
 def writer_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of each transaction the SQLite writer thread commits."""
@@ -147,22 +128,22 @@ def writer_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 async def test_store_add_token_groups_concurrent_issuances(
-    stores: OpenedStores, commits: CommitCounter, writer_batches: list[int]
+    sql_stores: OpenedStores, commits: CommitCounter, writer_batches: list[int]
 ) -> None:
     """``add_token`` of both token stores: 50 concurrent issuances are all stored (and read
     back alike), with fewer transactions than rows — one, as all were waiting together."""
     records = [make_token(f"token {index}") for index in range(ROWS)]
-    await asyncio.gather(*(stores.tokens.add_token(r) for r in records))
-    if stores.engine.dialect.name == "sqlite":
+    await asyncio.gather(*(sql_stores.tokens.add_token(r) for r in records))
+    if sql_stores.engine.dialect.name == "sqlite":
         assert writer_batches == [ROWS]  # the writer thread's own connection
     else:
         assert commits.commits == 1
     for record in records:
-        assert await stores.tokens.get_token(record.digest) == record
+        assert await sql_stores.tokens.get_token(record.digest) == record
 
 
 async def test_store_add_token_unknown_client_fails_only_its_caller(
-    stores: OpenedStores, writer_batches: list[int]
+    sql_stores: OpenedStores, writer_batches: list[int]
 ) -> None:
     """A token of an unknown client raises ``InactiveClientError`` for its own caller only;
     its batch neighbours are stored."""
@@ -170,7 +151,7 @@ async def test_store_add_token_unknown_client_fails_only_its_caller(
         make_token(f"token {index}", "ghost" if index == 5 else CLIENT_ID) for index in range(12)
     ]
     results = await asyncio.gather(
-        *(stores.tokens.add_token(r) for r in records), return_exceptions=True
+        *(sql_stores.tokens.add_token(r) for r in records), return_exceptions=True
     )
     for index, result in enumerate(results):
         if index == 5:
@@ -178,25 +159,25 @@ async def test_store_add_token_unknown_client_fails_only_its_caller(
             assert result.args == ("ghost",)
         else:
             assert result is None
-    assert await stored_digests(stores.engine) == {
+    assert await stored_digests(sql_stores.engine) == {
         r.digest for index, r in enumerate(records) if index != 5
     }
-    if stores.engine.dialect.name == "sqlite":
+    if sql_stores.engine.dialect.name == "sqlite":
         assert writer_batches == [12]  # one transaction: only the ghost's savepoint undone
 
 
-async def test_cancelled_caller_does_not_disturb_the_batch(stores: OpenedStores) -> None:
+async def test_cancelled_caller_does_not_disturb_the_batch(sql_stores: OpenedStores) -> None:
     """A caller that goes away (client disconnect) while its batch commits does not fail
     its neighbours; its row is committed all the same."""
     records = [make_token(f"token {index}") for index in range(5)]
-    tasks = [asyncio.create_task(stores.tokens.add_token(r)) for r in records]
+    tasks = [asyncio.create_task(sql_stores.tokens.add_token(r)) for r in records]
     await asyncio.sleep(0)  # every insert is queued
     tasks[2].cancel()
     done = await asyncio.gather(*tasks, return_exceptions=True)
     assert isinstance(done[2], asyncio.CancelledError)
     assert [done[i] for i in (0, 1, 3, 4)] == [None] * 4
     for _ in range(100):  # the cancelled caller's row lands with its batch
-        if await count_tokens(stores.engine) == 5:
+        if await count_tokens(sql_stores.engine) == 5:
             break
         await asyncio.sleep(0.01)
-    assert await stored_digests(stores.engine) == {r.digest for r in records}
+    assert await stored_digests(sql_stores.engine) == {r.digest for r in records}
