@@ -22,10 +22,6 @@ FORM = "application/x-www-form-urlencoded"
 CLIENT_CREDENTIALS: Mapping[str, str] = {"grant_type": "client_credentials"}
 
 BASIC_CHALLENGE = 'Basic realm="anti-grazer"'
-INVALID_CLIENT_BODY = {
-    "error": "invalid_client",
-    "error_description": "Client authentication failed",
-}
 # The seed's 401 body, byte for byte.
 INVALID_CLIENT_BYTES = (
     b'{"error":"invalid_client","error_description":"Client authentication failed"}'
@@ -133,7 +129,6 @@ def assert_invalid_client(response: httpx.Response) -> None:
     """RFC 6749 §5.2 ``invalid_client``: the seed's 401, byte for byte, with the no-store
     headers and the Basic challenge (sent whatever the credentials' method)."""
     assert_oauth_error(response, 401, "invalid_client", "Client authentication failed")
-    assert response.json() == INVALID_CLIENT_BODY
     assert response.content == INVALID_CLIENT_BYTES
 
 
