@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from secrets import token_bytes
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, TokenStore
 from anti_grazer.settings import Settings, load_settings
 from anti_grazer.store.memory import MemoryStores
+from anti_grazer.store.memory_reports import MemoryReportStore
 from anti_grazer.store.runtime import OpenedStores, open_stores
 from anti_grazer.store.sql.engine import create_engine, is_sqlite
 from anti_grazer.store.sql.migrate import upgrade
@@ -83,6 +85,14 @@ async def reset_database(url: str) -> None:
                 )
     finally:
         await engine.dispose()
+
+
+@dataclass(frozen=True)
+class StorePair:
+    """A client store and a token store over one backend, as the storage tests use them."""
+
+    clients: ClientStore
+    tokens: TokenStore
 
 
 @dataclass
@@ -151,7 +161,7 @@ def memory_stores_factory(stores: MemoryStores) -> StoresFactory:
 
     @asynccontextmanager
     async def serve(_settings: Settings) -> AsyncIterator[Stores]:
-        yield Stores(stores.clients, stores.tokens)
+        yield Stores(stores.clients, stores.tokens, MemoryReportStore(), token_bytes(32))
 
     return serve
 
@@ -168,6 +178,7 @@ async def running(app: Edge) -> AsyncIterator[httpx.AsyncClient]:
 __all__ = [
     "BASE_URL",
     "Registered",
+    "StorePair",
     "Stores",
     "create_app",
     "postgres_url",
