@@ -12,7 +12,8 @@ only** (the product never has unguarded routes):
   (``read_profile`` from ``web/reports_routes.py``, taken from the app's routes) under a
   signature without its ``require_scopes("profiles:read")`` parameter: same path
   validation, same report service call, same body; only the guard is missing.
-* ``GET /bench/starlette/guarded``: a plain Starlette route decorated with
+* ``GET /v1/bench/starlette/guarded``: a plain Starlette route under ``/v1`` (the bearer
+  middleware verifies its token, as on the product's routes) decorated with
   ``requires_bearer("profiles:read")`` answering a fixed small JSON body;
 * ``GET /bench/starlette/plain``: the same endpoint without the decorator.
 
@@ -41,7 +42,7 @@ from anti_grazer.web.edge import Edge
 
 GUARDED_PROFILE_ROUTE = "/v1/profiles/{platform}/{profile_id:path}"
 UNGUARDED_PROFILE_ROUTE = "/bench/unguarded/profiles/{platform}/{profile_id:path}"
-STARLETTE_GUARDED_PATH = "/bench/starlette/guarded"
+STARLETTE_GUARDED_PATH = "/v1/bench/starlette/guarded"
 STARLETTE_PLAIN_PATH = "/bench/starlette/plain"
 STARLETTE_SCOPE = "profiles:read"
 FIXED_BODY = b'{"status":"ok"}'

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager, closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from secrets import token_bytes
 
 import httpx
 import pytest
@@ -23,10 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from anti_grazer.cli.main import cli
 from anti_grazer.protocol.client_admin import register_client
 from anti_grazer.protocol.models import Client, TokenRecord
-from anti_grazer.protocol.ports import ClientStore
+from anti_grazer.protocol.ports import ClientStore, TokenStore
 from anti_grazer.protocol.tokens import client_secret_digest
 from anti_grazer.settings import Settings, load_settings
 from anti_grazer.store.memory import MemoryStores
+from anti_grazer.store.memory_reports import MemoryReportStore
 from anti_grazer.store.runtime import OpenedStores, open_stores
 from anti_grazer.store.sql.engine import create_engine, is_sqlite
 from anti_grazer.store.sql.migrate import head_revision, upgrade
@@ -98,6 +100,14 @@ async def reset_database(url: str) -> None:
         await engine.dispose()
 
 
+@dataclass(frozen=True)
+class StorePair:
+    """A client store and a token store over one backend, as the storage tests use them."""
+
+    clients: ClientStore
+    tokens: TokenStore
+
+
 @dataclass
 class Registered:
     """A registered client and its one-time secret."""
@@ -164,7 +174,7 @@ def memory_stores_factory(stores: MemoryStores) -> StoresFactory:
 
     @asynccontextmanager
     async def serve(_settings: Settings) -> AsyncIterator[Stores]:
-        yield Stores(stores.clients, stores.tokens)
+        yield Stores(stores.clients, stores.tokens, MemoryReportStore(), token_bytes(32))
 
     return serve
 
@@ -199,6 +209,7 @@ def invoke_cli(
 __all__ = [
     "BASE_URL",
     "Registered",
+    "StorePair",
     "Stores",
     "create_app",
     "postgres_url",

@@ -18,7 +18,7 @@ from anti_grazer.store.runtime import open_stores
 from tests.support import (
     STORE_BACKENDS,
     T0,
-    Stores,
+    StorePair,
     at,
     digest_of,
     fresh_database_url,
@@ -28,26 +28,26 @@ from tests.support import (
 
 
 @pytest.fixture(params=STORE_BACKENDS)
-async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StorePair]:
     """A fresh, empty pair of stores on one backend."""
     backend: str = request.param
     if backend == "memory":
         memory = memory_stores()
-        yield Stores(memory.clients, memory.tokens)
+        yield StorePair(memory.clients, memory.tokens)
         return
     async with open_stores(await fresh_database_url(backend, tmp_path)) as opened:
-        yield Stores(opened.clients, opened.tokens)
+        yield StorePair(opened.clients, opened.tokens)
 
 
 # -- clients ----------------------------------------------------------------------------
 
 
-async def test_unknown_client_is_none(stores: Stores) -> None:
+async def test_unknown_client_is_none(stores: StorePair) -> None:
     assert await stores.clients.get_client("nobody") is None
     assert await stores.clients.list_clients() == []
 
 
-async def test_added_client_reads_back_equal(stores: Stores) -> None:
+async def test_added_client_reads_back_equal(stores: StorePair) -> None:
     """Every field survives the round trip, microseconds and time zone included."""
     client = make_client(ttl=120)
     bare = make_client("client-b", allowed="", default="")
@@ -62,7 +62,7 @@ async def test_added_client_reads_back_equal(stores: Stores) -> None:
     assert bare.allowed_scopes == frozenset()
 
 
-async def test_duplicate_client_is_refused_and_the_first_kept(stores: Stores) -> None:
+async def test_duplicate_client_is_refused_and_the_first_kept(stores: StorePair) -> None:
     first = make_client()
     await stores.clients.add_client(first)
     with pytest.raises(DuplicateClientError):
@@ -71,7 +71,7 @@ async def test_duplicate_client_is_refused_and_the_first_kept(stores: Stores) ->
     assert await stores.clients.list_clients() == [first]
 
 
-async def test_update_replaces_every_field_but_the_creation_time(stores: Stores) -> None:
+async def test_update_replaces_every_field_but_the_creation_time(stores: StorePair) -> None:
     client = make_client()
     await stores.clients.add_client(client)
     changed = replace(
@@ -89,14 +89,14 @@ async def test_update_replaces_every_field_but_the_creation_time(stores: Stores)
     assert await stores.clients.get_client("client-a") == replace(changed, created_at=T0)
 
 
-async def test_update_of_unknown_client_raises_and_adds_nothing(stores: Stores) -> None:
+async def test_update_of_unknown_client_raises_and_adds_nothing(stores: StorePair) -> None:
     with pytest.raises(UnknownClientError):
         await stores.clients.update_client(make_client("ghost"))
     assert await stores.clients.get_client("ghost") is None
     assert await stores.clients.list_clients() == []
 
 
-async def test_delete_client(stores: Stores) -> None:
+async def test_delete_client(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     await stores.clients.add_client(make_client("client-b"))
     assert await stores.clients.delete_client("client-a") is True
@@ -106,7 +106,7 @@ async def test_delete_client(stores: Stores) -> None:
     assert [c.client_id for c in await stores.clients.list_clients()] == ["client-b"]
 
 
-async def test_list_orders_by_creation_then_id(stores: Stores) -> None:
+async def test_list_orders_by_creation_then_id(stores: StorePair) -> None:
     late = make_client("client-a", created_at=at(20))
     early = make_client("client-z", created_at=at(-5))
     tie_b = make_client("client-c", created_at=at(10))
@@ -119,7 +119,7 @@ async def test_list_orders_by_creation_then_id(stores: Stores) -> None:
 # -- tokens -----------------------------------------------------------------------------
 
 
-async def test_added_token_reads_back_equal(stores: Stores) -> None:
+async def test_added_token_reads_back_equal(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     record = make_token("one", scopes="reports:write profiles:read")
     unscoped = make_token("two", scopes="")
@@ -130,13 +130,13 @@ async def test_added_token_reads_back_equal(stores: Stores) -> None:
     assert await stores.tokens.get_token(digest_of("unknown")) is None
 
 
-async def test_token_of_unknown_client_is_refused(stores: Stores) -> None:
+async def test_token_of_unknown_client_is_refused(stores: StorePair) -> None:
     with pytest.raises(InactiveClientError):
         await stores.tokens.add_token(make_token("orphan", "ghost"))
     assert await stores.tokens.get_token(digest_of("orphan")) is None
 
 
-async def test_token_of_disabled_client_is_refused(stores: Stores) -> None:
+async def test_token_of_disabled_client_is_refused(stores: StorePair) -> None:
     """No token is stored for a client disabled before the insert commits: a disable
     (which revokes the client's tokens) cannot be outlived by a racing issuance."""
     client = make_client()
@@ -147,7 +147,7 @@ async def test_token_of_disabled_client_is_refused(stores: Stores) -> None:
     assert await stores.tokens.get_token(digest_of("late")) is None
 
 
-async def test_revoke_own_token(stores: Stores) -> None:
+async def test_revoke_own_token(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     record = make_token("one")
     await stores.tokens.add_token(record)
@@ -155,7 +155,7 @@ async def test_revoke_own_token(stores: Stores) -> None:
     assert await stores.tokens.get_token(record.digest) == replace(record, revoked_at=at(5))
 
 
-async def test_revoke_refuses_another_clients_token(stores: Stores) -> None:
+async def test_revoke_refuses_another_clients_token(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     await stores.clients.add_client(make_client("client-b"))
     record = make_token("one")
@@ -164,7 +164,7 @@ async def test_revoke_refuses_another_clients_token(stores: Stores) -> None:
     assert await stores.tokens.get_token(record.digest) == record
 
 
-async def test_revoke_for_any_client(stores: Stores) -> None:
+async def test_revoke_for_any_client(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     record = make_token("one")
     await stores.tokens.add_token(record)
@@ -172,13 +172,13 @@ async def test_revoke_for_any_client(stores: Stores) -> None:
     assert await stores.tokens.get_token(record.digest) == replace(record, revoked_at=at(7))
 
 
-async def test_revoke_unknown_token(stores: Stores) -> None:
+async def test_revoke_unknown_token(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     assert await stores.tokens.revoke_token(digest_of("unknown"), "client-a", at(5)) is False
     assert await stores.tokens.revoke_token(digest_of("unknown"), None, at(5)) is False
 
 
-async def test_revoke_is_idempotent_and_keeps_the_first_time(stores: Stores) -> None:
+async def test_revoke_is_idempotent_and_keeps_the_first_time(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     record = make_token("one")
     await stores.tokens.add_token(record)
@@ -188,7 +188,7 @@ async def test_revoke_is_idempotent_and_keeps_the_first_time(stores: Stores) -> 
     assert await stores.tokens.get_token(record.digest) == replace(record, revoked_at=at(5))
 
 
-async def test_revoke_client_tokens(stores: Stores) -> None:
+async def test_revoke_client_tokens(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     await stores.clients.add_client(make_client("client-b"))
     mine = [make_token(f"a{i}") for i in range(3)]
@@ -207,7 +207,7 @@ async def test_revoke_client_tokens(stores: Stores) -> None:
     assert await stores.tokens.revoke_client_tokens("ghost", at(10)) == 0
 
 
-async def test_purge_expired_in_batches(stores: Stores) -> None:
+async def test_purge_expired_in_batches(stores: StorePair) -> None:
     """Batches smaller than the expired rows: all go, the live and the revoked-but-live
     stay; a token expiring exactly ``now`` is expired."""
     await stores.clients.add_client(make_client())
@@ -231,7 +231,7 @@ async def test_purge_expired_in_batches(stores: Stores) -> None:
     assert await stores.tokens.purge_expired(T0, batch_size=3) == 0
 
 
-async def test_purge_with_batch_equal_to_rows(stores: Stores) -> None:
+async def test_purge_with_batch_equal_to_rows(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     for i in range(4):
         await stores.tokens.add_token(make_token(f"old{i}", expires_in=-10))
@@ -240,7 +240,7 @@ async def test_purge_with_batch_equal_to_rows(stores: Stores) -> None:
 
 
 @pytest.mark.parametrize("batch_size", [0, -1])
-async def test_purge_refuses_a_non_positive_batch(stores: Stores, batch_size: int) -> None:
+async def test_purge_refuses_a_non_positive_batch(stores: StorePair, batch_size: int) -> None:
     await stores.clients.add_client(make_client())
     record = make_token("old", expires_in=-10)
     await stores.tokens.add_token(record)
@@ -249,7 +249,7 @@ async def test_purge_refuses_a_non_positive_batch(stores: Stores, batch_size: in
     assert await stores.tokens.get_token(record.digest) == record
 
 
-async def test_deleting_a_client_deletes_its_tokens(stores: Stores) -> None:
+async def test_deleting_a_client_deletes_its_tokens(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     await stores.clients.add_client(make_client("client-b"))
     mine = [make_token("a0"), make_token("a1")]

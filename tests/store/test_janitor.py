@@ -23,7 +23,7 @@ from anti_grazer.web.background import purge_expired_periodically
 from tests.clock import FrozenClock
 from tests.doubles import ForwardingTokenStore
 from tests.support import (
-    Stores,
+    StorePair,
     create_app,
     reset_database,
     running,
@@ -64,21 +64,21 @@ LIVE = [make_token(f"live {index}", index + 1) for index in range(3)]
 
 
 @pytest.fixture(params=["memory", "sqlite"])
-async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
-    """Stores holding five expired (one expiring exactly now) and three live tokens."""
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StorePair]:
+    """StorePair holding five expired (one expiring exactly now) and three live tokens."""
     if request.param == "memory":
         memory = memory_stores()
-        opened = Stores(memory.clients, memory.tokens)
+        opened = StorePair(memory.clients, memory.tokens)
         await seed(opened)
         yield opened
         return
     async with open_stores(f"sqlite+aiosqlite:///{tmp_path / 'janitor.db'}") as sql:
-        opened = Stores(sql.clients, sql.tokens)
+        opened = StorePair(sql.clients, sql.tokens)
         await seed(opened)
         yield opened
 
 
-async def seed(stores: Stores) -> None:
+async def seed(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     for record in [*EXPIRED, *LIVE]:
         await stores.tokens.add_token(record)
@@ -101,7 +101,7 @@ async def stop(task: asyncio.Task[None]) -> None:
         await asyncio.wait_for(task, 1.0)
 
 
-async def test_janitor_deletes_expired_tokens_and_keeps_live_ones(stores: Stores) -> None:
+async def test_janitor_deletes_expired_tokens_and_keeps_live_ones(stores: StorePair) -> None:
     """Records whose expiry has passed (or is now) go; live ones stay, unchanged; small
     batches (2) still purge everything in one round."""
     clock = FrozenClock(T0)
@@ -117,7 +117,7 @@ async def test_janitor_deletes_expired_tokens_and_keeps_live_ones(stores: Stores
         await stop(task)
 
 
-async def test_janitor_follows_the_clock(stores: Stores) -> None:
+async def test_janitor_follows_the_clock(stores: StorePair) -> None:
     """A token is purged by the round after its expiry, not before."""
     clock = FrozenClock(T0 - timedelta(hours=1))
     task = asyncio.create_task(
@@ -177,7 +177,7 @@ async def test_a_failed_round_is_logged_and_the_loop_goes_on(
     the next round runs and purges."""
     caplog.set_level(logging.INFO, logger="anti_grazer.janitor")
     memory = memory_stores()
-    await seed(Stores(memory.clients, memory.tokens))
+    await seed(StorePair(memory.clients, memory.tokens))
     flaky = CountingPurges(memory.tokens, failures=2)
     task = asyncio.create_task(
         purge_expired_periodically(flaky, FrozenClock(T0), INTERVAL_SECONDS, 10)
@@ -206,7 +206,7 @@ async def test_the_server_runs_the_janitor(tmp_path: Path, clock: FrozenClock) -
     await reset_database(url)
     clock.set(T0)
     async with open_stores(url) as sql:
-        await seed(Stores(sql.clients, sql.tokens))
+        await seed(StorePair(sql.clients, sql.tokens))
         app = create_app(settings_for(url, purge_interval_seconds=INTERVAL_SECONDS), clock=clock)
         async with running(app):
             await wait_until_purged(sql.tokens)
@@ -220,7 +220,7 @@ async def test_purge_interval_zero_runs_no_janitor(tmp_path: Path, clock: Frozen
     await reset_database(url)
     clock.set(T0)
     async with open_stores(url) as sql:
-        await seed(Stores(sql.clients, sql.tokens))
+        await seed(StorePair(sql.clients, sql.tokens))
         app = create_app(settings_for(url, purge_interval_seconds=0), clock=clock)
         async with running(app):
             await asyncio.sleep(0.1)

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import token_bytes
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.tokens import access_token_digest, client_secret_digest
 from anti_grazer.settings import Settings
 from anti_grazer.store.memory import MemoryTokenStore, memory_stores
+from anti_grazer.store.memory_reports import MemoryReportStore
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.engine import is_sqlite
 from tests.clock import FrozenClock
@@ -275,7 +277,7 @@ async def test_an_internal_failure_is_a_bare_server_error_and_its_log_shows_no_s
 
     @asynccontextmanager
     async def failing(_settings: Settings) -> AsyncIterator[Stores]:
-        yield Stores(stores.clients, FailingTokenStore())
+        yield Stores(stores.clients, FailingTokenStore(), MemoryReportStore(), token_bytes(32))
 
     app = create_app(settings_for(database_url), stores=failing, clock=clock)
     async with running(app) as http:

@@ -14,21 +14,22 @@ def db() -> None:
     """Database schema."""
 
 
+async def upgrade_database(database_url: str) -> str | None:
+    """Apply every pending migration to the database at ``database_url``; its revision."""
+    # Imported here: the other commands need no Alembic.
+    from anti_grazer.store.sql.migrate import upgrade  # noqa: PLC0415
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        return await current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
 @db.command(name="upgrade")
 def upgrade_command() -> None:
     """Apply every pending migration to the configured database."""
     settings = settings_or_exit()
     check_database_url(settings.database_url)
-
-    # Imported here: ``anti-grazer serve`` loads this module too, and needs no Alembic.
-    from anti_grazer.store.sql.migrate import upgrade  # noqa: PLC0415
-
-    async def go() -> str | None:
-        engine = create_engine(settings.database_url)
-        try:
-            await upgrade(engine)
-            return await current_revision(engine)
-        finally:
-            await engine.dispose()
-
-    click.echo(f"database at revision {run(go())}")
+    click.echo(f"database at revision {run(upgrade_database(settings.database_url))}")

@@ -14,9 +14,11 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server.mp import MPServer
 
-from anti_grazer.cli.common import settings_or_exit
+from anti_grazer.cli.common import check_database_url, run, settings_or_exit
+from anti_grazer.cli.db import upgrade_database
 from anti_grazer.logs import configure_logging, get_logger
 from anti_grazer.settings import Settings
+from anti_grazer.store.sql.engine import is_sqlite
 
 APP_FACTORY = "anti_grazer.web.asgi:app_from_environment"
 
@@ -124,6 +126,11 @@ def serve(
     settings = settings_or_exit(**given)
     configure_logging(settings.log_level)
     check_transport(settings)
+    if is_sqlite(settings.database_url):
+        # Once, here, before the workers start: each would otherwise migrate a new file
+        # at the same moment as the others.
+        check_database_url(settings.database_url)
+        run(upgrade_database(settings.database_url))
     # Workers build their own settings from the environment: hand the flags on there.
     for name, value in given.items():
         os.environ[f"ANTI_GRAZER_{name.upper()}"] = str(value)

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+# The longest profile or reporter id, and report reason, the API accepts and the store keeps.
+MAX_ID_LENGTH = 200
+MAX_REASON_LENGTH = 1000
+
 
 class ProfileStatus(StrEnum):
     """Where a profile stands: never reported, reported by too few, or blocked."""

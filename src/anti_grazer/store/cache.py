@@ -10,11 +10,13 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, TokenStore
+from anti_grazer.store import changes
 
 V = TypeVar("V")
 
@@ -211,3 +213,40 @@ class CachingTokenStore:
     def invalidate_all(self) -> None:
         """Forget every token (e.g. all of a client's were revoked elsewhere)."""
         self.cache.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class Caches:
+    """The client and token stores behind in-process caches."""
+
+    clients: CachingClientStore
+    tokens: CachingTokenStore
+
+    def on_change(self, kind: str, key: str) -> None:
+        """Drop what another process says changed (``store.changes`` kinds)."""
+        if kind == changes.TOKEN:
+            self.tokens.invalidate(key)
+        elif kind == changes.CLIENT:
+            self.clients.invalidate(key)
+        else:
+            self.tokens.invalidate_all()
+
+    def on_gap(self) -> None:
+        """Changes may have been missed: drop everything."""
+        self.clients.invalidate_all()
+        self.tokens.invalidate_all()
+
+
+def cached(
+    clients: ClientStore, tokens: TokenStore, ttl_seconds: float, max_entries: int
+) -> Caches | None:
+    """The client and token stores behind in-process caches (``ttl_seconds`` and
+    ``max_entries`` each), or None when ``ttl_seconds`` turns them off."""
+    if ttl_seconds <= 0:
+        return None
+    return Caches(
+        CachingClientStore(
+            clients, TtlCache(ttl_seconds, max_entries), TtlCache(ttl_seconds, max_entries)
+        ),
+        CachingTokenStore(tokens, TtlCache(ttl_seconds, max_entries)),
+    )

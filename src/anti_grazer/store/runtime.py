@@ -14,6 +14,7 @@ PostgreSQL's dialect and driver."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.protocol.ports import ClientStore, TokenStore
 from anti_grazer.reports.ports import ReportStore
+from anti_grazer.store.changes import ListenForChanges, OnChange, OnGap
 from anti_grazer.store.sql.schema_version import SchemaNotCurrentError
 
 __all__ = ["OpenedStores", "SchemaNotCurrentError", "open_stores"]
@@ -37,6 +39,15 @@ class OpenedStores:
     clients: ClientStore
     tokens: TokenStore
     reports: ReportStore
+    # Other processes' changes, for caches to drop (PostgreSQL NOTIFY; none on SQLite,
+    # where the caches' time-to-live bounds what is missed).
+    listen_for_changes: ListenForChanges
+
+
+@asynccontextmanager
+async def no_changes(_on_change: OnChange, _on_gap: OnGap) -> AsyncIterator[None]:
+    """A database that announces no changes (SQLite)."""
+    yield
 
 
 @asynccontextmanager
@@ -54,11 +65,20 @@ async def open_stores(
         async with open_sqlite_stores(
             database_url, synchronous=sqlite_synchronous, migrate=migrate_sqlite
         ) as sqlite:
-            yield OpenedStores(sqlite.engine, sqlite.clients, sqlite.tokens, sqlite.reports)
+            yield OpenedStores(
+                sqlite.engine, sqlite.clients, sqlite.tokens, sqlite.reports, no_changes
+            )
     elif backend == "postgresql":
+        from anti_grazer.store.postgres.notify import listening  # noqa: PLC0415
         from anti_grazer.store.postgres.runtime import open_postgres_stores  # noqa: PLC0415
 
         async with open_postgres_stores(database_url) as postgres:
-            yield OpenedStores(postgres.engine, postgres.clients, postgres.tokens, postgres.reports)
+            yield OpenedStores(
+                postgres.engine,
+                postgres.clients,
+                postgres.tokens,
+                postgres.reports,
+                functools.partial(listening, database_url),
+            )
     else:
         raise ValueError(f"unsupported database {backend!r} (SQLite or PostgreSQL)")

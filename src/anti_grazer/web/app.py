@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    asynccontextmanager,
+    contextmanager,
+    nullcontext,
+)
 from dataclasses import dataclass, field
-from secrets import token_bytes
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -21,15 +25,16 @@ from anti_grazer.logs import get_logger
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
-from anti_grazer.reports.cursor import MIN_KEY_BYTES, BlocklistCursors
+from anti_grazer.reports.cursor import BlocklistCursors
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
-from anti_grazer.store.memory_reports import MemoryReportStore
-from anti_grazer.store.runtime import open_stores
+from anti_grazer.store.cache import cached
+from anti_grazer.store.changes import ListenForChanges
+from anti_grazer.store.runtime import no_changes, open_stores
 from anti_grazer.store.sql.keys import shared_key
 from anti_grazer.web.access_log import AccessLogMiddleware
-from anti_grazer.web.background import cached, invalidations, janitor
+from anti_grazer.web.background import janitor
 from anti_grazer.web.docs import install_docs
 from anti_grazer.web.edge import Edge
 from anti_grazer.web.oauth_routes import OAuthEndpoints
@@ -49,12 +54,12 @@ class Stores:
 
     clients: ClientStore
     tokens: TokenStore
-    # In memory unless given (tests that build their own memory stores); sql_stores
-    # always gives the SQL one.
-    reports: ReportStore = field(default_factory=MemoryReportStore)
+    reports: ReportStore
     # The key of blocklist cursors when ``Settings.cursor_key`` is unset: the one every
-    # process on the database shares (sql_stores), random for memory stores.
-    cursor_key: bytes = field(default_factory=lambda: token_bytes(MIN_KEY_BYTES), repr=False)
+    # process on the database shares.
+    cursor_key: bytes = field(repr=False)
+    # Other processes' changes, for the caches to drop (none: the caches' TTL bounds them).
+    listen_for_changes: ListenForChanges = no_changes
 
 
 StoresFactory = Callable[[Settings], AbstractAsyncContextManager[Stores]]
@@ -72,6 +77,7 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
             opened.tokens,
             opened.reports,
             await shared_key(opened.engine, CURSOR_KEY_NAME),
+            opened.listen_for_changes,
         )
 
 
@@ -150,7 +156,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
         async with stores(settings) as opened:
-            caches = cached(opened.clients, opened.tokens, settings)
+            caches = cached(
+                opened.clients,
+                opened.tokens,
+                settings.cache_ttl_seconds,
+                settings.cache_max_entries,
+            )
             clients = caches.clients if caches else opened.clients
             tokens = caches.tokens if caches else opened.tokens
             configured = settings.cursor_key
@@ -163,7 +174,9 @@ def create_app(
                 ),
             )
             async with (
-                invalidations(caches, settings),
+                opened.listen_for_changes(caches.on_change, caches.on_gap)
+                if caches
+                else nullcontext(),
                 janitor(tokens, server_clock, settings),
             ):
                 with runtime.serving(services):

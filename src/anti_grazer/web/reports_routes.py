@@ -24,12 +24,17 @@ from anti_grazer.protocol.models import Principal
 from anti_grazer.reports.cursor import MAX_CURSOR_LENGTH
 from anti_grazer.reports.errors import InvalidCursorError
 from anti_grazer.reports.inputs import VALID_UNICODE, Instant
-from anti_grazer.reports.models import BlocklistPage, ProfileStatus, ProfileView, Report
+from anti_grazer.reports.models import (
+    MAX_ID_LENGTH,
+    MAX_REASON_LENGTH,
+    BlocklistPage,
+    ProfileStatus,
+    ProfileView,
+    Report,
+)
 from anti_grazer.reports.service import (
     DEFAULT_PAGE_SIZE,
-    MAX_ID_LENGTH,
     MAX_PAGE_SIZE,
-    MAX_REASON_LENGTH,
     PROFILES_READ_SCOPE,
     REPORTS_WRITE_SCOPE,
     SCOPE_DESCRIPTIONS,

@@ -78,25 +78,40 @@ class RequestBodyLimits:
 
 class _LimitedRequest:
     """One request's body accounting: bytes read so far, the deadline, and whether the
-    edge has answered in the route's place."""
+    edge has answered in the route's place.  Once the last body message has arrived,
+    ``receive`` passes straight through (what follows can only be a disconnect)."""
+
+    __slots__ = (
+        "app",
+        "complete",
+        "deadline",
+        "limit",
+        "refused",
+        "send",
+        "size",
+        "started",
+        "timeout_seconds",
+    )
 
     def __init__(self, app: ASGIApp, limit: int, timeout_seconds: float, send: Send) -> None:
         self.app = app
         self.limit = limit
         self.timeout_seconds = timeout_seconds
-        self._send = send
+        self.send = send
         self.size = 0
         self.deadline: float | None = None
+        self.complete = False
         self.started = False
         self.refused = False
 
     async def run(self, scope: Scope, receive: Receive) -> None:
         async def limited_receive() -> Message:
+            if self.complete:
+                return await receive()
             if self.refused:
                 return _DISCONNECT
-            loop = asyncio.get_running_loop()
             if self.deadline is None:
-                self.deadline = loop.time() + self.timeout_seconds
+                self.deadline = asyncio.get_running_loop().time() + self.timeout_seconds
             try:
                 async with asyncio.timeout_at(self.deadline):
                     message = await receive()
@@ -108,23 +123,24 @@ class _LimitedRequest:
                 if self.size > self.limit:
                     await self._refuse(PayloadTooLargeError())
                     return _DISCONNECT
+                self.complete = not message.get("more_body", False)
             return message
 
+        async def route_send(message: Message) -> None:
+            if self.refused:
+                return
+            if message["type"] == "http.response.start":
+                self.started = True
+            await self.send(message)
+
         try:
-            await self.app(scope, limited_receive, self._route_send)
+            await self.app(scope, limited_receive, route_send)
         except Exception:
             if not self.refused:
                 raise
             # The route failed on the disconnect it was handed after the refusal.
 
-    async def _route_send(self, message: Message) -> None:
-        if self.refused:
-            return
-        if message["type"] == "http.response.start":
-            self.started = True
-        await self._send(message)
-
     async def _refuse(self, error: OAuthError) -> None:
         self.refused = True
         if not self.started:
-            await send_error(self._send, error, _CLOSE)
+            await send_error(self.send, error, _CLOSE)

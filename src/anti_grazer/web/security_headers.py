@@ -39,10 +39,15 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _value in headers}
-                headers.extend(header for header in defaults if header[0] not in present)
-                message = {**message, "headers": headers}
+                headers = message.get("headers", ())
+                # ASGI header names are lower case.
+                missing = [
+                    default
+                    for default in defaults
+                    if all(name != default[0] for name, _value in headers)
+                ]
+                if missing:
+                    message["headers"] = [*headers, *missing]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

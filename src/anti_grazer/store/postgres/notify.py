@@ -10,21 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from anti_grazer.store.changes import OnChange, OnGap
 from anti_grazer.tasks import running_in_background
 
 CHANNEL = "anti_grazer_invalidate"
 RECONNECT_SECONDS = 1.0
 HEARTBEAT_SECONDS = 5.0
-TOKEN = "token"  # noqa: S105 - a notification kind
-CLIENT = "client"
-CLIENT_TOKENS = "client-tokens"
 
 logger = logging.getLogger("anti_grazer.notify")
 
@@ -40,10 +38,7 @@ def _dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-Handler = Callable[[str, str], None]
-
-
-async def _listen_once(url: str, on_change: Handler, on_gap: Callable[[], None]) -> None:
+async def _listen_once(url: str, on_change: OnChange, on_gap: OnGap) -> None:
     """Listen on one connection until it is lost."""
     lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -75,7 +70,7 @@ async def _listen_once(url: str, on_change: Handler, on_gap: Callable[[], None])
                 await connection.close()
 
 
-async def _listen_forever(url: str, on_change: Handler, on_gap: Callable[[], None]) -> None:
+async def _listen_forever(url: str, on_change: OnChange, on_gap: OnGap) -> None:
     while True:
         try:
             await _listen_once(url, on_change, on_gap)
@@ -88,9 +83,7 @@ async def _listen_forever(url: str, on_change: Handler, on_gap: Callable[[], Non
 
 
 @asynccontextmanager
-async def listening(
-    url: str, on_change: Handler, on_gap: Callable[[], None]
-) -> AsyncIterator[None]:
+async def listening(url: str, on_change: OnChange, on_gap: OnGap) -> AsyncIterator[None]:
     """Deliver every notification to ``on_change(kind, key)`` while the context is open;
     ``on_gap()`` runs whenever notifications may have been missed (connect, reconnect)."""
     async with running_in_background(_listen_forever(url, on_change, on_gap)):

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.ports import InactiveClientError
-from anti_grazer.store.postgres import notify
+from anti_grazer.store import changes
 from anti_grazer.store.postgres.inserter import GroupCommitInserter, RowRejectedError
 from anti_grazer.store.postgres.notify import publish
 from anti_grazer.store.sql.rows import token_row
@@ -46,11 +46,11 @@ class PostgresClientStore(SqlClientStore):
 
     async def _client_changed(self, connection: AsyncConnection, client_id: str) -> None:
         # Instances that remembered the id as unknown forget it too.
-        await publish(connection, notify.CLIENT, client_id)
+        await publish(connection, changes.CLIENT, client_id)
 
     async def _client_deleted(self, connection: AsyncConnection, client_id: str) -> None:
-        await publish(connection, notify.CLIENT, client_id)
-        await publish(connection, notify.CLIENT_TOKENS, client_id)
+        await publish(connection, changes.CLIENT, client_id)
+        await publish(connection, changes.CLIENT_TOKENS, client_id)
 
 
 class PostgresTokenStore(SqlTokenStore):
@@ -74,7 +74,7 @@ class PostgresTokenStore(SqlTokenStore):
         values = revocation_values(digest, client_id, now)
         async with self.engine.begin() as connection:
             if (await connection.execute(REVOKE_TOKEN, values)).rowcount:
-                await publish(connection, notify.TOKEN, digest)
+                await publish(connection, changes.TOKEN, digest)
                 return True
             # Already revoked, someone else's, or unknown: only the first stands revoked.
             return (await connection.execute(FIND_TOKEN, values)).first() is not None
@@ -84,7 +84,7 @@ class PostgresTokenStore(SqlTokenStore):
             result = await connection.execute(
                 REVOKE_CLIENT_TOKENS, client_revocation_values(client_id, now)
             )
-            await publish(connection, notify.CLIENT_TOKENS, client_id)
+            await publish(connection, changes.CLIENT_TOKENS, client_id)
         return result.rowcount
 
     async def _purge_batch(self, now: datetime, batch_size: int) -> int:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from anti_grazer.reports.models import MAX_ID_LENGTH, MAX_REASON_LENGTH
 from anti_grazer.store.sql.types import UTCDateTime
 
 metadata = MetaData()
@@ -57,18 +58,16 @@ access_tokens = Table(
 # Reports API.  No foreign key to clients: a report outlives its client, as the profile's
 # reporter count does.
 PLATFORM_LENGTH = 32
-ID_LENGTH = 200
-REASON_LENGTH = 1000
 
 reports = Table(
     "reports",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("platform", String(PLATFORM_LENGTH), nullable=False),
-    Column("profile_id", String(ID_LENGTH), nullable=False),
+    Column("profile_id", String(MAX_ID_LENGTH), nullable=False),
     Column("client_id", String(64), nullable=False),
-    Column("reporter_id", String(ID_LENGTH), nullable=False),
-    Column("reason", String(REASON_LENGTH), nullable=True),
+    Column("reporter_id", String(MAX_ID_LENGTH), nullable=False),
+    Column("reason", String(MAX_REASON_LENGTH), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     # One report per reporter (client, reporter id) and profile: the idempotency key.
     UniqueConstraint(
@@ -80,7 +79,7 @@ profiles = Table(
     "profiles",
     metadata,
     Column("platform", String(PLATFORM_LENGTH), primary_key=True),
-    Column("profile_id", String(ID_LENGTH), primary_key=True),
+    Column("profile_id", String(MAX_ID_LENGTH), primary_key=True),
     # Distinct reporters = rows of ``reports`` for the profile, kept in the same transaction.
     Column("reporters", Integer, nullable=False),
     Column("first_reported_at", UTCDateTime, nullable=False),
