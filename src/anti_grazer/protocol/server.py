@@ -5,10 +5,10 @@ web layer hands in the parsed form and the Authorization header and renders the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from types import TracebackType
 
 from anti_grazer.protocol.client_auth import authenticate_client, parse_client_credentials
 from anti_grazer.protocol.errors import (
@@ -52,20 +52,32 @@ class TokenPolicy:
         return min(ttl, self.max_ttl_seconds)
 
 
-@asynccontextmanager
-async def attributed_to(client: Client) -> AsyncIterator[None]:
+class attributed_to:  # noqa: N801 - used as a function: ``with attributed_to(client):``
     """Errors raised inside name ``client``: it had authenticated, so its refusal
     (``invalid_scope``, say) is attributed to it.  Any other failure becomes a
-    ``server_error`` caused by it (the cause stays for the log, never the response)."""
-    try:
-        yield
-    except OAuthError as error:
-        error.client_id = client.client_id
-        raise
-    except Exception as failure:
-        server_error = ServerError()
-        server_error.client_id = client.client_id
-        raise server_error from failure
+    ``server_error`` caused by it (the cause stays for the log, never the response).
+    A plain class, not a generator: it wraps every token request."""
+
+    __slots__ = ("client_id",)
+
+    def __init__(self, client: Client) -> None:
+        self.client_id = client.client_id
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        _kind: type[BaseException] | None,
+        error: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        if isinstance(error, OAuthError):
+            error.client_id = self.client_id
+        elif isinstance(error, Exception):
+            server_error = ServerError()
+            server_error.client_id = self.client_id
+            raise server_error from error
 
 
 class AuthorizationServer:
@@ -92,7 +104,7 @@ class AuthorizationServer:
             raise UnsupportedGrantTypeError()
         credentials = parse_client_credentials(params, authorization)
         client = await authenticate_client(self.clients, credentials)
-        async with attributed_to(client):
+        with attributed_to(client):
             return await self._issue(client, grant_type, params.get("scope"))
 
     async def _issue(self, client: Client, grant_type: str, scope: str | None) -> TokenResponse:
@@ -128,7 +140,7 @@ class AuthorizationServer:
         """
         credentials = parse_client_credentials(params, authorization)
         client = await authenticate_client(self.clients, credentials)
-        async with attributed_to(client):
+        with attributed_to(client):
             await self._revoke(client, params)
         return client.client_id
 
