@@ -65,8 +65,8 @@ def http_server(target: str, settings: Settings, *, factory: bool = True) -> MPS
     request head within ``head_timeout_seconds`` (counted from its opening or from its
     previous response, so this is also the keep-alive idle timeout), a head larger than
     ``max_header_bytes`` is answered ``431`` and closed, and each worker serves at most
-    ``max_connections`` connections at once (more wait in the listen backlog).  Responses
-    leave in one write; there is no access log or Server header of granian's."""
+    ``max_connections`` connections at once (more wait in the listen backlog).  granian's
+    own access log is off: the application writes its own."""
     return MPServer(
         target,
         address=settings.host,
