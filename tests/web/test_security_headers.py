@@ -162,7 +162,7 @@ async def test_a_header_the_response_sets_itself_is_kept() -> None:
     """The middleware only adds what a response lacks, on any ASGI app."""
     app = Starlette(
         routes=[Route("/v1/own", _own_cache_control), Route("/v1/plain", _plain)],
-        middleware=[Middleware(SecurityHeadersMiddleware)],
+        middleware=[Middleware(SecurityHeadersMiddleware, "/v1")],
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:

@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from anti_grazer.guard.core import BearerGuard
 from anti_grazer.guard.http import bearer_error_response, verify_request
+from anti_grazer.paths import is_under
 from anti_grazer.protocol.errors import OAuthError
 
 
@@ -26,12 +27,8 @@ class BearerAuthMiddleware:
         self.guard = guard
         self.prefix = prefix.rstrip("/")
 
-    def _protects(self, path: str) -> bool:
-        prefix = self.prefix
-        return path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/")
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self._protects(scope["path"]):
+        if scope["type"] != "http" or not is_under(scope["path"], self.prefix):
             await self.app(scope, receive, send)
             return
         guard = self.guard()

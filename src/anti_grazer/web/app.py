@@ -204,5 +204,5 @@ def create_app(
     app.add_middleware(RequestBodyLimits, body_limits(settings), settings.body_timeout_seconds)
     app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
     app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, API_PREFIX)
     return app
