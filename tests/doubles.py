@@ -9,8 +9,8 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
-from anti_grazer.protocol.models import Client, TokenRecord
-from anti_grazer.protocol.ports import ClientStore, TokenStore
+from anti_grazer.protocol.models import Client, SigningKey, TokenRecord
+from anti_grazer.protocol.ports import ClientStore, SigningKeyStore, TokenStore
 
 
 class ForwardingTokenStore:
@@ -107,3 +107,27 @@ class RecordingTokenStore(ForwardingTokenStore):
     async def add_token(self, record: TokenRecord) -> None:
         await self.inner.add_token(record)
         self.added.append(record)
+
+
+class CountingSigningKeyStore:
+    """A ``SigningKeyStore`` over ``inner`` that counts its ``list_keys`` reads."""
+
+    def __init__(self, inner: SigningKeyStore) -> None:
+        self.inner = inner
+        self.reads = 0
+
+    async def add_key(self, key: SigningKey) -> None:
+        await self.inner.add_key(key)
+
+    async def list_keys(self) -> Sequence[SigningKey]:
+        self.reads += 1
+        return await self.inner.list_keys()
+
+    async def activate_key(self, kid: str, now: datetime, retired_until: datetime) -> bool:
+        return await self.inner.activate_key(kid, now, retired_until)
+
+    async def retire_key(self, kid: str, now: datetime, published_until: datetime) -> bool:
+        return await self.inner.retire_key(kid, now, published_until)
+
+    async def delete_key(self, kid: str) -> bool:
+        return await self.inner.delete_key(kid)

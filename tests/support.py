@@ -5,6 +5,8 @@ database."""
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from secrets import token_bytes
+from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.cli.main import cli
 from anti_grazer.protocol.client_admin import register_client
-from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.protocol.models import OPAQUE, Client, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, TokenStore
 from anti_grazer.protocol.tokens import client_secret_digest
 from anti_grazer.settings import Settings, load_settings
@@ -94,7 +97,10 @@ async def reset_database(url: str) -> None:
         if not is_sqlite(url):
             async with engine.begin() as connection:
                 await connection.execute(
-                    text("TRUNCATE clients, access_tokens, reports, profiles, server_keys CASCADE")
+                    text(
+                        "TRUNCATE clients, access_tokens, reports, profiles, server_keys, "
+                        "signing_keys CASCADE"
+                    )
                 )
     finally:
         await engine.dispose()
@@ -127,8 +133,10 @@ async def register(
     default_scope: str = "profiles:read",
     ttl: int | None = None,
     name: str = "test client",
+    token_format: str = OPAQUE,
 ) -> Registered:
-    """Register a client with the given scopes through the real registry."""
+    """Register a client with the given scopes (and token format) through the real
+    registry."""
     client, secret = await register_client(
         clients,
         clock,
@@ -136,6 +144,7 @@ async def register(
         frozenset(scope.split()),
         frozenset(default_scope.split()),
         ttl,
+        token_format,
     )
     return Registered(client, secret)
 
@@ -174,7 +183,13 @@ def memory_stores_factory(stores: MemoryStores) -> StoresFactory:
 
     @asynccontextmanager
     async def serve(_settings: Settings) -> AsyncIterator[Stores]:
-        yield Stores(stores.clients, stores.tokens, MemoryReportStore(), token_bytes(32))
+        yield Stores(
+            stores.clients,
+            stores.tokens,
+            MemoryReportStore(),
+            token_bytes(32),
+            signing_keys=stores.signing_keys,
+        )
 
     return serve
 
@@ -186,6 +201,15 @@ async def running(app: Edge) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
             yield client
+
+
+def log_events(stream: io.StringIO) -> list[dict[str, Any]]:
+    """The log lines written to ``stream`` (the ``log_stream`` fixture): every line is
+    one JSON object."""
+    lines = stream.getvalue().splitlines()
+    events = [json.loads(line) for line in lines]
+    assert all(isinstance(event, dict) for event in events)
+    return events
 
 
 def invoke_cli(

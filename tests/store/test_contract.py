@@ -51,10 +51,13 @@ async def test_added_client_reads_back_equal(stores: StorePair) -> None:
     """Every field survives the round trip, microseconds and time zone included."""
     client = make_client(ttl=120)
     bare = make_client("client-b", allowed="", default="")
+    jwt = replace(make_client("client-c"), token_format="jwt")
     await stores.clients.add_client(client)
     await stores.clients.add_client(bare)
+    await stores.clients.add_client(jwt)
     assert await stores.clients.get_client("client-a") == client
     assert await stores.clients.get_client("client-b") == bare
+    assert await stores.clients.get_client("client-c") == jwt
     found = await stores.clients.get_client("client-a")
     assert found is not None
     assert found.created_at.tzinfo is not None
@@ -106,6 +109,13 @@ async def test_delete_client(stores: StorePair) -> None:
     assert [c.client_id for c in await stores.clients.list_clients()] == ["client-b"]
 
 
+async def test_update_changes_the_token_format(stores: StorePair) -> None:
+    client = make_client()
+    await stores.clients.add_client(client)
+    await stores.clients.update_client(replace(client, token_format="jwt"))
+    assert await stores.clients.get_client("client-a") == replace(client, token_format="jwt")
+
+
 async def test_list_orders_by_creation_then_id(stores: StorePair) -> None:
     late = make_client("client-a", created_at=at(20))
     early = make_client("client-z", created_at=at(-5))
@@ -123,10 +133,13 @@ async def test_added_token_reads_back_equal(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     record = make_token("one", scopes="reports:write profiles:read")
     unscoped = make_token("two", scopes="")
+    jwt = replace(make_token("three"), jti="jti-of-three", audience="https://api.example")
     await stores.tokens.add_token(record)
     await stores.tokens.add_token(unscoped)
+    await stores.tokens.add_token(jwt)
     assert await stores.tokens.get_token(record.digest) == record
     assert await stores.tokens.get_token(unscoped.digest) == unscoped
+    assert await stores.tokens.get_token(jwt.digest) == jwt
     assert await stores.tokens.get_token(digest_of("unknown")) is None
 
 

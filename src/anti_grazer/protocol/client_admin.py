@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from anti_grazer.protocol.errors import InvalidScopeError
-from anti_grazer.protocol.models import Client, Scopes
+from anti_grazer.protocol.models import OPAQUE, TOKEN_FORMATS, Client, Scopes
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.scope import parse_scope
 from anti_grazer.protocol.tokens import (
@@ -45,13 +45,17 @@ async def register_client(
     allowed_scopes: Scopes,
     default_scopes: Scopes,
     token_ttl_seconds: int | None = None,
+    token_format: str = OPAQUE,
 ) -> tuple[Client, str]:
     """Create a client; return it with its secret, the only time the secret exists.
     An empty ``default_scopes`` is stored as such and means every allowed scope
-    (``Client.effective_default_scopes``)."""
+    (``Client.effective_default_scopes``).  ``token_format`` is ``opaque`` or ``jwt``
+    (RFC 9068 access tokens)."""
     if not name.strip():
         raise ClientConfigError("the client name must not be empty")
     _check(allowed_scopes, default_scopes, token_ttl_seconds)
+    if token_format not in TOKEN_FORMATS:
+        raise ClientConfigError(f"the token format must be one of {', '.join(TOKEN_FORMATS)}")
     secret = generate_client_secret()
     now = clock.now()
     client = Client(
@@ -64,6 +68,7 @@ async def register_client(
         enabled=True,
         created_at=now,
         updated_at=now,
+        token_format=token_format,
     )
     await clients.add_client(client)
     return client, secret

@@ -79,11 +79,17 @@ class UnsupportedTokenTypeError(OAuthError):
 
 
 class ServerError(OAuthError):
-    """An internal failure, rendered without any detail (the detail goes to the log)."""
+    """An internal failure, rendered without any detail (the detail goes to the log:
+    ``reason``, a sentence for the operator when the cause is known, else the cause's
+    traceback)."""
 
     code = "server_error"
     status = 500
     default_description = "The server encountered an internal error"
+
+    def __init__(self, description: str | None = None, *, reason: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(description)
 
 
 class InvalidTokenError(OAuthError):

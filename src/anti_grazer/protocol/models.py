@@ -9,6 +9,18 @@ Scopes = frozenset[str]
 
 CLIENT_CREDENTIALS = "client_credentials"
 
+# The formats of access tokens a client gets (DESIGN.md §4.2): opaque by default, or JWT
+# access tokens (RFC 9068) for clients registered with ``--token-format jwt``.
+OPAQUE = "opaque"
+JWT = "jwt"
+TOKEN_FORMATS = (OPAQUE, JWT)
+
+# The algorithms our signing keys use (RFC 7518 §3.4 ES256 on P-256; RFC 8037 §3.1
+# EdDSA on Ed25519).
+ES256 = "ES256"
+EDDSA = "EdDSA"
+SIGNING_ALGORITHMS = (ES256, EDDSA)
+
 
 @dataclass(frozen=True, slots=True)
 class Client:
@@ -28,6 +40,7 @@ class Client:
     created_at: datetime
     updated_at: datetime
     grant_types: frozenset[str] = field(default_factory=lambda: frozenset({CLIENT_CREDENTIALS}))
+    token_format: str = OPAQUE
 
     @property
     def effective_default_scopes(self) -> Scopes:
@@ -41,8 +54,9 @@ class Client:
 
 @dataclass(frozen=True, slots=True)
 class TokenRecord:
-    """What is stored of an issued access token: its ``access_token_digest``, never the
-    token."""
+    """What is stored of an issued access token: its digest, never the token.  A JWT
+    access token (RFC 9068) also keeps its ``jti`` and ``audience``: with the issuer they
+    give back its claims (``protocol.jwt_access_tokens.jwt_claims``)."""
 
     digest: str
     client_id: str
@@ -50,6 +64,8 @@ class TokenRecord:
     issued_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+    jti: str | None = None
+    audience: str | None = None
 
     def is_active(self, now: datetime) -> bool:
         """True while the token is neither expired nor revoked."""
@@ -76,3 +92,41 @@ class Principal:
     client_id: str
     scopes: Scopes
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """A key that signs JWT access tokens, as stored: ``kid`` is its RFC 7638 thumbprint,
+    ``public_jwk`` the JSON of its public members (RFC 7517 §4), ``sealed_private_jwk``
+    its private JWK sealed with AES-GCM under the key-encryption key
+    (``protocol.key_encryption``).
+
+    Its life: published (in the JWKS) from ``created_at``; the signer from
+    ``activated_at`` until ``retired_at``; published until ``published_until``, set when
+    it is retired to the moment every token it signed has expired."""
+
+    kid: str
+    alg: str
+    public_jwk: str
+    sealed_private_jwk: bytes = field(repr=False)
+    created_at: datetime
+    activated_at: datetime | None = None
+    retired_at: datetime | None = None
+    published_until: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        """True for the key that signs (activated, not retired)."""
+        return self.activated_at is not None and self.retired_at is None
+
+    def is_published(self, now: datetime) -> bool:
+        """True while verifiers must find it in the JWKS."""
+        return self.published_until is None or now < self.published_until
+
+    def state(self, now: datetime) -> str:
+        """``new`` (published, has signed nothing yet), ``active`` (the signer),
+        ``retired`` (signs no more, published while its tokens may be valid) or
+        ``expired`` (no longer published: it may be deleted)."""
+        if self.retired_at is None:
+            return "active" if self.activated_at is not None else "new"
+        return "retired" if self.is_published(now) else "expired"

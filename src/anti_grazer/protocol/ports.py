@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.protocol.models import Client, SigningKey, TokenRecord
 
 
 class InactiveClientError(Exception):
@@ -54,4 +54,32 @@ class TokenStore(Protocol):
 
     async def purge_expired(self, now: datetime, batch_size: int) -> int:
         """Delete tokens expired before ``now`` in batches; return how many went."""
+        ...
+
+
+class SigningKeyStore(Protocol):
+    """The keys that sign JWT access tokens (``SigningKey``), shared by every instance
+    on the database."""
+
+    async def add_key(self, key: SigningKey) -> None:
+        """Store a new key (``DuplicateSigningKeyError`` if its kid is taken)."""
+        ...
+
+    async def list_keys(self) -> Sequence[SigningKey]:
+        """Every key, oldest first (by creation time, then kid)."""
+        ...
+
+    async def activate_key(self, kid: str, now: datetime, retired_until: datetime) -> bool:
+        """In one transaction, make the key ``kid`` the signer from ``now`` if it is new,
+        and retire the key that signed before it (``retired_at=now``, published until
+        ``retired_until``).  Nothing changes unless ``kid`` is new or already active;
+        returns whether it is the active key now."""
+        ...
+
+    async def retire_key(self, kid: str, now: datetime, published_until: datetime) -> bool:
+        """Retire the key ``kid`` unless it already is; returns whether it was."""
+        ...
+
+    async def delete_key(self, kid: str) -> bool:
+        """Delete the key ``kid``; returns whether it existed."""
         ...

@@ -20,19 +20,20 @@ from anti_grazer.protocol.errors import (
     UnsupportedGrantTypeError,
     UnsupportedTokenTypeError,
 )
+from anti_grazer.protocol.jwt_access_tokens import JwtAccessTokens
+from anti_grazer.protocol.key_ring import SigningUnavailableError
 from anti_grazer.protocol.models import (
     CLIENT_CREDENTIALS,
+    JWT,
     Client,
+    Scopes,
     TokenRecord,
     TokenResponse,
 )
 from anti_grazer.protocol.ports import ClientStore, Clock, InactiveClientError, TokenStore
 from anti_grazer.protocol.scope import grant_scope, render_scope
-from anti_grazer.protocol.tokens import (
-    access_token_digest,
-    generate_access_token,
-    is_well_formed_access_token,
-)
+from anti_grazer.protocol.token_lookup import presented_token_digest
+from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
 
 SUPPORTED_GRANT_TYPES = frozenset({CLIENT_CREDENTIALS})
 # RFC 7009 §2.1 hints; we issue no refresh tokens, but the hint is a known value.
@@ -81,7 +82,9 @@ class attributed_to:  # noqa: N801 - used as a function: ``with attributed_to(cl
 
 
 class AuthorizationServer:
-    """Issues and revokes access tokens for authenticated clients."""
+    """Issues and revokes access tokens for authenticated clients: opaque ones, and JWT
+    access tokens (RFC 9068) for clients whose format is ``jwt``, signed by ``jwt``
+    (without it, such a client's request is a ``server_error`` whose reason says so)."""
 
     def __init__(
         self,
@@ -89,11 +92,13 @@ class AuthorizationServer:
         tokens: TokenStore,
         clock: Clock,
         policy: TokenPolicy | None = None,
+        jwt: JwtAccessTokens | None = None,
     ) -> None:
         self.clients = clients
         self.tokens = tokens
         self.clock = clock
         self.policy = policy or TokenPolicy()
+        self.jwt = jwt
 
     async def token(self, params: Mapping[str, str], authorization: str | None) -> TokenResponse:
         """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token."""
@@ -112,15 +117,10 @@ class AuthorizationServer:
             raise UnauthorizedClientError()
         scopes = grant_scope(scope, client.allowed_scopes, client.effective_default_scopes)
         ttl = self.policy.ttl_for(client)
-        now = self.clock.now()
-        token = generate_access_token(now)
-        record = TokenRecord(
-            digest=access_token_digest(token),
-            client_id=client.client_id,
-            scopes=scopes,
-            issued_at=now,
-            expires_at=now + timedelta(seconds=ttl),
-        )
+        if client.token_format == JWT:
+            token, record = await self._jwt(client, scopes, ttl)
+        else:
+            token, record = self._opaque(client, scopes, ttl)
         try:
             await self.tokens.add_token(record)
         except InactiveClientError:  # disabled or deleted since it authenticated
@@ -131,6 +131,22 @@ class AuthorizationServer:
             expires_in=ttl,
             scope=render_scope(scopes) if scopes else None,
         )
+
+    def _opaque(self, client: Client, scopes: Scopes, ttl: int) -> tuple[str, TokenRecord]:
+        now = self.clock.now()
+        token = generate_access_token(now)
+        return token, TokenRecord(
+            digest=access_token_digest(token),
+            client_id=client.client_id,
+            scopes=scopes,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+
+    async def _jwt(self, client: Client, scopes: Scopes, ttl: int) -> tuple[str, TokenRecord]:
+        if self.jwt is None:
+            raise SigningUnavailableError(reason="this server issues no JWT access tokens")
+        return await self.jwt.issue(client, scopes, self.clock.now(), ttl)
 
     async def revoke(self, params: Mapping[str, str], authorization: str | None) -> str:
         """RFC 7009 §2.1: revoke a token of the authenticated client; its id is returned.
@@ -151,9 +167,9 @@ class AuthorizationServer:
         hint = params.get("token_type_hint")
         if hint is not None and hint not in KNOWN_TOKEN_TYPE_HINTS:
             raise UnsupportedTokenTypeError()
-        if not is_well_formed_access_token(token):
+        digest = presented_token_digest(token)
+        if digest is None:  # neither our opaque format nor a JWT: unknown (§2.2)
             return
-        digest = access_token_digest(token)
         record = await self.tokens.get_token(digest)
         if record is None:
             return

@@ -92,10 +92,14 @@ def _has_valid_checksum(value: str, prefix: str, length: int) -> bool:
     return _from_base62(checksum) == zlib.crc32(checked.encode("ascii"))
 
 
+def _time_stamp(moment: datetime) -> str:
+    """``moment`` (aware) in milliseconds since the epoch, fixed-width base62."""
+    return _base62((moment - _EPOCH) // _MILLISECOND, _TIME_CHARS)
+
+
 def generate_access_token(issued_at: datetime) -> str:
     """A new opaque access token, ``ag_at_...``, stamped with ``issued_at`` (aware)."""
-    milliseconds = (issued_at - _EPOCH) // _MILLISECOND
-    return _generate(ACCESS_TOKEN_PREFIX, _base62(milliseconds, _TIME_CHARS))
+    return _generate(ACCESS_TOKEN_PREFIX, _time_stamp(issued_at))
 
 
 def is_well_formed_access_token(token: str) -> bool:
@@ -108,6 +112,20 @@ def access_token_digest(token: str) -> str:
     its SHA-224 hex digest (56)."""
     issued = token[len(ACCESS_TOKEN_PREFIX) : len(ACCESS_TOKEN_PREFIX) + _TIME_CHARS]
     return issued + hashlib.sha224(token.encode("utf-8")).hexdigest()
+
+
+def jwt_access_token_digest(token: str, issued_at: int) -> str:
+    """The 64 characters under which a JWT access token is stored: like an opaque
+    token's, its issue time (its ``iat``, seconds since the epoch) and the SHA-224 hex
+    digest of the whole token, signature included (so only the very token we issued
+    finds its record)."""
+    stamp = _time_stamp(_EPOCH + timedelta(seconds=issued_at))
+    return stamp + hashlib.sha224(token.encode("utf-8")).hexdigest()
+
+
+def generate_jti() -> str:
+    """A new JWT ID (RFC 7519 §4.1.7): 22 base62 characters, 128 random bits."""
+    return _random_base62(22)
 
 
 def generate_client_secret() -> str:

@@ -7,3 +7,7 @@ class DuplicateClientError(ValueError):
 
 class UnknownClientError(LookupError):
     """No client has this id."""
+
+
+class DuplicateSigningKeyError(ValueError):
+    """A signing key with this kid already exists."""

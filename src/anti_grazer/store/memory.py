@@ -10,9 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.protocol.models import Client, SigningKey, TokenRecord
 from anti_grazer.protocol.ports import InactiveClientError
-from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
+from anti_grazer.store.errors import (
+    DuplicateClientError,
+    DuplicateSigningKeyError,
+    UnknownClientError,
+)
 
 
 class _Tables:
@@ -104,15 +108,57 @@ class MemoryTokenStore:
                 return total
 
 
+class MemorySigningKeyStore:
+    """Signing keys in a dict keyed by kid."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, SigningKey] = {}
+
+    async def add_key(self, key: SigningKey) -> None:
+        if key.kid in self._keys:
+            raise DuplicateSigningKeyError(key.kid)
+        self._keys[key.kid] = key
+
+    async def list_keys(self) -> Sequence[SigningKey]:
+        return sorted(self._keys.values(), key=lambda k: (k.created_at, k.kid))
+
+    async def activate_key(self, kid: str, now: datetime, retired_until: datetime) -> bool:
+        key = self._keys.get(kid)
+        if key is None or key.retired_at is not None:
+            return False
+        if key.activated_at is not None:
+            return True
+        for other in list(self._keys.values()):
+            if other.is_active:
+                self._keys[other.kid] = replace(
+                    other, retired_at=now, published_until=retired_until
+                )
+        self._keys[kid] = replace(key, activated_at=now)
+        return True
+
+    async def retire_key(self, kid: str, now: datetime, published_until: datetime) -> bool:
+        key = self._keys.get(kid)
+        if key is None or key.retired_at is not None:
+            return False
+        self._keys[kid] = replace(key, retired_at=now, published_until=published_until)
+        return True
+
+    async def delete_key(self, kid: str) -> bool:
+        return self._keys.pop(kid, None) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class MemoryStores:
-    """A client store and a token store over the same tables."""
+    """A client store and a token store over the same tables, and signing keys."""
 
     clients: MemoryClientStore
     tokens: MemoryTokenStore
+    signing_keys: MemorySigningKeyStore
 
 
 def memory_stores() -> MemoryStores:
     """Fresh, empty memory stores that share their state as the SQL tables do."""
     tables = _Tables()
-    return MemoryStores(MemoryClientStore(tables), MemoryTokenStore(tables))
+    return MemoryStores(
+        MemoryClientStore(tables), MemoryTokenStore(tables), MemorySigningKeyStore()
+    )

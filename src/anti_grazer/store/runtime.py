@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from anti_grazer.protocol.ports import ClientStore, TokenStore
+from anti_grazer.protocol.ports import ClientStore, SigningKeyStore, TokenStore
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.store.changes import ListenForChanges, OnChange, OnGap
 from anti_grazer.store.sql.schema_version import SchemaNotCurrentError
+from anti_grazer.store.sql.signing_keys import SqlSigningKeyStore
 
 __all__ = ["OpenedStores", "SchemaNotCurrentError", "open_stores"]
 
@@ -42,6 +43,8 @@ class OpenedStores:
     # Other processes' changes, for caches to drop (PostgreSQL NOTIFY; none on SQLite,
     # where the caches' time-to-live bounds what is missed).
     listen_for_changes: ListenForChanges
+    # The keys that sign JWT access tokens (the same table on both backends).
+    signing_keys: SigningKeyStore
 
 
 @asynccontextmanager
@@ -66,7 +69,12 @@ async def open_stores(
             database_url, synchronous=sqlite_synchronous, migrate=migrate_sqlite
         ) as sqlite:
             yield OpenedStores(
-                sqlite.engine, sqlite.clients, sqlite.tokens, sqlite.reports, no_changes
+                sqlite.engine,
+                sqlite.clients,
+                sqlite.tokens,
+                sqlite.reports,
+                no_changes,
+                SqlSigningKeyStore(sqlite.engine),
             )
     elif backend == "postgresql":
         from anti_grazer.store.postgres.notify import listening  # noqa: PLC0415
@@ -79,6 +87,7 @@ async def open_stores(
                 postgres.tokens,
                 postgres.reports,
                 functools.partial(listening, database_url),
+                SqlSigningKeyStore(postgres.engine),
             )
     else:
         raise ValueError(f"unsupported database {backend!r} (SQLite or PostgreSQL)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from anti_grazer.protocol.models import Client, Scopes, TokenRecord
+from anti_grazer.protocol.models import Client, Scopes, SigningKey, TokenRecord
 from anti_grazer.reports.models import ProfileRecord, Report
 
 
@@ -29,6 +29,7 @@ def client_row(client: Client) -> dict[str, Any]:
         "enabled": client.enabled,
         "created_at": client.created_at,
         "updated_at": client.updated_at,
+        "token_format": client.token_format,
     }
 
 
@@ -44,6 +45,7 @@ def client_from_row(row: Any) -> Client:
         enabled=row.enabled,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        token_format=row.token_format,
     )
 
 
@@ -56,6 +58,8 @@ def token_row(record: TokenRecord) -> dict[str, Any]:
         "issued_at": record.issued_at,
         "expires_at": record.expires_at,
         "revoked_at": record.revoked_at,
+        "jti": record.jti,
+        "audience": record.audience,
     }
 
 
@@ -67,6 +71,34 @@ def token_from_row(row: Any) -> TokenRecord:
         issued_at=row.issued_at,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
+        jti=row.jti,
+        audience=row.audience,
+    )
+
+
+def signing_key_row(key: SigningKey) -> dict[str, Any]:
+    return {
+        "kid": key.kid,
+        "alg": key.alg,
+        "public_jwk": key.public_jwk,
+        "sealed_private_jwk": key.sealed_private_jwk,
+        "created_at": key.created_at,
+        "activated_at": key.activated_at,
+        "retired_at": key.retired_at,
+        "published_until": key.published_until,
+    }
+
+
+def signing_key_from_row(row: Any) -> SigningKey:
+    return SigningKey(
+        kid=row.kid,
+        alg=row.alg,
+        public_jwk=row.public_jwk,
+        sealed_private_jwk=bytes(row.sealed_private_jwk),
+        created_at=row.created_at,
+        activated_at=row.activated_at,
+        retired_at=row.retired_at,
+        published_until=row.published_until,
     )
 
 

@@ -35,6 +35,8 @@ clients = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # "opaque" or "jwt" (RFC 9068 access tokens).
+    Column("token_format", String(16), nullable=False, server_default="opaque"),
 )
 
 access_tokens = Table(
@@ -51,6 +53,9 @@ access_tokens = Table(
     Column("issued_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # A JWT access token's "jti" and "aud" (NULL for an opaque token).
+    Column("jti", String(64), nullable=True),
+    Column("audience", Text, nullable=True),
     Index("ix_access_tokens_expires_at", "expires_at"),
     Index("ix_access_tokens_client_id", "client_id"),
 )
@@ -95,4 +100,19 @@ server_keys = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("secret", LargeBinary, nullable=False),
+)
+
+# The keys that sign JWT access tokens (store/sql/signing_keys.py): the public JWK in the
+# clear, the private one sealed with AES-GCM under the key-encryption key.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("alg", String(16), nullable=False),
+    Column("public_jwk", Text, nullable=False),
+    Column("sealed_private_jwk", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("activated_at", UTCDateTime, nullable=True),
+    Column("retired_at", UTCDateTime, nullable=True),
+    Column("published_until", UTCDateTime, nullable=True),
 )

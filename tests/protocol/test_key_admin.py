@@ -1,0 +1,43 @@
+"""The delays of a rotation (protocol/key_admin.py ``KeyPolicy``): a new key signs only
+once verifiers' cached key sets can hold it, and a retired key stays published until
+every token it signed, on any instance, has expired."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from anti_grazer.protocol.key_admin import KeyPolicy, activate_key, ensure_first_key
+from anti_grazer.store.memory import MemorySigningKeyStore
+from tests.clock import FrozenClock
+from tests.jwt_helpers import KEK_BYTES, new_key
+
+POLICY = KeyPolicy(max_token_ttl_seconds=3600, cache_ttl_seconds=2.5, jwks_max_age_seconds=300)
+
+
+async def test_a_new_key_signs_after_the_key_set_caches_expired(clock: FrozenClock) -> None:
+    """Our instances publish it within the cache TTL, verifiers refetch within max-age."""
+    key = await new_key(MemorySigningKeyStore(), clock)
+    assert POLICY.signs_from(key) == key.created_at + timedelta(seconds=302.5)
+
+
+def test_a_retired_key_is_published_until_its_last_token_expired() -> None:
+    """Instances may sign with it for a cache TTL after its successor's activation; each
+    token lives at most the maximum TTL.  A key that never signed needs no publishing."""
+    moment = FrozenClock().now()
+    assert POLICY.published_until(moment, signed=True) == moment + timedelta(seconds=3602.5)
+    assert POLICY.published_until(moment, signed=False) == moment
+
+
+async def test_activation_stamps_the_previous_key(clock: FrozenClock) -> None:
+    store = MemorySigningKeyStore()
+    first = await ensure_first_key(store, clock, POLICY, KEK_BYTES)
+    assert first is not None
+    assert await ensure_first_key(store, clock, POLICY, KEK_BYTES) is None
+    second = await new_key(store, clock)
+    clock.advance(400)
+    previous = await activate_key(store, clock, POLICY, KEK_BYTES, second.kid)
+    assert previous is not None
+    assert previous.kid == first.kid
+    retired = {key.kid: key for key in await store.list_keys()}[first.kid]
+    assert retired.retired_at == clock.now()
+    assert retired.published_until == clock.now() + timedelta(seconds=3602.5)
