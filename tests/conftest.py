@@ -1,16 +1,21 @@
 """Fixtures: a settable clock, a fresh database per test (SQLite file, or the run's
-PostgreSQL when ANTI_GRAZER_TEST_DATABASE_URL is set), the app and an HTTP client."""
+PostgreSQL when ANTI_GRAZER_TEST_DATABASE_URL is set), the app and an HTTP client, and
+the log lines as ``serve`` writes them."""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 
+from anti_grazer.logs import configure_logging
 from anti_grazer.store.runtime import OpenedStores, open_stores
 from anti_grazer.web.edge import Edge
 from tests.clock import FrozenClock
@@ -74,3 +79,35 @@ async def registered(sql: OpenedStores, clock: FrozenClock) -> Registered:
 async def other_client(sql: OpenedStores, clock: FrozenClock) -> Registered:
     """A second, unrelated client."""
     return await register(sql.clients, clock, name="other client")
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """Route every log line to a string, as ``serve`` configures it; restore afterwards
+    (read them with ``tests.support.log_events``).
+
+    The test's own HTTP client (httpx) logs request URLs at INFO; it is not the server,
+    so it is kept out of the captured lines.
+    """
+    root = logging.getLogger()
+    saved_root = (root.handlers[:], root.level)
+    saved_loggers = {
+        name: (lg.handlers[:], lg.propagate, lg.disabled, lg.level)
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic", "httpx")
+        for lg in [logging.getLogger(name)]
+    }
+    saved_structlog = structlog.get_config()
+    stream = io.StringIO()
+    configure_logging("info", stream=stream)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        yield stream
+    finally:
+        structlog.configure(**saved_structlog)
+        root.handlers[:] = saved_root[0]
+        root.setLevel(saved_root[1])
+        for name, (handlers, propagate, disabled, level) in saved_loggers.items():
+            lg = logging.getLogger(name)
+            lg.handlers[:] = handlers
+            lg.propagate, lg.disabled = propagate, disabled
+            lg.setLevel(level)

@@ -17,6 +17,7 @@ from anti_grazer.protocol.tokens import is_well_formed_access_token
 
 TOKEN = "/oauth/token"
 REVOKE = "/oauth/revoke"
+JWKS = "/oauth/jwks"
 PROFILE = "/v1/profiles/facebook/x"
 FORM = "application/x-www-form-urlencoded"
 CLIENT_CREDENTIALS: Mapping[str, str] = {"grant_type": "client_credentials"}

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import binascii
 import re
+from base64 import urlsafe_b64decode
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -15,6 +18,23 @@ DEFAULT_PLATFORMS = ("facebook", "x", "instagram", "linkedin", "tiktok")
 PLATFORM_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 # A MAC key shorter than its hash's output (SHA-256: 32 bytes) weakens it (RFC 2104 §3).
 CURSOR_KEY_MIN_LENGTH = 32
+# AES-256-GCM's key: base64url of 32 bytes is 43 characters (44 with its "=").
+KEY_ENCRYPTION_KEY_BYTES = 32
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]{43}=?")
+
+
+def decode_key_encryption_key(text: str) -> bytes:
+    """The 32 bytes of a base64url key-encryption key (RFC 4648 §5, padding optional),
+    or ``ValueError`` (its message never echoes the value)."""
+    if not _BASE64URL.fullmatch(text.strip()):
+        raise ValueError("expected base64url of 32 random bytes (43 characters)")
+    try:
+        key = urlsafe_b64decode(text.strip().rstrip("=") + "=")
+    except (binascii.Error, ValueError):
+        raise ValueError("expected base64url of 32 random bytes (43 characters)") from None
+    if len(key) != KEY_ENCRYPTION_KEY_BYTES:
+        raise ValueError("expected base64url of 32 random bytes (43 characters)")
+    return key
 
 
 class Settings(BaseSettings):
@@ -130,6 +150,59 @@ class Settings(BaseSettings):
         "so every worker and instance on it shares it. Never logged nor shown in a repr.",
     )
 
+    issuer: str | None = Field(
+        None,
+        description="The issuer identifier (RFC 8414 §2), the iss claim of JWT access "
+        "tokens: an https URL with no query or fragment in production. Unset: the served "
+        "base URL (http://HOST:PORT, https with TLS), for local use.",
+    )
+    audience: str | None = Field(
+        None,
+        description="The aud claim of JWT access tokens (RFC 9068 §2.2), the identifier "
+        "of the API they are for; resource servers check it. Unset: the issuer.",
+    )
+    key_encryption_key: SecretStr | None = Field(
+        None,
+        description="base64url of 32 random bytes: the AES-256-GCM key that seals the "
+        "private signing keys in the database. Needed to create signing keys and to issue "
+        "JWT access tokens; the same on every instance. Never logged nor shown in a repr.",
+    )
+    jwks_max_age_seconds: int = Field(
+        300,
+        ge=0,
+        description="How long verifiers may cache GET /oauth/jwks (Cache-Control max-age); "
+        "a new key is activated only this long (plus CACHE_TTL_SECONDS) after its creation.",
+    )
+
+    @field_validator("issuer")
+    @classmethod
+    def _check_issuer(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            raise ValueError("expected an http(s) URL with no query or fragment") from None
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("expected an http(s) URL with no query or fragment")
+        if parts.query or parts.fragment or "?" in value or "#" in value:
+            raise ValueError("expected an http(s) URL with no query or fragment")
+        return value
+
+    @field_validator("audience")
+    @classmethod
+    def _check_audience(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("key_encryption_key")
+    @classmethod
+    def _check_key_encryption_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_key_encryption_key(value.get_secret_value())
+        return value
+
     @field_validator("cursor_key")
     @classmethod
     def _check_cursor_key(cls, value: SecretStr | None) -> SecretStr | None:
@@ -167,6 +240,28 @@ class Settings(BaseSettings):
     @property
     def tls_enabled(self) -> bool:
         return self.tls_cert_file is not None
+
+    @property
+    def key_encryption_key_bytes(self) -> bytes | None:
+        """The key-encryption key's 32 bytes, or None when it is not set."""
+        if self.key_encryption_key is None:
+            return None
+        return decode_key_encryption_key(self.key_encryption_key.get_secret_value())
+
+
+def resolve_issuer(settings: Settings) -> str:
+    """The issuer identifier: ``ISSUER`` when set, else the base URL this server is
+    served at (its scheme, host and port), good for local use only."""
+    if settings.issuer is not None:
+        return settings.issuer
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    scheme = "https" if settings.tls_enabled else "http"
+    return f"{scheme}://{host}:{settings.port}"
+
+
+def resolve_audience(settings: Settings) -> str:
+    """The ``aud`` of JWT access tokens: ``AUDIENCE`` when set, else the issuer."""
+    return settings.audience if settings.audience is not None else resolve_issuer(settings)
 
 
 def load_settings(**overrides: object) -> Settings:

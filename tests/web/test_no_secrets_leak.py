@@ -5,10 +5,8 @@ seed: "Never expose tokens in URLs, logs, or other insecure locations"; RFC 6749
 from __future__ import annotations
 
 import io
-import json
-import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +14,9 @@ from secrets import token_bytes
 from typing import Any
 
 import httpx
-import pytest
-import structlog
 from sqlalchemy import MetaData, select
 from sqlalchemy.engine import make_url
 
-from anti_grazer.logs import configure_logging
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.tokens import access_token_digest, client_secret_digest
 from anti_grazer.settings import Settings
@@ -31,48 +26,17 @@ from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.engine import is_sqlite
 from tests.clock import FrozenClock
 from tests.http_helpers import FORM, PROFILE, REVOKE, TOKEN, assert_oauth_error, basic, bearer
-from tests.support import Registered, Stores, create_app, register, running, settings_for
+from tests.support import (
+    Registered,
+    Stores,
+    create_app,
+    log_events,
+    register,
+    running,
+    settings_for,
+)
 
 REPORTS = "/v1/reports"
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    """Route every log line to a string, as ``serve`` configures it; restore afterwards.
-
-    The test's own HTTP client (httpx) logs request URLs at INFO; it is not the server,
-    so it is kept out of the captured lines.
-    """
-    root = logging.getLogger()
-    saved_root = (root.handlers[:], root.level)
-    saved_loggers = {
-        name: (lg.handlers[:], lg.propagate, lg.disabled, lg.level)
-        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic", "httpx")
-        for lg in [logging.getLogger(name)]
-    }
-    saved_structlog = structlog.get_config()
-    stream = io.StringIO()
-    configure_logging("info", stream=stream)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    try:
-        yield stream
-    finally:
-        structlog.configure(**saved_structlog)
-        root.handlers[:] = saved_root[0]
-        root.setLevel(saved_root[1])
-        for name, (handlers, propagate, disabled, level) in saved_loggers.items():
-            lg = logging.getLogger(name)
-            lg.handlers[:] = handlers
-            lg.propagate, lg.disabled = propagate, disabled
-            lg.setLevel(level)
-
-
-def log_events(stream: io.StringIO) -> list[dict[str, Any]]:
-    """Every line is one JSON object."""
-    lines = stream.getvalue().splitlines()
-    events = [json.loads(line) for line in lines]
-    assert all(isinstance(event, dict) for event in events)
-    return events
 
 
 @dataclass(frozen=True)

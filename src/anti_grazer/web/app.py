@@ -23,20 +23,24 @@ from anti_grazer.guard.fastapi import install_fastapi_guard
 from anti_grazer.guard.verifier import StoreTokenVerifier
 from anti_grazer.logs import get_logger
 from anti_grazer.protocol.clock import SystemClock
-from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
+from anti_grazer.protocol.jwt_access_tokens import JwtAccessTokens, JwtAccessTokenValidator
+from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING, KeyRing
+from anti_grazer.protocol.ports import ClientStore, Clock, SigningKeyStore, TokenStore
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
 from anti_grazer.reports.cursor import BlocklistCursors
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.reports.service import ReportPolicy, ReportService
-from anti_grazer.settings import Settings
+from anti_grazer.settings import Settings, resolve_audience, resolve_issuer
 from anti_grazer.store.cache import cached
 from anti_grazer.store.changes import ListenForChanges
+from anti_grazer.store.memory import MemorySigningKeyStore
 from anti_grazer.store.runtime import no_changes, open_stores
 from anti_grazer.store.sql.keys import shared_key
 from anti_grazer.web.access_log import AccessLogMiddleware
 from anti_grazer.web.background import janitor
 from anti_grazer.web.docs import install_docs
 from anti_grazer.web.edge import Edge
+from anti_grazer.web.jwks_route import JwksEndpoint
 from anti_grazer.web.oauth_routes import OAuthEndpoints
 from anti_grazer.web.reports_routes import build_reports_router
 from anti_grazer.web.request_limits import RequestBodyLimits
@@ -60,6 +64,8 @@ class Stores:
     cursor_key: bytes = field(repr=False)
     # Other processes' changes, for the caches to drop (none: the caches' TTL bounds them).
     listen_for_changes: ListenForChanges = no_changes
+    # The keys that sign JWT access tokens (None: none at all, an empty key set).
+    signing_keys: SigningKeyStore | None = None
 
 
 StoresFactory = Callable[[Settings], AbstractAsyncContextManager[Stores]]
@@ -78,6 +84,7 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
             opened.reports,
             await shared_key(opened.engine, CURSOR_KEY_NAME),
             opened.listen_for_changes,
+            opened.signing_keys,
         )
 
 
@@ -88,6 +95,7 @@ class Services:
     authorization: AuthorizationServer
     guard: BearerGuard
     reports: ReportService
+    keys: KeyRing
 
 
 class Runtime:
@@ -119,6 +127,9 @@ class Runtime:
 
     def report_service(self) -> ReportService:
         return self.services.reports
+
+    def key_ring(self) -> KeyRing:
+        return self.services.keys
 
 
 async def health(_request: Request) -> Response:
@@ -152,6 +163,7 @@ def create_app(
         max_ttl_seconds=settings.max_access_token_ttl_seconds,
     )
     report_policy = ReportPolicy.of(settings.platforms, settings.block_threshold)
+    issuer, audience = resolve_issuer(settings), resolve_audience(settings)
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
@@ -166,12 +178,23 @@ def create_app(
             tokens = caches.tokens if caches else opened.tokens
             configured = settings.cursor_key
             cursor_key = configured.get_secret_value().encode() if configured else opened.cursor_key
+            keys = KeyRing(
+                opened.signing_keys or MemorySigningKeyStore(),
+                server_clock,
+                settings.key_encryption_key_bytes,
+                settings.cache_ttl_seconds,
+            )
+            jwt = JwtAccessTokens(keys, issuer, audience)
+            validator = JwtAccessTokenValidator(keys, issuer, audience)
             services = Services(
-                authorization=AuthorizationServer(clients, tokens, server_clock, policy),
-                guard=BearerGuard(StoreTokenVerifier(tokens, server_clock), settings.realm),
+                authorization=AuthorizationServer(clients, tokens, server_clock, policy, jwt),
+                guard=BearerGuard(
+                    StoreTokenVerifier(tokens, server_clock, validator), settings.realm
+                ),
                 reports=ReportService(
                     opened.reports, server_clock, report_policy, BlocklistCursors(cursor_key)
                 ),
+                keys=keys,
             )
             async with (
                 opened.listen_for_changes(caches.on_change, caches.on_gap)
@@ -181,6 +204,12 @@ def create_app(
             ):
                 with runtime.serving(services):
                     logger.info("application_started", pid=os.getpid())
+                    if not keys.can_sign:
+                        logger.info(
+                            "jwt_access_tokens_off",
+                            reason=f"{KEY_ENCRYPTION_KEY_SETTING} is not set: clients whose "
+                            "token format is jwt get server_error",
+                        )
                     yield
 
     api = FastAPI(
@@ -199,8 +228,16 @@ def create_app(
     install_docs(api)
 
     oauth = OAuthEndpoints(runtime.authorization_server, settings.realm)
-    # Every method reaches these; anything but POST gets an OAuth 405.
-    app = Edge(api, {f"{OAUTH_PREFIX}token": oauth.token, f"{OAUTH_PREFIX}revoke": oauth.revoke})
+    jwks = JwksEndpoint(runtime.key_ring, settings.jwks_max_age_seconds)
+    # Every method reaches these; anything but POST (GET for the key set) gets a 405.
+    app = Edge(
+        api,
+        {
+            f"{OAUTH_PREFIX}token": oauth.token,
+            f"{OAUTH_PREFIX}revoke": oauth.revoke,
+            f"{OAUTH_PREFIX}jwks": jwks,
+        },
+    )
     app.add_middleware(RequestBodyLimits, body_limits(settings), settings.body_timeout_seconds)
     app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
     app.add_middleware(AccessLogMiddleware)

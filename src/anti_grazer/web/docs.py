@@ -114,6 +114,31 @@ OAUTH_PATHS: dict[str, Any] = {
             },
         }
     },
+    "/oauth/jwks": {
+        "get": {
+            "tags": ["OAuth 2.0"],
+            "summary": "The keys that sign JWT access tokens (RFC 7517 JWK Set)",
+            "description": "Public keys only; cacheable (Cache-Control: public, max-age). "
+            "Verify a JWT access token (RFC 9068) with the key its kid names.",
+            "operationId": "jwks",
+            "responses": {
+                "200": {
+                    "description": "JWK Set (RFC 7517 §5)",
+                    "content": {
+                        "application/jwk-set+json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["keys"],
+                                "properties": {
+                                    "keys": {"type": "array", "items": {"type": "object"}}
+                                },
+                            }
+                        }
+                    },
+                }
+            },
+        }
+    },
 }
 
 

@@ -106,7 +106,9 @@ class OAuthEndpoints:
         except OAuthError as error:
             if error.client_id is not None:
                 set_client_id(scope, error.client_id)
-            if isinstance(error, ServerError):
+            if isinstance(error, ServerError) and error.reason is not None:
+                logger.error("OAuth endpoint failed", path=scope["path"], reason=error.reason)
+            elif isinstance(error, ServerError):
                 logger.error("OAuth endpoint failed", path=scope["path"], exc_info=error)
             await self._send_error(send, error)
             return
