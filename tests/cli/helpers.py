@@ -15,11 +15,14 @@ from click.testing import Result
 
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.errors import InvalidClientError
+from anti_grazer.protocol.jwt_access_tokens import JwtAccessTokens
+from anti_grazer.protocol.key_ring import KeyRing
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.server import AuthorizationServer
-from anti_grazer.protocol.tokens import access_token_digest
+from anti_grazer.protocol.token_lookup import presented_token_digest
 from anti_grazer.store.runtime import OpenedStores, open_stores
 from tests.e2e.process import sqlite_url
+from tests.jwt_helpers import AUDIENCE, ISSUER, KEK_BYTES
 from tests.support import invoke_cli
 
 T = TypeVar("T")
@@ -59,14 +62,23 @@ class Cli:
         return self.stores(lambda s: s.tokens.get_token(digest))
 
     def token(self, token: str) -> TokenRecord | None:
-        return self.record(access_token_digest(token))
+        digest = presented_token_digest(token)
+        assert digest is not None
+        return self.record(digest)
 
     def issue(self, client_id: str, secret: str) -> str | None:
-        """A token through the protocol layer; ``None`` when the client fails to
-        authenticate (``invalid_client``)."""
+        """A token through the protocol layer (a JWT, signed with the test key-encryption
+        key, for a client of that format); ``None`` when the client fails to authenticate
+        (``invalid_client``)."""
 
         async def go(stores: OpenedStores) -> str | None:
-            server = AuthorizationServer(stores.clients, stores.tokens, SystemClock())
+            ring = KeyRing(stores.signing_keys, SystemClock(), KEK_BYTES, 0)
+            server = AuthorizationServer(
+                stores.clients,
+                stores.tokens,
+                SystemClock(),
+                jwt=JwtAccessTokens(ring, ISSUER, AUDIENCE),
+            )
             params = {
                 "grant_type": "client_credentials",
                 "client_id": client_id,
@@ -115,4 +127,5 @@ def describe(client: Client) -> dict[str, object]:
         "enabled": client.enabled,
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
+        "token_format": client.token_format,
     }

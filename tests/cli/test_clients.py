@@ -11,6 +11,7 @@ import pytest
 
 from anti_grazer.protocol.tokens import client_secret_digest
 from tests.cli.helpers import STORE_NOTICE, UNKNOWN_ID, Cli, create, create_bare, describe
+from tests.jwt_helpers import KEY_ENCRYPTION_KEY
 
 # -- clients create -------------------------------------------------------------------
 
@@ -114,6 +115,43 @@ def test_create_help_states_the_default_scope_rule(run: Cli) -> None:
     result = run("clients", "create", "--help")
     assert result.exit_code == 0
     assert "(default: all of --scope)" in " ".join(result.stdout.split())
+
+
+def test_create_with_the_jwt_token_format(run: Cli) -> None:
+    """Issue 16 item 3: JWT access tokens (RFC 9068) are opt-in per client; opaque stays
+    the default.  The format is shown by ``show --json`` and ``list --json``."""
+    kek = {"ANTI_GRAZER_KEY_ENCRYPTION_KEY": KEY_ENCRYPTION_KEY}
+    result = run("clients", "create", "svc", "--token-format", "jwt", "--json", env=kek)
+    assert (result.exit_code, result.stderr) == (0, "")
+    created = json.loads(result.stdout)
+    assert created["token_format"] == "jwt"
+    shown = run("clients", "show", str(created["client_id"]), "--json")
+    assert shown.stdout.count("\n") == 1
+    assert json.loads(shown.stdout)["token_format"] == "jwt"
+    stored = run.client(str(created["client_id"]))
+    assert stored is not None
+    assert stored.token_format == "jwt"
+    assert create_bare(run, "plain")["token_format"] == "opaque"
+
+
+def test_a_jwt_client_without_the_key_encryption_key_is_warned_about(run: Cli) -> None:
+    """The server cannot sign its tokens yet: registered all the same, with a warning
+    naming the setting."""
+    result = run("clients", "create", "svc", "--token-format", "jwt", "--json")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "Warning: ANTI_GRAZER_KEY_ENCRYPTION_KEY is not set: the server cannot sign this "
+        "client's JWT access tokens (its token requests get server_error) until it is set "
+        "and a signing key is active.\n"
+    )
+    assert json.loads(result.stdout)["token_format"] == "jwt"
+
+
+def test_create_refuses_an_unknown_token_format(run: Cli) -> None:
+    result = run("clients", "create", "svc", "--token-format", "paseto")
+    assert result.exit_code == 2
+    assert "'paseto' is not one of 'opaque', 'jwt'" in result.stderr
+    assert run("clients", "list").stdout == ""
 
 
 # -- list, show -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
 from anti_grazer.store.runtime import OpenedStores
 from tests.cli.helpers import NO_SUCH_TOKEN, NOT_A_TOKEN, Cli, create
+from tests.jwt_helpers import KEY_ENCRYPTION_KEY
 from tests.support import altered
 
 
@@ -30,6 +31,23 @@ def test_tokens_revoke(run: Cli) -> None:
     again = run("tokens", "revoke", token)
     assert (again.exit_code, again.output) == (0, "token revoked\n")
     assert run.token(token) == record
+
+
+def test_tokens_revoke_a_jwt(run: Cli) -> None:
+    """A JWT access token is revoked by its record, like an opaque one (RFC 9068 tokens
+    are recorded: issue 16 item 3)."""
+    kek = {"ANTI_GRAZER_KEY_ENCRYPTION_KEY": KEY_ENCRYPTION_KEY}
+    assert run("db", "upgrade", env=kek).exit_code == 0
+    created = create(run, "svc", "--token-format", "jwt")
+    token = run.issue(str(created["client_id"]), str(created["client_secret"]))
+    assert token is not None
+    assert token.startswith("eyJ")
+    result = run("tokens", "revoke", token)
+    assert (result.exit_code, result.output) == (0, "token revoked\n")
+    record = run.token(token)
+    assert record is not None
+    assert record.revoked_at is not None
+    assert record.jti is not None
 
 
 def test_tokens_revoke_reads_the_token_from_stdin(run: Cli) -> None:

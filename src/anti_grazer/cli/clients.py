@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from anti_grazer.cli.common import with_stores
+from anti_grazer.cli.common import settings_or_exit, with_stores
 from anti_grazer.protocol.client_admin import (
     ClientConfigError,
     parse_scope_option,
@@ -16,7 +16,8 @@ from anti_grazer.protocol.client_admin import (
     set_enabled,
 )
 from anti_grazer.protocol.clock import SystemClock
-from anti_grazer.protocol.models import Client
+from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING
+from anti_grazer.protocol.models import JWT, OPAQUE, TOKEN_FORMATS, Client
 from anti_grazer.protocol.scope import render_scope
 from anti_grazer.store.runtime import OpenedStores
 
@@ -31,6 +32,7 @@ def _describe(client: Client) -> dict[str, Any]:
         "enabled": client.enabled,
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
+        "token_format": client.token_format,
     }
 
 
@@ -64,13 +66,35 @@ def clients() -> None:
     help="Scopes granted when a request names none (default: all of --scope).",
 )
 @click.option("--token-ttl", type=click.IntRange(min=1), default=None, help="Token lifetime (s).")
+@click.option(
+    "--token-format",
+    type=click.Choice(TOKEN_FORMATS),
+    default=OPAQUE,
+    show_default=True,
+    help="Opaque access tokens, or JWT access tokens (RFC 9068).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def create(name: str, scope: str, default_scope: str, token_ttl: int | None, as_json: bool) -> None:
+def create(
+    name: str,
+    scope: str,
+    default_scope: str,
+    token_ttl: int | None,
+    token_format: str,
+    as_json: bool,
+) -> None:
     """Register a client and print its id and secret (shown once).
 
     A token request that names no scope gets the --default-scope or, when none is given,
-    every scope of --scope (RFC 6749 §3.3 default).
+    every scope of --scope (RFC 6749 §3.3 default).  With --token-format jwt its access
+    tokens are JWTs signed by the active signing key ('anti-grazer keys').
     """
+    if token_format == JWT and settings_or_exit().key_encryption_key is None:
+        click.echo(
+            f"Warning: {KEY_ENCRYPTION_KEY_SETTING} is not set: the server cannot sign this "
+            "client's JWT access tokens (its token requests get server_error) until it is "
+            "set and a signing key is active.",
+            err=True,
+        )
     try:
         allowed = parse_scope_option(scope)
         default = parse_scope_option(default_scope)
@@ -80,7 +104,7 @@ def create(name: str, scope: str, default_scope: str, token_ttl: int | None, as_
     async def action(stores: OpenedStores) -> tuple[Client, str]:
         try:
             return await register_client(
-                stores.clients, SystemClock(), name, allowed, default, token_ttl
+                stores.clients, SystemClock(), name, allowed, default, token_ttl, token_format
             )
         except ClientConfigError as error:
             raise click.ClickException(str(error)) from None
@@ -110,13 +134,14 @@ def list_(as_json: bool) -> None:
 
 @clients.command()
 @click.argument("client_id")
-def show(client_id: str) -> None:
-    """Show one client as JSON (never its secret)."""
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line.")
+def show(client_id: str, as_json: bool) -> None:
+    """Show one client as JSON (never its secret), indented unless --json."""
 
     async def action(stores: OpenedStores) -> Client:
         return await _existing(stores, client_id)
 
-    click.echo(json.dumps(_describe(with_stores(action)), indent=2))
+    click.echo(json.dumps(_describe(with_stores(action)), indent=None if as_json else 2))
 
 
 def _set_enabled_command(enabled: bool) -> click.Command:

@@ -7,6 +7,7 @@ import click
 from anti_grazer import __version__
 from anti_grazer.cli.clients import clients
 from anti_grazer.cli.db import db
+from anti_grazer.cli.keys import keys
 from anti_grazer.cli.serve import serve
 from anti_grazer.cli.tokens import tokens
 
@@ -21,6 +22,7 @@ cli.add_command(serve)
 cli.add_command(db)
 cli.add_command(clients)
 cli.add_command(tokens)
+cli.add_command(keys)
 
 
 def main() -> None:

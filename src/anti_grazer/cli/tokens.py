@@ -8,7 +8,7 @@ import click
 
 from anti_grazer.cli.common import with_stores
 from anti_grazer.protocol.clock import SystemClock
-from anti_grazer.protocol.tokens import access_token_digest, is_well_formed_access_token
+from anti_grazer.protocol.token_lookup import presented_token_digest
 from anti_grazer.store.runtime import OpenedStores
 
 PURGE_BATCH_SIZE = 1_000
@@ -23,21 +23,20 @@ def tokens() -> None:
 @tokens.command()
 @click.argument("token")
 def revoke(token: str) -> None:
-    """Revoke an access token, whichever client holds it.
+    """Revoke an access token, opaque or JWT, whichever client holds it.
 
     Give ``-`` to read the token from standard input, out of the shell history and the
     process list."""
     if token == READ_STDIN:
         token = sys.stdin.readline().strip()
-    if not is_well_formed_access_token(token):
+    digest = presented_token_digest(token)
+    if digest is None:
         raise click.ClickException(
             "that is not an Anti Grazer access token (bad format or checksum)"
         )
 
     async def action(stores: OpenedStores) -> bool:
-        return await stores.tokens.revoke_token(
-            access_token_digest(token), None, SystemClock().now()
-        )
+        return await stores.tokens.revoke_token(digest, None, SystemClock().now())
 
     if not with_stores(action):
         raise click.ClickException("no such token (unknown or already purged)")

@@ -1,0 +1,208 @@
+"""``anti-grazer keys ...``: the keys that sign JWT access tokens, and their rotation
+with overlap (``protocol.key_admin``): create, wait until verifiers know the new key,
+activate it (the previous one is retired and stays published), delete the old one once
+its tokens have expired."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import click
+
+from anti_grazer.cli.common import settings_or_exit, with_stores
+from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.key_admin import (
+    KeyPolicy,
+    SigningKeyAdminError,
+    activate_key,
+    create_key,
+    delete_key,
+    retire_key,
+)
+from anti_grazer.protocol.models import ES256, SIGNING_ALGORITHMS, SigningKey
+from anti_grazer.settings import Settings
+from anti_grazer.store.runtime import OpenedStores
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def key_policy(settings: Settings) -> KeyPolicy:
+    """The delays of a rotation under ``settings``."""
+    return KeyPolicy(
+        max_token_ttl_seconds=settings.max_access_token_ttl_seconds,
+        cache_ttl_seconds=settings.cache_ttl_seconds,
+        jwks_max_age_seconds=settings.jwks_max_age_seconds,
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def describe_key(key: SigningKey, now: datetime) -> dict[str, Any]:
+    """What ``list`` and the other commands print of a key (never its private part)."""
+    return {
+        "kid": key.kid,
+        "alg": key.alg,
+        "state": key.state(now),
+        "published": key.is_published(now),
+        "created_at": key.created_at.isoformat(),
+        "activated_at": _iso(key.activated_at),
+        "retired_at": _iso(key.retired_at),
+        "published_until": _iso(key.published_until),
+    }
+
+
+def _line(key: SigningKey, now: datetime) -> str:
+    state = key.state(now)
+    line = f"{key.kid}  {state:7}  {key.alg:5}  created {key.created_at.isoformat()}"
+    if state == "retired" and key.published_until is not None:
+        line += f"  published until {key.published_until.isoformat()}"
+    return line
+
+
+def _refused(error: SigningKeyAdminError) -> click.ClickException:
+    return click.ClickException(str(error))
+
+
+@click.group()
+def keys() -> None:
+    """The keys that sign JWT access tokens (published at GET /oauth/jwks)."""
+
+
+@keys.command(name="list")
+@_JSON
+def list_(as_json: bool) -> None:
+    """List the signing keys, oldest first: kid, state, algorithm."""
+
+    async def action(stores: OpenedStores) -> list[SigningKey]:
+        return list(await stores.signing_keys.list_keys())
+
+    found = with_stores(action)
+    now = SystemClock().now()
+    if as_json:
+        click.echo(json.dumps([describe_key(key, now) for key in found]))
+        return
+    for key in found:
+        click.echo(_line(key, now))
+
+
+@keys.command()
+@click.option(
+    "--alg",
+    type=click.Choice(SIGNING_ALGORITHMS),
+    default=ES256,
+    show_default=True,
+    help="ES256 (P-256) or EdDSA (Ed25519).",
+)
+@_JSON
+def create(alg: str, as_json: bool) -> None:
+    """Create a key: published at once, it signs only once activated."""
+    settings = settings_or_exit()
+
+    async def action(stores: OpenedStores) -> SigningKey:
+        try:
+            return await create_key(
+                stores.signing_keys, SystemClock(), settings.key_encryption_key_bytes, alg
+            )
+        except SigningKeyAdminError as error:
+            raise _refused(error) from None
+
+    key = with_stores(action)
+    ready = key_policy(settings).signs_from(key).isoformat()
+    if as_json:
+        click.echo(json.dumps({**describe_key(key, key.created_at), "activate_after": ready}))
+        return
+    click.echo(f"{key.kid} created ({key.alg}): published now; activate it after {ready}")
+
+
+@keys.command()
+@click.argument("kid")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Activate before every verifier's cached key set can hold the key.",
+)
+@_JSON
+def activate(kid: str, force: bool, as_json: bool) -> None:
+    """Make a new key the signer; the previous one is retired and stays published until
+    every token it signed has expired."""
+    settings = settings_or_exit()
+    clock = SystemClock()
+
+    async def action(stores: OpenedStores) -> tuple[list[SigningKey], str | None]:
+        try:
+            previous = await activate_key(
+                stores.signing_keys,
+                clock,
+                key_policy(settings),
+                settings.key_encryption_key_bytes,
+                kid,
+                force=force,
+            )
+        except SigningKeyAdminError as error:
+            raise _refused(error) from None
+        return list(await stores.signing_keys.list_keys()), previous.kid if previous else None
+
+    listed, retired_kid = with_stores(action)
+    now = clock.now()
+    by_kid = {key.kid: key for key in listed}
+    retired = by_kid.get(retired_kid) if retired_kid else None
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "activated": describe_key(by_kid[kid], now),
+                    "retired": describe_key(retired, now) if retired else None,
+                }
+            )
+        )
+        return
+    click.echo(f"{kid} is the active signing key")
+    if retired is not None and retired.published_until is not None:
+        until = retired.published_until.isoformat()
+        click.echo(f"{retired.kid} retired: published until {until}, deletable after")
+
+
+@keys.command()
+@click.argument("kid")
+@_JSON
+def retire(kid: str, as_json: bool) -> None:
+    """Withdraw a key that never signed (the active key is retired by activating
+    another)."""
+    settings = settings_or_exit()
+    clock = SystemClock()
+
+    async def action(stores: OpenedStores) -> SigningKey:
+        try:
+            return await retire_key(stores.signing_keys, clock, key_policy(settings), kid)
+        except SigningKeyAdminError as error:
+            raise _refused(error) from None
+
+    key = with_stores(action)
+    if as_json:
+        click.echo(json.dumps(describe_key(key, clock.now())))
+        return
+    click.echo(f"{kid} retired: it signed nothing, so it is no longer published")
+
+
+@keys.command()
+@click.argument("kid")
+@_JSON
+def delete(kid: str, as_json: bool) -> None:
+    """Delete a key that no valid token needs (never the active key)."""
+    clock = SystemClock()
+
+    async def action(stores: OpenedStores) -> SigningKey:
+        try:
+            return await delete_key(stores.signing_keys, clock, kid)
+        except SigningKeyAdminError as error:
+            raise _refused(error) from None
+
+    key = with_stores(action)
+    if as_json:
+        click.echo(json.dumps({**describe_key(key, clock.now()), "deleted": True}))
+        return
+    click.echo(f"{kid} deleted")
