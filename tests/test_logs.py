@@ -31,7 +31,7 @@ from anti_grazer.web.asgi import app_from_environment
 _PIECES = st.sampled_from(
     ["ag_at_", "ag_cs_", "Bearer", "basic", "TOKEN", "secret", "password", "Authorization",
      "access_token", "client_secret", "=", ":", " ", "\t", '"', "'", ",", ";", "&", "/",
-     "abc123", "xYz", "\n", "é",
+     "abc123", "xYz", "\n", "é", "eyJ", ".", "-", "_",
      # Letters that IGNORECASE matching takes for ASCII ones: Kelvin sign, long s, dotless i.
      "\u212a", "\u017f", "\u0131", "to", "ken", "pa", "sword", "author", "zation"]
 )  # fmt: skip
@@ -45,8 +45,16 @@ def substitute_everything(text: str) -> str:
     return logs._SECRET_PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 
+def test_a_jwt_is_redacted_wherever_it_stands() -> None:
+    """Our JWT access tokens (RFC 9068) are tokens too: no log line shows one."""
+    jwt = "eyJ0eXAiOiJhdCtqd3QifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJl-_x"
+    assert redact_text(f"/v1/x/{jwt}/y") == f"/v1/x/{REDACTED}/y"
+    assert redact_text(f"failed on {jwt}, again") == f"failed on {REDACTED}, again"
+
+
 @given(_TEXT)
 @example("/oauth/token")
+@example("eyJa.eyJb.c")
 @example("token = abc")
 @example("Authorization: Basic YWJj")
 @example('{"access_token": "xyz"}')

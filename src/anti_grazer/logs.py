@@ -18,8 +18,11 @@ import structlog
 REDACTED = "[redacted]"
 ACCESS_LOGGER = "anti_grazer.access"
 _access: AccessLog | None = None
-# Our own credentials by their prefixes, whatever surrounds them.
-_CREDENTIAL = re.compile(r"ag_(?:at|cs)_[0-9A-Za-z]*")
+# Our own credentials by their prefixes, whatever surrounds them, and JWTs (our JWT access
+# tokens): a JSON object's header and payload in base64url start "eyJ" (RFC 7515 §7.1).
+_CREDENTIAL = re.compile(
+    r"ag_(?:at|cs)_[0-9A-Za-z]*|eyJ[0-9A-Za-z_-]*\.eyJ[0-9A-Za-z_-]*\.[0-9A-Za-z_-]*"
+)
 # Credentials in an Authorization-style value, or a key=value / JSON pair.
 _SCHEME_VALUE = re.compile(r"(?i)\b(bearer|basic)\s+[^\s,;\"']+")
 _SECRET_PAIR = re.compile(
@@ -54,6 +57,7 @@ def _may_hold_credential(text: str) -> bool:
     return (
         "ag_at_" in folded
         or "ag_cs_" in folded
+        or "eyj" in folded
         or "bearer" in folded
         or "basic" in folded
         or (
