@@ -16,7 +16,7 @@ from joserfc.jws import serialize_compact
 from anti_grazer.protocol.key_admin import KeyPolicy, create_key, ensure_first_key
 from anti_grazer.protocol.models import ES256, SigningKey
 from anti_grazer.protocol.ports import Clock, SigningKeyStore
-from anti_grazer.protocol.signing_keys import JWS_REGISTRY, signing_key
+from anti_grazer.protocol.signing_keys import jws_registry, signing_key
 from anti_grazer.settings import Settings
 from tests.http_helpers import assert_no_store
 from tests.support import settings_for
@@ -77,7 +77,9 @@ def sign(key: SigningKey, claims: dict[str, Any], **header: Any) -> str:
     usual = {"typ": "at+jwt", "alg": key.alg, "kid": key.kid}
     protected = {name: value for name, value in {**usual, **header}.items() if value is not None}
     payload = json.dumps(claims).encode()
-    return serialize_compact(protected, payload, signing_key(key, KEK_BYTES), registry=JWS_REGISTRY)
+    return serialize_compact(
+        protected, payload, signing_key(key, KEK_BYTES), registry=jws_registry()
+    )
 
 
 def assert_issued_jwt(response: httpx.Response, scope: str | None, expires_in: int = 3600) -> str:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import subprocess
+import sys
 from base64 import urlsafe_b64encode
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import jwt
@@ -244,3 +247,35 @@ async def test_without_an_active_key_a_jwt_client_gets_server_error(
     assert_oauth_error(refused, 500, *SERVER_ERROR)
     (failure,) = [e for e in log_events(log_stream) if e["event"] == "OAuth endpoint failed"]
     assert failure["reason"].startswith("no active signing key: run 'anti-grazer keys create'")
+
+
+def test_a_server_without_jwt_clients_never_loads_joserfc_nor_cryptography(
+    tmp_path: Path,
+) -> None:
+    """They cost a worker about 4 MiB: a served app that issued and checked an opaque
+    token and published its (empty) key set has imported neither (a fresh interpreter)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'opaque.db'}"
+    program = (
+        "import asyncio, sys\n"
+        "from anti_grazer.web.app import create_app\n"
+        "from anti_grazer.settings import load_settings\n"
+        "from anti_grazer.store.runtime import open_stores\n"
+        "from tests.clock import FrozenClock\n"
+        "from tests.http_helpers import read_profile\n"
+        "from tests.support import issue, register, running\n"
+        "async def main():\n"
+        f"    async with open_stores({url!r}) as stores:\n"
+        "        client = await register(stores.clients, FrozenClock())\n"
+        f"    async with running(create_app(load_settings(database_url={url!r}))) as http:\n"
+        "        token = await issue(http, client)\n"
+        "        assert (await read_profile(http, token)).status_code == 200\n"
+        "        assert (await http.get('/oauth/jwks')).json() == {'keys': []}\n"
+        "asyncio.run(main())\n"
+        "heavy = ('joserfc', 'cryptography')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[-1] == "[]"  # after the start-up log lines

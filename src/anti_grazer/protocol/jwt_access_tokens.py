@@ -15,14 +15,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from joserfc.errors import JoseError
-from joserfc.jws import deserialize_compact, extract_compact, serialize_compact
-
 from anti_grazer.protocol.errors import InvalidTokenError
 from anti_grazer.protocol.key_ring import KeyRing
 from anti_grazer.protocol.models import Client, Scopes, TokenRecord
 from anti_grazer.protocol.scope import render_scope
-from anti_grazer.protocol.signing_keys import JWS_REGISTRY
+from anti_grazer.protocol.signing_keys import jws_registry
 from anti_grazer.protocol.tokens import generate_jti, jwt_access_token_digest
 
 # RFC 9068 §2.1: the "typ" header of a JWT access token; §4 also accepts the full media
@@ -87,6 +84,9 @@ def presented_jwt_digest(token: str) -> str | None:
     altered token gets a digest that matches no record; None when ``token`` is no JWT."""
     if not looks_like_jwt(token):
         return None
+    from joserfc.errors import JoseError  # noqa: PLC0415 - signing_keys says why
+    from joserfc.jws import extract_compact  # noqa: PLC0415
+
     try:
         payload = extract_compact(token.encode("ascii")).payload
         iat = _issue_time(json.loads(payload))
@@ -110,6 +110,8 @@ class JwtAccessTokens:
     ) -> tuple[str, TokenRecord]:
         """A signed token and the record to store for it.  Times are whole seconds, as
         JWT NumericDates are, so the record gives back the token's exact claims."""
+        from joserfc.jws import serialize_compact  # noqa: PLC0415 - signing_keys says why
+
         signer = await self.ring.signer()
         issued_at = now.replace(microsecond=0)
         record = TokenRecord(
@@ -124,7 +126,7 @@ class JwtAccessTokens:
         claims = jwt_claims(record, self.issuer)
         header = {"typ": AT_JWT, "alg": signer.alg, "kid": signer.kid}  # RFC 9068 §2.1
         payload = json.dumps(claims, separators=(",", ":")).encode()
-        token = serialize_compact(header, payload, signer.key, registry=JWS_REGISTRY)
+        token = serialize_compact(header, payload, signer.key, registry=jws_registry())
         return token, replace(record, digest=jwt_access_token_digest(token, claims["iat"]))
 
 
@@ -141,6 +143,9 @@ class JwtAccessTokenValidator:
 
     async def digest(self, token: str) -> str:
         """The digest of a valid ``token``'s record, or ``InvalidTokenError``."""
+        from joserfc.errors import JoseError  # noqa: PLC0415 - signing_keys says why
+        from joserfc.jws import deserialize_compact, extract_compact  # noqa: PLC0415
+
         try:
             header = extract_compact(token.encode("ascii")).headers()
             kid, typ = header.get("kid"), header.get("typ")
@@ -150,7 +155,7 @@ class JwtAccessTokenValidator:
             if found is None or header.get("alg") != found[0].alg:
                 raise InvalidTokenError()
             verified = deserialize_compact(
-                token, found[1], algorithms=[found[0].alg], registry=JWS_REGISTRY
+                token, found[1], algorithms=[found[0].alg], registry=jws_registry()
             )
             claims = json.loads(verified.payload)
         except (JoseError, ValueError, TypeError):

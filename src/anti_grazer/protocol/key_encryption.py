@@ -9,9 +9,10 @@ to open, as does one sealed under another key-encryption key."""
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_ENCRYPTION_KEY_BYTES = 32
 _NONCE_BYTES = 12  # SP 800-38D §8.2.2: 96-bit random nonces
@@ -23,6 +24,9 @@ class KeyDecryptionError(ValueError):
 
 
 def _cipher(key_encryption_key: bytes) -> AESGCM:
+    # Imported when first needed: servers without JWT clients never load cryptography.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
     if len(key_encryption_key) != KEY_ENCRYPTION_KEY_BYTES:
         raise ValueError(f"the key-encryption key must be {KEY_ENCRYPTION_KEY_BYTES} bytes")
     return AESGCM(key_encryption_key)
@@ -37,6 +41,8 @@ def seal(key_encryption_key: bytes, kid: str, plaintext: bytes) -> bytes:
 def unseal(key_encryption_key: bytes, kid: str, sealed: bytes) -> bytes:
     """The plaintext of ``seal``, or ``KeyDecryptionError`` (the message names no
     secret)."""
+    from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - as in _cipher
+
     nonce, ciphertext = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
     try:
         return _cipher(key_encryption_key).decrypt(nonce, ciphertext, kid.encode())

@@ -13,15 +13,16 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from joserfc.jwk import Key
+from typing import TYPE_CHECKING, Any
 
 from anti_grazer.protocol.errors import ServerError
 from anti_grazer.protocol.key_encryption import KeyDecryptionError
 from anti_grazer.protocol.models import SigningKey
 from anti_grazer.protocol.ports import Clock, SigningKeyStore
 from anti_grazer.protocol.signing_keys import public_jwk, signing_key, verification_key
+
+if TYPE_CHECKING:
+    from joserfc.jwk import Key
 
 KEY_ENCRYPTION_KEY_SETTING = "ANTI_GRAZER_KEY_ENCRYPTION_KEY"
 

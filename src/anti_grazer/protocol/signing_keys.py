@@ -6,39 +6,52 @@ rest (``protocol.key_encryption``).
 RFC 9864 deprecates the polymorphic ``EdDSA`` name in favour of ``Ed25519``; on an
 Ed25519 key the two mean the same signature, and ``EdDSA`` is the name verifiers support
 today (PyJWT, node ``jose``), so it is what we write.  joserfc warns whenever it looks
-``EdDSA`` up; ``JWS_REGISTRY`` is a registry of our own whose ``EdDSA`` is the same
+``EdDSA`` up; ``jws_registry()`` is a registry of our own whose ``EdDSA`` is the same
 algorithm without the warning, allowing our two algorithms only."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
-
-from joserfc.jwa import EdDSAAlgorithm
-from joserfc.jwk import ECKey, JWKRegistry, Key, OKPKey
-from joserfc.jws import JWSRegistry
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from anti_grazer.protocol.key_encryption import seal, unseal
 from anti_grazer.protocol.models import EDDSA, ES256, SIGNING_ALGORITHMS, SigningKey
 
+if TYPE_CHECKING:
+    from joserfc.jwk import Key
+    from joserfc.jws import JWSRegistry
 
-class _EdDSA(EdDSAAlgorithm):
-    """RFC 8037 §3.1 EdDSA, without joserfc's RFC 9864 warning (module docstring)."""
-
-    security_warning: str | None = None  # type: ignore[assignment]
-
-
-class _Registry(JWSRegistry):
-    algorithms = {**JWSRegistry.algorithms, EDDSA: _EdDSA()}  # noqa: RUF012 - as joserfc's
-
-
-JWS_REGISTRY = _Registry(algorithms=list(SIGNING_ALGORITHMS))
 # The members a JWKS entry carries besides the key's own (RFC 7517 §4.2-4.5).
 _USE_SIGNATURE = "sig"
 
+# joserfc (and, with it, cryptography) is imported where it is first needed, never with
+# this module: a server whose clients all get opaque tokens never loads them (about
+# 4 MiB of every worker's memory).
+
+
+@cache
+def jws_registry() -> JWSRegistry:
+    """The JWS registry we sign and verify with: our two algorithms only, and an
+    ``EdDSA`` that does not warn (module docstring)."""
+    from joserfc.jwa import EdDSAAlgorithm  # noqa: PLC0415 - see above
+    from joserfc.jws import JWSRegistry  # noqa: PLC0415
+
+    class QuietEdDSA(EdDSAAlgorithm):
+        """RFC 8037 §3.1 EdDSA, without joserfc's RFC 9864 warning."""
+
+        security_warning: str | None = None  # type: ignore[assignment]
+
+    class Registry(JWSRegistry):
+        algorithms = {**JWSRegistry.algorithms, EDDSA: QuietEdDSA()}  # noqa: RUF012
+
+    return Registry(algorithms=list(SIGNING_ALGORITHMS))
+
 
 def _generate(alg: str) -> Key:
+    from joserfc.jwk import ECKey, OKPKey  # noqa: PLC0415 - imported when needed
+
     if alg == ES256:
         return ECKey.generate_key("P-256", private=True)
     if alg == EDDSA:
@@ -70,11 +83,15 @@ def public_jwk(key: SigningKey) -> dict[str, Any]:
 
 def verification_key(key: SigningKey) -> Key:
     """``key``'s public part as a joserfc key (verifies only)."""
+    from joserfc.jwk import JWKRegistry  # noqa: PLC0415 - imported when needed
+
     return JWKRegistry.import_key(public_jwk(key))
 
 
 def signing_key(key: SigningKey, key_encryption_key: bytes) -> Key:
     """``key``'s private part as a joserfc key, unsealed (``KeyDecryptionError`` when it
     does not open with ``key_encryption_key``)."""
+    from joserfc.jwk import JWKRegistry  # noqa: PLC0415 - imported when needed
+
     private = json.loads(unseal(key_encryption_key, key.kid, key.sealed_private_jwk))
     return JWKRegistry.import_key(private)
