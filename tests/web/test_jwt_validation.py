@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from anti_grazer.protocol.key_admin import activate_key
 from anti_grazer.protocol.models import EDDSA, JWT, SigningKey, TokenRecord
@@ -37,7 +39,7 @@ from tests.jwt_helpers import (
     new_key,
     sign,
 )
-from tests.support import Registered, altered, create_app, issue, register
+from tests.support import Registered, altered, create_app, issue, property_settings, register
 
 Forge = Callable[[dict[str, Any]], Awaitable[str]]
 
@@ -212,3 +214,66 @@ async def test_a_tampered_or_unsigned_token_is_refused(
 
 def _b64(value: dict[str, Any]) -> str:
     return urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_OUR_KID = "<the active key's kid>"  # replaced in the test: strategies cannot see fixtures
+_HEADERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "typ": st.sampled_from(["at+jwt", "JWT", 1]),
+        "alg": st.sampled_from(["ES256", "EdDSA", "none", "HS256", 7]),
+        "kid": st.sampled_from([_OUR_KID, "other", ""]),
+        "crit": st.just(["exp"]),
+    },
+)
+_PAYLOADS = st.one_of(
+    _JSON,
+    st.fixed_dictionaries({"iat": st.integers(-(2**40), 2**70)}, optional={"iss": _JSON}),
+)
+_BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_SEGMENTS = st.one_of(
+    _JSON.map(lambda value: ("json", value)),
+    st.binary(max_size=48).map(lambda raw: ("raw", raw)),
+    st.text(alphabet=_BASE64URL, max_size=24).map(lambda text: ("text", text)),
+)
+
+
+def _encode(part: tuple[str, Any]) -> str:
+    kind, value = part
+    if kind == "text":
+        return str(value)
+    raw = value if kind == "raw" else json.dumps(value).encode()
+    return urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@property_settings
+@given(
+    header=st.one_of(_HEADERS.map(lambda h: ("json", h)), _SEGMENTS),
+    payload=st.one_of(_PAYLOADS.map(lambda p: ("json", p)), _SEGMENTS),
+    signature=_SEGMENTS,
+)
+async def test_jwt_shaped_garbage_is_invalid_token_never_a_500(
+    http: httpx.AsyncClient,
+    key: SigningKey,
+    jwt_client: Registered,
+    header: tuple[str, Any],
+    payload: tuple[str, Any],
+    signature: tuple[str, Any],
+) -> None:
+    """DESIGN.md §5: whatever a presented JWT holds, the guard answers RFC 6750 §3.1
+    invalid_token and revocation RFC 7009 §2.2's 200 (an unknown token)."""
+    if isinstance(header[1], dict) and header[1].get("kid") == _OUR_KID:
+        header = ("json", {**header[1], "kid": key.kid})
+    token = ".".join(_encode(part) for part in (header, payload, signature))
+    assert_invalid_token(await read_profile(http, token))
+    revoked = await http.post(
+        REVOKE, data={"token": token}, auth=(jwt_client.client_id, jwt_client.secret)
+    )
+    assert_revoked_ok(revoked)
