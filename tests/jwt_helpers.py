@@ -26,6 +26,11 @@ KEK_BYTES = secrets.token_bytes(32)
 KEY_ENCRYPTION_KEY = urlsafe_b64encode(KEK_BYTES).rstrip(b"=").decode()
 ISSUER = "https://as.example.test"
 AUDIENCE = "https://api.example.test"
+# What ``db upgrade`` says on stderr when it makes no key for want of the setting.
+NO_KEK_NOTE = (
+    "Note: no signing key created: ANTI_GRAZER_KEY_ENCRYPTION_KEY is not set "
+    "(only JWT access tokens need one).\n"
+)
 # Rotations in tests wait for nothing unless a test says so.
 NO_WAIT = KeyPolicy(max_token_ttl_seconds=86400, cache_ttl_seconds=0, jwks_max_age_seconds=0)
 

@@ -10,14 +10,10 @@ from pathlib import Path
 from click.testing import Result
 
 from tests.cli.helpers import Cli
-from tests.jwt_helpers import KEY_ENCRYPTION_KEY
+from tests.jwt_helpers import KEY_ENCRYPTION_KEY, NO_KEK_NOTE
 from tests.support import HEAD, INDEXES, TABLES, schema_of
 
 KEK = {"ANTI_GRAZER_KEY_ENCRYPTION_KEY": KEY_ENCRYPTION_KEY}
-NO_KEK_NOTE = (
-    "Note: no signing key created: ANTI_GRAZER_KEY_ENCRYPTION_KEY is not set "
-    "(only JWT access tokens need one).\n"
-)
 
 
 def db_upgrade(path: Path, env: dict[str, str] | None = None) -> Result:

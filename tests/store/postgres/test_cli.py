@@ -26,6 +26,7 @@ from anti_grazer.store.sql.engine import create_engine
 from anti_grazer.store.sql.migrate import head_revision
 from anti_grazer.store.sql.schema_version import current_revision
 from tests.e2e.process import CLI_TIMEOUT_SECONDS, anti_grazer_executable, cli_environment, run_cli
+from tests.jwt_helpers import NO_KEK_NOTE
 from tests.support import postgres_url
 
 pytestmark = pytest.mark.slow
@@ -117,7 +118,8 @@ def test_concurrent_db_upgrades_apply_each_migration_once(empty_database: str) -
                 process.kill()
                 process.wait(timeout=CLI_TIMEOUT_SECONDS)
     expected = f"database at revision {head_revision()}"
-    assert outcomes == [(0, expected, "")] * len(processes)
+    # No key-encryption key here: each run says it made no signing key.
+    assert outcomes == [(0, expected, NO_KEK_NOTE.strip())] * len(processes)
     assert asyncio.run(_revision(empty_database)) == head_revision()
 
 
