@@ -182,6 +182,7 @@ def create_app(
                 with runtime.serving(services):
                     logger.info("application_started", pid=os.getpid())
                     yield
+                    logger.info("application_stopping", pid=os.getpid())
 
     api = FastAPI(
         title="Anti Grazer API",
