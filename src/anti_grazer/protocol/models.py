@@ -8,6 +8,7 @@ from datetime import datetime
 Scopes = frozenset[str]
 
 CLIENT_CREDENTIALS = "client_credentials"
+BEARER = "Bearer"  # the token type of every access token (RFC 6750)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ class TokenResponse:
     access_token: str
     expires_in: int
     scope: str | None
-    token_type: str = "Bearer"
+    token_type: str = BEARER
 
 
 @dataclass(frozen=True, slots=True)
