@@ -45,11 +45,12 @@ def server_metadata(issuer: str) -> ServerMetadata:
 
 
 def _schema(document: Document) -> dict[str, Any]:
-    """The OpenAPI schema of ``document``: its members, each a string or a list of them."""
+    """The OpenAPI schema of ``document``: its members (each always sent), each a string
+    or a list of them."""
     text, array = {"type": "string"}, {"type": "array", "items": {"type": "string"}}
     return {
         "type": "object",
-        "required": ["issuer", "response_types_supported"],
+        "required": list(document),
         "properties": {
             name: array if isinstance(value, list) else text for name, value in document.items()
         },
