@@ -4,14 +4,17 @@ validator (Authlib's ``AuthorizationServerMetadata``) makes of it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
+from structlog.testing import capture_logs
 
 from anti_grazer.web.edge import Edge
 from tests.clock import FrozenClock
+from tests.e2e.process import sqlite_url
 from tests.http_helpers import (
     CLIENT_CREDENTIALS,
     INTROSPECT,
@@ -193,3 +196,29 @@ async def test_the_openapi_document_lists_it(http: httpx.AsyncClient) -> None:
     assert content["example"] == DOCUMENT
     assert content["schema"]["required"] == list(DOCUMENT)
     assert set(content["schema"]["properties"]) == set(DOCUMENT)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "warned"),
+    [
+        ({"host": "10.0.0.5"}, True),
+        ({"host": "10.0.0.5", "issuer": ISSUER}, False),
+        ({"host": "localhost"}, False),
+    ],
+)
+def test_an_unset_issuer_off_loopback_is_logged(
+    tmp_path: Path, overrides: dict[str, object], warned: bool
+) -> None:
+    """Off loopback the listen address is rarely what clients reach: the app says so
+    when it is built (the database is opened only when it starts)."""
+    with capture_logs() as logs:
+        create_app(settings_for(sqlite_url(tmp_path / "unused.db"), **overrides))
+    expected = {
+        "logger_name": "anti_grazer.app",
+        "event": "issuer_unset",
+        "log_level": "warning",
+        "message": "ISSUER is not set: the metadata and introspection name the listen "
+        "address as the issuer; set ANTI_GRAZER_ISSUER to the https URL clients use",
+        "issuer": "http://10.0.0.5:8000",
+    }
+    assert logs == ([expected] if warned else [])
