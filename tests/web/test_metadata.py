@@ -190,8 +190,11 @@ async def test_only_get_reads_it(http: httpx.AsyncClient) -> None:
 
 
 async def test_the_openapi_document_lists_it(http: httpx.AsyncClient) -> None:
-    """The metadata route is in the OpenAPI document, with its members as its schema."""
-    operation = (await http.get("/openapi.json")).json()["paths"][WELL_KNOWN]["get"]
+    """The metadata route is in the OpenAPI document, with its members as its schema,
+    and so is the introspection endpoint it names."""
+    paths = (await http.get("/openapi.json")).json()["paths"]
+    assert paths[INTROSPECT]["post"]["operationId"] == "introspect_token"
+    operation = paths[WELL_KNOWN]["get"]
     content = operation["responses"]["200"]["content"]["application/json"]
     assert content["example"] == DOCUMENT
     assert content["schema"]["required"] == list(DOCUMENT)
