@@ -127,8 +127,11 @@ async def register(
     default_scope: str = "profiles:read",
     ttl: int | None = None,
     name: str = "test client",
+    *,
+    can_introspect: bool = False,
 ) -> Registered:
-    """Register a client with the given scopes through the real registry."""
+    """Register a client with the given scopes through the real registry
+    (``can_introspect``: a resource server, which may introspect any token)."""
     client, secret = await register_client(
         clients,
         clock,
@@ -136,6 +139,7 @@ async def register(
         frozenset(scope.split()),
         frozenset(default_scope.split()),
         ttl,
+        can_introspect=can_introspect,
     )
     return Registered(client, secret)
 

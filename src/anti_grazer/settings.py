@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from anti_grazer.issuer import check_issuer, served_base_url
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/anti-grazer.db"
 DEFAULT_PLATFORMS = ("facebook", "x", "instagram", "linkedin", "tiktok")
 PLATFORM_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
@@ -54,6 +56,14 @@ class Settings(BaseSettings):
         "TLS-terminating proxy you trust).",
     )
     workers: int = Field(1, ge=1, description="Worker processes.")
+    issuer: str | None = Field(
+        None,
+        description="The authorization server's issuer identifier (RFC 8414 §2), as clients "
+        "reach it: an https URL with no query or fragment (https://auth.example.com); "
+        "http only for a loopback host. It names the server in its metadata and in "
+        "introspection responses. Unset: the listen address, http(s)://HOST:PORT, which "
+        "suits local use only; production must set it.",
+    )
     max_body_bytes: int = Field(
         16384, gt=0, description="Largest request body the OAuth endpoints read (413 beyond)."
     )
@@ -137,6 +147,18 @@ class Settings(BaseSettings):
             raise ValueError(f"at least {CURSOR_KEY_MIN_LENGTH} characters are needed")
         return value
 
+    @field_validator("issuer", mode="before")
+    @classmethod
+    def _blank_issuer_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("issuer")
+    @classmethod
+    def _check_issuer(cls, value: str | None) -> str | None:
+        return None if value is None else check_issuer(value)
+
     @field_validator("platforms", mode="before")
     @classmethod
     def _split_platforms(cls, value: object) -> object:
@@ -167,6 +189,12 @@ class Settings(BaseSettings):
     @property
     def tls_enabled(self) -> bool:
         return self.tls_cert_file is not None
+
+    @property
+    def issuer_url(self) -> str:
+        """The issuer identifier in use: ``issuer``, else the served base URL from the
+        listen settings (never from a request's Host header: ``anti_grazer.issuer``)."""
+        return self.issuer or served_base_url(self.host, self.port, self.tls_enabled)
 
 
 def load_settings(**overrides: object) -> Settings:

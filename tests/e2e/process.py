@@ -91,9 +91,22 @@ def create_client(
     name: str = "e2e client",
     scope: str = "reports:write profiles:read",
     default_scope: str = "profiles:read",
+    *,
+    introspect: bool = False,
 ) -> CreatedClient:
+    """``clients create`` (``--introspect``: a resource server)."""
     completed = run_cli(
-        ["clients", "create", name, "--scope", scope, "--default-scope", default_scope, "--json"],
+        [
+            "clients",
+            "create",
+            name,
+            "--scope",
+            scope,
+            "--default-scope",
+            default_scope,
+            *(["--introspect"] if introspect else []),
+            "--json",
+        ],
         env,
     )
     if completed.returncode != 0:

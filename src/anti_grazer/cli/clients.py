@@ -29,6 +29,7 @@ def _describe(client: Client) -> dict[str, Any]:
         "default_scope": render_scope(client.effective_default_scopes),
         "token_ttl_seconds": client.token_ttl_seconds,
         "enabled": client.enabled,
+        "introspect": client.can_introspect,
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
     }
@@ -64,12 +65,25 @@ def clients() -> None:
     help="Scopes granted when a request names none (default: all of --scope).",
 )
 @click.option("--token-ttl", type=click.IntRange(min=1), default=None, help="Token lifetime (s).")
+@click.option(
+    "--introspect",
+    is_flag=True,
+    help="A resource server: may introspect any token (others see only their own).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def create(name: str, scope: str, default_scope: str, token_ttl: int | None, as_json: bool) -> None:
+def create(
+    name: str,
+    scope: str,
+    default_scope: str,
+    token_ttl: int | None,
+    introspect: bool,
+    as_json: bool,
+) -> None:
     """Register a client and print its id and secret (shown once).
 
     A token request that names no scope gets the --default-scope or, when none is given,
-    every scope of --scope (RFC 6749 §3.3 default).
+    every scope of --scope (RFC 6749 §3.3 default).  With --introspect the client may
+    ask POST /oauth/introspect about any token (RFC 7662), not only its own.
     """
     try:
         allowed = parse_scope_option(scope)
@@ -80,7 +94,13 @@ def create(name: str, scope: str, default_scope: str, token_ttl: int | None, as_
     async def action(stores: OpenedStores) -> tuple[Client, str]:
         try:
             return await register_client(
-                stores.clients, SystemClock(), name, allowed, default, token_ttl
+                stores.clients,
+                SystemClock(),
+                name,
+                allowed,
+                default,
+                token_ttl,
+                can_introspect=introspect,
             )
         except ClientConfigError as error:
             raise click.ClickException(str(error)) from None
@@ -92,7 +112,8 @@ def create(name: str, scope: str, default_scope: str, token_ttl: int | None, as_
 @clients.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def list_(as_json: bool) -> None:
-    """List the registered clients: id, state, name, allowed and default scope."""
+    """List the registered clients: id, state, name, allowed and default scope, and
+    whether it may introspect any token."""
 
     async def action(stores: OpenedStores) -> list[Client]:
         return list(await stores.clients.list_clients())
@@ -105,7 +126,8 @@ def list_(as_json: bool) -> None:
         state = "enabled" if client.enabled else "disabled"
         scopes = f"[{render_scope(client.allowed_scopes)}]"
         default = f"default [{render_scope(client.effective_default_scopes)}]"
-        click.echo(f"{client.client_id}  {state:8}  {client.name}  {scopes}  {default}")
+        introspect = "  introspect" if client.can_introspect else ""
+        click.echo(f"{client.client_id}  {state:8}  {client.name}  {scopes}  {default}{introspect}")
 
 
 @clients.command()

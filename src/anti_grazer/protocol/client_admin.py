@@ -45,10 +45,13 @@ async def register_client(
     allowed_scopes: Scopes,
     default_scopes: Scopes,
     token_ttl_seconds: int | None = None,
+    *,
+    can_introspect: bool = False,
 ) -> tuple[Client, str]:
     """Create a client; return it with its secret, the only time the secret exists.
     An empty ``default_scopes`` is stored as such and means every allowed scope
-    (``Client.effective_default_scopes``)."""
+    (``Client.effective_default_scopes``); ``can_introspect`` registers a resource
+    server, which may introspect any token."""
     if not name.strip():
         raise ClientConfigError("the client name must not be empty")
     _check(allowed_scopes, default_scopes, token_ttl_seconds)
@@ -64,6 +67,7 @@ async def register_client(
         enabled=True,
         created_at=now,
         updated_at=now,
+        can_introspect=can_introspect,
     )
     await clients.add_client(client)
     return client, secret

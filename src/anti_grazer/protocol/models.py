@@ -8,6 +8,7 @@ from datetime import datetime
 Scopes = frozenset[str]
 
 CLIENT_CREDENTIALS = "client_credentials"
+BEARER = "Bearer"  # the token type of every access token (RFC 6750)
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +16,9 @@ class Client:
     """A registered confidential client (RFC 6749 §2.1).
 
     ``secret_digest`` is the self-describing digest of the server-generated secret
-    (``sha256$<hex>``); the secret itself is never stored.
+    (``sha256$<hex>``); the secret itself is never stored.  ``can_introspect`` marks a
+    resource server: it may introspect any token (RFC 7662 §2.1), where any other client
+    sees only its own.
     """
 
     client_id: str
@@ -28,6 +31,7 @@ class Client:
     created_at: datetime
     updated_at: datetime
     grant_types: frozenset[str] = field(default_factory=lambda: frozenset({CLIENT_CREDENTIALS}))
+    can_introspect: bool = False
 
     @property
     def effective_default_scopes(self) -> Scopes:
@@ -66,7 +70,7 @@ class TokenResponse:
     access_token: str
     expires_in: int
     scope: str | None
-    token_type: str = "Bearer"
+    token_type: str = BEARER
 
 
 @dataclass(frozen=True, slots=True)

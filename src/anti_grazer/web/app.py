@@ -21,6 +21,7 @@ from anti_grazer.guard.asgi import BearerAuthMiddleware
 from anti_grazer.guard.core import BearerGuard
 from anti_grazer.guard.fastapi import install_fastapi_guard
 from anti_grazer.guard.verifier import StoreTokenVerifier
+from anti_grazer.issuer import is_loopback
 from anti_grazer.logs import get_logger
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
@@ -37,14 +38,20 @@ from anti_grazer.web.access_log import AccessLogMiddleware
 from anti_grazer.web.background import janitor
 from anti_grazer.web.docs import install_docs
 from anti_grazer.web.edge import Edge
-from anti_grazer.web.oauth_routes import OAuthEndpoints
+from anti_grazer.web.metadata import install_metadata, server_metadata
+from anti_grazer.web.oauth_routes import (
+    INTROSPECT_PATH,
+    OAUTH_PREFIX,
+    REVOKE_PATH,
+    TOKEN_PATH,
+    OAuthEndpoints,
+)
 from anti_grazer.web.reports_routes import build_reports_router
 from anti_grazer.web.request_limits import RequestBodyLimits
 from anti_grazer.web.security_headers import SecurityHeadersMiddleware
 
 logger = get_logger("anti_grazer.app")
 
-OAUTH_PREFIX = "/oauth/"
 API_PREFIX = "/v1"
 
 
@@ -152,6 +159,14 @@ def create_app(
         max_ttl_seconds=settings.max_access_token_ttl_seconds,
     )
     report_policy = ReportPolicy.of(settings.platforms, settings.block_threshold)
+    issuer = settings.issuer_url
+    if settings.issuer is None and not is_loopback(settings.host):
+        logger.warning(
+            "issuer_unset",
+            message="ISSUER is not set: the metadata and introspection name the listen "
+            "address as the issuer; set ANTI_GRAZER_ISSUER to the https URL clients use",
+            issuer=issuer,
+        )
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
@@ -167,7 +182,15 @@ def create_app(
             configured = settings.cursor_key
             cursor_key = configured.get_secret_value().encode() if configured else opened.cursor_key
             services = Services(
-                authorization=AuthorizationServer(clients, tokens, server_clock, policy),
+                authorization=AuthorizationServer(
+                    clients,
+                    tokens,
+                    server_clock,
+                    policy,
+                    issuer=issuer,
+                    # Uncached: a revocation by any process shows at the next request.
+                    introspected_tokens=opened.tokens,
+                ),
                 guard=BearerGuard(StoreTokenVerifier(tokens, server_clock), settings.realm),
                 reports=ReportService(
                     opened.reports, server_clock, report_policy, BlocklistCursors(cursor_key)
@@ -197,11 +220,14 @@ def create_app(
     api.add_route("/health", health, methods=["GET"], include_in_schema=False)
     api.include_router(build_reports_router(runtime.report_service, report_policy.platforms))
     install_fastapi_guard(api)
+    install_metadata(api, server_metadata(issuer))
     install_docs(api)
 
     oauth = OAuthEndpoints(runtime.authorization_server, settings.realm)
     # Every method reaches these; anything but POST gets an OAuth 405.
-    app = Edge(api, {f"{OAUTH_PREFIX}token": oauth.token, f"{OAUTH_PREFIX}revoke": oauth.revoke})
+    app = Edge(
+        api, {TOKEN_PATH: oauth.token, REVOKE_PATH: oauth.revoke, INTROSPECT_PATH: oauth.introspect}
+    )
     app.add_middleware(RequestBodyLimits, body_limits(settings), settings.body_timeout_seconds)
     app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
     app.add_middleware(AccessLogMiddleware)

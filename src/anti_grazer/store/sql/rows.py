@@ -29,6 +29,7 @@ def client_row(client: Client) -> dict[str, Any]:
         "enabled": client.enabled,
         "created_at": client.created_at,
         "updated_at": client.updated_at,
+        "can_introspect": client.can_introspect,
     }
 
 
@@ -44,6 +45,7 @@ def client_from_row(row: Any) -> Client:
         enabled=row.enabled,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        can_introspect=row.can_introspect,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from anti_grazer.reports.models import MAX_ID_LENGTH, MAX_REASON_LENGTH
@@ -35,6 +36,8 @@ clients = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # May introspect any token (a resource server), not only its own (RFC 7662 §2.1).
+    Column("can_introspect", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 access_tokens = Table(
