@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import ipaddress
 import os
 import signal
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from granian.server.mp import MPServer
 
 from anti_grazer.cli.common import check_database_url, run, settings_or_exit
 from anti_grazer.cli.db import upgrade_database
+from anti_grazer.issuer import is_loopback
 from anti_grazer.logs import configure_logging, get_logger
 from anti_grazer.settings import Settings
 from anti_grazer.store.sql.engine import is_sqlite
@@ -36,16 +36,6 @@ _GRANIAN_LOGGING = {
         "granian.access": {"handlers": [], "propagate": False},
     }
 }
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_transport(settings: Settings) -> None:
