@@ -25,6 +25,7 @@ NOISY_OTHER_LOAD_PERCENT = 25.0
 RSS_GROWTH_TOLERANCE_MIB = 2.0
 COMPARED = (
     ("token issuance", "ours-token", "peer-token"),
+    ("introspection of an active token", "ours-introspect", "peer-introspect"),
     ("revocation of an already revoked token", "ours-revoke-same", "peer-revoke-same"),
 )
 GUARD_PAIRS = (
