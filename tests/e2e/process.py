@@ -91,9 +91,16 @@ def create_client(
     name: str = "e2e client",
     scope: str = "reports:write profiles:read",
     default_scope: str = "profiles:read",
+    token_ttl: int | None = None,
 ) -> CreatedClient:
+    """Register a client with ``anti-grazer clients create`` (``--token-ttl`` when given)."""
+    ttl = [] if token_ttl is None else ["--token-ttl", str(token_ttl)]
     completed = run_cli(
-        ["clients", "create", name, "--scope", scope, "--default-scope", default_scope, "--json"],
+        [
+            *("clients", "create", name, "--scope", scope, "--default-scope", default_scope),
+            *ttl,
+            "--json",
+        ],
         env,
     )
     if completed.returncode != 0:
