@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.client.callers import Caller
+from tests.client.callers import REPORT, Caller
 from tests.client.conftest import LiveServer, auth_for
 from tests.client.refusing_api import refusing_api
 
@@ -45,20 +45,19 @@ def test_a_body_held_in_memory_is_resent(live: LiveServer, caller: Caller) -> No
 
 
 def test_a_streamed_body_is_not_resent(live: LiveServer, caller: Caller) -> None:
-    """A generator's body was consumed by the first send: its 401 is returned as it came,
+    """A generator's body is consumed by the first send: its 401 is returned as it came,
     and the refused token is dropped, so the next request fetches a fresh one."""
     before = live.tokens_issued(live.client)
-    auth = auth_for(live, live.client, scope="reports:write")
-    first = caller.post_report(auth, streamed=True)
-    assert first.status in {200, 201}
-    live.revoke(live.client, first.token)
-    refused = caller.post_report(auth, streamed=True)
+    auth = auth_for(live, live.client, scope="reports:write profiles:read")
+    with refusing_api(INVALID_TOKEN) as api:
+        refused = type(caller)(api.base_url, live.token_url).post_report(auth, streamed=True)
     assert refused.status == 401
-    assert refused.tokens == [first.token]
+    assert api.received == [f"Bearer {refused.token}"]
+    assert api.bodies == [REPORT]  # it arrived whole, once
     assert live.tokens_issued(live.client) == before + 1
-    after = caller.post_report(auth, streamed=True)
+    after = caller.get(auth)
     assert after.status == 200
-    assert after.tokens != [first.token]
+    assert after.tokens != refused.tokens
     assert live.tokens_issued(live.client) == before + 2
 
 
