@@ -1,11 +1,18 @@
 """``ClientCredentialsAuth`` as built: its ``repr`` names the client and never the
-secret; settings that would leak the secret or mean nothing are refused."""
+secret; settings that would leak the secret or mean nothing are refused; which request
+bodies can be sent a second time."""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
+
+import httpx
 import pytest
+import requests
 
 from anti_grazer.client import ClientCredentialsAuth
+from anti_grazer.client.auth import can_resend
 
 
 def test_repr_names_the_client_only() -> None:
@@ -31,3 +38,39 @@ def test_the_constructor_refuses_unsafe_or_meaningless_settings(
 ) -> None:
     with pytest.raises(ValueError, match=r"https|seconds"):
         ClientCredentialsAuth(url, "ag_ci_x", "ag_cs_s3cr3t", **options)  # type: ignore[arg-type]
+
+
+def _httpx(**body: object) -> httpx.Request:
+    return httpx.Request("POST", "https://api.example/v1/reports", **body)  # type: ignore[arg-type]
+
+
+def _requests(**body: object) -> requests.PreparedRequest:
+    return requests.Request("POST", "https://api.example/v1/reports", **body).prepare()  # type: ignore[arg-type]
+
+
+def _chunks() -> Iterator[bytes]:
+    yield b"{}"
+
+
+@pytest.mark.parametrize(
+    ("request_", "resent"),
+    [
+        (httpx.Request("GET", "https://api.example/"), True),
+        (_httpx(content=b"{}"), True),
+        (_httpx(data={"a": "b"}), True),
+        (_httpx(json={"a": "b"}), True),
+        (_httpx(content=_chunks()), False),
+        (_httpx(content=io.BytesIO(b"{}")), False),
+        (_httpx(files={"f": io.BytesIO(b"{}")}), False),  # httpx streams multipart
+        (requests.Request("GET", "https://api.example/").prepare(), True),
+        (_requests(data=b"{}"), True),
+        (_requests(json={"a": "b"}), True),
+        (_requests(files={"f": io.BytesIO(b"{}")}), True),  # requests encodes it in memory
+        (_requests(data=_chunks()), False),
+        (_requests(data=io.BytesIO(b"{}")), False),
+    ],
+)
+def test_only_a_body_held_in_memory_is_resent(
+    request_: httpx.Request | requests.PreparedRequest, resent: bool
+) -> None:
+    assert can_resend(request_) is resent

@@ -243,7 +243,7 @@ class ClientCredentialsAuth(httpx.Auth, AuthBase):
         if attempt > 1:
             _log.warning("the API refused a fresh access token too (invalid_token)")
             return False
-        if not _body_in_memory(request):
+        if not can_resend(request):
             _log.debug("the API refused the access token; a streamed body is not resent")
             return False
         _log.debug("the API refused the access token; resending once with a fresh one")
@@ -262,7 +262,7 @@ def _copy(request: httpx.Request) -> httpx.Request:
     )
 
 
-def _body_in_memory(request: httpx.Request | requests.PreparedRequest) -> bool:
+def can_resend(request: httpx.Request | requests.PreparedRequest) -> bool:
     """Whether the request's body can be sent again: no body, or bytes or text held in
     memory; not a stream that the first send consumed."""
     if isinstance(request, httpx.Request):
