@@ -93,18 +93,16 @@ def create_client(
     default_scope: str = "profiles:read",
     *,
     introspect: bool = False,
+    token_ttl: int | None = None,
 ) -> CreatedClient:
-    """``clients create`` (``--introspect``: a resource server)."""
+    """``clients create`` (``--introspect``: a resource server; ``--token-ttl`` when
+    given)."""
+    ttl = [] if token_ttl is None else ["--token-ttl", str(token_ttl)]
     completed = run_cli(
         [
-            "clients",
-            "create",
-            name,
-            "--scope",
-            scope,
-            "--default-scope",
-            default_scope,
+            *("clients", "create", name, "--scope", scope, "--default-scope", default_scope),
             *(["--introspect"] if introspect else []),
+            *ttl,
             "--json",
         ],
         env,

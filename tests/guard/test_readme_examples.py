@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import httpx
 import pytest
 
 from tests.clock import FrozenClock
 from tests.http_helpers import bearer
+from tests.readme import example
 from tests.support import Registered
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 README_URL = "sqlite+aiosqlite:///./var/anti-grazer.db"
 
 
@@ -20,15 +17,6 @@ README_URL = "sqlite+aiosqlite:///./var/anti-grazer.db"
 def clock() -> FrozenClock:
     """The examples use the system clock: the server's must agree with it."""
     return FrozenClock()
-
-
-def example(name: str) -> str:
-    """The Python block that follows ``<!-- example: NAME -->`` in the README."""
-    match = re.search(
-        rf"<!-- example: {re.escape(name)} -->\s*```python\n(.*?)```", README.read_text(), re.S
-    )
-    assert match is not None, f"README has no example {name!r}"
-    return match.group(1)
 
 
 @pytest.mark.parametrize("name", ["fastapi-guard", "starlette-guard"])
