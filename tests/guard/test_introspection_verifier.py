@@ -4,9 +4,11 @@ server whose answers the test sets and whose requests it counts."""
 
 from __future__ import annotations
 
+import asyncio
 from base64 import b64decode
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from anti_grazer.guard.introspection import IntrospectionVerifier
@@ -250,3 +252,31 @@ def test_the_endpoint_or_the_issuer_is_given() -> None:
         )
     with pytest.raises(ValueError, match="endpoint"):
         IntrospectionVerifier(RS_CLIENT_ID, RS_SECRET, endpoint="http://as.example/introspect")
+
+
+async def test_concurrent_requests_with_one_token_ask_once(
+    introspection_verifier: IntrospectionVerifier, stand_in: StandInServer, clock: FrozenClock
+) -> None:
+    """Requests with one token arriving together share one introspection request."""
+    stand_in.introspection = active(clock)
+    principals = await asyncio.gather(*(introspection_verifier.verify(TOKEN) for _ in range(20)))
+    assert {principal.client_id for principal in principals} == {"ag_ci_partner"}
+    assert stand_in.hits[INTROSPECT] == 1
+
+
+async def test_a_given_http_client_is_used_and_left_open(
+    stand_in: StandInServer, clock: FrozenClock
+) -> None:
+    """``http_client`` (e.g. one shared by the application) carries the requests; the
+    verifier closes only a client it made itself."""
+    stand_in.introspection = active(clock)
+    async with httpx.AsyncClient() as shared:
+        async with IntrospectionVerifier(
+            RS_CLIENT_ID, RS_SECRET, issuer=stand_in.issuer, clock=clock, http_client=shared
+        ) as verifier:
+            assert verifier.remote.http is shared
+            await verifier.verify(TOKEN)
+        assert not shared.is_closed
+    made = IntrospectionVerifier(RS_CLIENT_ID, RS_SECRET, issuer=stand_in.issuer)
+    await made.aclose()
+    assert made.remote.http.is_closed

@@ -5,6 +5,8 @@ stand-in authorization server."""
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import pytest
 
@@ -190,3 +192,37 @@ async def test_insecure_http_is_allowed_only_when_asked() -> None:
     """``allow_insecure_http`` opts in to plain http elsewhere (behind a TLS proxy)."""
     async with JwtVerifier("http://as.internal", AUDIENCE, allow_insecure_http=True) as verifier:
         assert verifier.issuer == "http://as.internal"
+
+
+async def test_concurrent_first_requests_fetch_once(
+    jwt_verifier: JwtVerifier, stand_in: StandInServer, clock: FrozenClock
+) -> None:
+    """Requests arriving together before any key is held share one discovery and one
+    fetch of the set."""
+    token = token_of(stand_in, clock)
+    principals = await asyncio.gather(*(jwt_verifier.verify(token) for _ in range(20)))
+    assert {principal.client_id for principal in principals} == {"ag_ci_partner"}
+    assert stand_in.hits == {METADATA: 1, JWKS: 1}
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [{"jwks_uri": None}, {"jwks_uri": 7}, {"jwks_uri": "http://as.example/keys"}],
+    ids=["missing", "not-a-string", "insecure"],
+)
+async def test_metadata_without_a_usable_jwks_uri_is_503(
+    jwt_verifier: JwtVerifier,
+    stand_in: StandInServer,
+    clock: FrozenClock,
+    metadata: dict[str, object],
+) -> None:
+    """RFC 8414 §2: ``jwks_uri`` is a URL (https, as the issuer); without one no key can
+    be found (503), and the metadata is asked again once fixed."""
+    broken = {**stand_in.metadata(), **metadata}
+    stand_in.answers[METADATA] = Answer(body=orjson.dumps(broken))
+    with pytest.raises(TemporarilyUnavailableError):
+        await jwt_verifier.verify(token_of(stand_in, clock))
+    del stand_in.answers[METADATA]
+    clock.advance(5)
+    assert (await jwt_verifier.verify(token_of(stand_in, clock))).client_id
+    assert stand_in.hits == {METADATA: 2, JWKS: 1}

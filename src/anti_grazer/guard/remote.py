@@ -210,6 +210,7 @@ class AuthorizationServer:
         if not isinstance(url, str) or not is_allowed_url(
             url, allow_insecure_http=self.allow_insecure_http
         ):
+            self._metadata = None  # asked again next time: it may be fixed by then
             raise unavailable(f"metadata has no usable {name}", metadata_url(issuer))
         return url
 
