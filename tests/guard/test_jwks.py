@@ -207,8 +207,13 @@ async def test_concurrent_first_requests_fetch_once(
 
 @pytest.mark.parametrize(
     "metadata",
-    [{"jwks_uri": None}, {"jwks_uri": 7}, {"jwks_uri": "http://as.example/keys"}],
-    ids=["missing", "not-a-string", "insecure"],
+    [
+        {"jwks_uri": None},
+        {"jwks_uri": 7},
+        {"jwks_uri": "http://as.example/keys"},
+        {"jwks_uri": "https://as.example:99999/keys"},
+    ],
+    ids=["missing", "not-a-string", "insecure", "bad-port"],
 )
 async def test_metadata_without_a_usable_jwks_uri_is_503(
     jwt_verifier: JwtVerifier,

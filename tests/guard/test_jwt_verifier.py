@@ -16,7 +16,15 @@ from anti_grazer.guard.jwt_verifier import JwtVerifier
 from anti_grazer.protocol.errors import InvalidTokenError
 from anti_grazer.protocol.models import Principal
 from tests.clock import FrozenClock
-from tests.guard.stand_in_server import AUDIENCE, StandInServer, access_claims, ed_key, sign
+from tests.guard.stand_in_server import (
+    AUDIENCE,
+    JWKS,
+    METADATA,
+    StandInServer,
+    access_claims,
+    ed_key,
+    sign,
+)
 
 
 async def refused(verifier: JwtVerifier, token: str) -> None:
@@ -239,3 +247,28 @@ async def test_a_token_without_kid_uses_the_only_key(
     stand_in.keys.append(ed_key())
     clock.advance(600)  # the keys are fetched again once old
     await refused(jwt_verifier, sign(stand_in.keys[0], claims, kid=None))
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"typ": "at+jwt", "alg": ["ES256"]},
+        {"typ": "at+jwt", "alg": "ES256", "kid": 7},
+        {"typ": ["at+jwt"], "alg": "ES256"},
+        {"typ": "at+jwt", "alg": "ES256", "crit": ["x"], "x": 1},
+        {"typ": "at+jwt", "alg": "ES256", "kid": "unknown", "jku": "https://evil.example/k"},
+    ],
+    ids=["alg-list", "kid-number", "typ-list", "unknown-crit", "foreign-key"],
+)
+async def test_malformed_headers_are_refused(
+    jwt_verifier: JwtVerifier,
+    stand_in: StandInServer,
+    clock: FrozenClock,
+    header: dict[str, object],
+) -> None:
+    """RFC 7515 §4.1: ``alg`` and ``kid`` are strings, an unknown ``crit`` extension
+    MUST be refused (§4.1.11); a key the header points to (``jku``) is not taken: only
+    the issuer's published keys verify."""
+    token = unsigned(header, access_claims(stand_in.issuer, clock.now())) + "c2ln"
+    await refused(jwt_verifier, token)
+    assert set(stand_in.hits) <= {METADATA, JWKS}

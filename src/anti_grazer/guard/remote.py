@@ -53,6 +53,10 @@ def is_allowed_url(url: str, *, allow_insecure_http: bool = False) -> bool:
     (as the server itself, DESIGN.md §4.9) unless ``allow_insecure_http``: the client
     secret and the tokens travel in these requests."""
     parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
     if not parts.hostname or parts.fragment:
         return False
     if parts.scheme == "https":
@@ -145,22 +149,26 @@ class AuthorizationServer:
 
     async def get_json(self, url: str) -> JsonObject:
         """GET ``url``'s JSON object."""
-        return await self._exchange(self.http.build_request("GET", url, headers=_ACCEPT_JSON))
+        return await self._exchange("GET", url, {})
 
     async def post_form(self, url: str, form: Mapping[str, str], authorization: str) -> JsonObject:
         """POST ``form`` to ``url`` with an ``Authorization`` header; its JSON object."""
-        headers = {**_ACCEPT_JSON, "Authorization": authorization}
-        request = self.http.build_request("POST", url, data=dict(form), headers=headers)
-        return await self._exchange(request)
+        return await self._exchange("POST", url, dict(form), authorization)
 
-    async def _exchange(self, request: httpx.Request) -> JsonObject:
-        url = str(request.url.copy_with(userinfo=b"", query=None))
+    async def _exchange(
+        self, method: str, url: str, form: dict[str, str], authorization: str | None = None
+    ) -> JsonObject:
+        headers = dict(_ACCEPT_JSON)
+        if authorization is not None:
+            headers["Authorization"] = authorization
         try:
+            request = self.http.build_request(method, url, data=form or None, headers=headers)
+            url = str(request.url.copy_with(userinfo=b"", query=None))  # for the log
             async with asyncio.timeout(self.timeout_seconds):
                 body = await self._send(request)
         except TimeoutError:
             raise unavailable("timeout", url) from None
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as error:
             raise unavailable(type(error).__name__, url) from None
         except UnusableAnswerError as error:
             raise unavailable(str(error), url) from None
