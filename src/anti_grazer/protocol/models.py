@@ -75,8 +75,10 @@ class TokenResponse:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who a valid bearer token speaks for (RFC 6750): the client, its scopes, its expiry."""
+    """Who a valid bearer token speaks for (RFC 6750): the client, its scopes, its expiry.
+    ``expires_at`` is None only when a remote authorization server's introspection answer
+    did not say (RFC 7662 §2.2: ``exp`` is optional)."""
 
     client_id: str
     scopes: Scopes
-    expires_at: datetime
+    expires_at: datetime | None
