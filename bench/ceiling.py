@@ -43,12 +43,17 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     await send(FINISH)
 
 
+def application() -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """The app factory ``http_server`` serves (it serves factories, like the product's)."""
+    return app
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ceiling")
     parser.add_argument("--port", type=int, required=True)
     port = parser.parse_args().port
     settings = load_settings(host="127.0.0.1", port=port, workers=1, log_level="warning")
-    http_server("bench.ceiling:app", settings, factory=False).serve()
+    http_server("bench.ceiling:application", settings).serve()
 
 
 if __name__ == "__main__":

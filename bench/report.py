@@ -25,6 +25,7 @@ NOISY_OTHER_LOAD_PERCENT = 25.0
 RSS_GROWTH_TOLERANCE_MIB = 2.0
 COMPARED = (
     ("token issuance", "ours-token", "peer-token"),
+    ("introspection of an active token", "ours-introspect", "peer-introspect"),
     ("revocation of an already revoked token", "ours-revoke-same", "peer-revoke-same"),
 )
 GUARD_PAIRS = (
@@ -286,8 +287,9 @@ def render_report(
         "one server under load at a time; "
         f"wrk 1 thread, {options.connections} keep-alive connections, {options.warmup} s "
         f"warm-up then {options.duration} s measured; every server of ours is run by "
-        "`http_server` (cli/serve.py: granian, 1 worker, uvloop, HTTP/1.1); CPU and RSS "
-        "count its main process and its worker. Token issuance runs "
+        "`http_server` (cli/serve.py: granian, 1 worker served in the server's own process, "
+        "uvloop, HTTP/1.1); CPU and RSS count the server's whole process tree. Token "
+        "issuance runs "
         f"{len(runs_of(rows, 'ours-token'))} rounds on ours and "
         f"{len(runs_of(rows, 'peer-token'))} on the peer, taking turns, with both servers "
         "started (the one not measured idles)",

@@ -50,6 +50,7 @@ TOKEN_SCOPE = "profiles:read"  # noqa: S105 (a scope, not a secret)
 TOKEN_BODY = f"grant_type=client_credentials&scope={TOKEN_SCOPE}"
 TOKEN_PATH = "/oauth/token"  # noqa: S105 (a path, not a secret)
 REVOKE_PATH = "/oauth/revoke"
+INTROSPECT_PATH = "/oauth/introspect"
 
 ServerName = Literal["ceiling", "ours", "peer"]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from bench.app import STARLETTE_GUARDED_PATH, STARLETTE_PLAIN_PATH
 from bench.measure import MemorySample, Probe, Row, Workload, measure
 from bench.peer import (
+    PEER_INTROSPECTION_PATH,
     PEER_REVOCATION_PATH,
     PEER_TOKEN_PATH,
     Peer,
@@ -20,6 +21,7 @@ from bench.peer import (
 )
 from bench.runner import (
     HOST,
+    INTROSPECT_PATH,
     REVOKE_PATH,
     TOKEN_PATH,
     TOKEN_SCOPE,
@@ -192,6 +194,13 @@ def bench_ours_serve(
             label = "ours: token issuance (POST /oauth/token)"
             contenders.insert(0, Contender(server, "ours-token", label, basic, TOKEN_PATH))
         rows += token_rounds(options, contenders, rounds)
+        if selected(only, "ours-introspect"):
+            token = issue_token(server.port, TOKEN_PATH, basic)
+            label = f"ours: introspection (POST {INTROSPECT_PATH})"
+            workload = introspect_workload(
+                "ours-introspect", label, server, INTROSPECT_PATH, basic, token
+            )
+            rows.append(measure(options, server, workload))
         if selected(only, "ours-revoke-fresh"):
             pool = work / "token-pool.txt"
             pool_size = fill_token_pool(options, server, basic, pool, pool_seconds)
@@ -278,7 +287,11 @@ def bench_peer(options: Options, peer: Peer, only: set[str] | None) -> list[Row]
         # Issued just before: the in-memory adapter is an LRU of 1,000 entries, and
         # nothing else issues tokens while this runs.
         token = issue_token(server.port, PEER_TOKEN_PATH, basic)
-        rows.append(measure(options, server, introspect_workload(peer, token)))
+        label = f"peer: introspection (POST {PEER_INTROSPECTION_PATH})"
+        workload = introspect_workload(
+            "peer-introspect", label, server, PEER_INTROSPECTION_PATH, basic, token
+        )
+        rows.append(measure(options, server, workload))
     if selected(only, "peer-revoke-same"):
         token = issue_token(server.port, PEER_TOKEN_PATH, basic)
         label = "peer: revocation, the same token again (already revoked)"

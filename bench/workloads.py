@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.measure import Probe, Workload
-from bench.peer import PEER_INTROSPECTION_PATH, PEER_TOKEN_PATH, Peer
+from bench.peer import PEER_TOKEN_PATH, Peer
 from bench.runner import (
     REVOKE_PATH,
     TOKEN_BODY,
@@ -21,7 +21,13 @@ from bench.runner import (
 )
 from bench.wrk import WrkRun
 
-OURS_SERVE_KEYS = ("ours-token", "ours-revoke-fresh", "ours-revoke-same", "ours-rss")
+OURS_SERVE_KEYS = (
+    "ours-token",
+    "ours-introspect",
+    "ours-revoke-fresh",
+    "ours-revoke-same",
+    "ours-rss",
+)
 OURS_GUARD_KEYS = (
     "ours-protected",
     "ours-unguarded",
@@ -137,24 +143,27 @@ def revoke_fresh_workload(basic: str, pool: Path, pool_size: int) -> Workload:
     )
 
 
-def introspect_workload(peer: Peer, token: str) -> Workload:
-    """POST the peer's introspection endpoint for one token again and again; the row's
-    note says whether the token was still active after the run."""
-    headers = form_headers(peer.basic)
+def introspect_workload(
+    key: str, label: str, server: Server, path: str, basic: str, token: str
+) -> Workload:
+    """POST ``path`` (an RFC 7662 introspection endpoint) for one token again and again,
+    authenticated as the token's own client; the row's note says whether the token was
+    still active after the run."""
+    headers = form_headers(basic)
     body = f"token={token}"
 
     def still_active(_result: WrkRun) -> str:
-        answer = http_call(peer.server.port, "POST", PEER_INTROSPECTION_PATH, headers, body)
+        answer = http_call(server.port, "POST", path, headers, body)
         active = answer.status == 200 and answer.json().get("active") is True
         return "token active throughout" if active else "TOKEN NO LONGER ACTIVE"
 
     return Workload(
-        key="peer-introspect",
-        label=f"peer: introspection (POST {PEER_INTROSPECTION_PATH})",
+        key=key,
+        label=label,
         script="introspect.lua",
-        path=PEER_INTROSPECTION_PATH,
-        env={"BENCH_BASIC": peer.basic, "BENCH_TOKEN": token},
-        probe=Probe("POST", PEER_INTROSPECTION_PATH, headers, body),
+        path=path,
+        env={"BENCH_BASIC": basic, "BENCH_TOKEN": token},
+        probe=Probe("POST", path, headers, body),
         describe=still_active,
     )
 

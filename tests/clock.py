@@ -10,9 +10,15 @@ class FrozenClock:
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime.now(UTC)
+        self._start = self._now
 
     def now(self) -> datetime:
         return self._now
+
+    def monotonic(self) -> float:
+        """Seconds since the clock was made, moved by ``advance`` (for code that takes a
+        ``time.monotonic``)."""
+        return (self._now - self._start).total_seconds()
 
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)

@@ -1,6 +1,6 @@
 """HTTP helpers shared by every test that speaks to the server: the paths, credentials as
 header values, form requests, and the exact answers the specs prescribe (RFC 6749 §5.1
-and §5.2, RFC 7009 §2.2, RFC 6750 §3.1) — exact status, body and headers.
+and §5.2, RFC 7009 §2.2, RFC 7662 §2.2, RFC 6750 §3.1) — exact status, body and headers.
 
 The assertions take an ``httpx.Response`` only, so tests in-process (``httpx.AsyncClient``)
 and against a real server process (``httpx.Client``) share them."""
@@ -18,6 +18,9 @@ from anti_grazer.protocol.tokens import is_well_formed_access_token
 TOKEN = "/oauth/token"
 REVOKE = "/oauth/revoke"
 JWKS = "/oauth/jwks"
+INTROSPECT = "/oauth/introspect"
+# Every OAuth endpoint: each reads a form, authenticates the client alike, answers no-store.
+OAUTH_ENDPOINTS = (TOKEN, REVOKE, INTROSPECT)
 PROFILE = "/v1/profiles/facebook/x"
 FORM = "application/x-www-form-urlencoded"
 CLIENT_CREDENTIALS: Mapping[str, str] = {"grant_type": "client_credentials"}
@@ -27,6 +30,8 @@ BASIC_CHALLENGE = 'Basic realm="anti-grazer"'
 INVALID_CLIENT_BYTES = (
     b'{"error":"invalid_client","error_description":"Client authentication failed"}'
 )
+# RFC 7662 §2.2: an inactive token, byte for byte, whatever the reason.
+INACTIVE_BYTES = b'{"active":false}'
 INVALID_TOKEN_BODY = {
     "error": "invalid_token",
     "error_description": "The access token is invalid, expired or revoked",
@@ -165,3 +170,26 @@ def assert_revoked_ok(response: httpx.Response) -> None:
     assert "content-type" not in response.headers
     assert "www-authenticate" not in response.headers
     assert_no_store(response)
+
+
+def assert_inactive(response: httpx.Response) -> None:
+    """RFC 7662 §2.2: 200, JSON, exactly ``{"active": false}`` (nothing about why), with
+    the no-store headers."""
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.content == INACTIVE_BYTES
+    assert "www-authenticate" not in response.headers
+    assert_no_store(response)
+
+
+def assert_active(response: httpx.Response) -> dict[str, object]:
+    """RFC 7662 §2.2: 200, JSON, ``"active": true``, with the no-store headers; return the
+    members."""
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert "www-authenticate" not in response.headers
+    assert_no_store(response)
+    members = response.json()
+    assert isinstance(members, dict)
+    assert members["active"] is True
+    return members

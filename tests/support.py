@@ -134,9 +134,11 @@ async def register(
     ttl: int | None = None,
     name: str = "test client",
     token_format: str = OPAQUE,
+    *,
+    can_introspect: bool = False,
 ) -> Registered:
     """Register a client with the given scopes (and token format) through the real
-    registry."""
+    registry (``can_introspect``: a resource server, which may introspect any token)."""
     client, secret = await register_client(
         clients,
         clock,
@@ -145,6 +147,7 @@ async def register(
         frozenset(default_scope.split()),
         ttl,
         token_format,
+        can_introspect=can_introspect,
     )
     return Registered(client, secret)
 

@@ -8,10 +8,11 @@ import re
 from base64 import urlsafe_b64decode
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from anti_grazer.issuer import check_issuer, served_base_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/anti-grazer.db"
 DEFAULT_PLATFORMS = ("facebook", "x", "instagram", "linkedin", "tiktok")
@@ -74,6 +75,14 @@ class Settings(BaseSettings):
         "TLS-terminating proxy you trust).",
     )
     workers: int = Field(1, ge=1, description="Worker processes.")
+    issuer: str | None = Field(
+        None,
+        description="The authorization server's issuer identifier (RFC 8414 §2), as clients "
+        "reach it: an https URL with no query or fragment (https://auth.example.com); "
+        "http only for a loopback host. It names the server in its metadata and in "
+        "introspection responses. Unset: the listen address, http(s)://HOST:PORT, which "
+        "suits local use only; production must set it.",
+    )
     max_body_bytes: int = Field(
         16384, gt=0, description="Largest request body the OAuth endpoints read (413 beyond)."
     )
@@ -150,12 +159,6 @@ class Settings(BaseSettings):
         "so every worker and instance on it shares it. Never logged nor shown in a repr.",
     )
 
-    issuer: str | None = Field(
-        None,
-        description="The issuer identifier (RFC 8414 §2), the iss claim of JWT access "
-        "tokens: an https URL with no query or fragment in production. Unset: the served "
-        "base URL (http://HOST:PORT, https with TLS), for local use.",
-    )
     audience: str | None = Field(
         None,
         description="The aud claim of JWT access tokens (RFC 9068 §2.2), the identifier "
@@ -173,21 +176,6 @@ class Settings(BaseSettings):
         description="How long verifiers may cache GET /oauth/jwks (Cache-Control max-age); "
         "a new key is activated only this long (plus CACHE_TTL_SECONDS) after its creation.",
     )
-
-    @field_validator("issuer")
-    @classmethod
-    def _check_issuer(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            parts = urlsplit(value)
-        except ValueError:
-            raise ValueError("expected an http(s) URL with no query or fragment") from None
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError("expected an http(s) URL with no query or fragment")
-        if parts.query or parts.fragment or "?" in value or "#" in value:
-            raise ValueError("expected an http(s) URL with no query or fragment")
-        return value
 
     @field_validator("audience")
     @classmethod
@@ -209,6 +197,18 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < CURSOR_KEY_MIN_LENGTH:
             raise ValueError(f"at least {CURSOR_KEY_MIN_LENGTH} characters are needed")
         return value
+
+    @field_validator("issuer", mode="before")
+    @classmethod
+    def _blank_issuer_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("issuer")
+    @classmethod
+    def _check_issuer(cls, value: str | None) -> str | None:
+        return None if value is None else check_issuer(value)
 
     @field_validator("platforms", mode="before")
     @classmethod
@@ -242,26 +242,22 @@ class Settings(BaseSettings):
         return self.tls_cert_file is not None
 
     @property
+    def issuer_url(self) -> str:
+        """The issuer identifier in use: ``issuer``, else the served base URL from the
+        listen settings (never from a request's Host header: ``anti_grazer.issuer``)."""
+        return self.issuer or served_base_url(self.host, self.port, self.tls_enabled)
+
+    @property
+    def token_audience(self) -> str:
+        """The ``aud`` of JWT access tokens: ``audience`` when set, else the issuer."""
+        return self.audience if self.audience is not None else self.issuer_url
+
+    @property
     def key_encryption_key_bytes(self) -> bytes | None:
         """The key-encryption key's 32 bytes, or None when it is not set."""
         if self.key_encryption_key is None:
             return None
         return decode_key_encryption_key(self.key_encryption_key.get_secret_value())
-
-
-def resolve_issuer(settings: Settings) -> str:
-    """The issuer identifier: ``ISSUER`` when set, else the base URL this server is
-    served at (its scheme, host and port), good for local use only."""
-    if settings.issuer is not None:
-        return settings.issuer
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    scheme = "https" if settings.tls_enabled else "http"
-    return f"{scheme}://{host}:{settings.port}"
-
-
-def resolve_audience(settings: Settings) -> str:
-    """The ``aud`` of JWT access tokens: ``AUDIENCE`` when set, else the issuer."""
-    return settings.audience if settings.audience is not None else resolve_issuer(settings)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -125,6 +125,7 @@ def describe(client: Client) -> dict[str, object]:
         "default_scope": " ".join(sorted(client.effective_default_scopes)),
         "token_ttl_seconds": client.token_ttl_seconds,
         "enabled": client.enabled,
+        "introspect": client.can_introspect,
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
         "token_format": client.token_format,

@@ -154,6 +154,29 @@ def test_create_refuses_an_unknown_token_format(run: Cli) -> None:
     assert run("clients", "list").stdout == ""
 
 
+def test_create_introspect_registers_a_resource_server(run: Cli) -> None:
+    """``--introspect``: the client may introspect any token (RFC 7662 §2.1); ``create``,
+    ``show`` and ``list`` say so, and a client created without it may not."""
+    server = create(run, "resource server", "--introspect")
+    plain = create_bare(run, "plain")
+    assert server["introspect"] is True
+    assert plain["introspect"] is False
+    server_id, plain_id = str(server["client_id"]), str(plain["client_id"])
+    stored = run.client(server_id)
+    assert stored is not None
+    assert stored.can_introspect is True
+    assert stored.allowed_scopes == frozenset()
+    assert json.loads(run("clients", "show", server_id).stdout)["introspect"] is True
+    listed = {
+        c["client_id"]: c["introspect"] for c in json.loads(run("clients", "list", "--json").stdout)
+    }
+    assert listed == {server_id: True, plain_id: False}
+    assert run("clients", "list").stdout == (
+        f"{server_id}  enabled   resource server  []  default []  introspect\n"
+        f"{plain_id}  enabled   plain  []  default []\n"
+    )
+
+
 # -- list, show -----------------------------------------------------------------------
 
 

@@ -91,9 +91,20 @@ def create_client(
     name: str = "e2e client",
     scope: str = "reports:write profiles:read",
     default_scope: str = "profiles:read",
+    *,
+    introspect: bool = False,
+    token_ttl: int | None = None,
 ) -> CreatedClient:
+    """``clients create`` (``--introspect``: a resource server; ``--token-ttl`` when
+    given)."""
+    ttl = [] if token_ttl is None else ["--token-ttl", str(token_ttl)]
     completed = run_cli(
-        ["clients", "create", name, "--scope", scope, "--default-scope", default_scope, "--json"],
+        [
+            *("clients", "create", name, "--scope", scope, "--default-scope", default_scope),
+            *(["--introspect"] if introspect else []),
+            *ttl,
+            "--json",
+        ],
         env,
     )
     if completed.returncode != 0:

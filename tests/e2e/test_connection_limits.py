@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.process import (
@@ -189,6 +190,32 @@ def test_an_unauthenticated_body_is_not_read_while_it_streams(limited: LimitedSe
     health.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     with health:
         assert status_of(read_response(health)) == 200
+
+
+def test_a_refused_streamed_body_gets_its_401_not_a_reset(limited: LimitedServer) -> None:
+    """A client streaming a chunked body with a bad token gets the 401 every time: the
+    guard reads and drops what it sends (up to 64 KiB) before the connection closes, where
+    closing with the body unread made the kernel reset about a third of them before the
+    answer was read."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"platform": "facebook",'
+        for _ in range(8):
+            yield b" " * 2048
+
+    outcomes: list[int | str] = []
+    with httpx.Client(base_url=limited.server.base_url, timeout=WAIT) as client:
+        for _ in range(60):
+            try:
+                response = client.post(
+                    "/v1/reports",
+                    content=chunks(),
+                    headers={"Authorization": "Bearer nope", "Content-Type": "application/json"},
+                )
+                outcomes.append(response.status_code)
+            except httpx.TransportError as error:
+                outcomes.append(type(error).__name__)
+    assert outcomes == [401] * 60
 
 
 def test_an_oversized_body_is_413_before_it_is_sent(limited: LimitedServer) -> None:

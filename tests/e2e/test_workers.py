@@ -1,8 +1,11 @@
-"""The worker processes of ``anti-grazer serve``: they end with the server process,
-however it ends, so that no worker serves on alone (web/asgi.py ``end_with_the_server``)."""
+"""The processes of ``anti-grazer serve``: one worker is the server process itself
+(cli/serve.py ``OneProcessServer``); several are forked worker processes, which end with
+the server process however it ends, so that no worker serves on alone (web/asgi.py
+``end_with_the_server``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -31,7 +34,17 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+def test_one_worker_is_the_server_process_itself(tmp_path: Path) -> None:
+    env = cli_environment(sqlite_url(tmp_path / "anti-grazer.db"))
+    with serving(env, tmp_path / "server.log", ["--workers", "1"]) as server:
+        assert children(server.process.pid) == []
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=10) == 0
+        events = [json.loads(line)["event"] for line in server.log_text().splitlines()]
+        assert "application_stopping" in events
+
+
+@pytest.mark.parametrize("workers", [2, 3])
 def test_workers_end_when_the_server_is_killed(tmp_path: Path, workers: int) -> None:
     env = cli_environment(sqlite_url(tmp_path / "anti-grazer.db"))
     with serving(env, tmp_path / "server.log", ["--workers", str(workers)]) as server:

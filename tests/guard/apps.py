@@ -1,5 +1,6 @@
 """Two small APIs protected by the guard, one FastAPI and one plain Starlette, over the
-test database's token store (what a team protecting its own API would write)."""
+test database's token store or any other verifier (what a team protecting its own API
+would write)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
-from anti_grazer.guard.core import BearerGuard
+from anti_grazer.guard.asgi import BearerAuthMiddleware
+from anti_grazer.guard.core import BearerGuard, TokenVerifier
 from anti_grazer.guard.fastapi import install_fastapi_guard, require_scopes
 from anti_grazer.guard.http import install_guard
 from anti_grazer.guard.starlette import requires_bearer
@@ -27,8 +30,18 @@ def _describe(principal: Principal) -> dict[str, object]:
 
 def fastapi_api(tokens: TokenStore, clock: Clock) -> FastAPI:
     """GET /read needs ``profiles:read``; POST /write needs ``reports:write``."""
+    return fastapi_api_over(StoreTokenVerifier(tokens, clock))
+
+
+def starlette_api(tokens: TokenStore, clock: Clock) -> Starlette:
+    """The same two routes as plain Starlette endpoints."""
+    return starlette_api_over(StoreTokenVerifier(tokens, clock))
+
+
+def fastapi_api_over(verifier: TokenVerifier) -> FastAPI:
+    """``fastapi_api`` with any verifier (the remote ones: introspection, JWT)."""
     app = FastAPI()
-    install_fastapi_guard(app, BearerGuard(StoreTokenVerifier(tokens, clock), "anti-grazer"))
+    install_fastapi_guard(app, BearerGuard(verifier, "anti-grazer"))
 
     @app.get("/read")
     async def read(principal: Annotated[Principal, require_scopes("profiles:read")]) -> object:
@@ -41,8 +54,8 @@ def fastapi_api(tokens: TokenStore, clock: Clock) -> FastAPI:
     return app
 
 
-def starlette_api(tokens: TokenStore, clock: Clock) -> Starlette:
-    """The same two routes as plain Starlette endpoints."""
+def starlette_api_over(verifier: TokenVerifier) -> Starlette:
+    """``starlette_api`` with any verifier."""
 
     @requires_bearer("profiles:read")
     async def read(request: Request) -> Response:
@@ -57,5 +70,12 @@ def starlette_api(tokens: TokenStore, clock: Clock) -> Starlette:
         Route("/write", write, methods=["POST"]),
     ]
     app = Starlette(routes=list(routes))
-    install_guard(app, BearerGuard(StoreTokenVerifier(tokens, clock), "anti-grazer"))
+    install_guard(app, BearerGuard(verifier, "anti-grazer"))
     return app
+
+
+def middleware_api_over(verifier: TokenVerifier) -> ASGIApp:
+    """``starlette_api_over`` behind ``BearerAuthMiddleware`` (as our own server guards
+    ``/v1``): every path is verified by the middleware before its route runs."""
+    guard = BearerGuard(verifier, "anti-grazer")
+    return BearerAuthMiddleware(starlette_api_over(verifier), lambda: guard, "/")

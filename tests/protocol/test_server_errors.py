@@ -17,6 +17,7 @@ from anti_grazer.protocol.tokens import generate_access_token
 from anti_grazer.store.memory import MemoryStores
 from tests.clock import FrozenClock
 from tests.doubles import ForwardingTokenStore, RecordingTokenStore
+from tests.http_helpers import basic
 from tests.protocol.server_helpers import body_credentials, issue, revoke
 from tests.support import Registered
 
@@ -55,7 +56,7 @@ class BrokenTokenStore(ForwardingTokenStore):
         raise self.failure
 
 
-@pytest.mark.parametrize("endpoint", ["token", "revoke"])
+@pytest.mark.parametrize("endpoint", ["token", "revoke", "introspect"])
 async def test_a_store_failure_after_authentication_is_a_server_error(
     stores: MemoryStores, clock: FrozenClock, client: Registered, endpoint: str
 ) -> None:
@@ -66,6 +67,9 @@ async def test_a_store_failure_after_authentication_is_a_server_error(
     calls: dict[str, Callable[[], Awaitable[object]]] = {
         "token": lambda: server.token(body_credentials(client), None),
         "revoke": lambda: revoke(server, client, token=generate_access_token(clock.now())),
+        "introspect": lambda: server.introspect(
+            {"token": generate_access_token(clock.now())}, basic(client.client_id, client.secret)
+        ),
     }
     with pytest.raises(ServerError) as raised:
         await calls[endpoint]()

@@ -3,8 +3,9 @@ caching stores over counting wrappers of one pair of memory stores."""
 
 from __future__ import annotations
 
-from anti_grazer.store.cache import CachingClientStore, CachingTokenStore, TtlCache
+from anti_grazer.store.cache import CachingClientStore, CachingTokenStore
 from anti_grazer.store.memory import memory_stores
+from anti_grazer.ttl_cache import TtlCache
 from tests.doubles import CountingClientStore, CountingTokenStore
 
 

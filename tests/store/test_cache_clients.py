@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from anti_grazer.store.cache import MAX_CACHED_CLIENT_ID_LENGTH, CachingClientStore, TtlCache
+from anti_grazer.store.cache import MAX_CACHED_CLIENT_ID_LENGTH, CachingClientStore
 from anti_grazer.store.memory import memory_stores
+from anti_grazer.ttl_cache import TtlCache
 from tests.doubles import CountingClientStore
 from tests.store.cache_helpers import FakeMonotonic, Setup
 from tests.support import T0, make_client, make_token

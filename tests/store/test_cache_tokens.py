@@ -10,8 +10,9 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
-from anti_grazer.store.cache import CachingTokenStore, TtlCache
+from anti_grazer.store.cache import CachingTokenStore
 from anti_grazer.store.memory import memory_stores
+from anti_grazer.ttl_cache import TtlCache
 from tests.doubles import CountingTokenStore
 from tests.store.cache_helpers import FakeMonotonic, Setup
 from tests.support import T0, make_client, make_token

@@ -4,7 +4,7 @@ value read before an invalidation is not stored after it."""
 
 from __future__ import annotations
 
-from anti_grazer.store.cache import TtlCache
+from anti_grazer.ttl_cache import TtlCache
 from tests.store.cache_helpers import FakeMonotonic
 
 

@@ -51,13 +51,17 @@ async def test_added_client_reads_back_equal(stores: StorePair) -> None:
     """Every field survives the round trip, microseconds and time zone included."""
     client = make_client(ttl=120)
     bare = make_client("client-b", allowed="", default="")
-    jwt = replace(make_client("client-c"), token_format="jwt")
+    resource_server = replace(make_client("client-c"), can_introspect=True)
+    jwt = replace(make_client("client-d"), token_format="jwt")
     await stores.clients.add_client(client)
     await stores.clients.add_client(bare)
+    await stores.clients.add_client(resource_server)
     await stores.clients.add_client(jwt)
     assert await stores.clients.get_client("client-a") == client
     assert await stores.clients.get_client("client-b") == bare
-    assert await stores.clients.get_client("client-c") == jwt
+    assert await stores.clients.get_client("client-c") == resource_server
+    assert await stores.clients.get_client("client-d") == jwt
+    assert not client.can_introspect
     found = await stores.clients.get_client("client-a")
     assert found is not None
     assert found.created_at.tzinfo is not None
@@ -87,6 +91,7 @@ async def test_update_replaces_every_field_but_the_creation_time(stores: StorePa
         enabled=False,
         created_at=at(999),
         updated_at=at(10),
+        can_introspect=True,
     )
     await stores.clients.update_client(changed)
     assert await stores.clients.get_client("client-a") == replace(changed, created_at=T0)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tests.http_helpers import (
     FORM,
-    REVOKE,
+    OAUTH_ENDPOINTS,
     TOKEN,
     assert_invalid_client,
     assert_oauth_4xx,
@@ -38,12 +38,13 @@ pytestmark = pytest.mark.anyio
             lambda pairs: urlencode(pairs).encode()
         ),
     ),
-    path=st.sampled_from([TOKEN, REVOKE]),
+    path=st.sampled_from(OAUTH_ENDPOINTS),
 )
 async def test_arbitrary_form_bodies_without_credentials_get_an_oauth_4xx(
     http: httpx.AsyncClient, body: bytes, path: str
 ) -> None:
-    """RFC 6749 §5.2 / RFC 7009 §2.2.1: any body gets a 4xx OAuth error, never a 5xx."""
+    """RFC 6749 §5.2 / RFC 7009 §2.2.1 / RFC 7662 §2.3: any body gets a 4xx OAuth error,
+    never a 5xx."""
     response = await raw_post(http, path, body, {"Content-Type": FORM})
     assert_oauth_4xx(response)
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from anti_grazer.protocol.params import declares_only_utf8, is_form_content_type
 from tests.http_helpers import (
     FORM,
-    REVOKE,
+    OAUTH_ENDPOINTS,
     TOKEN,
     assert_invalid_client,
     assert_issued,
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.anyio
 
 
 @property_settings
-@given(authorization=authorization_values, path=st.sampled_from([TOKEN, REVOKE]))
+@given(authorization=authorization_values, path=st.sampled_from(OAUTH_ENDPOINTS))
 async def test_arbitrary_authorization_headers_get_invalid_client(
     http: httpx.AsyncClient, registered: Registered, authorization: bytes, path: str
 ) -> None:

@@ -9,7 +9,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.http_helpers import FORM, REVOKE, TOKEN, assert_issued, assert_oauth_error, basic
+from tests.http_helpers import (
+    FORM,
+    OAUTH_ENDPOINTS,
+    TOKEN,
+    assert_issued,
+    assert_oauth_error,
+    basic,
+)
 from tests.support import Registered
 from tests.web.bad_input import MAX_BODY_BYTES, padded, raw_post
 
@@ -30,7 +37,7 @@ async def test_a_body_of_exactly_max_body_bytes_is_read(
 
 
 @pytest.mark.parametrize("size", [MAX_BODY_BYTES + 1, 10 * MAX_BODY_BYTES, 1_000_000])
-@pytest.mark.parametrize("path", [TOKEN, REVOKE])
+@pytest.mark.parametrize("path", OAUTH_ENDPOINTS)
 async def test_a_declared_body_over_the_limit_is_413(
     http: httpx.AsyncClient, registered: Registered, size: int, path: str
 ) -> None:

@@ -23,6 +23,8 @@ WITH_A_TRAILING_SLASH = [
     ("GET", "/openapi.json/"),
     ("POST", "/oauth/token/"),
     ("POST", "/oauth/revoke/"),
+    ("POST", "/oauth/introspect/"),
+    ("GET", "/.well-known/oauth-authorization-server/"),
 ]
 AS_ROUTED = [
     ("GET", "/health"),
@@ -34,6 +36,8 @@ AS_ROUTED = [
     ("POST", "/v1/reports"),
     ("POST", "/oauth/token"),
     ("GET", "/oauth/token"),
+    ("POST", "/oauth/introspect"),
+    ("GET", "/.well-known/oauth-authorization-server"),
     ("GET", "/nowhere"),
     ("DELETE", "/health"),
 ]

@@ -25,7 +25,16 @@ from anti_grazer.store.memory_reports import MemoryReportStore
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.store.sql.engine import is_sqlite
 from tests.clock import FrozenClock
-from tests.http_helpers import FORM, PROFILE, REVOKE, TOKEN, assert_oauth_error, basic, bearer
+from tests.http_helpers import (
+    FORM,
+    INTROSPECT,
+    PROFILE,
+    REVOKE,
+    TOKEN,
+    assert_oauth_error,
+    basic,
+    bearer,
+)
 from tests.support import (
     Registered,
     Stores,
@@ -111,6 +120,27 @@ async def exercise(
         f"token={others}&client_id={other.client_id}&client_secret={other.secret}".encode(),
         form,
         other.client_id,
+    )
+
+    # Introspection carries the token in the body too, whoever asks; never in the URL.
+    await send(
+        "POST",
+        INTROSPECT,
+        200,
+        f"token={first}".encode(),
+        {**form, "Authorization": good_basic},
+        cid,
+    )
+    await send(
+        "POST",
+        INTROSPECT,
+        200,
+        f"token={first}&client_id={other.client_id}&client_secret={other.secret}".encode(),
+        form,
+        other.client_id,
+    )
+    await send(
+        "POST", f"{INTROSPECT}?token={first}", 400, b"", {**form, "Authorization": good_basic}
     )
 
     # Authenticated, then refused: the line still names the client.

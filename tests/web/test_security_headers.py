@@ -45,6 +45,8 @@ def assert_cache_control_no_store(response: httpx.Response) -> None:
     [
         ("POST", "/oauth/token", 400),
         ("POST", "/oauth/revoke", 400),
+        ("POST", "/oauth/introspect", 400),
+        ("GET", "/.well-known/oauth-authorization-server", 200),
         ("GET", "/oauth/token", 405),
         ("GET", "/health", 200),
         ("DELETE", "/health", 405),
@@ -105,11 +107,11 @@ async def test_the_blocklist_keeps_its_revalidation(
         assert_nosniff(response)
 
 
-@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke"])
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
 async def test_the_oauth_endpoints_keep_their_own_no_store(
     http: httpx.AsyncClient, registered: Registered, path: str
 ) -> None:
-    """RFC 6749 §5.1, §5.2: no-store and Pragma: no-cache, once each."""
+    """RFC 6749 §5.1, §5.2, RFC 7662 §2.2: no-store and Pragma: no-cache, once each."""
     response = await http.post(
         path,
         data={"grant_type": "client_credentials", "token": "ag_at_x"},

@@ -210,12 +210,13 @@ async def test_repeated_body_credentials_are_invalid_request(
 # --- POST only (§3.2) -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke"])
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
 @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"])
 async def test_methods_other_than_post_get_405(
     http: httpx.AsyncClient, registered: Registered, method: str, path: str
 ) -> None:
-    """RFC 6749 §3.2 (the client MUST use POST) and RFC 7009 §2.1: other methods get 405
+    """RFC 6749 §3.2 (the client MUST use POST), RFC 7009 §2.1 and RFC 7662 §2.1 (POST):
+    other methods get 405
     with ``Allow: POST`` and an OAuth JSON error."""
     response = await http.request(
         method, path, headers={"Authorization": basic(registered.client_id, registered.secret)}

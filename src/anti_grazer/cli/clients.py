@@ -30,6 +30,7 @@ def _describe(client: Client) -> dict[str, Any]:
         "default_scope": render_scope(client.effective_default_scopes),
         "token_ttl_seconds": client.token_ttl_seconds,
         "enabled": client.enabled,
+        "introspect": client.can_introspect,
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
         "token_format": client.token_format,
@@ -73,6 +74,11 @@ def clients() -> None:
     show_default=True,
     help="Opaque access tokens, or JWT access tokens (RFC 9068).",
 )
+@click.option(
+    "--introspect",
+    is_flag=True,
+    help="A resource server: may introspect any token (others see only their own).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def create(
     name: str,
@@ -80,13 +86,16 @@ def create(
     default_scope: str,
     token_ttl: int | None,
     token_format: str,
+    introspect: bool,
     as_json: bool,
 ) -> None:
     """Register a client and print its id and secret (shown once).
 
     A token request that names no scope gets the --default-scope or, when none is given,
     every scope of --scope (RFC 6749 §3.3 default).  With --token-format jwt its access
-    tokens are JWTs signed by the active signing key ('anti-grazer keys').
+    tokens are JWTs signed by the active signing key ('anti-grazer keys').  With
+    --introspect the client may ask POST /oauth/introspect about any token (RFC 7662),
+    not only its own.
     """
     if token_format == JWT and settings_or_exit().key_encryption_key is None:
         click.echo(
@@ -104,7 +113,14 @@ def create(
     async def action(stores: OpenedStores) -> tuple[Client, str]:
         try:
             return await register_client(
-                stores.clients, SystemClock(), name, allowed, default, token_ttl, token_format
+                stores.clients,
+                SystemClock(),
+                name,
+                allowed,
+                default,
+                token_ttl,
+                token_format,
+                can_introspect=introspect,
             )
         except ClientConfigError as error:
             raise click.ClickException(str(error)) from None
@@ -116,7 +132,8 @@ def create(
 @clients.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def list_(as_json: bool) -> None:
-    """List the registered clients: id, state, name, allowed and default scope."""
+    """List the registered clients: id, state, name, allowed and default scope, and
+    whether it may introspect any token."""
 
     async def action(stores: OpenedStores) -> list[Client]:
         return list(await stores.clients.list_clients())
@@ -129,7 +146,8 @@ def list_(as_json: bool) -> None:
         state = "enabled" if client.enabled else "disabled"
         scopes = f"[{render_scope(client.allowed_scopes)}]"
         default = f"default [{render_scope(client.effective_default_scopes)}]"
-        click.echo(f"{client.client_id}  {state:8}  {client.name}  {scopes}  {default}")
+        introspect = "  introspect" if client.can_introspect else ""
+        click.echo(f"{client.client_id}  {state:8}  {client.name}  {scopes}  {default}{introspect}")
 
 
 @clients.command()

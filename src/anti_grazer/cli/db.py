@@ -12,7 +12,7 @@ from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING
 from anti_grazer.protocol.models import SigningKey
 from anti_grazer.settings import Settings
 from anti_grazer.store.sql.engine import create_engine
-from anti_grazer.store.sql.schema_version import current_revision
+from anti_grazer.store.sql.schema_version import current_revision, ensure_current_schema
 from anti_grazer.store.sql.signing_keys import SqlSigningKeyStore
 
 
@@ -22,13 +22,12 @@ def db() -> None:
 
 
 async def upgrade_database(database_url: str) -> str | None:
-    """Apply every pending migration to the database at ``database_url``; its revision."""
-    # Imported here: the other commands need no Alembic.
-    from anti_grazer.store.sql.migrate import upgrade  # noqa: PLC0415
-
+    """Apply every pending migration to the database at ``database_url``; its revision.
+    Alembic is imported only when a migration is pending: ``serve`` calls this too, and
+    the server then keeps what it imported for as long as it runs."""
     engine = create_engine(database_url)
     try:
-        await upgrade(engine)
+        await ensure_current_schema(engine, migrate=True)
         return await current_revision(engine)
     finally:
         await engine.dispose()

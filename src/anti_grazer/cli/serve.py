@@ -4,18 +4,25 @@ limits)."""
 
 from __future__ import annotations
 
-import ipaddress
+import asyncio
+import importlib
 import os
+import signal
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Protocol
 
 import click
+import uvloop
 from granian.constants import HTTPModes, Interfaces, Loops, SSLProtocols
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
+from granian.server.embed import Server as InProcessServer
 from granian.server.mp import MPServer
 
 from anti_grazer.cli.common import check_database_url, run, settings_or_exit
 from anti_grazer.cli.db import upgrade_database
+from anti_grazer.issuer import is_loopback
 from anti_grazer.logs import configure_logging, get_logger
 from anti_grazer.settings import Settings
 from anti_grazer.store.sql.engine import is_sqlite
@@ -29,16 +36,6 @@ _GRANIAN_LOGGING = {
         "granian.access": {"handlers": [], "propagate": False},
     }
 }
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_transport(settings: Settings) -> None:
@@ -58,8 +55,66 @@ def check_transport(settings: Settings) -> None:
     )
 
 
-def http_server(target: str, settings: Settings, *, factory: bool = True) -> MPServer:
-    """granian serving the ASGI app ``target`` with the connection limits of ``settings``.
+class HTTPServer(Protocol):
+    """What ``http_server`` gives: ``serve()`` runs until SIGINT or SIGTERM."""
+
+    def serve(self) -> None: ...
+
+
+def _connection_options(settings: Settings) -> dict[str, Any]:
+    """granian's options for the connection limits and transport of ``settings``."""
+    return {
+        "address": settings.host,
+        "port": settings.port,
+        "interface": Interfaces.ASGI,
+        "http": HTTPModes.http1,
+        "websockets": False,
+        "backpressure": settings.max_connections,
+        "http1_settings": HTTP1Settings(
+            header_read_timeout=round(settings.head_timeout_seconds * 1000),
+            max_buffer_size=settings.max_header_bytes,
+        ),
+        "log_level": LogLevels(settings.log_level),
+        "log_dictconfig": _GRANIAN_LOGGING,
+        "ssl_cert": settings.tls_cert_file,
+        "ssl_key": settings.tls_key_file,
+        "ssl_protocol_min": SSLProtocols.tls12,
+    }
+
+
+class OneProcessServer:
+    """granian's embedded server: the app served by this very process, on uvloop.
+
+    One worker needs no supervisor: with ``MPServer`` the server process stays beside
+    its only worker, holding a second copy of the interpreter and the imports (bench/run:
+    the two together took about 50 MiB more than this one process).  The connection
+    handling is the same Rust worker as in ``MPServer``; SIGINT and SIGTERM stop it
+    gracefully (the lifespan's shutdown runs)."""
+
+    def __init__(self, app_factory: Callable[[], Any], options: dict[str, Any]) -> None:
+        self._server = InProcessServer(app_factory, factory=True, **options)
+
+    def serve(self) -> None:
+        uvloop.run(self._serve())
+
+    async def _serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(stop_signal, self._server.signal_handler_interrupt)
+        await self._server.serve()
+
+
+def _imported(target: str) -> Callable[[], Any]:
+    """The object named by ``"module:attribute"``."""
+    module, _, attribute = target.partition(":")
+    found: Callable[[], Any] = getattr(importlib.import_module(module), attribute)
+    return found
+
+
+def http_server(target: str, settings: Settings) -> HTTPServer:
+    """granian serving the ASGI app factory ``target`` (``"module:function"``) with the
+    connection limits of ``settings``: in this process for one worker
+    (``OneProcessServer``), else with ``settings.workers`` forked worker processes.
 
     HTTP/1.1 only (its limits are the ones set here); a connection must deliver each
     request head within ``head_timeout_seconds`` (counted from its opening or from its
@@ -67,27 +122,10 @@ def http_server(target: str, settings: Settings, *, factory: bool = True) -> MPS
     ``max_header_bytes`` is answered ``431`` and closed, and each worker serves at most
     ``max_connections`` connections at once (more wait in the listen backlog).  granian's
     own access log is off: the application writes its own."""
-    return MPServer(
-        target,
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=settings.workers,
-        loop=Loops.uvloop,
-        http=HTTPModes.http1,
-        websockets=False,
-        backpressure=settings.max_connections,
-        http1_settings=HTTP1Settings(
-            header_read_timeout=round(settings.head_timeout_seconds * 1000),
-            max_buffer_size=settings.max_header_bytes,
-        ),
-        log_level=LogLevels(settings.log_level),
-        log_dictconfig=_GRANIAN_LOGGING,
-        ssl_cert=settings.tls_cert_file,
-        ssl_key=settings.tls_key_file,
-        ssl_protocol_min=SSLProtocols.tls12,
-        factory=factory,
-    )
+    options = _connection_options(settings)
+    if settings.workers == 1:
+        return OneProcessServer(_imported(target), options)
+    return MPServer(target, workers=settings.workers, loop=Loops.uvloop, factory=True, **options)
 
 
 @click.command()

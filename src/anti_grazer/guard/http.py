@@ -17,7 +17,7 @@ from anti_grazer.protocol.bearer import (
     refuse_token_outside_header,
     render_challenge,
 )
-from anti_grazer.protocol.errors import OAuthError
+from anti_grazer.protocol.errors import OAuthError, TemporarilyUnavailableError
 from anti_grazer.protocol.headers import single_headers
 from anti_grazer.protocol.models import Principal, Scopes
 from anti_grazer.protocol.params import is_form_content_type
@@ -87,10 +87,21 @@ async def authenticate_request(request: Request, required: Scopes) -> Principal:
 
 
 def bearer_error_response(error: OAuthError, realm: str) -> Response:
-    """RFC 6750 §3: the status of ``error``, a Bearer challenge and a JSON body."""
+    """RFC 6750 §3: the status of ``error``, a Bearer challenge and a JSON body.
+
+    ``TemporarilyUnavailableError`` (the authorization server could not be asked) is a
+    ``503`` with ``Retry-After`` and ``Cache-Control: no-store`` instead of a challenge:
+    the token was not judged (its docstring says why)."""
+    if isinstance(error, TemporarilyUnavailableError):
+        headers = {
+            "Retry-After": str(error.retry_after_seconds),
+            "Cache-Control": "no-store",
+        }
+    else:
+        headers = {"WWW-Authenticate": render_challenge(realm, error)}
     return Response(
         orjson.dumps(error.body()),
         status_code=error.status,
         media_type="application/json",
-        headers={"WWW-Authenticate": render_challenge(realm, error)},
+        headers=headers,
     )

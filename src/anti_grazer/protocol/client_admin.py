@@ -46,11 +46,14 @@ async def register_client(
     default_scopes: Scopes,
     token_ttl_seconds: int | None = None,
     token_format: str = OPAQUE,
+    *,
+    can_introspect: bool = False,
 ) -> tuple[Client, str]:
     """Create a client; return it with its secret, the only time the secret exists.
     An empty ``default_scopes`` is stored as such and means every allowed scope
     (``Client.effective_default_scopes``).  ``token_format`` is ``opaque`` or ``jwt``
-    (RFC 9068 access tokens)."""
+    (RFC 9068 access tokens); ``can_introspect`` registers a resource server, which may
+    introspect any token."""
     if not name.strip():
         raise ClientConfigError("the client name must not be empty")
     _check(allowed_scopes, default_scopes, token_ttl_seconds)
@@ -69,6 +72,7 @@ async def register_client(
         created_at=now,
         updated_at=now,
         token_format=token_format,
+        can_introspect=can_introspect,
     )
     await clients.add_client(client)
     return client, secret

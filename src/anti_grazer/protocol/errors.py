@@ -122,3 +122,26 @@ class MissingTokenError(OAuthError):
     def body(self) -> dict[str, str]:
         """No ``error`` member: the request carried no authentication (RFC 6750 §3.1)."""
         return {"error_description": self.description}
+
+
+class TemporarilyUnavailableError(OAuthError):
+    """The resource server cannot check the token now: the authorization server it asks
+    (introspection, RFC 7662; its metadata or keys, RFC 8414 and RFC 9068) is unreachable,
+    too slow, or answered a 5xx or something unusable.  Answered ``503`` with
+    ``Retry-After`` (RFC 9110 §15.6.4, §10.2.3), never 401: the token was not found
+    invalid, and a client told ``invalid_token`` would throw a good token away.
+
+    The code is RFC 6749 §4.1.2.1's ``temporarily_unavailable``, the one OAuth error code
+    that means exactly this ("unable to handle the request due to a temporary overloading
+    or maintenance of the server"); RFC 6750 §3.1 defines none for it, and its body keeps
+    the §3 shape (``error``, ``error_description``).  No ``WWW-Authenticate`` challenge
+    goes with it: the credentials were not judged.  The description never names the
+    authorization server's address or answer (the log does)."""
+
+    code = "temporarily_unavailable"
+    status = 503
+    default_description = "The access token cannot be checked now; retry later"
+
+    def __init__(self, retry_after_seconds: int = 5, description: str | None = None) -> None:
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(description)

@@ -8,6 +8,7 @@ from datetime import datetime
 Scopes = frozenset[str]
 
 CLIENT_CREDENTIALS = "client_credentials"
+BEARER = "Bearer"  # the token type of every access token (RFC 6750)
 
 # The formats of access tokens a client gets (DESIGN.md §4.2): opaque by default, or JWT
 # access tokens (RFC 9068) for clients registered with ``--token-format jwt``.
@@ -27,7 +28,9 @@ class Client:
     """A registered confidential client (RFC 6749 §2.1).
 
     ``secret_digest`` is the self-describing digest of the server-generated secret
-    (``sha256$<hex>``); the secret itself is never stored.
+    (``sha256$<hex>``); the secret itself is never stored.  ``can_introspect`` marks a
+    resource server: it may introspect any token (RFC 7662 §2.1), where any other client
+    sees only its own.
     """
 
     client_id: str
@@ -41,6 +44,7 @@ class Client:
     updated_at: datetime
     grant_types: frozenset[str] = field(default_factory=lambda: frozenset({CLIENT_CREDENTIALS}))
     token_format: str = OPAQUE
+    can_introspect: bool = False
 
     @property
     def effective_default_scopes(self) -> Scopes:
@@ -82,16 +86,18 @@ class TokenResponse:
     access_token: str
     expires_in: int
     scope: str | None
-    token_type: str = "Bearer"
+    token_type: str = BEARER
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who a valid bearer token speaks for (RFC 6750): the client, its scopes, its expiry."""
+    """Who a valid bearer token speaks for (RFC 6750): the client, its scopes, its expiry.
+    ``expires_at`` is None only when a remote authorization server's introspection answer
+    did not say (RFC 7662 §2.2: ``exp`` is optional)."""
 
     client_id: str
     scopes: Scopes
-    expires_at: datetime
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
-"""The authorization server: the token endpoint's client_credentials grant (RFC 6749 §4.4)
-and token revocation (RFC 7009), as async calls over the storage ports.  No HTTP here: the
-web layer hands in the parsed form and the Authorization header and renders the result.
+"""The authorization server: the token endpoint's client_credentials grant (RFC 6749 §4.4),
+token revocation (RFC 7009) and introspection (RFC 7662), as async calls over the storage
+ports.  No HTTP here: the web layer hands in the parsed form and the Authorization header
+and renders the result.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from anti_grazer.protocol.errors import (
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
     UnsupportedTokenTypeError,
+)
+from anti_grazer.protocol.introspection import (
+    INACTIVE,
+    IntrospectionResponse,
+    Members,
+    active_members,
+    may_introspect,
 )
 from anti_grazer.protocol.jwt_access_tokens import JwtAccessTokens
 from anti_grazer.protocol.key_ring import SigningUnavailableError
@@ -82,9 +90,16 @@ class attributed_to:  # noqa: N801 - used as a function: ``with attributed_to(cl
 
 
 class AuthorizationServer:
-    """Issues and revokes access tokens for authenticated clients: opaque ones, and JWT
-    access tokens (RFC 9068) for clients whose format is ``jwt``, signed by ``jwt``
-    (without it, such a client's request is a ``server_error`` whose reason says so)."""
+    """Issues, revokes and introspects access tokens for authenticated clients: opaque
+    ones, and JWT access tokens (RFC 9068) for clients whose format is ``jwt``, signed by
+    ``jwt`` (without it, such a client's request is a ``server_error`` whose reason says
+    so).
+
+    ``issuer`` is the ``iss`` of introspection responses (left out when None).
+    ``introspected_tokens`` is the token store introspection reads, ``tokens`` by default:
+    a served app passes the store behind its cache, so that a token revoked by any
+    instance is inactive at the very next introspection (RFC 7662 §4: every check of the
+    token's state), where the bearer guard may serve a record for the cache's TTL."""
 
     def __init__(
         self,
@@ -93,12 +108,17 @@ class AuthorizationServer:
         clock: Clock,
         policy: TokenPolicy | None = None,
         jwt: JwtAccessTokens | None = None,
+        *,
+        issuer: str | None = None,
+        introspected_tokens: TokenStore | None = None,
     ) -> None:
         self.clients = clients
         self.tokens = tokens
         self.clock = clock
         self.policy = policy or TokenPolicy()
         self.jwt = jwt
+        self.issuer = issuer
+        self.introspected_tokens = introspected_tokens or tokens
 
     async def token(self, params: Mapping[str, str], authorization: str | None) -> TokenResponse:
         """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token."""
@@ -177,3 +197,34 @@ class AuthorizationServer:
             raise UnauthorizedClientError("The token was not issued to this client")
         if record.revoked_at is None:
             await self.tokens.revoke_token(digest, client.client_id, self.clock.now())
+
+    async def introspect(
+        self, params: Mapping[str, str], authorization: str | None
+    ) -> IntrospectionResponse:
+        """RFC 7662 §2.1: the authenticated client asks about a token; §2.2: the answer.
+
+        Unknown, malformed, expired and revoked tokens, and tokens the client may not know
+        about (``may_introspect``), are all exactly ``{"active": false}`` (§2.2, §4).
+        ``token_type_hint`` is only a hint (§2.1): every token here is an access token, so
+        the search is always the full one, whatever the hint, known or not.
+        """
+        credentials = parse_client_credentials(params, authorization)
+        client = await authenticate_client(self.clients, credentials)
+        with attributed_to(client):
+            return IntrospectionResponse(client.client_id, await self._introspect(client, params))
+
+    async def _introspect(self, caller: Client, params: Mapping[str, str]) -> Members:
+        token = params.get("token")
+        if token is None:
+            raise InvalidRequestError("The token parameter is missing")
+        digest = presented_token_digest(token)
+        if digest is None:  # neither our opaque format nor a JWT: unknown (§2.2)
+            return INACTIVE
+        record = await self.introspected_tokens.get_token(digest)
+        if (
+            record is None
+            or not record.is_active(self.clock.now())
+            or not may_introspect(caller, record)
+        ):
+            return INACTIVE
+        return active_members(record, self.issuer)

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import secrets
 import zlib
+from base64 import urlsafe_b64encode
 from datetime import UTC, datetime, timedelta
 
 ACCESS_TOKEN_PREFIX = "ag_at_"
@@ -126,6 +127,22 @@ def jwt_access_token_digest(token: str, issued_at: int) -> str:
 def generate_jti() -> str:
     """A new JWT ID (RFC 7519 §4.1.7): 22 base62 characters, 128 random bits."""
     return _random_base62(22)
+
+
+# The label that sets token ids apart from every other hash of a digest.
+_TOKEN_ID_LABEL = b"anti-grazer token id\x00"
+
+
+def token_id(digest: str) -> str:
+    """The stable, public identifier of the token stored under ``digest``: the ``jti``
+    of its introspection (RFC 7662 §2.2, RFC 7519 §4.1.7), 43 base64url characters.
+
+    SHA-256 of the digest under a label of its own: the same on every instance with no
+    column to store, unique as the digest is, and it does not give the digest away (the
+    storage key cannot be computed back from it, and the digest, like the token, has 256
+    bits of entropy to guess).  Nothing is authenticated with it, so no key is needed."""
+    hashed = hashlib.sha256(_TOKEN_ID_LABEL + digest.encode("ascii")).digest()
+    return urlsafe_b64encode(hashed).rstrip(b"=").decode("ascii")
 
 
 def generate_client_secret() -> str:

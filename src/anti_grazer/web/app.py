@@ -21,6 +21,7 @@ from anti_grazer.guard.asgi import BearerAuthMiddleware
 from anti_grazer.guard.core import BearerGuard
 from anti_grazer.guard.fastapi import install_fastapi_guard
 from anti_grazer.guard.verifier import StoreTokenVerifier
+from anti_grazer.issuer import is_loopback
 from anti_grazer.logs import get_logger
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.jwt_access_tokens import JwtAccessTokens, JwtAccessTokenValidator
@@ -30,7 +31,7 @@ from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
 from anti_grazer.reports.cursor import BlocklistCursors
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.reports.service import ReportPolicy, ReportService
-from anti_grazer.settings import Settings, resolve_audience, resolve_issuer
+from anti_grazer.settings import Settings
 from anti_grazer.store.cache import cached
 from anti_grazer.store.changes import ListenForChanges
 from anti_grazer.store.memory import MemorySigningKeyStore
@@ -41,14 +42,21 @@ from anti_grazer.web.background import janitor
 from anti_grazer.web.docs import install_docs
 from anti_grazer.web.edge import Edge
 from anti_grazer.web.jwks_route import JwksEndpoint
-from anti_grazer.web.oauth_routes import OAuthEndpoints
+from anti_grazer.web.metadata import install_metadata, server_metadata
+from anti_grazer.web.oauth_routes import (
+    INTROSPECT_PATH,
+    JWKS_PATH,
+    OAUTH_PREFIX,
+    REVOKE_PATH,
+    TOKEN_PATH,
+    OAuthEndpoints,
+)
 from anti_grazer.web.reports_routes import build_reports_router
 from anti_grazer.web.request_limits import RequestBodyLimits
 from anti_grazer.web.security_headers import SecurityHeadersMiddleware
 
 logger = get_logger("anti_grazer.app")
 
-OAUTH_PREFIX = "/oauth/"
 API_PREFIX = "/v1"
 
 
@@ -163,7 +171,14 @@ def create_app(
         max_ttl_seconds=settings.max_access_token_ttl_seconds,
     )
     report_policy = ReportPolicy.of(settings.platforms, settings.block_threshold)
-    issuer, audience = resolve_issuer(settings), resolve_audience(settings)
+    issuer, audience = settings.issuer_url, settings.token_audience
+    if settings.issuer is None and not is_loopback(settings.host):
+        logger.warning(
+            "issuer_unset",
+            message="ISSUER is not set: the metadata and introspection name the listen "
+            "address as the issuer; set ANTI_GRAZER_ISSUER to the https URL clients use",
+            issuer=issuer,
+        )
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
@@ -187,7 +202,16 @@ def create_app(
             jwt = JwtAccessTokens(keys, issuer, audience)
             validator = JwtAccessTokenValidator(keys, issuer, audience)
             services = Services(
-                authorization=AuthorizationServer(clients, tokens, server_clock, policy, jwt),
+                authorization=AuthorizationServer(
+                    clients,
+                    tokens,
+                    server_clock,
+                    policy,
+                    jwt,
+                    issuer=issuer,
+                    # Uncached: a revocation by any process shows at the next request.
+                    introspected_tokens=opened.tokens,
+                ),
                 guard=BearerGuard(
                     StoreTokenVerifier(tokens, server_clock, validator), settings.realm
                 ),
@@ -211,6 +235,7 @@ def create_app(
                             "token format is jwt get server_error",
                         )
                     yield
+                    logger.info("application_stopping", pid=os.getpid())
 
     api = FastAPI(
         title="Anti Grazer API",
@@ -225,6 +250,7 @@ def create_app(
     api.add_route("/health", health, methods=["GET"], include_in_schema=False)
     api.include_router(build_reports_router(runtime.report_service, report_policy.platforms))
     install_fastapi_guard(api)
+    install_metadata(api, server_metadata(issuer))
     install_docs(api)
 
     oauth = OAuthEndpoints(runtime.authorization_server, settings.realm)
@@ -233,9 +259,10 @@ def create_app(
     app = Edge(
         api,
         {
-            f"{OAUTH_PREFIX}token": oauth.token,
-            f"{OAUTH_PREFIX}revoke": oauth.revoke,
-            f"{OAUTH_PREFIX}jwks": jwks,
+            TOKEN_PATH: oauth.token,
+            REVOKE_PATH: oauth.revoke,
+            INTROSPECT_PATH: oauth.introspect,
+            JWKS_PATH: jwks,
         },
     )
     app.add_middleware(RequestBodyLimits, body_limits(settings), settings.body_timeout_seconds)

@@ -20,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
-ASSETS_PATH = "/docs/assets"
+DOCS_PATH = "/docs"
+ASSETS_PATH = f"{DOCS_PATH}/assets"
 SWAGGER_UI_ASSETS = files("fastapi_offline") / "static"
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
@@ -110,6 +111,56 @@ OAUTH_PATHS: dict[str, Any] = {
             "responses": {
                 "200": {"description": "Revoked, or unknown (RFC 7009 §2.2)"},
                 "400": _error("Invalid request (RFC 7009 §2.2.1)"),
+                "401": _error("Client authentication failed"),
+            },
+        }
+    },
+    "/oauth/introspect": {
+        "post": {
+            "tags": ["OAuth 2.0"],
+            "summary": "Introspect an access token (RFC 7662)",
+            "description": "A client learns about its own tokens; a client registered with "
+            "--introspect (a resource server) about any token. Any other token, and every "
+            'inactive one, is exactly {"active": false}.',
+            "operationId": "introspect_token",
+            "security": [{"clientBasic": []}, {}],
+            "requestBody": _form(
+                {
+                    "token": {"type": "string"},
+                    "token_type_hint": {
+                        "type": "string",
+                        "description": "Only a hint: any value is accepted and ignored.",
+                    },
+                    **_CLIENT_CREDENTIALS,
+                },
+                ["token"],
+            ),
+            "responses": {
+                "200": {
+                    "description": "The token's state (RFC 7662 §2.2)",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["active"],
+                                "properties": {
+                                    "active": {"type": "boolean"},
+                                    "scope": {"type": "string"},
+                                    "client_id": {"type": "string"},
+                                    "token_type": {"type": "string", "enum": ["Bearer"]},
+                                    "exp": {"type": "integer"},
+                                    "iat": {"type": "integer"},
+                                    "nbf": {"type": "integer"},
+                                    "sub": {"type": "string"},
+                                    "aud": {"type": "string"},
+                                    "iss": {"type": "string"},
+                                    "jti": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "400": _error("Invalid request (RFC 7662 §2.3)"),
                 "401": _error("Client authentication failed"),
             },
         }
@@ -206,4 +257,4 @@ def install_docs(app: FastAPI) -> None:
     async def swagger_ui(_request: Request) -> HTMLResponse:
         return HTMLResponse(page, headers=headers)
 
-    app.add_route("/docs", swagger_ui, methods=["GET"], include_in_schema=False)
+    app.add_route(DOCS_PATH, swagger_ui, methods=["GET"], include_in_schema=False)

@@ -1,8 +1,8 @@
-"""The authorization-server endpoints, ``POST /oauth/token`` (RFC 6749 §3.2, §4.4) and
-``POST /oauth/revoke`` (RFC 7009 §2), as plain ASGI apps: they read the headers and the
-form body straight from the ASGI messages, hand them to ``AuthorizationServer`` and send
-pre-serialised bytes (DESIGN.md §3: the token path does not pay for FastAPI's, or even
-Starlette's, per-request machinery)."""
+"""The authorization-server endpoints, ``POST /oauth/token`` (RFC 6749 §3.2, §4.4),
+``POST /oauth/revoke`` (RFC 7009 §2) and ``POST /oauth/introspect`` (RFC 7662 §2), as
+plain ASGI apps: they read the headers and the form body straight from the ASGI messages,
+hand them to ``AuthorizationServer`` and send pre-serialised bytes (DESIGN.md §3: the
+token path does not pay for FastAPI's, or even Starlette's, per-request machinery)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ from anti_grazer.web.responses import JSON_CONTENT_TYPE, RawHeaders, send_error,
 
 logger = get_logger("anti_grazer.oauth")
 
+OAUTH_PREFIX = "/oauth/"
+TOKEN_PATH = f"{OAUTH_PREFIX}token"
+REVOKE_PATH = f"{OAUTH_PREFIX}revoke"
+INTROSPECT_PATH = f"{OAUTH_PREFIX}introspect"
+JWKS_PATH = f"{OAUTH_PREFIX}jwks"
+
 Success = tuple[str, bytes, RawHeaders]  # the authenticated client's id, body, headers
 # From the form and the Authorization header to the success.
 Action = Callable[[Mapping[str, str], str | None], Awaitable[Success]]
@@ -30,7 +36,8 @@ _WATCHED = frozenset({b"authorization", b"content-type"})
 
 
 class MethodNotAllowedError(InvalidRequestError):
-    """Only POST is defined for these endpoints (RFC 6749 §3.2, RFC 7009 §2.1)."""
+    """Only POST is defined for these endpoints (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662
+    §2.1)."""
 
     status = 405
     default_description = "Only POST is allowed at this endpoint"
@@ -67,7 +74,8 @@ def render_token(issued: TokenResponse) -> bytes:
 
 
 class OAuthEndpoints:
-    """The token and revocation endpoints bound to one ``AuthorizationServer``."""
+    """The token, revocation and introspection endpoints bound to one
+    ``AuthorizationServer``."""
 
     def __init__(self, server: Callable[[], AuthorizationServer], realm: str) -> None:
         self._server = server
@@ -127,6 +135,10 @@ class OAuthEndpoints:
         client_id = await self._server().revoke(params, authorization)
         return client_id, b"", []
 
+    async def _introspect(self, params: Mapping[str, str], authorization: str | None) -> Success:
+        answer = await self._server().introspect(params, authorization)
+        return answer.client_id, orjson.dumps(answer.members), [JSON_CONTENT_TYPE]
+
     async def token(self, scope: Scope, receive: Receive, send: Send) -> None:
         """RFC 6749 §4.4.2 access token request → §5.1 response or §5.2 error."""
         await self._respond(scope, receive, send, self._issue)
@@ -134,3 +146,7 @@ class OAuthEndpoints:
     async def revoke(self, scope: Scope, receive: Receive, send: Send) -> None:
         """RFC 7009 §2.1 revocation request → §2.2 empty 200 or §2.2.1 error."""
         await self._respond(scope, receive, send, self._revoke)
+
+    async def introspect(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """RFC 7662 §2.1 introspection request → §2.2 JSON response or §2.3 error."""
+        await self._respond(scope, receive, send, self._introspect)

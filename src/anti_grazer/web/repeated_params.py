@@ -5,7 +5,9 @@ query's structure to the application), so the server does not guess.
 
 ``SingleValuedQuery`` is a parameter of every ``/v1`` route, declared after the route's
 principal: FastAPI solves dependencies in declaration order, so a token without the
-route's scope still gets the guard's 403 first, as for any other invalid input."""
+route's scope still gets the guard's 403 first, as for any other invalid input.  It is a
+coroutine function because FastAPI runs a plain ``def`` dependency in a worker thread,
+a thread hop on every request for a check that never blocks."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 
 
-def refuse_repeated_query_parameters(request: Request) -> None:
+async def refuse_repeated_query_parameters(request: Request) -> None:
     """Raise ``RequestValidationError`` naming each query parameter given more than once,
     in the order they first appear."""
     seen: set[str] = set()

@@ -11,28 +11,42 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import Connection, column, insert, inspect, table, text
 
 from anti_grazer.store.runtime import SchemaNotCurrentError, open_stores
 from anti_grazer.store.sql.engine import SQLITE_READERS, create_engine
 from anti_grazer.store.sql.migrate import MIGRATIONS, upgrade
+from anti_grazer.store.sql.rows import client_row
 from anti_grazer.store.sql.schema_version import SCHEMA_REVISION, current_revision
-from anti_grazer.store.sql.tables import metadata
+from anti_grazer.store.sql.tables import clients, metadata
 from tests.e2e.process import cli_environment, serving, sqlite_url
 from tests.support import (
     HEAD,
     INDEXES,
     TABLES,
     invoke_cli,
+    make_client,
     running,
     schema_of,
     settings_for,
 )
 from tests.support import create_app as build_app
+
+# The clients table as revision 0003 left it: without ``can_introspect``.
+# The clients table as 0003 left it: before 0004's can_introspect and 0005's token_format.
+clients_0003 = table(
+    "clients",
+    *(
+        column(c.name, c.type)
+        for c in clients.columns
+        if c.name not in ("can_introspect", "token_format")
+    ),
+)
 
 
 def journal_mode(path: Path) -> str:
@@ -181,3 +195,37 @@ def test_server_process_migrates_a_fresh_sqlite_file(tmp_path: Path) -> None:
     with serving(env, tmp_path / "server.log"):
         assert schema_of(database) == (TABLES, INDEXES, [HEAD])
     assert journal_mode(database) == "wal"
+
+
+def _migrate_to(connection: Connection, revision: str, *, down: bool = False) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+async def test_0004_keeps_existing_clients_to_their_own_tokens(tmp_path: Path) -> None:
+    """Revision 0004 adds ``can_introspect``: a client registered before it may still
+    introspect only its own tokens (false), and the downgrade removes the column."""
+    url = sqlite_url(tmp_path / "0004.db")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate_to, "0003")
+            row = client_row(make_client())
+            row = {c.name: row[c.name] for c in clients_0003.columns}
+            await connection.execute(insert(clients_0003).values(row))
+        await upgrade(engine)
+        async with open_stores(url) as stores:
+            client = await stores.clients.get_client("client-a")
+        assert client == make_client()
+        assert client is not None
+        assert client.can_introspect is False
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate_to, "0003", down=True)
+            columns = await connection.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("clients")}
+            )
+        assert columns == {c.name for c in clients_0003.columns}
+    finally:
+        await engine.dispose()

@@ -30,6 +30,7 @@ def client_row(client: Client) -> dict[str, Any]:
         "created_at": client.created_at,
         "updated_at": client.updated_at,
         "token_format": client.token_format,
+        "can_introspect": client.can_introspect,
     }
 
 
@@ -46,6 +47,7 @@ def client_from_row(row: Any) -> Client:
         created_at=row.created_at,
         updated_at=row.updated_at,
         token_format=row.token_format,
+        can_introspect=row.can_introspect,
     )
 
 

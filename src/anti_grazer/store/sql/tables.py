@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from anti_grazer.reports.models import MAX_ID_LENGTH, MAX_REASON_LENGTH
@@ -37,6 +38,8 @@ clients = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # "opaque" or "jwt" (RFC 9068 access tokens).
     Column("token_format", String(16), nullable=False, server_default="opaque"),
+    # May introspect any token (a resource server), not only its own (RFC 7662 §2.1).
+    Column("can_introspect", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 access_tokens = Table(
