@@ -1,6 +1,8 @@
 """JWT access tokens (RFC 9068) from a live ``anti-grazer serve``, verified by third-party
-code: PyJWT's ``PyJWKClient`` fetches ``/oauth/jwks`` (RFC 7517) and checks the
-signature, the issuer (the served base URL, ISSUER being unset) and the audience.  The key
+code: PyJWT's ``PyJWKClient``, and node's ``jose`` (``createRemoteJWKSet`` +
+``jwtVerify``, run with the machine's node from ``node_jose/``), each fetch
+``/oauth/jwks`` (RFC 7517) and check the signature, the issuer (the served base URL,
+ISSUER being unset) and the audience.  The key
 is the one ``db upgrade`` made; a rotation with the CLI while the server runs is seen
 within the cache TTL, and both keys' tokens keep verifying.  A JWT revoked through the
 revocation endpoint (RFC 7009) is refused by our API at once; an offline verifier, which
@@ -9,9 +11,13 @@ only checks the signature, sees it valid until it expires."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -31,6 +37,27 @@ from tests.jwt_helpers import KEY_ENCRYPTION_KEY, assert_issued_jwt, header_of
 pytestmark = pytest.mark.slow
 
 CACHE_TTL_SECONDS = 0.2
+NODE_PROJECT = Path(__file__).parent / "node_jose"
+NODE_TIMEOUT_SECONDS = 120
+
+
+@pytest.fixture(scope="session")
+def node_jose() -> Path:
+    """The node project that verifies tokens with ``jose``, its locked dependencies
+    installed (``npm ci``) on first use."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node and npm are needed for the node jose check (.ci/run installs them)")
+    if not (NODE_PROJECT / "node_modules" / "jose").is_dir():
+        installed = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=NODE_PROJECT,
+            capture_output=True,
+            text=True,
+            timeout=NODE_TIMEOUT_SECONDS,
+            check=False,
+        )
+        assert installed.returncode == 0, installed.stderr
+    return NODE_PROJECT / "verify.mjs"
 
 
 @dataclass(frozen=True)
@@ -62,6 +89,21 @@ class JwtServer:
             options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
         )
         return claims
+
+    def verify_with_node(self, script: Path, token: str, audience: str = "") -> dict[str, Any]:
+        """node's ``jose``, as a node resource server would verify our token: the
+        verified header and payload, or ``{"error": code}``."""
+        base = self.server.base_url
+        completed = subprocess.run(
+            ["node", str(script), base + JWKS, base, audience or base, token],
+            capture_output=True,
+            text=True,
+            timeout=NODE_TIMEOUT_SECONDS,
+            check=False,
+        )
+        result: dict[str, Any] = json.loads(completed.stdout)
+        assert completed.returncode == (1 if "error" in result else 0), completed.stderr
+        return result
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +152,25 @@ def test_a_revoked_jwt_is_refused_by_our_api_at_once(jwt_server: JwtServer) -> N
     assert jwt_server.verify(token)["jti"]  # offline: valid until it expires (README)
 
 
+def test_node_jose_verifies_our_jwts_and_refuses_forgeries(
+    jwt_server: JwtServer, node_jose: Path
+) -> None:
+    """RFC 9068 §4 by a non-Python verifier: node's ``jose`` fetches our JWKS, checks
+    ``typ`` (at+jwt), the signature, ``iss`` and ``aud``; a token altered after signing,
+    or checked for another audience, is refused."""
+    token = jwt_server.token()
+    verified = jwt_server.verify_with_node(node_jose, token)
+    assert verified["header"]["typ"] == "at+jwt"
+    assert verified["payload"]["client_id"] == jwt_server.client.client_id
+    assert verified["payload"] == jwt_server.verify(token)
+    head, payload, signature = token.split(".")
+    flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
+    forged = jwt_server.verify_with_node(node_jose, f"{head}.{payload}.{flipped}")
+    assert forged == {"error": "ERR_JWS_SIGNATURE_VERIFICATION_FAILED"}
+    elsewhere = jwt_server.verify_with_node(node_jose, token, audience="https://other.example")
+    assert elsewhere == {"error": "ERR_JWT_CLAIM_VALIDATION_FAILED"}
+
+
 def test_a_rotation_with_the_cli_keeps_every_token_verifiable(jwt_server: JwtServer) -> None:
     """Issue 16 item 4: create (published), activate (the old key retired, published):
     the server signs with the new key within the cache TTL; both verify."""
@@ -126,3 +187,12 @@ def test_a_rotation_with_the_cli_keeps_every_token_verifiable(jwt_server: JwtSer
         assert jwt_server.verify(token)["client_id"] == jwt_server.client.client_id
         answer = httpx.get(jwt_server.server.base_url + PROFILE, headers=bearer(token))
         assert answer.status_code == 200
+
+
+def test_node_jose_verifies_the_rotated_keys_tokens(jwt_server: JwtServer, node_jose: Path) -> None:
+    """After the rotation above (the tests of this module share one server, in order):
+    an EdDSA token (RFC 8037) from the new key verifies with node's ``jose`` too."""
+    token = jwt_server.token()
+    verified = jwt_server.verify_with_node(node_jose, token)
+    assert verified["header"]["alg"] == "EdDSA"
+    assert verified["payload"] == jwt_server.verify(token)
