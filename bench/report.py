@@ -31,6 +31,12 @@ COMPARED = (
 GUARD_PAIRS = (
     ("FastAPI route (require_scopes dependency)", "ours-protected", "ours-unguarded"),
     ("plain Starlette route (@requires_bearer)", "ours-starlette-guarded", "ours-starlette-plain"),
+    (
+        "another API's Starlette route, IntrospectionVerifier (answers cached 5 s)",
+        "ours-introspection-guarded",
+        "ours-verifier-plain",
+    ),
+    ("another API's Starlette route, JwtVerifier", "ours-jwt-guarded", "ours-verifier-plain"),
 )
 
 

@@ -21,7 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
@@ -229,10 +229,14 @@ def database_env(database: Path) -> dict[str, str]:
 
 
 def create_client(
-    env: Mapping[str, str], name: str = "bench", bin_dir: Path = SERVE_BIN
+    env: Mapping[str, str],
+    name: str = "bench",
+    bin_dir: Path = SERVE_BIN,
+    options: Sequence[str] = (),
 ) -> tuple[str, str]:
-    """Register a client with the CLI from ``bin_dir`` (as an operator would); its id and
-    secret.  It may ask for ``CLIENT_SCOPE`` and gets ``TOKEN_SCOPE`` by default."""
+    """Register a client with the CLI from ``bin_dir`` (as an operator would), with the
+    extra ``options`` (``--token-format jwt``, ``--introspect``); its id and secret.  It
+    may ask for ``CLIENT_SCOPE`` and gets ``TOKEN_SCOPE`` by default."""
     completed = subprocess.run(
         [
             str(bin_dir / "anti-grazer"),
@@ -243,6 +247,7 @@ def create_client(
             CLIENT_SCOPE,
             "--default-scope",
             TOKEN_SCOPE,
+            *options,
             "--json",
         ],
         cwd=REPO_DIR,
@@ -256,6 +261,29 @@ def create_client(
         raise RuntimeError(f"clients create failed: {completed.stderr[-2000:]}")
     created = json.loads(completed.stdout.strip().splitlines()[-1])
     return str(created["client_id"]), str(created["client_secret"])
+
+
+def upgrade_database(env: Mapping[str, str], bin_dir: Path = SERVE_BIN) -> None:
+    """``anti-grazer db upgrade``: the schema, and the first signing key (the key-encryption
+    key being in ``env``)."""
+    completed = subprocess.run(
+        [str(bin_dir / "anti-grazer"), "db", "upgrade"],
+        cwd=REPO_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"db upgrade failed: {completed.stderr[-2000:]}")
+
+
+def verifier_app_server(port: int, env: Mapping[str, str], log_path: Path) -> Server:
+    """``bench.verifier_app:app`` (a resource server of its own with the remote
+    verifiers) served like ``serve``."""
+    argv = [str(SERVE_BIN / "python"), "-m", "bench.verifier_app", "--port", str(port)]
+    return Server("ours", argv, port, "/health", log_path, env=dict(env))
 
 
 def ensure_serving_venv() -> None:

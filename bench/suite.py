@@ -5,9 +5,12 @@ bench/app.py; the ceiling again (the drift check)."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.app import STARLETTE_GUARDED_PATH, STARLETTE_PLAIN_PATH
@@ -36,13 +39,18 @@ from bench.runner import (
     log,
     ours_server,
     running,
+    upgrade_database,
+    verifier_app_server,
 )
 from bench.sampling import rss_mib
+from bench.verifier_app import INTROSPECTION_GUARDED_PATH, JWT_GUARDED_PATH
+from bench.verifier_app import PLAIN_PATH as VERIFIER_PLAIN_PATH
 from bench.workloads import (
     OURS_GUARD_KEYS,
     OURS_SERVE_KEYS,
     PEER_KEYS,
     PROTECTED_PATH,
+    VERIFIER_KEYS,
     Contender,
     any_selected,
     bearer_workload,
@@ -146,9 +154,15 @@ def bench_servers(
 ) -> list[Row]:
     """Anti Grazer and the peer, both started for the token rounds (the one not measured
     idles); then each one's other workloads; then the guard rows against bench/app.py."""
-    env = {**database_env(work / "anti-grazer.db"), **extra_env}
+    # A key-encryption key of this run only: db upgrade creates the first signing key.
+    env = {
+        **database_env(work / "anti-grazer.db"),
+        "ANTI_GRAZER_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        **extra_env,
+    }
     wants_ours = any_selected(only, (*OURS_SERVE_KEYS, *OURS_GUARD_KEYS))
-    basic = basic_credentials(*create_client(env)) if wants_ours else ""
+    clients = BenchClients.register(env) if wants_ours else BenchClients("", "", ("", ""))
+    basic = clients.basic
     rows: list[Row] = []
     with contextlib.ExitStack() as stack:
         peer: Peer | None = None
@@ -157,7 +171,7 @@ def bench_servers(
         rival = peer_contender(peer) if peer is not None and selected(only, "peer-token") else None
         if any_selected(only, OURS_SERVE_KEYS):
             rows += bench_ours_serve(
-                options, work, only, env, basic, pool_seconds, memory, rival, rounds
+                options, work, only, env, clients, pool_seconds, memory, rival, rounds
             )
         elif rival is not None:
             rows += token_rounds(options, [rival], rounds)
@@ -173,7 +187,7 @@ def bench_ours_serve(
     work: Path,
     only: set[str] | None,
     env: Mapping[str, str],
-    basic: str,
+    clients: BenchClients,
     pool_seconds: int,
     memory: list[MemorySample],
     rival: Contender | None,
@@ -181,6 +195,7 @@ def bench_ours_serve(
 ) -> list[Row]:
     """The authorization-server workloads against ``anti-grazer serve``; the token
     rounds take turns with ``rival`` (the peer, already running) if given."""
+    basic = clients.basic
     server = ours_server(free_port(), env, work / "anti-grazer.log")
     rows: list[Row] = []
     with running(server):
@@ -194,6 +209,10 @@ def bench_ours_serve(
             label = "ours: token issuance (POST /oauth/token)"
             contenders.insert(0, Contender(server, "ours-token", label, basic, TOKEN_PATH))
         rows += token_rounds(options, contenders, rounds)
+        if selected(only, "ours-token-jwt"):
+            label = "ours: JWT access token issuance, ES256 (POST /oauth/token)"
+            workload = token_workload("ours-token-jwt", label, clients.jwt_basic)
+            rows.append(measure(options, server, workload))
         if selected(only, "ours-introspect"):
             token = issue_token(server.port, TOKEN_PATH, basic)
             label = f"ours: introspection (POST {INTROSPECT_PATH})"
@@ -212,6 +231,8 @@ def bench_ours_serve(
             label = "ours: revocation, the same token again (already revoked)"
             workload = revoke_same_workload("ours-revoke-same", label, REVOKE_PATH, basic, token)
             rows.append(measure(options, server, workload))
+        if any_selected(only, VERIFIER_KEYS):
+            rows += bench_verifiers(options, work, only, server, clients)
         remember("after the workloads above")
         # The RSS check: the token workload again, RSS_RUNS times, same process.
         if selected(only, "ours-rss"):
@@ -221,6 +242,55 @@ def bench_ours_serve(
                     measure(options, server, token_workload(f"ours-rss-{run}", label, basic))
                 )
                 remember(f"after token run {run}/{RSS_RUNS}")
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class BenchClients:
+    """The clients registered for a run: the benchmark client (opaque tokens), one whose
+    tokens are JWTs, and a resource server (``--introspect``) for the verifier rows."""
+
+    basic: str
+    jwt_basic: str
+    resource_server: tuple[str, str]
+
+    @classmethod
+    def register(cls, env: Mapping[str, str]) -> BenchClients:
+        upgrade_database(env)
+        return cls(
+            basic_credentials(*create_client(env)),
+            basic_credentials(*create_client(env, "bench-jwt", options=["--token-format", "jwt"])),
+            create_client(env, "bench-resource-server", options=["--introspect"]),
+        )
+
+
+def bench_verifiers(
+    options: Options, work: Path, only: set[str] | None, server: Server, clients: BenchClients
+) -> list[Row]:
+    """Another API (bench/verifier_app.py) guarding a route with each remote verifier
+    against ``server``, and the same endpoint unguarded; the app runs beside ``server``
+    on the same CPU (introspection asks it once per token and cache TTL)."""
+    rs_id, rs_secret = clients.resource_server
+    env = {
+        "BENCH_ISSUER": f"http://{HOST}:{server.port}",
+        "BENCH_RS_ID": rs_id,
+        "BENCH_RS_SECRET": rs_secret,
+    }
+    api = verifier_app_server(free_port(), env, work / "verifier-app.log")
+    opaque = issue_token(server.port, TOKEN_PATH, clients.basic)
+    jwt = issue_token(server.port, TOKEN_PATH, clients.jwt_basic)
+    routes = (
+        ("ours-introspection-guarded", "IntrospectionVerifier", INTROSPECTION_GUARDED_PATH, opaque),
+        ("ours-jwt-guarded", "JwtVerifier", JWT_GUARDED_PATH, jwt),
+        ("ours-verifier-plain", "the same endpoint unguarded", VERIFIER_PLAIN_PATH, ""),
+    )
+    rows: list[Row] = []
+    with running(api):
+        for key, what, path, token in routes:
+            if selected(only, key):
+                label = f"another API (bench.verifier_app): GET {path}, {what}"
+                workload = bearer_workload(key, label, path, token, guarded=bool(token))
+                rows.append(measure(options, api, workload))
     return rows
 
 

@@ -21,9 +21,12 @@ from bench.runner import (
 )
 from bench.wrk import WrkRun
 
+VERIFIER_KEYS = ("ours-introspection-guarded", "ours-jwt-guarded", "ours-verifier-plain")
 OURS_SERVE_KEYS = (
     "ours-token",
+    "ours-token-jwt",
     "ours-introspect",
+    *VERIFIER_KEYS,
     "ours-revoke-fresh",
     "ours-revoke-same",
     "ours-rss",
