@@ -117,12 +117,16 @@ async def test_a_withdrawn_key_stops_verifying_once_the_set_is_old(
     jwt_verifier: JwtVerifier, stand_in: StandInServer, clock: FrozenClock
 ) -> None:
     """The set is fetched again when older than its maximum age (600 s by default): a key
-    the issuer withdrew stops verifying then."""
+    the issuer withdrew stops verifying then, for a token already verified once that
+    set is older and its verification no longer remembered (60 s)."""
     token = token_of(stand_in, clock)
     await jwt_verifier.verify(token)
     stand_in.keys[:] = [ec_key()]
     clock.advance(599)
-    assert (await jwt_verifier.verify(token)).client_id
+    assert (await jwt_verifier.verify(token)).client_id  # verified again: the set is 599 s old
+    clock.advance(59)
+    assert (await jwt_verifier.verify(token)).client_id  # remembered for 60 s
+    assert stand_in.hits[JWKS] == 1
     clock.advance(1)
     with pytest.raises(InvalidTokenError):
         await jwt_verifier.verify(token)

@@ -22,6 +22,7 @@ from tests.guard.stand_in_server import (
     METADATA,
     StandInServer,
     access_claims,
+    ec_key,
     ed_key,
     sign,
 )
@@ -174,6 +175,36 @@ async def test_an_expired_token_is_refused_after_the_leeway(
     assert (await jwt_verifier.verify(token)).client_id == "ag_ci_partner"
     clock.advance(1)
     await refused(jwt_verifier, token)
+
+
+async def test_a_verified_token_is_remembered_for_60_seconds_never_past_exp(
+    stand_in: StandInServer, clock: FrozenClock
+) -> None:
+    """Only the time checks run again for a token verified in the last 60 s: its
+    signature is not checked again, so a key withdrawn (and the set fetched again for
+    another token's unknown kid) still lets it through until then; a cached token is
+    refused all the same once its exp (and leeway) has passed."""
+    key, issuer = stand_in.keys[0], stand_in.issuer
+    async with JwtVerifier(
+        issuer, AUDIENCE, clock=clock, monotonic=clock.monotonic, jwks_refresh_interval_seconds=0
+    ) as verifier:
+        token = sign(key, access_claims(issuer, clock.now()))
+        assert (await verifier.verify(token)).client_id == "ag_ci_partner"
+        stand_in.keys[:] = [ec_key()]
+        await refused(verifier, sign(ec_key(), access_claims(issuer, clock.now())))
+        assert stand_in.hits[JWKS] == 2  # the set without the first key is held now
+        clock.advance(59)
+        assert (await verifier.verify(token)).client_id == "ag_ci_partner"
+        clock.advance(1)
+        await refused(verifier, token)
+    async with JwtVerifier(
+        issuer, AUDIENCE, clock=clock, monotonic=clock.monotonic, verified_cache_seconds=3600
+    ) as remembering:
+        stand_in.keys[:] = [key]
+        token = sign(key, access_claims(issuer, clock.now()))
+        assert (await remembering.verify(token)).client_id == "ag_ci_partner"
+        clock.advance(3600 + 30)
+        await refused(remembering, token)
 
 
 async def test_exp_is_required_and_numeric(

@@ -3,6 +3,7 @@ APIs that do not share the authorization server's database."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import warnings
@@ -35,6 +36,7 @@ from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.errors import InvalidScopeError, InvalidTokenError
 from anti_grazer.protocol.models import Principal
 from anti_grazer.protocol.ports import Clock
+from anti_grazer.ttl_cache import TtlCache
 
 logger = logging.getLogger("anti_grazer.guard")
 
@@ -52,6 +54,11 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 # prefix optional.
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 DEFAULT_LEEWAY_SECONDS = 30.0
+# How long a verified token's principal is kept (never past its exp), and for how many
+# tokens: a client sends one token for its whole life, and its signature check (ECDSA
+# P-256 through joserfc) costs more than the rest of a small request.
+DEFAULT_VERIFIED_CACHE_SECONDS = 60.0
+DEFAULT_VERIFIED_CACHE_MAX_ENTRIES = 10_000
 
 
 class _RefusedError(Exception):
@@ -80,7 +87,11 @@ class JwtVerifier(RemoteVerifier):
 
     A token is checked offline: one revoked at the authorization server is accepted
     here until it expires; use ``IntrospectionVerifier`` where revocation must count at
-    once."""
+    once.  A token that passed is remembered (under its SHA-256, never past its ``exp``)
+    for ``verified_cache_seconds`` (60 s; 0: none), for at most
+    ``verified_cache_max_entries`` tokens: only the time checks run again then, so a key
+    withdrawn from the key set stops being trusted for its tokens already seen at most
+    that long later.  A refused token is never remembered."""
 
     def __init__(
         self,
@@ -96,8 +107,13 @@ class JwtVerifier(RemoteVerifier):
         clock: Clock | None = None,
         http_client: httpx.AsyncClient | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        verified_cache_seconds: float = DEFAULT_VERIFIED_CACHE_SECONDS,
+        verified_cache_max_entries: int = DEFAULT_VERIFIED_CACHE_MAX_ENTRIES,
     ) -> None:
         self.issuer = check_issuer(issuer, allow_insecure_http=allow_insecure_http)
+        self.verified: TtlCache[Principal] = TtlCache(
+            verified_cache_seconds, verified_cache_max_entries, monotonic
+        )
         self.audience = audience
         self.algorithms = _check_algorithms(algorithms)
         self.leeway = timedelta(seconds=leeway_seconds)
@@ -116,14 +132,27 @@ class JwtVerifier(RemoteVerifier):
         )
 
     async def verify(self, token: str) -> Principal:
+        cache_key = hashlib.sha256(token.encode("utf-8")).hexdigest()
         try:
-            header = self._header(token)
-            key = await self.keys.key_for(_optional_string(header, "kid"))
-            claims = self._verified_claims(token, key, header["alg"])
-            return self._principal(claims)
+            principal = self.verified.get(cache_key)
+            if principal is None:
+                principal = await self._verify(token)
+                self.verified.put(cache_key, principal)
+            elif self._has_expired(principal.expires_at):
+                raise _RefusedError("exp")
+            return principal
         except _RefusedError as refused:
             logger.debug("JWT access token refused", extra={"reason": str(refused)})
             raise InvalidTokenError() from None
+
+    async def _verify(self, token: str) -> Principal:
+        header = self._header(token)
+        key = await self.keys.key_for(_optional_string(header, "kid"))
+        claims = self._verified_claims(token, key, header["alg"])
+        return self._principal(claims)
+
+    def _has_expired(self, expires_at: datetime | None) -> bool:
+        return expires_at is None or self.clock.now() >= expires_at + self.leeway
 
     def _header(self, token: str) -> Mapping[str, object]:
         """RFC 9068 §4 on the JOSE header, before any key is looked for: a JWS in
@@ -164,7 +193,7 @@ class JwtVerifier(RemoteVerifier):
             raise _RefusedError("aud")
         now = self.clock.now()
         expires_at = _date(claims, "exp")
-        if expires_at is None or now >= expires_at + self.leeway:
+        if self._has_expired(expires_at):
             raise _RefusedError("exp")
         for name in ("nbf", "iat"):
             moment = _date(claims, name)
