@@ -40,6 +40,7 @@ DOCUMENT = {
     "introspection_endpoint": f"{ISSUER}/oauth/introspect",
     "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
     "jwks_uri": f"{ISSUER}/oauth/jwks",
+    "access_token_signing_alg_values_supported": ["ES256", "EdDSA"],
     "grant_types_supported": ["client_credentials"],
     "response_types_supported": [],
     "scopes_supported": ["reports:write", "profiles:read"],

@@ -1,10 +1,12 @@
 """Authorization server metadata (RFC 8414 §2): what a client or resource server learns
 of this server without being told, in one document built from what the code enforces.
 
-Every member is here, so an extension is one field and one line.  The algorithms of the
-JWT access tokens are not a member: RFC 8414 defines none for them (its
-``*_signing_alg_values_supported`` are for client assertions and other documents), and
-each key at ``jwks_uri`` names its own ``alg`` (RFC 7517 §4.4), which verifiers use.
+Every member is here, so an extension is one field and one line.  RFC 8414 defines no
+member for the algorithms that sign JWT access tokens (its
+``*_signing_alg_values_supported`` are for client assertions and other documents), so
+they are the extension member ``access_token_signing_alg_values_supported`` (§2 allows
+additional members); each key at ``jwks_uri`` also names its own ``alg`` (RFC 7517
+§4.4), which is what verifiers use.
 
 ``response_types_supported`` is ``[]``: §2 makes the member REQUIRED, but
 this server has no authorization endpoint, so it supports no response type.  §3.2 would
@@ -16,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from anti_grazer.protocol.client_auth import AuthMethod
+from anti_grazer.protocol.models import SIGNING_ALGORITHMS
 from anti_grazer.protocol.server import SUPPORTED_GRANT_TYPES
 
 Document = dict[str, str | list[str]]
@@ -47,6 +50,7 @@ class ServerMetadata:
             "introspection_endpoint": self.introspection_endpoint,
             "introspection_endpoint_auth_methods_supported": auth_methods,
             "jwks_uri": self.jwks_uri,
+            "access_token_signing_alg_values_supported": list(SIGNING_ALGORITHMS),
             "grant_types_supported": sorted(SUPPORTED_GRANT_TYPES),
             "response_types_supported": [],
         }
