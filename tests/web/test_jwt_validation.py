@@ -23,6 +23,7 @@ from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.web.edge import Edge
 from tests.clock import FrozenClock
 from tests.http_helpers import (
+    INTROSPECT,
     REVOKE,
     assert_invalid_token,
     assert_oauth_error,
@@ -251,6 +252,22 @@ def _encode(part: tuple[str, Any]) -> str:
         return str(value)
     raw = value if kind == "raw" else json.dumps(value).encode()
     return urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+async def test_a_deeply_nested_jwt_payload_is_unknown_never_a_500(
+    http: httpx.AsyncClient, jwt_client: Registered
+) -> None:
+    """A payload of thousands of nested arrays (which JSON parsers refuse by recursion)
+    is no JWT of ours: revocation answers RFC 7009 §2.2's 200, introspection RFC 7662
+    §2.2's ``{"active": false}``, the guard RFC 6750 §3.1 invalid_token."""
+    header = urlsafe_b64encode(b'{"alg":"ES256","typ":"at+jwt"}').rstrip(b"=").decode()
+    nested = urlsafe_b64encode(b"[" * 2000).rstrip(b"=").decode()
+    token = f"{header}.{nested}.c2ln"
+    credentials = (jwt_client.client_id, jwt_client.secret)
+    assert_revoked_ok(await http.post(REVOKE, data={"token": token}, auth=credentials))
+    introspected = await http.post(INTROSPECT, data={"token": token}, auth=credentials)
+    assert (introspected.status_code, introspected.json()) == (200, {"active": False})
+    assert_invalid_token(await read_profile(http, token))
 
 
 @property_settings

@@ -90,7 +90,8 @@ def presented_jwt_digest(token: str) -> str | None:
     try:
         payload = extract_compact(token.encode("ascii")).payload
         iat = _issue_time(json.loads(payload))
-    except (JoseError, ValueError, TypeError):
+    except (JoseError, ValueError, TypeError, RecursionError):
+        # RecursionError: a payload of thousands of nested arrays, which no JWT of ours is.
         return None
     return None if iat is None else jwt_access_token_digest(token, iat)
 
