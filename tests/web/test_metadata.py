@@ -191,8 +191,13 @@ async def test_authlib_validates_the_document(http: httpx.AsyncClient, issuer: s
 
 
 async def test_only_get_reads_it(http: httpx.AsyncClient) -> None:
-    """§3: "using an HTTP GET request"; a POST is not served."""
+    """§3: "using an HTTP GET request"; a POST is not served.  HEAD answers the GET's
+    head (RFC 9110 §9.1: general-purpose servers support GET and HEAD)."""
     assert (await http.post(WELL_KNOWN)).status_code == 405
+    head = await http.head(WELL_KNOWN)
+    assert head.status_code == 200
+    assert head.headers["content-type"] == "application/json"
+    assert head.headers.get_list("cache-control") == ["public, max-age=3600"]
 
 
 async def test_the_openapi_document_lists_it(http: httpx.AsyncClient) -> None:

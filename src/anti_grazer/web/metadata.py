@@ -68,6 +68,15 @@ def install_metadata(api: FastAPI, metadata: ServerMetadata) -> None:
     async def authorization_server_metadata() -> Response:
         return Response(body, media_type=JSON_MEDIA_TYPE, headers=headers)
 
+    # RFC 9110 §9.1: HEAD too (the server sends the head of the GET answer); once, outside
+    # the OpenAPI document, where it would repeat the GET operation.
+    api.add_api_route(
+        metadata_path(metadata.issuer),
+        authorization_server_metadata,
+        methods=["HEAD"],
+        include_in_schema=False,
+    )
+
     api.add_api_route(
         metadata_path(metadata.issuer),
         authorization_server_metadata,
