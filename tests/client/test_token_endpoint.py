@@ -99,13 +99,21 @@ def test_a_section_5_1_answer_is_read() -> None:
     assert endpoint().read(200, answer(lower)) == IssuedToken("ag_at_x", 3600.0)
 
 
-@pytest.mark.parametrize("expires_in", [None, "3600", True, -1, float("nan")])
+@pytest.mark.parametrize("expires_in", [None, "3600", True, float("nan")])
 def test_without_a_usable_expires_in_the_lifetime_is_unknown(expires_in: object) -> None:
     """§5.1: ``expires_in`` is RECOMMENDED, not required."""
     token: dict[str, object] = {"access_token": "ag_at_x", "token_type": "Bearer"}
     if expires_in is not None:
         token["expires_in"] = expires_in
     assert endpoint().read(200, answer(token)).expires_in is None
+
+
+@pytest.mark.parametrize("expires_in", [-1, -3600.5, 0])
+def test_a_token_already_expired_is_never_reused(expires_in: float) -> None:
+    """§5.1 ``expires_in``: a lifetime of zero or less is over already (the next call
+    asks for a new token), never an unknown one, which would be reused until refused."""
+    token = {"access_token": "ag_at_x", "token_type": "Bearer", "expires_in": expires_in}
+    assert endpoint().read(200, answer(token)).expires_in == 0.0
 
 
 @pytest.mark.parametrize(

@@ -153,12 +153,13 @@ class TokenEndpoint:
 
 
 def _lifetime(expires_in: object) -> float | None:
-    """§5.1: ``expires_in`` is RECOMMENDED; a missing or unusable one means "unknown"."""
+    """§5.1: ``expires_in`` is RECOMMENDED; a missing or unusable one means "unknown".
+    A negative one says the token has expired already: 0, so it is never reused."""
     if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
         return None
-    if not math.isfinite(expires_in) or expires_in < 0:
+    if not math.isfinite(expires_in):
         return None
-    return float(expires_in)
+    return max(0.0, float(expires_in))
 
 
 def _json_object(body: bytes) -> dict[str, object]:
