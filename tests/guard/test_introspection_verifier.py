@@ -77,6 +77,17 @@ async def test_an_inactive_token_is_invalid(
         await introspection_verifier.verify(TOKEN)
 
 
+async def test_an_overlong_bearer_value_is_invalid_without_asking(
+    introspection_verifier: IntrospectionVerifier, stand_in: StandInServer
+) -> None:
+    """RFC 6750 §3.1 ``invalid_token`` for a 6,000-character value, decided here: sent,
+    its form would be refused as too large (413) and read as an unavailable server
+    (503), one outbound request and one warning per junk request."""
+    with pytest.raises(InvalidTokenError):
+        await introspection_verifier.verify("/" * 6000)
+    assert INTROSPECT not in stand_in.hits
+
+
 @pytest.mark.parametrize(
     "changes",
     [

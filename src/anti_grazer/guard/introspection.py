@@ -33,6 +33,10 @@ from anti_grazer.protocol.models import Principal
 from anti_grazer.protocol.ports import Clock
 from anti_grazer.ttl_cache import TtlCache
 
+# A longer bearer value is refused here, not sent: it is no access token (ours are under
+# 100 characters, JWT access tokens under 2 KB), and the introspection endpoint would
+# refuse the form as too large, which would read as "the server is unavailable".
+MAX_TOKEN_LENGTH = 4096
 DEFAULT_CACHE_TTL_SECONDS = 5.0
 DEFAULT_CACHE_MAX_ENTRIES = 10_000
 
@@ -97,6 +101,8 @@ class IntrospectionVerifier(RemoteVerifier):
         self.cache: TtlCache[Answer] = TtlCache(cache_ttl_seconds, cache_max_entries, monotonic)
 
     async def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidTokenError()  # no token of any server we know is this long
         key = hashlib.sha256(token.encode("utf-8")).hexdigest()
         answer = await self.cache.get_or_load(key, lambda: self._introspect(token))
         if not isinstance(answer, Principal):
