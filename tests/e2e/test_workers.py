@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.process import cli_environment, serving, sqlite_url
+from tests.e2e.process import cli_environment, run_cli, serving, sqlite_url
 
 pytestmark = pytest.mark.slow
 
@@ -58,3 +58,15 @@ def test_workers_end_when_the_server_is_killed(tmp_path: Path, workers: int) -> 
         while any(alive(pid) for pid in spawned):
             assert time.monotonic() < deadline, f"workers {spawned} outlived the server"
             time.sleep(0.05)
+
+
+def test_a_second_server_on_a_served_port_refuses_to_start(tmp_path: Path) -> None:
+    """granian binds with SO_REUSEPORT: without the check, the second server would share
+    the port with the first, the kernel splitting the connections between them."""
+    env = cli_environment(sqlite_url(tmp_path / "anti-grazer.db"))
+    with serving(env, tmp_path / "server.log") as server:
+        port = server.base_url.rsplit(":", 1)[1]
+        second = run_cli(["serve", "--host", "127.0.0.1", "--port", port], env)
+        assert second.returncode == 1
+        assert second.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
+        assert alive(server.process.pid)

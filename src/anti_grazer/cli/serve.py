@@ -8,6 +8,7 @@ import asyncio
 import importlib
 import os
 import signal
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,6 +37,25 @@ _GRANIAN_LOGGING = {
         "granian.access": {"handlers": [], "propagate": False},
     }
 }
+
+
+def check_address_free(host: str, port: int) -> None:
+    """Refuse a listen address another process already listens on.  granian binds with
+    ``SO_REUSEPORT``, so a second server on a served port would not fail: the kernel
+    would share the connections between the two, old and new."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR: a port left in TIME_WAIT by a stopped server is free; one with a
+        # listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port}: {error.strerror or error}"
+            ) from None
 
 
 def check_transport(settings: Settings) -> None:
@@ -122,6 +142,7 @@ def http_server(target: str, settings: Settings) -> HTTPServer:
     ``max_header_bytes`` is answered ``431`` and closed, and each worker serves at most
     ``max_connections`` connections at once (more wait in the listen backlog).  granian's
     own access log is off: the application writes its own."""
+    check_address_free(settings.host, settings.port)
     options = _connection_options(settings)
     if settings.workers == 1:
         return OneProcessServer(_imported(target), options)
