@@ -37,6 +37,7 @@ from anti_grazer.client.secret import Secret
 from anti_grazer.client.token_endpoint import (
     AuthMethod,
     TokenEndpoint,
+    TokenEndpointError,
     TokenRequest,
     check_token_url,
 )
@@ -108,6 +109,7 @@ class ClientCredentialsAuth(httpx.Auth, AuthBase):
                         requested_at = self._cache.clock()
                         reply = yield self._httpx_token_request()
                         reply.read()
+                        self._refuse_redirected(reply)
                         token = self._accept(reply.status_code, reply.content, requested_at)
             request.headers["Authorization"] = f"Bearer {token}"
             response = yield request
@@ -130,6 +132,7 @@ class ClientCredentialsAuth(httpx.Auth, AuthBase):
                         requested_at = self._cache.clock()
                         reply = yield self._httpx_token_request()
                         await reply.aread()
+                        self._refuse_redirected(reply)
                         token = self._accept(reply.status_code, reply.content, requested_at)
             request.headers["Authorization"] = f"Bearer {token}"
             response = yield request
@@ -213,6 +216,21 @@ class ClientCredentialsAuth(httpx.Auth, AuthBase):
         return again
 
     # -- both -------------------------------------------------------------------------
+
+    def _refuse_redirected(self, reply: httpx.Response) -> None:
+        """A token answer from anywhere but the token endpoint (a redirect followed) is
+        not taken (RFC 6749 §3.2: the client talks to the endpoint it knows).  httpx
+        follows redirects within an auth flow as the caller's client is set to, so with
+        ``follow_redirects=True`` the request itself may have gone on: use
+        client_secret_basic (httpx drops the Authorization header on a redirect to
+        another origin) or keep redirects off, httpx's default."""
+        if reply.request.url != httpx.URL(self._endpoint.url):
+            raise TokenEndpointError(
+                self._endpoint.url,
+                reply.status_code,
+                None,
+                f"answered from {reply.request.url}, where a redirect led; not taken",
+            )
 
     def _accept(self, status_code: int, content: bytes, requested_at: float) -> str:
         """Read the token endpoint's answer (raising its error) and keep the token."""
