@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from anti_grazer.protocol.key_admin import KeyPolicy, activate_key, ensure_first_key
+from anti_grazer.protocol.signing_keys import generate_signing_key
 from anti_grazer.store.memory import MemorySigningKeyStore
 from tests.clock import FrozenClock
 from tests.jwt_helpers import KEK_BYTES, new_key
@@ -41,3 +42,11 @@ async def test_activation_stamps_the_previous_key(clock: FrozenClock) -> None:
     retired = {key.kid: key for key in await store.list_keys()}[first.kid]
     assert retired.retired_at == clock.now()
     assert retired.published_until == clock.now() + timedelta(seconds=3602.5)
+
+
+def test_no_kid_starts_with_a_dash(clock: FrozenClock) -> None:
+    """A kid is the key's RFC 7638 thumbprint, redrawn when it starts with ``-`` (read
+    as an option by ``keys activate``): 400 keys, where about six would start with one."""
+    kids = [generate_signing_key("EdDSA", KEK_BYTES, clock.now()).kid for _ in range(400)]
+    assert not [kid for kid in kids if kid.startswith("-")]
+    assert len(set(kids)) == 400

@@ -60,9 +60,14 @@ def _generate(alg: str) -> Key:
 
 
 def generate_signing_key(alg: str, key_encryption_key: bytes, now: datetime) -> SigningKey:
-    """A new key for ``alg``: new (published, not yet signing), its private part sealed."""
+    """A new key for ``alg``: new (published, not yet signing), its private part sealed.
+
+    Its ``kid`` never starts with ``-``: ``keys activate -xyz`` would read as an option
+    on the command line (one key in 64 would need ``--`` before its id), so such a key is
+    drawn again."""
     key = _generate(alg)
-    kid = key.thumbprint()  # RFC 7638 §3: base64url SHA-256 of the required members
+    while (kid := key.thumbprint()).startswith("-"):  # RFC 7638 §3: base64url SHA-256
+        key = _generate(alg)
     private = json.dumps(key.as_dict(private=True)).encode()
     return SigningKey(
         kid=kid,
