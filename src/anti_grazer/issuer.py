@@ -8,11 +8,14 @@ Host could be served from a shared cache to everyone else."""
 from __future__ import annotations
 
 import ipaddress
+import string
 from urllib.parse import urlsplit
 
 HTTPS = "https://"
 HTTP = "http://"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# RFC 3986 §2.3 unreserved characters, and the "/" between segments.
+_PATH_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~/")
 
 
 def is_loopback(host: str) -> bool:
@@ -49,6 +52,10 @@ def check_issuer(url: str) -> str:
         raise ValueError("the issuer must name a host")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError("the issuer must use https (http only for a loopback host)")
+    if not _PATH_CHARACTERS.issuperset(parts.path):
+        # A "%" escape or a "{name}" would not name one literal path: the well-known
+        # path of §3.1 is routed, and requests arrive decoded.
+        raise ValueError("the issuer's path may hold only letters, digits, '-._~' and '/'")
     return url
 
 
