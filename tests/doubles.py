@@ -35,6 +35,11 @@ class ForwardingTokenStore:
     async def purge_expired(self, now: datetime, batch_size: int) -> int:
         return await self.inner.purge_expired(now, batch_size)
 
+    async def last_jwt_expiry(
+        self, issued_from: datetime, issued_until: datetime
+    ) -> datetime | None:
+        return await self.inner.last_jwt_expiry(issued_from, issued_until)
+
 
 class ForwardingClientStore:
     """A ``ClientStore`` handing every call to ``inner``."""

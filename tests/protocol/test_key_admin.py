@@ -6,11 +6,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from anti_grazer.protocol.key_admin import KeyPolicy, activate_key, ensure_first_key
+import pytest
+
+from anti_grazer.protocol.key_admin import (
+    KeyPolicy,
+    SigningKeyAdminError,
+    activate_key,
+    delete_key,
+    ensure_first_key,
+)
+from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.signing_keys import generate_signing_key
-from anti_grazer.store.memory import MemorySigningKeyStore
+from anti_grazer.store.memory import MemorySigningKeyStore, memory_stores
 from tests.clock import FrozenClock
 from tests.jwt_helpers import KEK_BYTES, new_key
+from tests.support import make_client
 
 POLICY = KeyPolicy(max_token_ttl_seconds=3600, cache_ttl_seconds=2.5, jwks_max_age_seconds=300)
 
@@ -50,3 +60,33 @@ def test_no_kid_starts_with_a_dash(clock: FrozenClock) -> None:
     kids = [generate_signing_key("EdDSA", KEK_BYTES, clock.now()).kid for _ in range(400)]
     assert not [kid for kid in kids if kid.startswith("-")]
     assert len(set(kids)) == 400
+
+
+async def test_delete_refuses_a_key_whose_jwt_is_still_valid(clock: FrozenClock) -> None:
+    """Issue 16 item 4: ``delete`` refuses a key whose tokens are still valid, whatever
+    the publication time says: here the key was retired under a 1 s maximum TTL (the
+    retiring command's settings) while a JWT it signed lives an hour."""
+    short = KeyPolicy(max_token_ttl_seconds=1, cache_ttl_seconds=0, jwks_max_age_seconds=0)
+    store, stores = MemorySigningKeyStore(), memory_stores()
+    first = await ensure_first_key(store, clock, short, KEK_BYTES)
+    assert first is not None
+    await stores.clients.add_client(make_client())
+    issued = clock.now()
+    await stores.tokens.add_token(
+        TokenRecord(
+            digest="d" * 64,
+            client_id="client-a",
+            scopes=frozenset(),
+            issued_at=issued,
+            expires_at=issued + timedelta(hours=1),
+            jti="jti-1",
+            audience="https://api.example",
+        )
+    )
+    clock.advance(10)
+    await activate_key(store, clock, short, KEK_BYTES, (await new_key(store, clock)).kid)
+    clock.advance(2)  # past the 1 s publication
+    with pytest.raises(SigningKeyAdminError, match="is valid until"):
+        await delete_key(store, stores.tokens, clock, short, first.kid)
+    clock.advance(3600)
+    assert (await delete_key(store, stores.tokens, clock, short, first.kid)).kid == first.kid

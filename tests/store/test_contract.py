@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
 from anti_grazer.store.memory import memory_stores
@@ -146,6 +147,25 @@ async def test_added_token_reads_back_equal(stores: StorePair) -> None:
     assert await stores.tokens.get_token(unscoped.digest) == unscoped
     assert await stores.tokens.get_token(jwt.digest) == jwt
     assert await stores.tokens.get_token(digest_of("unknown")) is None
+
+
+async def test_last_jwt_expiry_of_an_issue_window(stores: StorePair) -> None:
+    """The latest expiry of the JWTs issued in a window, bounds included, revoked ones
+    too; opaque tokens and JWTs issued outside it do not count."""
+    await stores.clients.add_client(make_client())
+
+    def jwt(label: str, issued: float, expires: float) -> TokenRecord:
+        record = replace(make_token(label), jti=f"jti-{label}", audience="https://api.example")
+        return replace(record, issued_at=at(issued), expires_at=at(expires))
+
+    inside = [jwt("first", 0, 600), jwt("last", 100, 700), jwt("revoked", 50, 900)]
+    outside = [jwt("before", -1, 5000), jwt("after", 101, 5000)]
+    opaque = replace(make_token("opaque"), issued_at=at(10), expires_at=at(9000))
+    for record in (*inside, *outside, opaque):
+        await stores.tokens.add_token(record)
+    await stores.tokens.revoke_token(inside[2].digest, None, at(60))
+    assert await stores.tokens.last_jwt_expiry(at(0), at(100)) == at(900)
+    assert await stores.tokens.last_jwt_expiry(at(200), at(300)) is None
 
 
 async def test_token_of_unknown_client_is_refused(stores: StorePair) -> None:

@@ -193,11 +193,13 @@ def retire(kid: str, as_json: bool) -> None:
 @_JSON
 def delete(kid: str, as_json: bool) -> None:
     """Delete a key that no valid token needs (never the active key)."""
+    settings = settings_or_exit()
     clock = SystemClock()
 
     async def action(stores: OpenedStores) -> SigningKey:
         try:
-            return await delete_key(stores.signing_keys, clock, kid)
+            policy = key_policy(settings)
+            return await delete_key(stores.signing_keys, stores.tokens, clock, policy, kid)
         except SigningKeyAdminError as error:
             raise _refused(error) from None
 

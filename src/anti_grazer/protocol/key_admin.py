@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from anti_grazer.protocol.key_encryption import KeyDecryptionError
 from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING
 from anti_grazer.protocol.models import ES256, SigningKey
-from anti_grazer.protocol.ports import Clock, SigningKeyStore
+from anti_grazer.protocol.ports import Clock, SigningKeyStore, TokenStore
 from anti_grazer.protocol.signing_keys import generate_signing_key, signing_key
 
 
@@ -134,9 +134,14 @@ async def retire_key(
     return find_key(await store.list_keys(), kid)
 
 
-async def delete_key(store: SigningKeyStore, clock: Clock, kid: str) -> SigningKey:
+async def delete_key(
+    store: SigningKeyStore, tokens: TokenStore, clock: Clock, policy: KeyPolicy, kid: str
+) -> SigningKey:
     """Delete a key no valid token needs: never the active key, a retired one only once
-    every token it signed has expired (it is then no longer published)."""
+    it is no longer published and no JWT it signed is still valid.  The token records
+    decide that last point (the JWTs issued while the key signed, up to
+    ``policy.cache_ttl_seconds`` after its retirement): its publication time was
+    computed from the settings of whoever retired it, which may not be the server's."""
     now = clock.now()
     key = find_key(await store.list_keys(), kid)
     state = key.state(now)
@@ -147,6 +152,13 @@ async def delete_key(store: SigningKeyStore, clock: Clock, kid: str) -> SigningK
             f"tokens signed by {kid} may be valid until {key.published_until.isoformat()}: "
             "delete it after that"
         )
+    if key.activated_at is not None and key.retired_at is not None:
+        signed_until = key.retired_at + timedelta(seconds=policy.cache_ttl_seconds)
+        last = await tokens.last_jwt_expiry(key.activated_at, signed_until)
+        if last is not None and last > now:
+            raise SigningKeyAdminError(
+                f"a token signed by {kid} is valid until {last.isoformat()}: delete it after that"
+            )
     await store.delete_key(kid)
     return key
 

@@ -56,6 +56,14 @@ class TokenStore(Protocol):
         """Delete tokens expired before ``now`` in batches; return how many went."""
         ...
 
+    async def last_jwt_expiry(
+        self, issued_from: datetime, issued_until: datetime
+    ) -> datetime | None:
+        """The latest expiry of the JWT access tokens (records with a ``jti``, revoked
+        ones included: offline verifiers do not know) issued from ``issued_from`` to
+        ``issued_until``, both included; None when there is none."""
+        ...
+
 
 class SigningKeyStore(Protocol):
     """The keys that sign JWT access tokens (``SigningKey``), shared by every instance

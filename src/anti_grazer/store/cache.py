@@ -111,6 +111,11 @@ class CachingTokenStore:
     async def purge_expired(self, now: datetime, batch_size: int) -> int:
         return await self.inner.purge_expired(now, batch_size)
 
+    async def last_jwt_expiry(
+        self, issued_from: datetime, issued_until: datetime
+    ) -> datetime | None:
+        return await self.inner.last_jwt_expiry(issued_from, issued_until)
+
     def invalidate(self, digest: str) -> None:
         """Forget ``digest`` (it was revoked elsewhere)."""
         self.cache.discard(digest)

@@ -94,6 +94,16 @@ class MemoryTokenStore:
                 count += 1
         return count
 
+    async def last_jwt_expiry(
+        self, issued_from: datetime, issued_until: datetime
+    ) -> datetime | None:
+        expiries = [
+            record.expires_at
+            for record in self._tables.tokens.values()
+            if record.jti is not None and issued_from <= record.issued_at <= issued_until
+        ]
+        return max(expiries, default=None)
+
     async def purge_expired(self, now: datetime, batch_size: int) -> int:
         if batch_size <= 0:
             raise ValueError("batch_size must be positive")

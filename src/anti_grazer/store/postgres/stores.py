@@ -21,6 +21,7 @@ from anti_grazer.store.sql.statements import (
     CLIENT_BY_ID,
     FIND_TOKEN,
     INSERT_TOKEN,
+    LAST_JWT_EXPIRY,
     REVOKE_CLIENT_TOKENS,
     REVOKE_TOKEN,
     TOKEN_BY_DIGEST,
@@ -69,6 +70,9 @@ class PostgresTokenStore(SqlTokenStore):
 
     async def _token_row(self, digest: str) -> Any | None:
         return await first_row(self.engine, TOKEN_BY_DIGEST, {"digest": digest})
+
+    async def _last_jwt_expiry_row(self, values: dict[str, Any]) -> Any | None:
+        return await first_row(self.engine, LAST_JWT_EXPIRY, values)
 
     async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
         values = revocation_values(digest, client_id, now)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
     insert,
     or_,
     select,
@@ -28,6 +29,15 @@ from anti_grazer.store.sql.tables import access_tokens, clients, profiles
 CLIENT_BY_ID: Select[Any] = select(clients).where(clients.c.client_id == bindparam("client_id"))
 TOKEN_BY_DIGEST: Select[Any] = select(access_tokens).where(
     access_tokens.c.digest == bindparam("digest")
+)
+# The TokenStore port's last_jwt_expiry (its max() keeps the column's type, so rows come
+# back as aware datetimes).
+LAST_JWT_EXPIRY: Select[Any] = select(
+    func.max(access_tokens.c.expires_at).label("last_expiry")
+).where(
+    access_tokens.c.jti.is_not(None),
+    access_tokens.c.issued_at >= bindparam("issued_from"),
+    access_tokens.c.issued_at <= bindparam("issued_until"),
 )
 PROFILE_BY_KEY: Select[Any] = select(profiles).where(
     (profiles.c.platform == bindparam("platform"))

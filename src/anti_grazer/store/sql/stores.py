@@ -112,9 +112,21 @@ class SqlTokenStore(ABC):
     async def _between_purge_batches(self) -> None:
         """After a full batch, before the next one."""
 
+    @abstractmethod
+    async def _last_jwt_expiry_row(self, values: dict[str, Any]) -> Any | None:
+        """The row of ``LAST_JWT_EXPIRY`` (``store.sql.statements``) for ``values``."""
+
     async def get_token(self, digest: str) -> TokenRecord | None:
         row = await self._token_row(digest)
         return token_from_row(row) if row is not None else None
+
+    async def last_jwt_expiry(
+        self, issued_from: datetime, issued_until: datetime
+    ) -> datetime | None:
+        values = {"issued_from": issued_from, "issued_until": issued_until}
+        row = await self._last_jwt_expiry_row(values)
+        last: datetime | None = None if row is None else row.last_expiry
+        return last
 
     async def purge_expired(self, now: datetime, batch_size: int) -> int:
         if batch_size <= 0:

@@ -22,6 +22,7 @@ from anti_grazer.store.sql.statements import (
     CLIENT_BY_ID,
     FIND_TOKEN,
     INSERT_TOKEN,
+    LAST_JWT_EXPIRY,
     REVOKE_CLIENT_TOKENS,
     REVOKE_TOKEN,
     TOKEN_BY_DIGEST,
@@ -64,6 +65,7 @@ class SqliteTokenStore(SqlTokenStore):
         self._reader = reader
         self._writer = writer
         self._by_digest = PreparedQuery(TOKEN_BY_DIGEST, dialect)
+        self._last_jwt_expiry = PreparedQuery(LAST_JWT_EXPIRY, dialect)
         self._insert = Prepared(INSERT_TOKEN, dialect)
         self._revoke = Prepared(REVOKE_TOKEN, dialect)
         self._find = Prepared(FIND_TOKEN, dialect)
@@ -77,6 +79,9 @@ class SqliteTokenStore(SqlTokenStore):
 
     async def _token_row(self, digest: str) -> Any | None:
         return await self._reader.first(self._by_digest, {"digest": digest})
+
+    async def _last_jwt_expiry_row(self, values: dict[str, Any]) -> Any | None:
+        return await self._reader.first(self._last_jwt_expiry, values)
 
     async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
         values = revocation_values(digest, client_id, now)
