@@ -15,6 +15,7 @@ from anti_grazer.protocol.models import EDDSA, JWT
 from anti_grazer.protocol.signing_keys import signing_key
 from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.web.edge import Edge
+from anti_grazer.web.jwks_route import JwksEndpoint
 from tests.clock import FrozenClock
 from tests.http_helpers import JWKS, assert_oauth_error, read_profile
 from tests.jwt_helpers import KEK_BYTES, NO_WAIT, first_key, header_of, jwt_settings, new_key
@@ -154,3 +155,23 @@ async def test_two_instances_agree_on_the_active_key_within_the_cache_ttl(
         for token, other in zip(tokens, (two, one), strict=True):
             assert (await read_profile(other, token)).status_code == 200
         assert kids(await one.get(JWKS)) == kids(await two.get(JWKS)) == [old.kid, new.kid]
+
+
+async def test_keys_that_cannot_be_read_are_a_503_to_retry() -> None:
+    """The database away: 503 temporarily_unavailable with Retry-After (RFC 9110
+    §15.6.4), which verifiers retry, never a 500."""
+
+    class Unreadable:
+        async def jwks(self) -> dict[str, object]:
+            raise ConnectionError("the database went away")
+
+    endpoint = JwksEndpoint(Unreadable, 300)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=endpoint)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        answer = await client.get(JWKS)
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert answer.json() == {
+        "error": "temporarily_unavailable",
+        "error_description": "The keys cannot be read now",
+    }

@@ -13,7 +13,7 @@ import orjson
 from starlette.types import Receive, Scope, Send
 
 from anti_grazer.logs import get_logger
-from anti_grazer.protocol.errors import InvalidRequestError, ServerError
+from anti_grazer.protocol.errors import InvalidRequestError, TemporarilyUnavailableError
 from anti_grazer.protocol.key_ring import KeyRing
 from anti_grazer.web.responses import send_error
 
@@ -45,8 +45,12 @@ class JwksEndpoint:
         try:
             body = orjson.dumps(await self._keys().jwks())
         except Exception:
+            # The keys could not be read (the database away): 503, which verifiers treat
+            # as "retry", not a 500, which some treat as a hard failure.
             logger.exception("JWKS endpoint failed", path=scope["path"])
-            await send_error(send, ServerError(), [])
+            unavailable = TemporarilyUnavailableError(description="The keys cannot be read now")
+            retry_after = str(unavailable.retry_after_seconds).encode()
+            await send_error(send, unavailable, [(b"retry-after", retry_after)])
             return
         await send(
             {
