@@ -116,14 +116,15 @@ async def test_unknown_kids_refetch_no_more_than_once_per_interval(
 async def test_a_withdrawn_key_stops_verifying_once_the_set_is_old(
     jwt_verifier: JwtVerifier, stand_in: StandInServer, clock: FrozenClock
 ) -> None:
-    """The set is fetched again when older than its maximum age (600 s by default): a key
-    the issuer withdrew stops verifying then, for a token already verified once that
-    set is older and its verification no longer remembered (60 s)."""
+    """The set is fetched again when older than its maximum age (300 s by default, the
+    server's JWKS max-age): a key the issuer withdrew stops verifying then, for a token
+    already verified once that set is older and its verification no longer remembered
+    (60 s)."""
     token = token_of(stand_in, clock)
     await jwt_verifier.verify(token)
     stand_in.keys[:] = [ec_key()]
-    clock.advance(599)
-    assert (await jwt_verifier.verify(token)).client_id  # verified again: the set is 599 s old
+    clock.advance(299)
+    assert (await jwt_verifier.verify(token)).client_id  # verified again: the set is 299 s old
     clock.advance(59)
     assert (await jwt_verifier.verify(token)).client_id  # remembered for 60 s
     assert stand_in.hits[JWKS] == 1
@@ -141,7 +142,7 @@ async def test_held_keys_keep_verifying_while_the_issuer_is_down(
     token = token_of(stand_in, clock)
     await jwt_verifier.verify(token)
     stand_in.answers[JWKS] = Answer(503, b"down")
-    clock.advance(600)
+    clock.advance(300)
     assert (await jwt_verifier.verify(token)).client_id
     assert stand_in.hits[JWKS] == 2
 

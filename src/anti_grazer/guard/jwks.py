@@ -18,7 +18,9 @@ from anti_grazer.protocol.errors import InvalidTokenError, TemporarilyUnavailabl
 logger = logging.getLogger("anti_grazer.guard")
 
 DEFAULT_REFRESH_INTERVAL_SECONDS = 30.0
-DEFAULT_MAX_AGE_SECONDS = 600.0
+# The server's own JWKS_MAX_AGE_SECONDS default: a withdrawn key is seen as soon as
+# the server lets caches see it.
+DEFAULT_MAX_AGE_SECONDS = 300.0
 
 
 # Public-key types only: a symmetric ("oct") key has no place in a published set.
