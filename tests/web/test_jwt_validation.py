@@ -113,15 +113,26 @@ async def test_an_expired_jwt_is_refused(
 
 
 async def test_a_retired_key_still_verifies_and_a_key_gone_verifies_nothing(
-    http: httpx.AsyncClient, sql: OpenedStores, clock: FrozenClock, key: SigningKey, token: str
+    http: httpx.AsyncClient,
+    sql: OpenedStores,
+    clock: FrozenClock,
+    key: SigningKey,
+    token: str,
+    jwt_client: Registered,
 ) -> None:
     """Rotation with overlap: the retired key stays published, so its tokens verify; a
-    token whose key is no longer published is refused, even with a live record."""
+    token whose key is no longer published is refused, even with a live record, and
+    introspection (RFC 7662 §2.2) calls it inactive as the guard refuses it."""
+    credentials = (jwt_client.client_id, jwt_client.secret)
     successor = await new_key(sql.signing_keys, clock, EDDSA)
     await activate_key(sql.signing_keys, clock, NO_WAIT, KEK_BYTES, successor.kid)
     assert (await read_profile(http, token)).status_code == 200
+    introspected = await http.post(INTROSPECT, data={"token": token}, auth=credentials)
+    assert introspected.json()["active"] is True
     assert await sql.signing_keys.delete_key(key.kid)
     assert_invalid_token(await read_profile(http, token))
+    introspected = await http.post(INTROSPECT, data={"token": token}, auth=credentials)
+    assert (introspected.status_code, introspected.json()) == (200, {"active": False})
 
 
 @pytest.fixture

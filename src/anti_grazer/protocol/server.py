@@ -15,6 +15,7 @@ from anti_grazer.protocol.client_auth import authenticate_client, parse_client_c
 from anti_grazer.protocol.errors import (
     InvalidClientError,
     InvalidRequestError,
+    InvalidTokenError,
     OAuthError,
     ServerError,
     UnauthorizedClientError,
@@ -28,7 +29,11 @@ from anti_grazer.protocol.introspection import (
     active_members,
     may_introspect,
 )
-from anti_grazer.protocol.jwt_access_tokens import JwtAccessTokens
+from anti_grazer.protocol.jwt_access_tokens import (
+    JwtAccessTokens,
+    JwtAccessTokenValidator,
+    looks_like_jwt,
+)
 from anti_grazer.protocol.key_ring import SigningUnavailableError
 from anti_grazer.protocol.models import (
     CLIENT_CREDENTIALS,
@@ -111,6 +116,7 @@ class AuthorizationServer:
         *,
         issuer: str | None = None,
         introspected_tokens: TokenStore | None = None,
+        jwt_validator: JwtAccessTokenValidator | None = None,
     ) -> None:
         self.clients = clients
         self.tokens = tokens
@@ -119,6 +125,7 @@ class AuthorizationServer:
         self.jwt = jwt
         self.issuer = issuer
         self.introspected_tokens = introspected_tokens or tokens
+        self.jwt_validator = jwt_validator
 
     async def token(self, params: Mapping[str, str], authorization: str | None) -> TokenResponse:
         """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token."""
@@ -213,12 +220,23 @@ class AuthorizationServer:
         with attributed_to(client):
             return IntrospectionResponse(client.client_id, await self._introspect(client, params))
 
+    async def _introspected_digest(self, token: str) -> str | None:
+        """The digest of ``token``'s record.  A JWT is checked as our guard checks it
+        (``jwt_validator``: RFC 9068 §4, by a key still published), so that introspection
+        never calls active a token the guard refuses, one whose key was withdrawn."""
+        if self.jwt_validator is not None and looks_like_jwt(token):
+            try:
+                return await self.jwt_validator.digest(token)
+            except InvalidTokenError:
+                return None
+        return presented_token_digest(token)
+
     async def _introspect(self, caller: Client, params: Mapping[str, str]) -> Members:
         token = params.get("token")
         if token is None:
             raise InvalidRequestError("The token parameter is missing")
-        digest = presented_token_digest(token)
-        if digest is None:  # neither our opaque format nor a JWT: unknown (§2.2)
+        digest = await self._introspected_digest(token)
+        if digest is None:  # neither our opaque format nor a valid JWT of ours (§2.2)
             return INACTIVE
         record = await self.introspected_tokens.get_token(digest)
         if (

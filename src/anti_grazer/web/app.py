@@ -211,6 +211,7 @@ def create_app(
                     issuer=issuer,
                     # Uncached: a revocation by any process shows at the next request.
                     introspected_tokens=opened.tokens,
+                    jwt_validator=validator,
                 ),
                 guard=BearerGuard(
                     StoreTokenVerifier(tokens, server_clock, validator), settings.realm
