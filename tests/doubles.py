@@ -134,5 +134,8 @@ class CountingSigningKeyStore:
     async def retire_key(self, kid: str, now: datetime, published_until: datetime) -> bool:
         return await self.inner.retire_key(kid, now, published_until)
 
+    async def withdraw_key(self, kid: str, now: datetime) -> bool:
+        return await self.inner.withdraw_key(kid, now)
+
     async def delete_key(self, kid: str) -> bool:
         return await self.inner.delete_key(kid)

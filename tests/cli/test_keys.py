@@ -223,6 +223,28 @@ def test_retire_json(run: Cli) -> None:
     assert (answer["kid"], answer["state"], answer["published"]) == (kid, "expired", False)
 
 
+def test_withdraw_unpublishes_a_compromised_key_at_once(run: Cli) -> None:
+    """A retired key's publication (24 h by default) ends now; the active key is
+    refused (a successor first), and so is a key no longer published."""
+    first = active(run)
+    refused(
+        run("keys", "withdraw", first),
+        f"{first} is the active signing key: activate another key first (--force if "
+        "verifiers may not know it yet), then withdraw this one",
+    )
+    active(run)  # the successor: first is retired, published for a day
+    result = run("keys", "withdraw", first)
+    assert result.stdout == (
+        f"{first} withdrawn: no longer published; the tokens it signed stop verifying\n"
+    )
+    key = {k.kid: k for k in stored(run)}[first]
+    assert key.published_until is not None
+    assert key.retired_at is not None
+    assert key.published_until - key.retired_at < timedelta(minutes=1)
+    refused(run("keys", "withdraw", first, "--json"), f"{first} is no longer published")
+    refused(run("keys", "withdraw", "nope"), "no signing key 'nope'")
+
+
 def test_delete_refuses_the_active_key_and_one_whose_tokens_may_be_valid(run: Cli) -> None:
     first = active(run)
     refused(

@@ -109,6 +109,23 @@ async def test_retire_once(keys: SigningKeyStore) -> None:
     assert await keys.list_keys() == [replace(key, retired_at=at(3), published_until=at(3))]
 
 
+async def test_withdraw_ends_the_publication_of_a_retired_key_only(
+    keys: SigningKeyStore,
+) -> None:
+    """A compromised key: published until now, never later than it already was."""
+    await keys.add_key(make_key("k1"))
+    await keys.add_key(make_key("k2", 1))
+    await keys.activate_key("k1", at(5), at(100))
+    await keys.activate_key("k2", at(6), at(100))  # k1 retired, published until at(100)
+    assert await keys.withdraw_key("k2", at(7)) is False  # the active key
+    assert await keys.withdraw_key("ghost", at(7)) is False
+    assert await keys.withdraw_key("k1", at(8)) is True
+    assert await keys.withdraw_key("k1", at(9)) is True  # already withdrawn: unchanged
+    by_kid = {key.kid: key for key in await keys.list_keys()}
+    assert (by_kid["k1"].retired_at, by_kid["k1"].published_until) == (at(6), at(8))
+    assert by_kid["k2"].published_until is None
+
+
 async def test_delete(keys: SigningKeyStore) -> None:
     await keys.add_key(make_key("k1"))
     kept = make_key("k2", 1)

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from anti_grazer.protocol.key_admin import activate_key
+from anti_grazer.protocol.key_admin import activate_key, withdraw_key
 from anti_grazer.protocol.models import EDDSA, JWT, SigningKey, TokenRecord
 from anti_grazer.protocol.tokens import jwt_access_token_digest
 from anti_grazer.store.runtime import OpenedStores
@@ -133,6 +133,18 @@ async def test_a_retired_key_still_verifies_and_a_key_gone_verifies_nothing(
     assert_invalid_token(await read_profile(http, token))
     introspected = await http.post(INTROSPECT, data={"token": token}, auth=credentials)
     assert (introspected.status_code, introspected.json()) == (200, {"active": False})
+
+
+async def test_a_withdrawn_key_verifies_nothing_at_once(
+    http: httpx.AsyncClient, sql: OpenedStores, clock: FrozenClock, key: SigningKey, token: str
+) -> None:
+    """``keys withdraw`` (a compromised key): its tokens, valid for hours more, are
+    refused from now on, where a retired key stays published until they expire."""
+    successor = await new_key(sql.signing_keys, clock, EDDSA)
+    await activate_key(sql.signing_keys, clock, NO_WAIT, KEK_BYTES, successor.kid)
+    assert (await read_profile(http, token)).status_code == 200
+    await withdraw_key(sql.signing_keys, clock, key.kid)
+    assert_invalid_token(await read_profile(http, token))
 
 
 @pytest.fixture

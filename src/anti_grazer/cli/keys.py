@@ -20,6 +20,7 @@ from anti_grazer.protocol.key_admin import (
     create_key,
     delete_key,
     retire_key,
+    withdraw_key,
 )
 from anti_grazer.protocol.models import ES256, SIGNING_ALGORITHMS, SigningKey
 from anti_grazer.settings import Settings
@@ -186,6 +187,27 @@ def retire(kid: str, as_json: bool) -> None:
         click.echo(json.dumps(describe_key(key, clock.now())))
         return
     click.echo(f"{kid} retired: it signed nothing, so it is no longer published")
+
+
+@keys.command()
+@click.argument("kid")
+@_JSON
+def withdraw(kid: str, as_json: bool) -> None:
+    """Stop publishing a compromised key now: the tokens it signed stop verifying (the
+    active key: activate another first)."""
+    clock = SystemClock()
+
+    async def action(stores: OpenedStores) -> SigningKey:
+        try:
+            return await withdraw_key(stores.signing_keys, clock, kid)
+        except SigningKeyAdminError as error:
+            raise _refused(error) from None
+
+    key = with_stores(action)
+    if as_json:
+        click.echo(json.dumps(describe_key(key, clock.now())))
+        return
+    click.echo(f"{kid} withdrawn: no longer published; the tokens it signed stop verifying")
 
 
 @keys.command()

@@ -134,6 +134,31 @@ async def retire_key(
     return find_key(await store.list_keys(), kid)
 
 
+async def withdraw_key(store: SigningKeyStore, clock: Clock, kid: str) -> SigningKey:
+    """Stop publishing ``kid`` at once, its private key being compromised: tokens it
+    signed stop verifying (our guard and introspection within the key cache's TTL,
+    other verifiers at their next key-set refresh).  Not the active key: activate a
+    successor first, which retires it."""
+    now = clock.now()
+    key = find_key(await store.list_keys(), kid)
+    state = key.state(now)
+    if state == "active":
+        raise SigningKeyAdminError(
+            f"{kid} is the active signing key: activate another key first (--force if "
+            "verifiers may not know it yet), then withdraw this one"
+        )
+    if state == "expired":
+        raise SigningKeyAdminError(f"{kid} is no longer published")
+    withdrawn = (
+        await store.retire_key(kid, now, now)
+        if state == "new"
+        else await store.withdraw_key(kid, now)
+    )
+    if not withdrawn:
+        raise SigningKeyAdminError(f"{kid} changed meanwhile; look again with 'keys list'")
+    return find_key(await store.list_keys(), kid)
+
+
 async def delete_key(
     store: SigningKeyStore, tokens: TokenStore, clock: Clock, policy: KeyPolicy, kid: str
 ) -> SigningKey:

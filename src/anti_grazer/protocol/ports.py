@@ -88,6 +88,11 @@ class SigningKeyStore(Protocol):
         """Retire the key ``kid`` unless it already is; returns whether it was."""
         ...
 
+    async def withdraw_key(self, kid: str, now: datetime) -> bool:
+        """Stop publishing the retired key ``kid`` from ``now`` (a compromised key);
+        returns whether ``kid`` is a retired key."""
+        ...
+
     async def delete_key(self, kid: str) -> bool:
         """Delete the key ``kid``; returns whether it existed."""
         ...

@@ -153,6 +153,14 @@ class MemorySigningKeyStore:
         self._keys[kid] = replace(key, retired_at=now, published_until=published_until)
         return True
 
+    async def withdraw_key(self, kid: str, now: datetime) -> bool:
+        key = self._keys.get(kid)
+        if key is None or key.retired_at is None:
+            return False
+        if key.published_until is None or key.published_until > now:
+            self._keys[kid] = replace(key, published_until=now)
+        return True
+
     async def delete_key(self, kid: str) -> bool:
         return self._keys.pop(kid, None) is not None
 

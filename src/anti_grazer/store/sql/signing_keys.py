@@ -74,6 +74,22 @@ class SqlSigningKeyStore:
             )
         return result.rowcount > 0
 
+    async def withdraw_key(self, kid: str, now: datetime) -> bool:
+        async with self.engine.begin() as connection:
+            found = await connection.execute(
+                select(_keys.published_until).where(
+                    (_keys.kid == kid) & _keys.retired_at.is_not(None)
+                )
+            )
+            row = found.first()
+            if row is None:
+                return False
+            if row.published_until is None or row.published_until > now:
+                await connection.execute(
+                    update(signing_keys).where(_keys.kid == kid).values(published_until=now)
+                )
+        return True
+
     async def delete_key(self, kid: str) -> bool:
         async with self.engine.begin() as connection:
             result = await connection.execute(delete(signing_keys).where(_keys.kid == kid))
