@@ -109,6 +109,19 @@ async def test_retire_once(keys: SigningKeyStore) -> None:
     assert await keys.list_keys() == [replace(key, retired_at=at(3), published_until=at(3))]
 
 
+async def test_the_active_key_is_never_retired_nor_deleted_by_the_store(
+    keys: SigningKeyStore,
+) -> None:
+    """The checks are part of the writes: a ``keys retire`` or ``keys delete`` that looked
+    at a new key, racing its activation, changes nothing."""
+    key = make_key("k1")
+    await keys.add_key(key)
+    await keys.activate_key("k1", at(5), at(100))
+    assert await keys.retire_key("k1", at(6), at(6)) is False
+    assert await keys.delete_key("k1") is False
+    assert [k.kid for k in await keys.list_keys() if k.is_active] == ["k1"]
+
+
 async def test_withdraw_ends_the_publication_of_a_retired_key_only(
     keys: SigningKeyStore,
 ) -> None:

@@ -85,7 +85,8 @@ class SigningKeyStore(Protocol):
         ...
 
     async def retire_key(self, kid: str, now: datetime, published_until: datetime) -> bool:
-        """Retire the key ``kid`` unless it already is; returns whether it was."""
+        """Retire the key ``kid`` if it is new (never activated); returns whether it
+        was.  The check is part of the write: a concurrent activation wins."""
         ...
 
     async def withdraw_key(self, kid: str, now: datetime) -> bool:
@@ -94,5 +95,6 @@ class SigningKeyStore(Protocol):
         ...
 
     async def delete_key(self, kid: str) -> bool:
-        """Delete the key ``kid``; returns whether it existed."""
+        """Delete the key ``kid`` unless it is the active key (checked in the write);
+        returns whether it was deleted."""
         ...

@@ -148,7 +148,7 @@ class MemorySigningKeyStore:
 
     async def retire_key(self, kid: str, now: datetime, published_until: datetime) -> bool:
         key = self._keys.get(kid)
-        if key is None or key.retired_at is not None:
+        if key is None or key.retired_at is not None or key.activated_at is not None:
             return False
         self._keys[kid] = replace(key, retired_at=now, published_until=published_until)
         return True
@@ -162,7 +162,11 @@ class MemorySigningKeyStore:
         return True
 
     async def delete_key(self, kid: str) -> bool:
-        return self._keys.pop(kid, None) is not None
+        key = self._keys.get(kid)
+        if key is None or key.is_active:
+            return False
+        del self._keys[kid]
+        return True
 
 
 @dataclass(frozen=True, slots=True)

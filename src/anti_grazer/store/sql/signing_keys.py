@@ -69,7 +69,9 @@ class SqlSigningKeyStore:
         async with self.engine.begin() as connection:
             result = await connection.execute(
                 update(signing_keys)
+                # Never the active key, even if it became so since the caller looked.
                 .where((_keys.kid == kid) & _keys.retired_at.is_(None))
+                .where(_keys.activated_at.is_(None))
                 .values(retired_at=now, published_until=published_until)
             )
         return result.rowcount > 0
@@ -92,5 +94,9 @@ class SqlSigningKeyStore:
 
     async def delete_key(self, kid: str) -> bool:
         async with self.engine.begin() as connection:
-            result = await connection.execute(delete(signing_keys).where(_keys.kid == kid))
+            # Never the active key, even if it became so since the caller looked.
+            active = _keys.activated_at.is_not(None) & _keys.retired_at.is_(None)
+            result = await connection.execute(
+                delete(signing_keys).where((_keys.kid == kid) & ~active)
+            )
         return result.rowcount > 0
