@@ -5,6 +5,7 @@ reason none can sign."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -53,6 +54,21 @@ async def test_published_keys_follow_the_clock(clock: FrozenClock) -> None:
     await retire_key(store, clock, NO_WAIT, key.kid)
     assert await ring.published() == []
     assert await ring.verification_key(key.kid) is None
+
+
+async def test_a_key_whose_public_part_was_swapped_is_neither_published_nor_trusted(
+    clock: FrozenClock,
+) -> None:
+    """RFC 7638: a kid is the thumbprint of its public key.  A row whose public JWK was
+    replaced in the database (someone else's key under our kid) is left out."""
+    store = MemorySigningKeyStore()
+    genuine, other = await new_key(store, clock), await new_key(MemorySigningKeyStore(), clock)
+    swapped = replace(await new_key(store, clock), public_jwk=other.public_jwk)
+    store._keys[swapped.kid] = swapped  # what a write to the table could do
+    ring = KeyRing(store, clock, None, 0)
+    assert [key["kid"] for key in (await ring.jwks())["keys"]] == [genuine.kid]
+    assert await ring.verification_key(swapped.kid) is None
+    assert await ring.verification_key(genuine.kid) is not None
 
 
 @pytest.mark.parametrize("kek", [None, bytes(32)], ids=["no-kek", "another-kek"])

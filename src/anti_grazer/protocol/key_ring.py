@@ -81,9 +81,10 @@ class KeyRing:
 
     async def _load(self) -> Sequence[SigningKey]:
         try:
-            keys = await self.store.list_keys()
+            stored = await self.store.list_keys()
         finally:
             self._loading = None
+        keys = [key for key in stored if self._is_genuine(key)]
         self._keys = keys
         self._fresh_until = self._monotonic() + self.ttl_seconds
         kids = {key.kid for key in keys}
@@ -91,6 +92,20 @@ class KeyRing:
             for gone in kept.keys() - kids:
                 del kept[gone]
         return keys
+
+    def _is_genuine(self, key: SigningKey) -> bool:
+        """``key``'s public members hash to its ``kid`` (RFC 7638 §3): a row whose public
+        key was swapped in the database is neither published nor trusted."""
+        public = self._public.get(key.kid)
+        if public is None:
+            try:
+                public = verification_key(key)
+            except Exception:  # any JWK that does not import is no key of ours
+                return False
+            if public.thumbprint() != key.kid:
+                return False
+            self._public[key.kid] = public
+        return True
 
     async def published(self) -> list[SigningKey]:
         """The keys verifiers must know now, oldest first."""
