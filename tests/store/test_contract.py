@@ -85,7 +85,6 @@ async def test_update_replaces_every_field_but_the_creation_time(stores: StorePa
     changed = replace(
         client,
         name="renamed",
-        secret_digest="sha256$" + "0" * 64,
         allowed_scopes=frozenset({"reports:read"}),
         default_scopes=frozenset(),
         token_ttl_seconds=60,

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 import httpx
@@ -127,7 +128,9 @@ async def test_secret_rotated_elsewhere_stops_working_on_the_other_instance(
     working on an instance that had the client cached within 1 s; the new one works."""
     who = pair.client
     await issue(pair.b, who)  # B caches the client
-    new_secret = await rotate_secret(pair.sql.clients, pair.clock, who.client)
+    _, new_secret = await rotate_secret(
+        pair.sql.clients, pair.clock, who.client, overlap=timedelta(0)
+    )
     assert_invalid_client(await poll(lambda: request_token(pair.b, who.client_id, who.secret), 401))
     assert (await request_token(pair.b, who.client_id, new_secret)).status_code == 200
     assert (await request_token(pair.a, who.client_id, new_secret)).status_code == 200
