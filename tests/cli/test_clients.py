@@ -303,7 +303,9 @@ def test_rotate_secret(run: Cli, as_json: bool) -> None:
 # -- errors: one line, non-zero, nothing changed --------------------------------------
 
 
-@pytest.mark.parametrize("command", ["show", "enable", "disable", "delete", "rotate-secret"])
+@pytest.mark.parametrize(
+    "command", ["show", "enable", "disable", "delete", "rotate-secret", "retire-secret"]
+)
 def test_unknown_client_id(run: Cli, command: str) -> None:
     create(run)
     result = run("clients", command, UNKNOWN_ID)

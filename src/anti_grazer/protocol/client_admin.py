@@ -51,12 +51,17 @@ def parse_duration(value: str) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
-def _new_secret(now: datetime, ttl: timedelta | None) -> tuple[ClientSecret, str]:
+def _new_secret(
+    now: datetime, ttl: timedelta | None, created_at: datetime | None = None
+) -> tuple[ClientSecret, str]:
+    """A new secret issued at ``now`` (recorded as created at ``created_at``, ``now`` by
+    default) that expires ``ttl`` after ``now``, and its value."""
     if ttl is not None and ttl <= timedelta(0):
         raise ClientConfigError("the secret TTL must be positive")
     value = generate_client_secret()
     expires_at = now + ttl if ttl is not None else None
-    return ClientSecret(generate_secret_id(), client_secret_digest(value), now, expires_at), value
+    digest = client_secret_digest(value)
+    return ClientSecret(generate_secret_id(), digest, created_at or now, expires_at), value
 
 
 def _check(allowed: Scopes, default: Scopes, ttl: int | None) -> None:
@@ -128,7 +133,11 @@ async def rotate_secret(
     if overlap < timedelta(0):
         raise ClientConfigError("the overlap must not be negative")
     now = clock.now()
-    secret, value = _new_secret(now, secret_ttl)
+    # Secrets are ordered by creation time: the new one is made the newest even if the
+    # clock has not moved since the last (a frozen clock, or coarse clock ticks).
+    newest = max((s.created_at for s in client.secrets), default=now)
+    created = max(now, newest + timedelta(microseconds=1))
+    secret, value = _new_secret(now, secret_ttl, created)
     if not await clients.add_secret(client.client_id, secret, now, now + overlap):
         raise UnknownClientIdError(client.client_id)
     return secret, value
