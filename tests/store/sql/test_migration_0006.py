@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, String, column, insert, select, table
@@ -16,8 +17,7 @@ from anti_grazer.store.sql.engine import create_engine
 from anti_grazer.store.sql.migrate import MIGRATIONS, upgrade
 from anti_grazer.store.sql.rows import client_row, token_row
 from anti_grazer.store.sql.tables import access_tokens, clients
-from tests.e2e.process import sqlite_url
-from tests.support import T0, make_client, make_token
+from tests.support import SQL_BACKENDS, T0, fresh_database_url, make_client, make_token
 
 clients_0005 = table(
     "clients",
@@ -33,13 +33,14 @@ def _migrate(connection: Connection, revision: str, *, down: bool = False) -> No
     (command.downgrade if down else command.upgrade)(config, revision)
 
 
-async def test_0006_moves_each_secret_and_keeps_the_tokens(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "0006.db")
+@pytest.mark.parametrize("backend", SQL_BACKENDS)
+async def test_0006_moves_each_secret_and_keeps_the_tokens(backend: str, tmp_path: Path) -> None:
+    url = await fresh_database_url(backend, tmp_path)
     engine = create_engine(url)
     before = make_client(secret="the-old-secret")
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate, "0005")
+            await connection.run_sync(_migrate, "0005", down=True)
             row = {**client_row(before), "secret_digest": before.secrets[0].digest}
             await connection.execute(insert(clients_0005).values(row))
             await connection.execute(insert(access_tokens).values(token_row(make_token("t1"))))
