@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
-from anti_grazer.protocol.models import Client, SigningKey, TokenRecord
+from anti_grazer.protocol.models import Client, ClientSecret, SigningKey, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, SigningKeyStore, TokenStore
 
 
@@ -61,6 +61,17 @@ class ForwardingClientStore:
 
     async def list_clients(self) -> Sequence[Client]:
         return await self.inner.list_clients()
+
+    async def add_secret(
+        self, client_id: str, secret: ClientSecret, now: datetime, previous_until: datetime
+    ) -> bool:
+        return await self.inner.add_secret(client_id, secret, now, previous_until)
+
+    async def end_previous_secrets(self, client_id: str, now: datetime) -> int:
+        return await self.inner.end_previous_secrets(client_id, now)
+
+    async def record_secret_use(self, client_id: str, secret_id: str, when: datetime) -> None:
+        await self.inner.record_secret_use(client_id, secret_id, when)
 
 
 class CountingTokenStore(ForwardingTokenStore):

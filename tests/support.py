@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.cli.main import cli
 from anti_grazer.protocol.client_admin import register_client
-from anti_grazer.protocol.models import OPAQUE, Client, TokenRecord
+from anti_grazer.protocol.models import OPAQUE, Client, ClientSecret, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, TokenStore
 from anti_grazer.protocol.tokens import client_secret_digest
 from anti_grazer.settings import Settings, load_settings
@@ -279,6 +279,18 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
+def secret_of(
+    value: str, created_at: datetime = T0, expires_at: datetime | None = None
+) -> ClientSecret:
+    """A stored secret whose value is ``value``, its id derived from it."""
+    return ClientSecret(
+        secret_id="ag_sid_" + digest_of(value)[:12],
+        digest=client_secret_digest(value),
+        created_at=created_at,
+        expires_at=expires_at,
+    )
+
+
 def make_client(
     client_id: str = "client-a",
     *,
@@ -293,7 +305,7 @@ def make_client(
     return Client(
         client_id=client_id,
         name=f"name of {client_id}",
-        secret_digest=client_secret_digest(client_id if secret is None else secret),
+        secrets=(secret_of(client_id if secret is None else secret, created_at),),
         allowed_scopes=frozenset(allowed.split()),
         default_scopes=frozenset(default.split()),
         token_ttl_seconds=ttl,

@@ -210,8 +210,11 @@ class AccessLog:
         status: int | None,
         duration_ms: float,
         client_id: str | None,
+        secret_id: str | None = None,
     ) -> None:
-        """Log one request; the path (never the query) and client id are redacted.  A
+        """Log one request; the path (never the query), client id and secret id (the
+        public id of the client secret that authenticated, never the secret) are
+        redacted.  A
         request whose client left before any response has no status: its outcome is
         ``client_disconnected``."""
         if not self.enabled:
@@ -227,6 +230,8 @@ class AccessLog:
             line["outcome"] = "client_disconnected"
         if client_id is not None:
             line["client_id"] = redact_text(client_id)
+        if secret_id is not None:
+            line["secret_id"] = redact_text(secret_id)
         line["event"] = "request"
         line["level"] = "info"
         line["timestamp"] = self._timestamp()

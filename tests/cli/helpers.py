@@ -88,6 +88,8 @@ class Cli:
                 response = await server.token(params, None)
             except InvalidClientError:
                 return None
+            finally:
+                await server.secret_use.flush()  # the last use, written before the close
             return response.access_token
 
         return self.stores(go)
@@ -130,3 +132,16 @@ def describe(client: Client) -> dict[str, object]:
         "updated_at": client.updated_at.isoformat(),
         "token_format": client.token_format,
     }
+
+
+def describe_secrets(client: Client) -> list[dict[str, object]]:
+    """What ``show`` prints of a client's secrets: ids and times, never a digest."""
+    return [
+        {
+            "secret_id": s.secret_id,
+            "created_at": s.created_at.isoformat(),
+            "expires_at": None if s.expires_at is None else s.expires_at.isoformat(),
+            "last_used_at": None if s.last_used_at is None else s.last_used_at.isoformat(),
+        }
+        for s in client.secrets
+    ]

@@ -10,7 +10,15 @@ from datetime import timedelta
 import pytest
 
 from anti_grazer.protocol.tokens import client_secret_digest
-from tests.cli.helpers import STORE_NOTICE, UNKNOWN_ID, Cli, create, create_bare, describe
+from tests.cli.helpers import (
+    STORE_NOTICE,
+    UNKNOWN_ID,
+    Cli,
+    create,
+    create_bare,
+    describe,
+    describe_secrets,
+)
 from tests.jwt_helpers import KEY_ENCRYPTION_KEY
 
 # -- clients create -------------------------------------------------------------------
@@ -40,14 +48,18 @@ def test_create_json_prints_one_object_with_id_and_secret(run: Cli) -> None:
     assert len(secret) == 55
     stored = run.client(client_id)
     assert stored is not None
-    assert created == {**describe(stored), "client_secret": secret}
+    assert created == {
+        **describe(stored),
+        "client_secret": secret,
+        "secret_id": stored.secrets[0].secret_id,
+    }
     assert stored.name == "svc"
     assert stored.allowed_scopes == frozenset({"a", "b"})
     assert stored.default_scopes == frozenset({"a"})
     assert stored.token_ttl_seconds == 60
     assert stored.enabled is True
-    assert stored.secret_digest == client_secret_digest(secret)
-    assert secret not in stored.secret_digest
+    assert [s.digest for s in stored.secrets] == [client_secret_digest(secret)]
+    assert stored.secrets[0].expires_at is None
 
 
 def test_create_text_prints_id_and_secret_once(run: Cli) -> None:
@@ -207,13 +219,15 @@ def test_show_never_prints_the_secret_or_its_digest(run: Cli) -> None:
     assert result.exit_code == 0
     stored = run.client(client_id)
     assert stored is not None
-    assert json.loads(result.stdout) == describe(stored)
-    assert result.stdout == json.dumps(describe(stored), indent=2) + "\n"
+    shown = {**describe(stored), "secrets": describe_secrets(stored)}
+    assert json.loads(result.stdout) == shown
+    assert result.stdout == json.dumps(shown, indent=2) + "\n"
     assert secret not in result.output
-    assert stored.secret_digest not in result.output
-    assert stored.secret_digest.removeprefix("sha256$") not in result.output
+    digest = stored.secrets[0].digest
+    assert digest not in result.output
+    assert digest.removeprefix("sha256$") not in result.output
     assert "sha256" not in result.output
-    assert "secret" not in result.output
+    assert "ag_cs_" not in result.output
 
 
 # -- disable, enable, delete, rotate-secret -------------------------------------------
@@ -256,26 +270,32 @@ def test_rotate_secret(run: Cli, as_json: bool) -> None:
     created = create(run)
     client_id, old = str(created["client_id"]), str(created["client_secret"])
     before = run.client(client_id)
-    result = run("clients", "rotate-secret", client_id, *(["--json"] if as_json else []))
+    overlap = ["--overlap", "0"]
+    result = run("clients", "rotate-secret", client_id, *overlap, *(["--json"] if as_json else []))
     assert result.exit_code == 0
+    after = run.client(client_id)
+    assert after is not None
+    secret_id = after.secrets[-1].secret_id
     if as_json:
         rotated = json.loads(result.stdout)
-        assert set(rotated) == {"client_id", "client_secret"}
+        assert set(rotated) == {"client_id", "client_secret", "secret_id", "expires_at"}
         assert rotated["client_id"] == client_id
+        assert rotated["secret_id"] == secret_id
+        assert rotated["expires_at"] is None
         new = rotated["client_secret"]
         assert result.stderr == ""
     else:
         new = result.stdout.splitlines()[1].removeprefix("client_secret: ")
-        assert result.stdout == f"client_id:     {client_id}\nclient_secret: {new}\n"
+        assert result.stdout == (
+            f"client_id:     {client_id}\nclient_secret: {new}\nsecret_id:     {secret_id}\n"
+        )
         assert result.stderr == STORE_NOTICE
     assert new.startswith("ag_cs_")
     assert new != old
-    assert run.issue(client_id, old) is None
+    assert run.issue(client_id, old) is None  # --overlap 0: the old secret ends at once
     assert run.issue(client_id, new) is not None
-    after = run.client(client_id)
     assert before is not None
-    assert after is not None
-    assert after.secret_digest == client_secret_digest(new)
+    assert [s.digest for s in after.secrets] == [client_secret_digest(new)]
     assert after.created_at == before.created_at
     assert after.updated_at >= before.updated_at
 
@@ -283,7 +303,9 @@ def test_rotate_secret(run: Cli, as_json: bool) -> None:
 # -- errors: one line, non-zero, nothing changed --------------------------------------
 
 
-@pytest.mark.parametrize("command", ["show", "enable", "disable", "delete", "rotate-secret"])
+@pytest.mark.parametrize(
+    "command", ["show", "enable", "disable", "delete", "rotate-secret", "retire-secret"]
+)
 def test_unknown_client_id(run: Cli, command: str) -> None:
     create(run)
     result = run("clients", command, UNKNOWN_ID)

@@ -23,7 +23,8 @@ async def issue(server: AuthorizationServer, who: Registered) -> str:
 
 async def revoke(server: AuthorizationServer, who: Registered, **params: str) -> str:
     """A revocation request of ``who`` (HTTP Basic credentials) with ``params``."""
-    return await server.revoke(params, basic(who.client_id, who.secret))
+    caller = await server.revoke(params, basic(who.client_id, who.secret))
+    return caller.client.client_id
 
 
 async def stored(stores: MemoryStores, token: str) -> TokenRecord:

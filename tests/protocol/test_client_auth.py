@@ -9,6 +9,7 @@ import pytest
 
 from anti_grazer.protocol.client_admin import register_client, set_enabled
 from anti_grazer.protocol.client_auth import (
+    AuthenticatedClient,
     AuthMethod,
     ClientCredentials,
     authenticate_client,
@@ -128,14 +129,16 @@ async def test_authenticate_client() -> None:
         stores.clients, clock, "c", frozenset({"a"}), frozenset({"a"})
     )
     ok = ClientCredentials(client.client_id, secret, AuthMethod.BASIC)
-    assert await authenticate_client(stores.clients, ok) == client
+    now = clock.now()
+    caller = await authenticate_client(stores.clients, ok, now)
+    assert caller == AuthenticatedClient(client, client.secrets[0].secret_id)
     failures = [
         ClientCredentials("ag_ci_unknown", secret, AuthMethod.BASIC),
         ClientCredentials(client.client_id, secret + "x", AuthMethod.POST),
     ]
     for credentials in failures:
         with pytest.raises(InvalidClientError):
-            await authenticate_client(stores.clients, credentials)
+            await authenticate_client(stores.clients, credentials, now)
     await set_enabled(stores.clients, stores.tokens, clock, client, enabled=False)
     with pytest.raises(InvalidClientError):
-        await authenticate_client(stores.clients, ok)
+        await authenticate_client(stores.clients, ok, now)

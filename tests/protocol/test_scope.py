@@ -76,7 +76,6 @@ def client_with(allowed: str, default: str) -> Client:
     return Client(
         client_id="ag_ci_scope",
         name="scope test",
-        secret_digest="sha256$" + "0" * 64,
         allowed_scopes=frozenset(allowed.split()),
         default_scopes=frozenset(default.split()),
         token_ttl_seconds=None,

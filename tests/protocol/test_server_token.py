@@ -262,7 +262,8 @@ async def test_the_token_response(
     server: AuthorizationServer, client: Registered, clock: FrozenClock
 ) -> None:
     """RFC 6749 §5.1: a Bearer access token with its lifetime and scope, issued to the
-    client (for the access log); every request gets a new token (§4.4.3)."""
+    client and the secret it used (for the access log); every request gets a new token
+    (§4.4.3)."""
     response = await server.token(CLIENT_CREDENTIALS, basic(client.client_id, client.secret))
     token = response.access_token
     assert asdict(response) == {
@@ -271,6 +272,7 @@ async def test_the_token_response(
         "expires_in": 3600,
         "scope": "profiles:read",
         "token_type": "Bearer",
+        "secret_id": client.client.secrets[0].secret_id,
     }
     assert is_well_formed_access_token(token)
     assert (await issue(server, client)) != token

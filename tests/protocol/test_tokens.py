@@ -4,12 +4,14 @@ unguessable; RFC 6819 §5.1.4.1.3: store only hashes)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from anti_grazer.protocol.models import MAX_LIVE_SECRETS
 from anti_grazer.protocol.tokens import (
     access_token_digest,
     client_secret_digest,
@@ -132,13 +134,39 @@ def test_client_secret_digest_is_self_describing() -> None:
 
 
 def test_verify_client_secret() -> None:
-    """DESIGN.md §4.1: the right secret matches its digest; any other does not; an
-    unknown client (no digest) never matches, even with a real secret."""
+    """DESIGN.md §4.1: the right secret matches its digest, and which of the candidates
+    it is is returned; any other does not; an unknown client (no digest) never matches,
+    even with a real secret."""
     secret = generate_client_secret()
+    other = generate_client_secret()
     digest = client_secret_digest(secret)
-    assert verify_client_secret(secret, digest)
-    assert not verify_client_secret(secret + "x", digest)
-    assert not verify_client_secret("", digest)
-    assert not verify_client_secret(generate_client_secret(), digest)
-    assert not verify_client_secret(secret, None)
-    assert not verify_client_secret(secret, "sha256$" + "0" * 64)
+    assert verify_client_secret(secret, [digest]) == 0
+    assert verify_client_secret(secret, [client_secret_digest(other), digest]) == 1
+    assert verify_client_secret(other, [client_secret_digest(other), digest]) == 0
+    assert verify_client_secret(secret + "x", [digest]) is None
+    assert verify_client_secret("", [digest]) is None
+    assert verify_client_secret(generate_client_secret(), [digest]) is None
+    assert verify_client_secret(secret, []) is None
+    assert verify_client_secret(secret, ["sha256$" + "0" * 64]) is None
+
+
+def test_verify_client_secret_does_the_same_work_whatever_matches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DESIGN.md §4.1: one hash and ``MAX_LIVE_SECRETS`` constant-time comparisons, for
+    an unknown client, a wrong secret, and a match of either live secret."""
+    compared: list[int] = []
+    real = hmac.compare_digest
+
+    def counting(a: str, b: str) -> bool:
+        compared.append(1)
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", counting)
+    first, second = generate_client_secret(), generate_client_secret()
+    digests = [client_secret_digest(first), client_secret_digest(second)]
+    cases = [(first, []), (first, digests[:1]), ("wrong", digests), (first, digests)]
+    for presented, candidates in [*cases, (second, digests)]:
+        compared.clear()
+        verify_client_secret(presented, candidates)
+        assert len(compared) == MAX_LIVE_SECRETS

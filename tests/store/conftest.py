@@ -1,5 +1,6 @@
-"""Fixtures of the store tests: the caching stores the cache tests share, and fresh SQL
-stores with the commits of their engine counted (group commit and the inserter)."""
+"""Fixtures of the store tests: a fresh pair of stores on every backend (the contract
+suites), the caching stores the cache tests share, and fresh SQL stores with the commits
+of their engine counted (group commit and the inserter)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,32 @@ from pathlib import Path
 
 import pytest
 
-from anti_grazer.store.runtime import OpenedStores
+from anti_grazer.store.memory import memory_stores
+from anti_grazer.store.runtime import OpenedStores, open_stores
 from tests.store.cache_helpers import Setup
 from tests.support import (
     SQL_BACKENDS,
+    STORE_BACKENDS,
     CommitCounter,
+    StorePair,
     counting_commits,
+    fresh_database_url,
     make_client,
     make_token,
     stores_with_client,
 )
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StorePair]:
+    """A fresh, empty pair of stores on one backend."""
+    backend: str = request.param
+    if backend == "memory":
+        memory = memory_stores()
+        yield StorePair(memory.clients, memory.tokens)
+        return
+    async with open_stores(await fresh_database_url(backend, tmp_path)) as opened:
+        yield StorePair(opened.clients, opened.tokens)
 
 
 @pytest.fixture

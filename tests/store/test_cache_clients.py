@@ -14,7 +14,7 @@ from anti_grazer.store.memory import memory_stores
 from anti_grazer.ttl_cache import TtlCache
 from tests.doubles import CountingClientStore
 from tests.store.cache_helpers import FakeMonotonic, Setup
-from tests.support import T0, make_client, make_token
+from tests.support import T0, at, make_client, make_token, secret_of
 
 
 async def test_second_client_lookup_is_served_from_memory(setup: Setup) -> None:
@@ -153,9 +153,7 @@ async def test_update_through_the_cache_is_seen_at_once(setup: Setup) -> None:
     """Disabling a client or rotating its secret through the cache takes effect on the
     very next authentication."""
     await setup.clients.get_client("client-a")
-    updated = replace(
-        make_client(), enabled=False, secret_digest="sha256$" + "0" * 64, updated_at=T0
-    )
+    updated = replace(make_client(), enabled=False, updated_at=T0)
     await setup.clients.update_client(updated)
     assert await setup.clients.get_client("client-a") == updated
     assert setup.counting_clients.lookups == 2
@@ -231,3 +229,26 @@ async def test_a_reader_after_a_revocation_does_not_join_an_older_lookup(setup: 
     assert late_record is not None
     assert late_record.revoked_at == T0
     assert setup.counting_tokens.lookups == 2
+
+
+async def test_a_rotation_and_a_retirement_through_the_cache_are_seen_at_once(
+    setup: Setup,
+) -> None:
+    """A secret rotated or retired through the cache (``clients rotate-secret`` on this
+    instance) counts at the very next authentication; a recorded last use does not
+    drop the cached client."""
+    await setup.clients.get_client("client-a")
+    new = secret_of("new", at(10))
+    assert await setup.clients.add_secret("client-a", new, at(10), at(3600))
+    rotated = await setup.clients.get_client("client-a")
+    assert rotated is not None
+    assert rotated.secrets[-1] == new
+    assert len(rotated.secrets) == 2
+    assert await setup.clients.end_previous_secrets("client-a", at(20)) == 1
+    retired = await setup.clients.get_client("client-a")
+    assert retired is not None
+    assert retired.secrets == (new,)
+    lookups = setup.counting_clients.lookups
+    await setup.clients.record_secret_use("client-a", new.secret_id, at(30))
+    assert await setup.clients.get_client("client-a") == retired
+    assert setup.counting_clients.lookups == lookups

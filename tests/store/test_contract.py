@@ -4,41 +4,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
-from anti_grazer.store.memory import memory_stores
-from anti_grazer.store.runtime import open_stores
 from tests.support import (
-    STORE_BACKENDS,
     T0,
     StorePair,
     at,
     digest_of,
-    fresh_database_url,
     make_client,
     make_token,
 )
-
-
-@pytest.fixture(params=STORE_BACKENDS)
-async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StorePair]:
-    """A fresh, empty pair of stores on one backend."""
-    backend: str = request.param
-    if backend == "memory":
-        memory = memory_stores()
-        yield StorePair(memory.clients, memory.tokens)
-        return
-    async with open_stores(await fresh_database_url(backend, tmp_path)) as opened:
-        yield StorePair(opened.clients, opened.tokens)
-
 
 # -- clients ----------------------------------------------------------------------------
 
@@ -85,7 +66,6 @@ async def test_update_replaces_every_field_but_the_creation_time(stores: StorePa
     changed = replace(
         client,
         name="renamed",
-        secret_digest="sha256$" + "0" * 64,
         allowed_scopes=frozenset({"reports:read"}),
         default_scopes=frozenset(),
         token_ttl_seconds=60,

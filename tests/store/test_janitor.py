@@ -39,7 +39,6 @@ def make_client() -> Client:
     return Client(
         client_id=CLIENT_ID,
         name="janitor test client",
-        secret_digest="sha256$" + hashlib.sha256(b"secret").hexdigest(),
         allowed_scopes=frozenset({"profiles:read"}),
         default_scopes=frozenset({"profiles:read"}),
         token_ttl_seconds=None,

@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -35,6 +36,7 @@ from tests.support import (
 )
 
 SHORT_TTL_SECONDS = 0.3
+ZERO = timedelta(0)
 
 
 @asynccontextmanager
@@ -130,7 +132,7 @@ async def test_secret_rotated_in_the_database_is_refused_within_the_ttl(
 ) -> None:
     """A secret rotated by the CLI stops working within the TTL; the new one works."""
     await issue(http_short, registered)  # the client is now cached
-    new_secret = await rotate_secret(sql.clients, clock, registered.client)
+    _, new_secret = await rotate_secret(sql.clients, clock, registered.client, overlap=ZERO)
     await asyncio.sleep(SHORT_TTL_SECONDS + 0.1)
     assert_invalid_client(await request_token(http_short, registered.client_id, registered.secret))
     response = await request_token(http_short, registered.client_id, new_secret)

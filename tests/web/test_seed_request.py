@@ -21,7 +21,7 @@ from anti_grazer.protocol.tokens import (
     generate_client_secret,
 )
 from anti_grazer.store.runtime import OpenedStores
-from anti_grazer.store.sql.tables import clients
+from anti_grazer.store.sql.tables import client_secrets, clients
 from tests.http_helpers import FORM, assert_issued, assert_oauth_error, bearer
 from tests.support import invoke_cli
 
@@ -147,7 +147,6 @@ async def test_a_row_stored_before_the_rule_gets_every_allowed_scope(
             insert(clients).values(
                 client_id=client_id,
                 name="old partner",
-                secret_digest=client_secret_digest(secret),
                 allowed_scopes="profiles:read reports:write",
                 default_scopes="",
                 grant_types="client_credentials",
@@ -155,6 +154,14 @@ async def test_a_row_stored_before_the_rule_gets_every_allowed_scope(
                 enabled=True,
                 created_at=now,
                 updated_at=now,
+            )
+        )
+        await connection.execute(
+            insert(client_secrets).values(
+                secret_id="ag_sid_old",
+                client_id=client_id,
+                digest=client_secret_digest(secret),
+                created_at=now,
             )
         )
     assert await shown_default_scope(database_url, client_id) == "profiles:read reports:write"

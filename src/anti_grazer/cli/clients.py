@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -10,16 +11,43 @@ import click
 from anti_grazer.cli.common import settings_or_exit, with_stores
 from anti_grazer.protocol.client_admin import (
     ClientConfigError,
+    UnknownClientIdError,
+    parse_duration,
     parse_scope_option,
     register_client,
+    retire_previous_secrets,
     rotate_secret,
     set_enabled,
 )
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING
-from anti_grazer.protocol.models import JWT, OPAQUE, TOKEN_FORMATS, Client
+from anti_grazer.protocol.models import JWT, OPAQUE, TOKEN_FORMATS, Client, ClientSecret
 from anti_grazer.protocol.scope import render_scope
 from anti_grazer.store.runtime import OpenedStores
+
+
+def _moment(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _describe_secret(secret: ClientSecret) -> dict[str, Any]:
+    """A secret as ``clients show`` lists it: its public id and times, never its value
+    or digest."""
+    return {
+        "secret_id": secret.secret_id,
+        "created_at": secret.created_at.isoformat(),
+        "expires_at": _moment(secret.expires_at),
+        "last_used_at": _moment(secret.last_used_at),
+    }
+
+
+def _duration(value: str | None, option: str) -> timedelta | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ClientConfigError as error:
+        raise click.BadParameter(str(error), param_hint=option) from None
 
 
 def _describe(client: Client) -> dict[str, Any]:
@@ -79,6 +107,12 @@ def clients() -> None:
     is_flag=True,
     help="A resource server: may introspect any token (others see only their own).",
 )
+@click.option(
+    "--secret-ttl",
+    default=None,
+    metavar="DURATION",
+    help="The secret expires after this long (e.g. 90d, 24h; default: never).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def create(
     name: str,
@@ -87,6 +121,7 @@ def create(
     token_ttl: int | None,
     token_format: str,
     introspect: bool,
+    secret_ttl: str | None,
     as_json: bool,
 ) -> None:
     """Register a client and print its id and secret (shown once).
@@ -109,6 +144,7 @@ def create(
         default = parse_scope_option(default_scope)
     except ClientConfigError as error:
         raise click.ClickException(str(error)) from None
+    ttl = _duration(secret_ttl, "--secret-ttl")
 
     async def action(stores: OpenedStores) -> tuple[Client, str]:
         try:
@@ -121,12 +157,14 @@ def create(
                 token_ttl,
                 token_format,
                 can_introspect=introspect,
+                secret_ttl=ttl,
             )
         except ClientConfigError as error:
             raise click.ClickException(str(error)) from None
 
     client, secret = with_stores(action)
-    _print_secret(client.client_id, secret, as_json, _describe(client))
+    shown = {**_describe(client), "secret_id": client.secrets[0].secret_id}
+    _print_secret(client.client_id, secret, as_json, shown)
 
 
 @clients.command(name="list")
@@ -154,12 +192,15 @@ def list_(as_json: bool) -> None:
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line.")
 def show(client_id: str, as_json: bool) -> None:
-    """Show one client as JSON (never its secret), indented unless --json."""
+    """Show one client as JSON, indented unless --json, with its secrets' ids,
+    creation, expiry and last use (never a secret or its digest)."""
 
     async def action(stores: OpenedStores) -> Client:
         return await _existing(stores, client_id)
 
-    click.echo(json.dumps(_describe(with_stores(action)), indent=None if as_json else 2))
+    client = with_stores(action)
+    shown = {**_describe(client), "secrets": [_describe_secret(s) for s in client.secrets]}
+    click.echo(json.dumps(shown, indent=None if as_json else 2))
 
 
 def _set_enabled_command(enabled: bool) -> click.Command:
@@ -200,13 +241,61 @@ def delete(client_id: str) -> None:
 
 @clients.command(name="rotate-secret")
 @click.argument("client_id")
+@click.option(
+    "--overlap",
+    default="24h",
+    show_default=True,
+    metavar="DURATION",
+    help="How long the previous secret keeps working (e.g. 24h, 90m; 0 ends it now).",
+)
+@click.option(
+    "--secret-ttl",
+    default=None,
+    metavar="DURATION",
+    help="The new secret expires after this long (default: never).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def rotate_secret_command(client_id: str, as_json: bool) -> None:
-    """Replace a client's secret; the old one stops working at once."""
+def rotate_secret_command(
+    client_id: str, overlap: str, secret_ttl: str | None, as_json: bool
+) -> None:
+    """Issue a new secret; the previous one keeps working for --overlap.
 
-    async def action(stores: OpenedStores) -> str:
-        return await rotate_secret(
-            stores.clients, SystemClock(), await _existing(stores, client_id)
-        )
+    At most two secrets are live: a secret older than the previous one ends at once.
+    End the overlap early with 'clients retire-secret'.
+    """
+    overlap_for = _duration(overlap, "--overlap") or timedelta(0)
+    ttl = _duration(secret_ttl, "--secret-ttl")
 
-    _print_secret(client_id, with_stores(action), as_json, {})
+    async def action(stores: OpenedStores) -> tuple[ClientSecret, str]:
+        client = await _existing(stores, client_id)
+        try:
+            return await rotate_secret(
+                stores.clients, SystemClock(), client, overlap=overlap_for, secret_ttl=ttl
+            )
+        except ClientConfigError as error:
+            raise click.ClickException(str(error)) from None
+        except UnknownClientIdError:
+            raise click.ClickException(f"no client with id {client_id!r}") from None
+
+    secret, value = with_stores(action)
+    extra = {"secret_id": secret.secret_id, "expires_at": _moment(secret.expires_at)}
+    _print_secret(client_id, value, as_json, extra)
+    if not as_json:
+        click.echo(f"secret_id:     {secret.secret_id}")
+        if overlap_for:
+            click.echo(f"The previous secret keeps working for {overlap}.", err=True)
+
+
+@clients.command(name="retire-secret")
+@click.argument("client_id")
+def retire_secret_command(client_id: str) -> None:
+    """End a rotation's overlap now: only the newest secret still works."""
+
+    async def action(stores: OpenedStores) -> int:
+        client = await _existing(stores, client_id)
+        return await retire_previous_secrets(stores.clients, SystemClock(), client)
+
+    ended = with_stores(action)
+    if not ended:
+        raise click.ClickException(f"{client_id} has no previous secret in its overlap")
+    click.echo(f"{client_id}: the previous secret no longer works")

@@ -4,17 +4,26 @@ digests)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from anti_grazer.protocol.errors import InvalidScopeError
-from anti_grazer.protocol.models import OPAQUE, TOKEN_FORMATS, Client, Scopes
+from anti_grazer.protocol.models import OPAQUE, TOKEN_FORMATS, Client, ClientSecret, Scopes
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.scope import parse_scope
 from anti_grazer.protocol.tokens import (
     client_secret_digest,
     generate_client_id,
     generate_client_secret,
+    generate_secret_id,
 )
+
+# How long a rotated-out secret keeps working unless told otherwise: a day for every
+# deployment that holds the old one to pick up the new.
+DEFAULT_OVERLAP = timedelta(hours=24)
+_DURATION = re.compile(r"(\d+)([smhd]?)")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class ClientConfigError(ValueError):
@@ -29,6 +38,30 @@ def parse_scope_option(value: str | None) -> Scopes:
         return parse_scope(" ".join(value.split()))
     except InvalidScopeError:
         raise ClientConfigError(f"invalid scope: {value!r}") from None
+
+
+def parse_duration(value: str) -> timedelta:
+    """An operator's duration: a whole number with an optional unit, ``s`` (the
+    default), ``m``, ``h`` or ``d``: ``24h``, ``90m``, ``0``."""
+    match = _DURATION.fullmatch(value.strip())
+    if match is None:
+        raise ClientConfigError(
+            f"invalid duration: {value!r} (a whole number and s, m, h or d, e.g. 24h)"
+        )
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def _new_secret(
+    now: datetime, ttl: timedelta | None, created_at: datetime | None = None
+) -> tuple[ClientSecret, str]:
+    """A new secret issued at ``now`` (recorded as created at ``created_at``, ``now`` by
+    default) that expires ``ttl`` after ``now``, and its value."""
+    if ttl is not None and ttl <= timedelta(0):
+        raise ClientConfigError("the secret TTL must be positive")
+    value = generate_client_secret()
+    expires_at = now + ttl if ttl is not None else None
+    digest = client_secret_digest(value)
+    return ClientSecret(generate_secret_id(), digest, created_at or now, expires_at), value
 
 
 def _check(allowed: Scopes, default: Scopes, ttl: int | None) -> None:
@@ -48,23 +81,23 @@ async def register_client(
     token_format: str = OPAQUE,
     *,
     can_introspect: bool = False,
+    secret_ttl: timedelta | None = None,
 ) -> tuple[Client, str]:
     """Create a client; return it with its secret, the only time the secret exists.
     An empty ``default_scopes`` is stored as such and means every allowed scope
     (``Client.effective_default_scopes``).  ``token_format`` is ``opaque`` or ``jwt``
     (RFC 9068 access tokens); ``can_introspect`` registers a resource server, which may
-    introspect any token."""
+    introspect any token.  The secret expires after ``secret_ttl`` when given."""
     if not name.strip():
         raise ClientConfigError("the client name must not be empty")
     _check(allowed_scopes, default_scopes, token_ttl_seconds)
     if token_format not in TOKEN_FORMATS:
         raise ClientConfigError(f"the token format must be one of {', '.join(TOKEN_FORMATS)}")
-    secret = generate_client_secret()
     now = clock.now()
+    secret, value = _new_secret(now, secret_ttl)
     client = Client(
         client_id=generate_client_id(),
         name=name.strip(),
-        secret_digest=client_secret_digest(secret),
         allowed_scopes=allowed_scopes,
         default_scopes=default_scopes,
         token_ttl_seconds=token_ttl_seconds,
@@ -73,18 +106,47 @@ async def register_client(
         updated_at=now,
         token_format=token_format,
         can_introspect=can_introspect,
+        secrets=(secret,),
     )
     await clients.add_client(client)
-    return client, secret
+    return client, value
 
 
-async def rotate_secret(clients: ClientStore, clock: Clock, client: Client) -> str:
-    """Give ``client`` a new secret (the old one stops working at once); return it."""
-    secret = generate_client_secret()
-    await clients.update_client(
-        replace(client, secret_digest=client_secret_digest(secret), updated_at=clock.now())
-    )
-    return secret
+class UnknownClientIdError(LookupError):
+    """No client has this id (it was deleted meanwhile)."""
+
+
+async def rotate_secret(
+    clients: ClientStore,
+    clock: Clock,
+    client: Client,
+    *,
+    overlap: timedelta = DEFAULT_OVERLAP,
+    secret_ttl: timedelta | None = None,
+) -> tuple[ClientSecret, str]:
+    """Give ``client`` a new secret; return it (its record and its only copy).
+
+    The previous secret keeps working for ``overlap`` more (never past its own expiry;
+    ``0`` ends it at once) so that every holder can switch; an older one still in its
+    overlap ends at once: at most ``MAX_LIVE_SECRETS`` are live.  The new secret expires
+    after ``secret_ttl`` when given."""
+    if overlap < timedelta(0):
+        raise ClientConfigError("the overlap must not be negative")
+    now = clock.now()
+    # Secrets are ordered by creation time: the new one is made the newest even if the
+    # clock has not moved since the last (a frozen clock, or coarse clock ticks).
+    newest = max((s.created_at for s in client.secrets), default=now)
+    created = max(now, newest + timedelta(microseconds=1))
+    secret, value = _new_secret(now, secret_ttl, created)
+    if not await clients.add_secret(client.client_id, secret, now, now + overlap):
+        raise UnknownClientIdError(client.client_id)
+    return secret, value
+
+
+async def retire_previous_secrets(clients: ClientStore, clock: Clock, client: Client) -> int:
+    """End the rotation's overlap now: only the newest live secret still authenticates.
+    Returns how many secrets ended."""
+    return await clients.end_previous_secrets(client.client_id, clock.now())
 
 
 async def set_enabled(

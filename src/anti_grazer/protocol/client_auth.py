@@ -13,6 +13,7 @@ import binascii
 from base64 import b64decode
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from urllib.parse import unquote_plus
 
@@ -85,15 +86,27 @@ def parse_client_credentials(
     return ClientCredentials(body_id, body_secret, AuthMethod.POST)
 
 
-async def authenticate_client(clients: ClientStore, credentials: ClientCredentials) -> Client:
-    """Return the enabled client whose secret matches, or raise ``invalid_client``.
+@dataclass(frozen=True, slots=True)
+class AuthenticatedClient:
+    """A client that authenticated, and the public id of the secret it used."""
 
-    An unknown id, a wrong secret and a disabled client fail identically and do the same
-    hashing work (DESIGN.md §4.1).
+    client: Client
+    secret_id: str
+
+
+async def authenticate_client(
+    clients: ClientStore, credentials: ClientCredentials, now: datetime
+) -> AuthenticatedClient:
+    """Return the enabled client one of whose live secrets (at ``now``) matches, with
+    that secret's id, or raise ``invalid_client``.
+
+    An unknown id, a wrong secret, an expired secret and a disabled client fail
+    identically and do the same hashing work, whichever secret matches
+    (``verify_client_secret``; DESIGN.md §4.1).
     """
     client = await clients.get_client(credentials.client_id)
-    stored = client.secret_digest if client is not None else None
-    verified = verify_client_secret(credentials.client_secret, stored)
-    if client is None or not verified or not client.enabled:
+    live = client.live_secrets(now) if client is not None else ()
+    found = verify_client_secret(credentials.client_secret, [s.digest for s in live])
+    if client is None or found is None or not client.enabled:
         raise InvalidClientError()
-    return client
+    return AuthenticatedClient(client, live[found].secret_id)

@@ -22,6 +22,7 @@ class OAuthError(Exception):
         self.description = description or self.default_description
         # The client, when it had authenticated before it was refused (for the access log).
         self.client_id: str | None = None
+        self.secret_id: str | None = None  # the public id of the secret it used
         super().__init__(f"{self.code}: {self.description}")
 
     def body(self) -> dict[str, str]:

@@ -27,6 +27,7 @@ class IntrospectionResponse:
 
     client_id: str
     members: Members
+    secret_id: str | None = None  # the secret that authenticated (for the access log)
 
 
 def may_introspect(caller: Client, record: TokenRecord) -> bool:

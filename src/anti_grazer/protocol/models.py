@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 Scopes = frozenset[str]
@@ -16,6 +17,10 @@ OPAQUE = "opaque"
 JWT = "jwt"
 TOKEN_FORMATS = (OPAQUE, JWT)
 
+# A client has at most two live secrets: the current one and, during a rotation's
+# overlap, the previous one (a third rotation ends the oldest at once).
+MAX_LIVE_SECRETS = 2
+
 # The algorithms our signing keys use (RFC 7518 §3.4 ES256 on P-256; RFC 8037 §3.1
 # EdDSA on Ed25519).
 ES256 = "ES256"
@@ -24,18 +29,51 @@ SIGNING_ALGORITHMS = (ES256, EDDSA)
 
 
 @dataclass(frozen=True, slots=True)
+class ClientSecret:
+    """One secret of a client, as stored: ``secret_id`` is public (``ag_sid_...``, in the
+    access log and ``clients show``), ``digest`` the self-describing digest of the
+    server-generated secret (``sha256$<hex>``); the secret itself is never stored.  It
+    authenticates until ``expires_at`` (forever when None); ``last_used_at`` is recorded
+    at most once a minute per process (``protocol.secret_use``)."""
+
+    secret_id: str
+    digest: str = field(repr=False)
+    created_at: datetime
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+    def is_live(self, now: datetime) -> bool:
+        """True while the secret authenticates its client."""
+        return self.expires_at is None or now < self.expires_at
+
+
+def rotated_secrets(
+    secrets: Sequence[ClientSecret], now: datetime, previous_until: datetime
+) -> tuple[ClientSecret, ...]:
+    """What a rotation keeps of ``secrets`` (oldest first): the newest live one, valid
+    until ``previous_until`` at the latest, if it is still live then
+    (``ClientStore.add_secret``)."""
+    live = [s for s in secrets if s.is_live(now)]
+    if not live:
+        return ()
+    newest = live[-1]
+    if newest.expires_at is None or previous_until < newest.expires_at:
+        newest = replace(newest, expires_at=previous_until)
+    return (newest,) if newest.is_live(now) else ()
+
+
+@dataclass(frozen=True, slots=True)
 class Client:
     """A registered confidential client (RFC 6749 §2.1).
 
-    ``secret_digest`` is the self-describing digest of the server-generated secret
-    (``sha256$<hex>``); the secret itself is never stored.  ``can_introspect`` marks a
-    resource server: it may introspect any token (RFC 7662 §2.1), where any other client
-    sees only its own.
+    ``secrets`` are its secrets, oldest first: at most ``MAX_LIVE_SECRETS`` live at once
+    (a rotation keeps the previous one for an overlap, ``protocol.client_admin``).
+    ``can_introspect`` marks a resource server: it may introspect any token (RFC 7662
+    §2.1), where any other client sees only its own.
     """
 
     client_id: str
     name: str
-    secret_digest: str
     allowed_scopes: Scopes
     default_scopes: Scopes
     token_ttl_seconds: int | None
@@ -45,6 +83,11 @@ class Client:
     grant_types: frozenset[str] = field(default_factory=lambda: frozenset({CLIENT_CREDENTIALS}))
     token_format: str = OPAQUE
     can_introspect: bool = False
+    secrets: tuple[ClientSecret, ...] = ()
+
+    def live_secrets(self, now: datetime) -> tuple[ClientSecret, ...]:
+        """The secrets that authenticate the client at ``now``, oldest first."""
+        return tuple(secret for secret in self.secrets if secret.is_live(now))
 
     @property
     def effective_default_scopes(self) -> Scopes:
@@ -87,6 +130,7 @@ class TokenResponse:
     expires_in: int
     scope: str | None
     token_type: str = BEARER
+    secret_id: str | None = None  # the secret that authenticated (for the access log)
 
 
 @dataclass(frozen=True, slots=True)

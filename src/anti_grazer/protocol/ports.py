@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from anti_grazer.protocol.models import Client, SigningKey, TokenRecord
+from anti_grazer.protocol.models import Client, ClientSecret, SigningKey, TokenRecord
 
 
 class InactiveClientError(Exception):
@@ -21,13 +21,35 @@ class Clock(Protocol):
 
 
 class ClientStore(Protocol):
-    """Registered clients."""
+    """Registered clients, each with its secrets (``Client.secrets``, oldest first)."""
 
     async def get_client(self, client_id: str) -> Client | None: ...
 
-    async def add_client(self, client: Client) -> None: ...
+    async def add_client(self, client: Client) -> None:
+        """Store a new client with its ``secrets``."""
+        ...
 
-    async def update_client(self, client: Client) -> None: ...
+    async def update_client(self, client: Client) -> None:
+        """Change a client's settings; its secrets are left as they are."""
+        ...
+
+    async def add_secret(
+        self, client_id: str, secret: ClientSecret, now: datetime, previous_until: datetime
+    ) -> bool:
+        """A rotation, in one transaction: the client's newest live secret stays valid
+        until ``previous_until`` at the latest, every older secret and every secret
+        expired at ``now`` is deleted, and ``secret`` is added.  Returns False (nothing
+        changed) for an unknown client."""
+        ...
+
+    async def end_previous_secrets(self, client_id: str, now: datetime) -> int:
+        """Delete every secret of the client but its newest live one at ``now`` (the
+        rotation's overlap ends early); returns how many live secrets ended."""
+        ...
+
+    async def record_secret_use(self, client_id: str, secret_id: str, when: datetime) -> None:
+        """Set the secret's ``last_used_at`` (no change announced: it is only shown)."""
+        ...
 
     async def delete_client(self, client_id: str) -> bool: ...
 

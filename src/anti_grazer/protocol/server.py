@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
 
-from anti_grazer.protocol.client_auth import authenticate_client, parse_client_credentials
+from anti_grazer.protocol.client_auth import (
+    AuthenticatedClient,
+    authenticate_client,
+    parse_client_credentials,
+)
 from anti_grazer.protocol.errors import (
     InvalidClientError,
     InvalidRequestError,
@@ -45,6 +49,7 @@ from anti_grazer.protocol.models import (
 )
 from anti_grazer.protocol.ports import ClientStore, Clock, InactiveClientError, TokenStore
 from anti_grazer.protocol.scope import grant_scope, render_scope
+from anti_grazer.protocol.secret_use import SecretUseRecorder
 from anti_grazer.protocol.token_lookup import presented_token_digest
 from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
 
@@ -67,15 +72,16 @@ class TokenPolicy:
 
 
 class attributed_to:  # noqa: N801 - used as a function: ``with attributed_to(client):``
-    """Errors raised inside name ``client``: it had authenticated, so its refusal
-    (``invalid_scope``, say) is attributed to it.  Any other failure becomes a
-    ``server_error`` caused by it (the cause stays for the log, never the response).
-    A plain class, not a generator: it wraps every token request."""
+    """Errors raised inside name ``caller``'s client and the secret it used: it had
+    authenticated, so its refusal (``invalid_scope``, say) is attributed to it.  Any
+    other failure becomes a ``server_error`` caused by it (the cause stays for the log,
+    never the response).  A plain class, not a generator: it wraps every token request."""
 
-    __slots__ = ("client_id",)
+    __slots__ = ("client_id", "secret_id")
 
-    def __init__(self, client: Client) -> None:
-        self.client_id = client.client_id
+    def __init__(self, caller: AuthenticatedClient) -> None:
+        self.client_id = caller.client.client_id
+        self.secret_id = caller.secret_id
 
     def __enter__(self) -> None:
         return None
@@ -87,10 +93,10 @@ class attributed_to:  # noqa: N801 - used as a function: ``with attributed_to(cl
         _traceback: TracebackType | None,
     ) -> None:
         if isinstance(error, OAuthError):
-            error.client_id = self.client_id
+            error.client_id, error.secret_id = self.client_id, self.secret_id
         elif isinstance(error, Exception):
             server_error = ServerError()
-            server_error.client_id = self.client_id
+            server_error.client_id, server_error.secret_id = self.client_id, self.secret_id
             raise server_error from error
 
 
@@ -104,7 +110,8 @@ class AuthorizationServer:
     ``introspected_tokens`` is the token store introspection reads, ``tokens`` by default:
     a served app passes the store behind its cache, so that a token revoked by any
     instance is inactive at the very next introspection (RFC 7662 §4: every check of the
-    token's state), where the bearer guard may serve a record for the cache's TTL."""
+    token's state), where the bearer guard may serve a record for the cache's TTL.
+    ``secret_use`` records when each client secret was last used (``clients show``)."""
 
     def __init__(
         self,
@@ -117,6 +124,7 @@ class AuthorizationServer:
         issuer: str | None = None,
         introspected_tokens: TokenStore | None = None,
         jwt_validator: JwtAccessTokenValidator | None = None,
+        secret_use: SecretUseRecorder | None = None,
     ) -> None:
         self.clients = clients
         self.tokens = tokens
@@ -126,6 +134,18 @@ class AuthorizationServer:
         self.issuer = issuer
         self.introspected_tokens = introspected_tokens or tokens
         self.jwt_validator = jwt_validator
+        self.secret_use = secret_use or SecretUseRecorder(clients)
+
+    async def _authenticate(
+        self, params: Mapping[str, str], authorization: str | None
+    ) -> AuthenticatedClient:
+        """RFC 6749 §2.3.1: the client and the secret that authenticated it, whose use
+        is recorded (``protocol.secret_use``)."""
+        credentials = parse_client_credentials(params, authorization)
+        now = self.clock.now()
+        caller = await authenticate_client(self.clients, credentials, now)
+        self.secret_use.used(caller.client.client_id, caller.secret_id, now)
+        return caller
 
     async def token(self, params: Mapping[str, str], authorization: str | None) -> TokenResponse:
         """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token."""
@@ -134,12 +154,14 @@ class AuthorizationServer:
             raise InvalidRequestError("The grant_type parameter is missing")
         if grant_type not in SUPPORTED_GRANT_TYPES:
             raise UnsupportedGrantTypeError()
-        credentials = parse_client_credentials(params, authorization)
-        client = await authenticate_client(self.clients, credentials)
-        with attributed_to(client):
-            return await self._issue(client, grant_type, params.get("scope"))
+        caller = await self._authenticate(params, authorization)
+        with attributed_to(caller):
+            return await self._issue(caller, grant_type, params.get("scope"))
 
-    async def _issue(self, client: Client, grant_type: str, scope: str | None) -> TokenResponse:
+    async def _issue(
+        self, caller: AuthenticatedClient, grant_type: str, scope: str | None
+    ) -> TokenResponse:
+        client = caller.client
         if grant_type not in client.grant_types:
             raise UnauthorizedClientError()
         scopes = grant_scope(scope, client.allowed_scopes, client.effective_default_scopes)
@@ -157,6 +179,7 @@ class AuthorizationServer:
             access_token=token,
             expires_in=ttl,
             scope=render_scope(scopes) if scopes else None,
+            secret_id=caller.secret_id,
         )
 
     def _opaque(self, client: Client, scopes: Scopes, ttl: int) -> tuple[str, TokenRecord]:
@@ -175,17 +198,18 @@ class AuthorizationServer:
             raise SigningUnavailableError(reason="this server issues no JWT access tokens")
         return await self.jwt.issue(client, scopes, self.clock.now(), ttl)
 
-    async def revoke(self, params: Mapping[str, str], authorization: str | None) -> str:
-        """RFC 7009 §2.1: revoke a token of the authenticated client; its id is returned.
+    async def revoke(
+        self, params: Mapping[str, str], authorization: str | None
+    ) -> AuthenticatedClient:
+        """RFC 7009 §2.1: revoke a token of the authenticated client, which is returned.
 
         Unknown, malformed, expired and already-revoked tokens succeed silently (§2.2);
         another client's token is left untouched and the request refused (§2.1).
         """
-        credentials = parse_client_credentials(params, authorization)
-        client = await authenticate_client(self.clients, credentials)
-        with attributed_to(client):
-            await self._revoke(client, params)
-        return client.client_id
+        caller = await self._authenticate(params, authorization)
+        with attributed_to(caller):
+            await self._revoke(caller.client, params)
+        return caller
 
     async def _revoke(self, client: Client, params: Mapping[str, str]) -> None:
         token = params.get("token")
@@ -215,10 +239,11 @@ class AuthorizationServer:
         ``token_type_hint`` is only a hint (§2.1): every token here is an access token, so
         the search is always the full one, whatever the hint, known or not.
         """
-        credentials = parse_client_credentials(params, authorization)
-        client = await authenticate_client(self.clients, credentials)
-        with attributed_to(client):
-            return IntrospectionResponse(client.client_id, await self._introspect(client, params))
+        caller = await self._authenticate(params, authorization)
+        client = caller.client
+        with attributed_to(caller):
+            members = await self._introspect(client, params)
+        return IntrospectionResponse(client.client_id, members, caller.secret_id)
 
     async def _introspected_digest(self, token: str) -> str | None:
         """The digest of ``token``'s record.  A JWT is checked as our guard checks it

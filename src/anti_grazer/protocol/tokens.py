@@ -22,11 +22,15 @@ import hmac
 import secrets
 import zlib
 from base64 import urlsafe_b64encode
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+
+from anti_grazer.protocol.models import MAX_LIVE_SECRETS
 
 ACCESS_TOKEN_PREFIX = "ag_at_"
 CLIENT_SECRET_PREFIX = "ag_cs_"
 CLIENT_ID_PREFIX = "ag_ci_"
+SECRET_ID_PREFIX = "ag_sid_"
 SECRET_DIGEST_SCHEME = "sha256$"
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -160,16 +164,29 @@ def client_secret_digest(secret: str) -> str:
     return SECRET_DIGEST_SCHEME + hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-# Compared against when the client id is unknown, so that the work is the same.
+def generate_secret_id() -> str:
+    """A new public id of a client secret, ``ag_sid_`` + 12 base62 characters: it names
+    the secret in logs and listings (unlike ``ag_cs_`` values, it is not redacted)."""
+    return SECRET_ID_PREFIX + _random_base62(12)
+
+
+# Compared against in place of missing candidates (an unknown client id, a client with
+# one live secret), so that the work is the same.
 _UNKNOWN_CLIENT_DIGEST = client_secret_digest(generate_client_secret())
 
 
-def verify_client_secret(secret: str, stored_digest: str | None) -> bool:
-    """Constant-time check of ``secret`` against a stored digest.
+def verify_client_secret(secret: str, stored_digests: Sequence[str]) -> int | None:
+    """The index in ``stored_digests`` of the one ``secret`` matches, or None.
 
-    With ``stored_digest=None`` (unknown client) the same hash and comparison run against
-    a throw-away digest, so an unknown id costs the same work as a wrong secret.
+    The presented secret is hashed once and compared in constant time against every
+    candidate, padded with a throw-away digest to ``MAX_LIVE_SECRETS`` comparisons, with
+    no early exit: an unknown client (no candidates), a wrong secret and a match of the
+    first or the second secret all cost the same work.
     """
-    expected = stored_digest if stored_digest is not None else _UNKNOWN_CLIENT_DIGEST
-    matches = hmac.compare_digest(client_secret_digest(secret), expected)
-    return matches and stored_digest is not None
+    presented = client_secret_digest(secret)
+    padding = [_UNKNOWN_CLIENT_DIGEST] * max(0, MAX_LIVE_SECRETS - len(stored_digests))
+    found: int | None = None
+    for index, expected in enumerate([*stored_digests, *padding]):
+        matches = hmac.compare_digest(presented, expected)
+        found = index if matches and index < len(stored_digests) else found
+    return found

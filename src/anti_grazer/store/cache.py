@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.protocol.models import Client, ClientSecret, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, TokenStore
 from anti_grazer.store import changes
 from anti_grazer.ttl_cache import TtlCache
@@ -61,6 +61,27 @@ class CachingClientStore:
         self.invalidate(client.client_id)
         await self.inner.update_client(client)
         self.invalidate(client.client_id)
+
+    async def add_secret(
+        self, client_id: str, secret: ClientSecret, now: datetime, previous_until: datetime
+    ) -> bool:
+        # A rotation is a change of the client: forgotten before (no load in flight
+        # keeps the old secrets) and after, as for update_client.
+        self.invalidate(client_id)
+        added = await self.inner.add_secret(client_id, secret, now, previous_until)
+        self.invalidate(client_id)
+        return added
+
+    async def end_previous_secrets(self, client_id: str, now: datetime) -> int:
+        self.invalidate(client_id)
+        ended = await self.inner.end_previous_secrets(client_id, now)
+        self.invalidate(client_id)
+        return ended
+
+    async def record_secret_use(self, client_id: str, secret_id: str, when: datetime) -> None:
+        # Not a change that matters to authentication: the cached client keeps serving
+        # (its last_used_at may lag by the TTL; ``clients show`` reads the store).
+        await self.inner.record_secret_use(client_id, secret_id, when)
 
     async def delete_client(self, client_id: str) -> bool:
         self.invalidate(client_id)

@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from anti_grazer.protocol.models import Client, SigningKey, TokenRecord
+from anti_grazer.protocol.models import (
+    Client,
+    ClientSecret,
+    SigningKey,
+    TokenRecord,
+    rotated_secrets,
+)
 from anti_grazer.protocol.ports import InactiveClientError
 from anti_grazer.store.errors import (
     DuplicateClientError,
@@ -45,8 +51,38 @@ class MemoryClientStore:
         existing = self._tables.clients.get(client.client_id)
         if existing is None:
             raise UnknownClientError(client.client_id)
-        # As in SQL: the creation time is set once, by add_client.
-        self._tables.clients[client.client_id] = replace(client, created_at=existing.created_at)
+        # As in SQL: the creation time is set once, by add_client; secrets change only
+        # through their own methods.
+        self._tables.clients[client.client_id] = replace(
+            client, created_at=existing.created_at, secrets=existing.secrets
+        )
+
+    async def add_secret(
+        self, client_id: str, secret: ClientSecret, now: datetime, previous_until: datetime
+    ) -> bool:
+        client = self._tables.clients.get(client_id)
+        if client is None:
+            return False
+        kept = rotated_secrets(client.secrets, now, previous_until)
+        self._tables.clients[client_id] = replace(client, secrets=(*kept, secret))
+        return True
+
+    async def end_previous_secrets(self, client_id: str, now: datetime) -> int:
+        client = self._tables.clients.get(client_id)
+        if client is None:
+            return 0
+        live = client.live_secrets(now)
+        self._tables.clients[client_id] = replace(client, secrets=live[-1:])
+        return max(0, len(live) - 1)
+
+    async def record_secret_use(self, client_id: str, secret_id: str, when: datetime) -> None:
+        client = self._tables.clients.get(client_id)
+        if client is None:
+            return
+        secrets = tuple(
+            replace(s, last_used_at=when) if s.secret_id == secret_id else s for s in client.secrets
+        )
+        self._tables.clients[client_id] = replace(client, secrets=secrets)
 
     async def delete_client(self, client_id: str) -> bool:
         if self._tables.clients.pop(client_id, None) is None:

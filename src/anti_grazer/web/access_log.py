@@ -1,7 +1,8 @@
 """One structured log line per request: method, path (never the query), the status that
 was sent (none when the client left before any response), duration and the authenticated
-client id (of the OAuth endpoints' client, or of a guarded route's bearer token); a pure
-ASGI middleware so it costs little."""
+client id (of the OAuth endpoints' client, or of a guarded route's bearer token) and, at
+the OAuth endpoints, the public id of the secret it authenticated with; a pure ASGI
+middleware so it costs little."""
 
 from __future__ import annotations
 
@@ -13,11 +14,16 @@ from anti_grazer.guard.http import PRINCIPAL_STATE_KEY
 from anti_grazer.logs import access_log
 
 CLIENT_ID_KEY = "anti_grazer.client_id"
+SECRET_ID_KEY = "anti_grazer.secret_id"  # noqa: S105 - a state key
 
 
-def set_client_id(scope: Scope, client_id: str) -> None:
-    """Record the authenticated client on the request, for the access log."""
-    scope.setdefault("state", {})[CLIENT_ID_KEY] = client_id
+def set_client_id(scope: Scope, client_id: str, secret_id: str | None = None) -> None:
+    """Record the authenticated client on the request, and the public id of the secret
+    it used (never the secret), for the access log."""
+    state = scope.setdefault("state", {})
+    state[CLIENT_ID_KEY] = client_id
+    if secret_id is not None:
+        state[SECRET_ID_KEY] = secret_id
 
 
 class AccessLogMiddleware:
@@ -58,6 +64,7 @@ class AccessLogMiddleware:
                 status,
                 round((time.perf_counter() - started) * 1000, 3),
                 _client_id(scope),
+                scope.get("state", {}).get(SECRET_ID_KEY),
             )
 
 

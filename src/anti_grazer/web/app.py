@@ -235,8 +235,12 @@ def create_app(
                             reason=f"{KEY_ENCRYPTION_KEY_SETTING} is not set: clients whose "
                             "token format is jwt get server_error",
                         )
-                    yield
-                    logger.info("application_stopping", pid=os.getpid())
+                    try:
+                        yield
+                    finally:
+                        logger.info("application_stopping", pid=os.getpid())
+                        # The last uses of client secrets, written before the stores close.
+                        await services.authorization.secret_use.flush()
 
     api = FastAPI(
         title="Anti Grazer API",

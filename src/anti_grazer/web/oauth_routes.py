@@ -28,7 +28,8 @@ REVOKE_PATH = f"{OAUTH_PREFIX}revoke"
 INTROSPECT_PATH = f"{OAUTH_PREFIX}introspect"
 JWKS_PATH = f"{OAUTH_PREFIX}jwks"
 
-Success = tuple[str, bytes, RawHeaders]  # the authenticated client's id, body, headers
+# The authenticated client's id and secret id, the body, the headers.
+Success = tuple[str, str | None, bytes, RawHeaders]
 # From the form and the Authorization header to the success.
 Action = Callable[[Mapping[str, str], str | None], Awaitable[Success]]
 
@@ -108,12 +109,12 @@ class OAuthEndpoints:
 
         try:
             params, authorization = await self._read(scope, receive)
-            client_id, body, headers = await action(params, authorization)
+            client_id, secret_id, body, headers = await action(params, authorization)
         except ClientGoneError:
             return
         except OAuthError as error:
             if error.client_id is not None:
-                set_client_id(scope, error.client_id)
+                set_client_id(scope, error.client_id, error.secret_id)
             if isinstance(error, ServerError) and error.reason is not None:
                 logger.error("OAuth endpoint failed", path=scope["path"], reason=error.reason)
             elif isinstance(error, ServerError):
@@ -124,20 +125,21 @@ class OAuthEndpoints:
             logger.exception("OAuth endpoint failed", path=scope["path"])
             await self._send_error(send, ServerError())
             return
-        set_client_id(scope, client_id)
+        set_client_id(scope, client_id, secret_id)
         await send_response(send, 200, body, headers)
 
     async def _issue(self, params: Mapping[str, str], authorization: str | None) -> Success:
         issued = await self._server().token(params, authorization)
-        return issued.client_id, render_token(issued), [JSON_CONTENT_TYPE]
+        return issued.client_id, issued.secret_id, render_token(issued), [JSON_CONTENT_TYPE]
 
     async def _revoke(self, params: Mapping[str, str], authorization: str | None) -> Success:
-        client_id = await self._server().revoke(params, authorization)
-        return client_id, b"", []
+        caller = await self._server().revoke(params, authorization)
+        return caller.client.client_id, caller.secret_id, b"", []
 
     async def _introspect(self, params: Mapping[str, str], authorization: str | None) -> Success:
         answer = await self._server().introspect(params, authorization)
-        return answer.client_id, orjson.dumps(answer.members), [JSON_CONTENT_TYPE]
+        body = orjson.dumps(answer.members)
+        return answer.client_id, answer.secret_id, body, [JSON_CONTENT_TYPE]
 
     async def token(self, scope: Scope, receive: Receive, send: Send) -> None:
         """RFC 6749 §4.4.2 access token request → §5.1 response or §5.2 error."""

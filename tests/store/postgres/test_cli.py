@@ -128,7 +128,7 @@ async def _stored_client(url: str, client_id: str) -> tuple[bool, datetime, str]
         client = await stores.clients.get_client(client_id)
     if client is None:
         return None
-    return client.enabled, client.created_at, client.secret_digest
+    return client.enabled, client.created_at, client.secrets[0].digest
 
 
 def test_clients_create_json_registers_a_client(empty_database: str) -> None:
@@ -157,7 +157,7 @@ def test_clients_create_json_registers_a_client(empty_database: str) -> None:
     assert created_at.utcoffset() == timedelta(0)
     assert before - timedelta(seconds=5) <= created_at <= datetime.now(UTC)
     assert body["client_secret"] not in digest
-    assert verify_client_secret(body["client_secret"], digest)
+    assert verify_client_secret(body["client_secret"], [digest]) == 0
 
     listed = run_cli(["clients", "list", "--json"], env)
     assert listed.returncode == 0, listed.stderr

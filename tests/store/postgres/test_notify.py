@@ -11,13 +11,18 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 import httpx
 import pytest
 from sqlalchemy import text
 
-from anti_grazer.protocol.client_admin import rotate_secret, set_enabled
+from anti_grazer.protocol.client_admin import (
+    retire_previous_secrets,
+    rotate_secret,
+    set_enabled,
+)
 from anti_grazer.protocol.tokens import (
     access_token_digest,
     generate_client_id,
@@ -127,10 +132,30 @@ async def test_secret_rotated_elsewhere_stops_working_on_the_other_instance(
     working on an instance that had the client cached within 1 s; the new one works."""
     who = pair.client
     await issue(pair.b, who)  # B caches the client
-    new_secret = await rotate_secret(pair.sql.clients, pair.clock, who.client)
+    _, new_secret = await rotate_secret(
+        pair.sql.clients, pair.clock, who.client, overlap=timedelta(0)
+    )
     assert_invalid_client(await poll(lambda: request_token(pair.b, who.client_id, who.secret), 401))
     assert (await request_token(pair.b, who.client_id, new_secret)).status_code == 200
     assert (await request_token(pair.a, who.client_id, new_secret)).status_code == 200
+
+
+async def test_secret_retired_elsewhere_stops_working_on_the_other_instance(
+    pair: Pair,
+) -> None:
+    """A rotation with overlap, then ``retire-secret`` on the SQL stores: the new secret
+    works at once on the instance that had the client cached (NOTIFY), and the previous
+    one stops there within 1 s of the retirement."""
+    who = pair.client
+    await issue(pair.b, who)  # B caches the client
+    _, new_secret = await rotate_secret(pair.sql.clients, pair.clock, who.client)
+    assert (
+        await poll(lambda: request_token(pair.b, who.client_id, new_secret), 200)
+    ).status_code == 200
+    assert (await request_token(pair.b, who.client_id, who.secret)).status_code == 200
+    assert await retire_previous_secrets(pair.sql.clients, pair.clock, who.client) == 1
+    assert_invalid_client(await poll(lambda: request_token(pair.b, who.client_id, who.secret), 401))
+    assert (await request_token(pair.b, who.client_id, new_secret)).status_code == 200
 
 
 async def test_client_created_elsewhere_authenticates_at_once_where_it_was_unknown(

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, column, insert, inspect, table, text
+from sqlalchemy import Connection, String, column, insert, inspect, table, text
 
 from anti_grazer.store.runtime import SchemaNotCurrentError, open_stores
 from anti_grazer.store.sql.engine import SQLITE_READERS, create_engine
@@ -46,6 +47,7 @@ clients_0003 = table(
         for c in clients.columns
         if c.name not in ("can_introspect", "token_format")
     ),
+    column("secret_digest", String),  # moved to client_secrets by 0006
 )
 
 
@@ -212,14 +214,15 @@ async def test_0004_keeps_existing_clients_to_their_own_tokens(tmp_path: Path) -
     try:
         async with engine.begin() as connection:
             await connection.run_sync(_migrate_to, "0003")
-            row = client_row(make_client())
+            row = {**client_row(make_client()), "secret_digest": make_client().secrets[0].digest}
             row = {c.name: row[c.name] for c in clients_0003.columns}
             await connection.execute(insert(clients_0003).values(row))
         await upgrade(engine)
         async with open_stores(url) as stores:
             client = await stores.clients.get_client("client-a")
-        assert client == make_client()
         assert client is not None
+        assert replace(client, secrets=()) == replace(make_client(), secrets=())
+        assert [s.digest for s in client.secrets] == [make_client().secrets[0].digest]
         assert client.can_introspect is False
         async with engine.begin() as connection:
             await connection.run_sync(_migrate_to, "0003", down=True)

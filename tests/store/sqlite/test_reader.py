@@ -15,7 +15,7 @@ import pytest
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.store.sql.engine import sqlite_pragmas
 from anti_grazer.store.sql.prepared import PreparedQuery
-from anti_grazer.store.sql.rows import client_from_row, token_from_row
+from anti_grazer.store.sql.rows import client_from_rows, token_from_row
 from anti_grazer.store.sql.statements import CLIENT_BY_ID, TOKEN_BY_DIGEST
 from anti_grazer.store.sqlite.reader import SqliteReader
 from anti_grazer.store.sqlite.runtime import SqliteStores, open_sqlite_stores
@@ -97,13 +97,15 @@ async def test_rows_read_alike_through_the_reader_and_the_engine(
     )
     await stores.tokens.add_token(record)
     async with stores.engine.connect() as connection:
-        client_row = (
+        client_rows = (
             await connection.execute(CLIENT_BY_ID, {"client_id": registered.client_id})
-        ).one()
+        ).all()
         token_row = (await connection.execute(TOKEN_BY_DIGEST, {"digest": record.digest})).one()
     client = await stores.clients.get_client(registered.client_id)
     assert client is not None
-    assert client == client_from_row(client_row)
+    assert client == client_from_rows(client_rows)
+    assert len(client.secrets) == 1
+    assert client.secrets[0].created_at.tzinfo is not None
     assert client.created_at.tzinfo is not None
     assert client.enabled is True
     token = await stores.tokens.get_token(record.digest)

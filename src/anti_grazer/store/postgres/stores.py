@@ -5,6 +5,7 @@ in the transaction that makes it (``notify``), so that their caches drop it at o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,8 +43,9 @@ async def first_row(engine: AsyncEngine, statement: Select[Any], values: dict[st
 class PostgresClientStore(SqlClientStore):
     """Clients in PostgreSQL; each change is announced to the other instances."""
 
-    async def _client_row(self, client_id: str) -> Any | None:
-        return await first_row(self.engine, CLIENT_BY_ID, {"client_id": client_id})
+    async def _client_rows(self, client_id: str) -> Sequence[Any]:
+        async with self.engine.connect() as connection:
+            return list(await connection.execute(CLIENT_BY_ID, {"client_id": client_id}))
 
     async def _client_changed(self, connection: AsyncConnection, client_id: str) -> None:
         # Instances that remembered the id as unknown forget it too.

@@ -60,6 +60,11 @@ class PreparedQuery(Prepared):
         raw = connection.execute(self.sql, self.params(values)).fetchone()
         return None if raw is None else self._convert(raw)
 
+    def all(self, connection: sqlite3.Connection, values: dict[str, Any]) -> list[Any]:
+        """Every row for ``values``."""
+        rows = connection.execute(self.sql, self.params(values)).fetchall()
+        return [self._convert(raw) for raw in rows]
+
     def _convert(self, raw: tuple[Any, ...]) -> Any:
         if not self._converters:
             return self._make_row(raw)

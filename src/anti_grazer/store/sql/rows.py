@@ -3,9 +3,10 @@ the same on both backends (scopes are stored as one space-separated, sorted stri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from anti_grazer.protocol.models import Client, Scopes, SigningKey, TokenRecord
+from anti_grazer.protocol.models import Client, ClientSecret, Scopes, SigningKey, TokenRecord
 from anti_grazer.reports.models import ProfileRecord, Report
 
 
@@ -21,7 +22,6 @@ def client_row(client: Client) -> dict[str, Any]:
     return {
         "client_id": client.client_id,
         "name": client.name,
-        "secret_digest": client.secret_digest,
         "allowed_scopes": join_scopes(client.allowed_scopes),
         "default_scopes": join_scopes(client.default_scopes),
         "grant_types": join_scopes(client.grant_types),
@@ -34,11 +34,50 @@ def client_row(client: Client) -> dict[str, Any]:
     }
 
 
-def client_from_row(row: Any) -> Client:
+def secret_row(client_id: str, secret: ClientSecret) -> dict[str, Any]:
+    return {
+        "secret_id": secret.secret_id,
+        "client_id": client_id,
+        "digest": secret.digest,
+        "created_at": secret.created_at,
+        "expires_at": secret.expires_at,
+        "last_used_at": secret.last_used_at,
+    }
+
+
+def secret_from_row(row: Any) -> ClientSecret:
+    """A secret from a row of ``client_secrets``."""
+    return ClientSecret(
+        secret_id=row.secret_id,
+        digest=row.digest,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+def client_from_rows(rows: Sequence[Any]) -> Client:
+    """A client from the rows of ``CLIENT_BY_ID`` (``store.sql.statements``): its
+    columns, and one secret per row (none when the secret columns are NULL)."""
+    secrets = tuple(
+        ClientSecret(
+            secret_id=row.secret_id,
+            digest=row.secret_digest,
+            created_at=row.secret_created_at,
+            expires_at=row.secret_expires_at,
+            last_used_at=row.secret_last_used_at,
+        )
+        for row in rows
+        if row.secret_id is not None
+    )
+    return client_from_row(rows[0], secrets)
+
+
+def client_from_row(row: Any, secrets: tuple[ClientSecret, ...] = ()) -> Client:
     return Client(
         client_id=row.client_id,
         name=row.name,
-        secret_digest=row.secret_digest,
+        secrets=secrets,
         allowed_scopes=split_scopes(row.allowed_scopes),
         default_scopes=split_scopes(row.default_scopes),
         grant_types=split_scopes(row.grant_types),

@@ -23,10 +23,25 @@ from sqlalchemy import (
     update,
 )
 
-from anti_grazer.store.sql.tables import access_tokens, clients, profiles
+from anti_grazer.store.sql.tables import access_tokens, client_secrets, clients, profiles
 
-# One row by key (params: client_id; digest; platform and profile_id).
-CLIENT_BY_ID: Select[Any] = select(clients).where(clients.c.client_id == bindparam("client_id"))
+# A client's secrets' columns, named apart from the client's own.
+SECRET_COLUMNS = (
+    client_secrets.c.secret_id,
+    client_secrets.c.digest.label("secret_digest"),
+    client_secrets.c.created_at.label("secret_created_at"),
+    client_secrets.c.expires_at.label("secret_expires_at"),
+    client_secrets.c.last_used_at.label("secret_last_used_at"),
+)
+# A client and its secrets, oldest first, in one read (one row per secret; one row with
+# NULL secret columns for a client without any): a rotation is seen whole or not at all.
+CLIENT_BY_ID: Select[Any] = (
+    select(clients, *SECRET_COLUMNS)
+    .select_from(clients.outerjoin(client_secrets))
+    .where(clients.c.client_id == bindparam("client_id"))
+    .order_by(client_secrets.c.created_at, client_secrets.c.secret_id)
+)
+# One row by key (params: digest; platform and profile_id).
 TOKEN_BY_DIGEST: Select[Any] = select(access_tokens).where(
     access_tokens.c.digest == bindparam("digest")
 )

@@ -14,10 +14,17 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from anti_grazer.protocol.models import Client, TokenRecord
+from anti_grazer.protocol.models import Client, ClientSecret, TokenRecord, rotated_secrets
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
-from anti_grazer.store.sql.rows import client_from_row, client_row, token_from_row
-from anti_grazer.store.sql.tables import clients
+from anti_grazer.store.sql.rows import (
+    client_from_row,
+    client_from_rows,
+    client_row,
+    secret_from_row,
+    secret_row,
+    token_from_row,
+)
+from anti_grazer.store.sql.tables import client_secrets, clients
 
 
 class SqlClientStore(ABC):
@@ -30,8 +37,9 @@ class SqlClientStore(ABC):
         self.engine = engine
 
     @abstractmethod
-    async def _client_row(self, client_id: str) -> Any | None:
-        """The row of ``CLIENT_BY_ID`` (``store.sql.statements``), or None."""
+    async def _client_rows(self, client_id: str) -> Sequence[Any]:
+        """The rows of ``CLIENT_BY_ID`` (``store.sql.statements``): none for an unknown
+        client."""
 
     @abstractmethod
     async def _client_changed(self, connection: AsyncConnection, client_id: str) -> None:
@@ -46,13 +54,16 @@ class SqlClientStore(ABC):
     async def get_client(self, client_id: str) -> Client | None:
         if "\x00" in client_id:  # PostgreSQL text cannot hold NUL: no stored id has one
             return None
-        row = await self._client_row(client_id)
-        return client_from_row(row) if row is not None else None
+        rows = await self._client_rows(client_id)
+        return client_from_rows(rows) if rows else None
 
     async def add_client(self, client: Client) -> None:
         try:
             async with self.engine.begin() as connection:
                 await connection.execute(insert(clients).values(client_row(client)))
+                for secret in client.secrets:
+                    row = secret_row(client.client_id, secret)
+                    await connection.execute(insert(client_secrets).values(row))
                 await self._client_changed(connection, client.client_id)
         except IntegrityError:
             raise DuplicateClientError(client.client_id) from None
@@ -76,12 +87,77 @@ class SqlClientStore(ABC):
             await self._client_deleted(connection, client_id)
         return result.rowcount > 0
 
+    async def add_secret(
+        self, client_id: str, secret: ClientSecret, now: datetime, previous_until: datetime
+    ) -> bool:
+        async with self.engine.begin() as connection:
+            # The client's row locked (PostgreSQL; SQLite's writer lock serialises),
+            # so that two concurrent rotations cannot leave three live secrets.
+            found = await connection.execute(
+                select(clients.c.client_id)
+                .where(clients.c.client_id == client_id)
+                .with_for_update()
+            )
+            if found.first() is None:
+                return False
+            existing = await self._secrets(connection, client_id)
+            kept = rotated_secrets(existing, now, previous_until)
+            await connection.execute(
+                delete(client_secrets).where(client_secrets.c.client_id == client_id)
+            )
+            for row in [secret_row(client_id, s) for s in (*kept, secret)]:
+                await connection.execute(insert(client_secrets).values(row))
+            await self._client_changed(connection, client_id)
+        return True
+
+    async def end_previous_secrets(self, client_id: str, now: datetime) -> int:
+        async with self.engine.begin() as connection:
+            existing = await self._secrets(connection, client_id)
+            live = [s for s in existing if s.is_live(now)]
+            kept = {s.secret_id for s in live[-1:]}
+            await connection.execute(
+                delete(client_secrets).where(
+                    (client_secrets.c.client_id == client_id)
+                    & client_secrets.c.secret_id.not_in(kept)
+                )
+            )
+            await self._client_changed(connection, client_id)
+        return max(0, len(live) - 1)
+
+    async def record_secret_use(self, client_id: str, secret_id: str, when: datetime) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(client_secrets)
+                .where(
+                    (client_secrets.c.secret_id == secret_id)
+                    & (client_secrets.c.client_id == client_id)
+                )
+                .values(last_used_at=when)
+            )
+
+    @staticmethod
+    async def _secrets(connection: AsyncConnection, client_id: str) -> list[ClientSecret]:
+        result = await connection.execute(
+            select(client_secrets)
+            .where(client_secrets.c.client_id == client_id)
+            .order_by(client_secrets.c.created_at, client_secrets.c.secret_id)
+        )
+        return [secret_from_row(row) for row in result]
+
     async def list_clients(self) -> Sequence[Client]:
         async with self.engine.connect() as connection:
             result = await connection.execute(
                 select(clients).order_by(clients.c.created_at, clients.c.client_id)
             )
-            return [client_from_row(row) for row in result]
+            rows = list(result)
+            secrets: dict[str, list[ClientSecret]] = {}
+            for row in await connection.execute(
+                select(client_secrets).order_by(
+                    client_secrets.c.created_at, client_secrets.c.secret_id
+                )
+            ):
+                secrets.setdefault(row.client_id, []).append(secret_from_row(row))
+            return [client_from_row(row, tuple(secrets.get(row.client_id, ()))) for row in rows]
 
 
 class SqlTokenStore(ABC):

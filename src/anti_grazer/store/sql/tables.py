@@ -28,7 +28,6 @@ clients = Table(
     metadata,
     Column("client_id", String(64), primary_key=True),
     Column("name", String(200), nullable=False),
-    Column("secret_digest", String(100), nullable=False),
     Column("allowed_scopes", Text, nullable=False, default=""),
     Column("default_scopes", Text, nullable=False, default=""),
     Column("grant_types", Text, nullable=False, default="client_credentials"),
@@ -40,6 +39,25 @@ clients = Table(
     Column("token_format", String(16), nullable=False, server_default="opaque"),
     # May introspect any token (a resource server), not only its own (RFC 7662 §2.1).
     Column("can_introspect", Boolean, nullable=False, default=False, server_default=false()),
+)
+
+# A client's secrets (``ClientSecret``): the digest, never the value; at most two live
+# (a rotation's overlap), deleted once they have ended.
+client_secrets = Table(
+    "client_secrets",
+    metadata,
+    Column("secret_id", String(32), primary_key=True),
+    Column(
+        "client_id",
+        String(64),
+        ForeignKey("clients.client_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("digest", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Index("ix_client_secrets_client_id", "client_id"),
 )
 
 access_tokens = Table(

@@ -26,5 +26,9 @@ class SqliteReader(SqliteThread):
         """The first row of ``query`` for ``values``, or None."""
         return await self.run(lambda connection: query.first(connection, values))
 
+    async def all(self, query: PreparedQuery, values: dict[str, Any]) -> list[Any]:
+        """Every row of ``query`` for ``values``."""
+        return await self.run(lambda connection: query.all(connection, values))
+
     def _configure(self, connection: sqlite3.Connection) -> None:
         connection.execute("PRAGMA query_only=ON")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -45,8 +46,8 @@ class SqliteClientStore(SqlClientStore):
         self._reader = reader
         self._by_id = PreparedQuery(CLIENT_BY_ID, engine.dialect)
 
-    async def _client_row(self, client_id: str) -> Any | None:
-        return await self._reader.first(self._by_id, {"client_id": client_id})
+    async def _client_rows(self, client_id: str) -> Sequence[Any]:
+        return await self._reader.all(self._by_id, {"client_id": client_id})
 
     async def _client_changed(self, connection: AsyncConnection, client_id: str) -> None:
         """Nothing to tell: other processes see the change when their cache entry
