@@ -177,12 +177,14 @@ def test_client_disabled_by_the_cli_is_refused_everywhere(instances: TwoInstance
 
 
 def test_secret_rotated_by_the_cli_is_refused_everywhere(instances: TwoInstances) -> None:
-    """``anti-grazer clients rotate-secret``: the old secret is refused by both instances
-    within 1 s; the new one works on both."""
+    """``anti-grazer clients rotate-secret --overlap 0`` (a leaked secret): the old secret
+    is refused by both instances within 1 s; the new one works on both."""
     client = create_client(instances.env)
     for url in instances.urls:
         issue(url, client)  # the client is cached by both
-    rotated = run_cli(["clients", "rotate-secret", client.client_id, "--json"], instances.env)
+    rotated = run_cli(
+        ["clients", "rotate-secret", client.client_id, "--overlap", "0", "--json"], instances.env
+    )
     assert rotated.returncode == 0, rotated.stderr
     new_secret = json.loads(rotated.stdout)["client_secret"]
     for url in instances.urls:
