@@ -140,9 +140,11 @@ async def _write_steadily(writer: SqliteWriter, seconds: float) -> set[str]:
 async def test_the_wal_is_restarted_under_a_steady_load(
     database: str, restart_frames: int, restarted: bool
 ) -> None:
-    """PASSIVE checkpoints alone never reset a WAL that keeps receiving commits, so it
-    grew without end (the second case: no restart at all).  Past ``wal_restart_frames``
-    the WAL starts over again and again while writes keep coming, and every row is kept.
+    """PASSIVE checkpoints alone almost never reset a WAL that keeps receiving commits
+    (only when a checkpoint happens to catch up with the writer: once in a run on a busy
+    machine), so it grew without end (the second case: fewer than 10 restarts).  Past
+    ``wal_restart_frames`` the WAL starts over again and again while writes keep coming,
+    and every row is kept.
     (Its size on disk is its high-water mark, which one slow moment of the checkpointer
     can raise: the restarts are what this test counts.)"""
     writer = SqliteWriter(
@@ -159,4 +161,3 @@ async def test_the_wal_is_restarted_under_a_steady_load(
     assert len(written) > 5000
     assert rows(database) == written
     assert (restarts >= 10) is restarted, f"{restarts} restarts for {len(written)} rows"
-    assert (restarts == 0) is not restarted
