@@ -6,8 +6,9 @@ its tokens have expired."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -25,6 +26,8 @@ from anti_grazer.protocol.key_admin import (
 from anti_grazer.protocol.models import ES256, SIGNING_ALGORITHMS, SigningKey
 from anti_grazer.settings import Settings
 from anti_grazer.store.runtime import OpenedStores
+
+T = TypeVar("T")
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
@@ -64,8 +67,17 @@ def _line(key: SigningKey, now: datetime) -> str:
     return line
 
 
-def _refused(error: SigningKeyAdminError) -> click.ClickException:
-    return click.ClickException(str(error))
+def _administer(operation: Callable[[OpenedStores], Awaitable[T]]) -> T:
+    """Run ``operation`` on the configured stores; a refusal (``SigningKeyAdminError``)
+    is the command's one-line error."""
+
+    async def action(stores: OpenedStores) -> T:
+        try:
+            return await operation(stores)
+        except SigningKeyAdminError as error:
+            raise click.ClickException(str(error)) from None
+
+    return with_stores(action)
 
 
 @click.group()
@@ -103,15 +115,11 @@ def create(alg: str, as_json: bool) -> None:
     """Create a key: published at once, it signs only once activated."""
     settings = settings_or_exit()
 
-    async def action(stores: OpenedStores) -> SigningKey:
-        try:
-            return await create_key(
-                stores.signing_keys, SystemClock(), settings.key_encryption_key_bytes, alg
-            )
-        except SigningKeyAdminError as error:
-            raise _refused(error) from None
-
-    key = with_stores(action)
+    key = _administer(
+        lambda stores: create_key(
+            stores.signing_keys, SystemClock(), settings.key_encryption_key_bytes, alg
+        )
+    )
     ready = key_policy(settings).signs_from(key).isoformat()
     if as_json:
         click.echo(json.dumps({**describe_key(key, key.created_at), "activate_after": ready}))
@@ -134,20 +142,17 @@ def activate(kid: str, force: bool, as_json: bool) -> None:
     clock = SystemClock()
 
     async def action(stores: OpenedStores) -> tuple[list[SigningKey], str | None]:
-        try:
-            previous = await activate_key(
-                stores.signing_keys,
-                clock,
-                key_policy(settings),
-                settings.key_encryption_key_bytes,
-                kid,
-                force=force,
-            )
-        except SigningKeyAdminError as error:
-            raise _refused(error) from None
+        previous = await activate_key(
+            stores.signing_keys,
+            clock,
+            key_policy(settings),
+            settings.key_encryption_key_bytes,
+            kid,
+            force=force,
+        )
         return list(await stores.signing_keys.list_keys()), previous.kid if previous else None
 
-    listed, retired_kid = with_stores(action)
+    listed, retired_kid = _administer(action)
     now = clock.now()
     by_kid = {key.kid: key for key in listed}
     retired = by_kid.get(retired_kid) if retired_kid else None
@@ -176,13 +181,9 @@ def retire(kid: str, as_json: bool) -> None:
     settings = settings_or_exit()
     clock = SystemClock()
 
-    async def action(stores: OpenedStores) -> SigningKey:
-        try:
-            return await retire_key(stores.signing_keys, clock, key_policy(settings), kid)
-        except SigningKeyAdminError as error:
-            raise _refused(error) from None
-
-    key = with_stores(action)
+    key = _administer(
+        lambda stores: retire_key(stores.signing_keys, clock, key_policy(settings), kid)
+    )
     if as_json:
         click.echo(json.dumps(describe_key(key, clock.now())))
         return
@@ -197,13 +198,7 @@ def withdraw(kid: str, as_json: bool) -> None:
     active key: activate another first)."""
     clock = SystemClock()
 
-    async def action(stores: OpenedStores) -> SigningKey:
-        try:
-            return await withdraw_key(stores.signing_keys, clock, kid)
-        except SigningKeyAdminError as error:
-            raise _refused(error) from None
-
-    key = with_stores(action)
+    key = _administer(lambda stores: withdraw_key(stores.signing_keys, clock, kid))
     if as_json:
         click.echo(json.dumps(describe_key(key, clock.now())))
         return
@@ -218,14 +213,10 @@ def delete(kid: str, as_json: bool) -> None:
     settings = settings_or_exit()
     clock = SystemClock()
 
-    async def action(stores: OpenedStores) -> SigningKey:
-        try:
-            policy = key_policy(settings)
-            return await delete_key(stores.signing_keys, stores.tokens, clock, policy, kid)
-        except SigningKeyAdminError as error:
-            raise _refused(error) from None
-
-    key = with_stores(action)
+    policy = key_policy(settings)
+    key = _administer(
+        lambda stores: delete_key(stores.signing_keys, stores.tokens, clock, policy, kid)
+    )
     if as_json:
         click.echo(json.dumps({**describe_key(key, clock.now()), "deleted": True}))
         return
