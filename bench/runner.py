@@ -228,55 +228,42 @@ def database_env(database: Path) -> dict[str, str]:
     return {"ANTI_GRAZER_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
 
 
+def run_cli(env: Mapping[str, str], args: Sequence[str], bin_dir: Path = SERVE_BIN) -> str:
+    """``anti-grazer ARGS`` from ``bin_dir`` (as an operator would) with ``env``; its
+    standard output, or RuntimeError with the end of its standard error."""
+    completed = subprocess.run(
+        [str(bin_dir / "anti-grazer"), *args],
+        cwd=REPO_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:2])} failed: {completed.stderr[-2000:]}")
+    return completed.stdout
+
+
 def create_client(
     env: Mapping[str, str],
     name: str = "bench",
     bin_dir: Path = SERVE_BIN,
     options: Sequence[str] = (),
 ) -> tuple[str, str]:
-    """Register a client with the CLI from ``bin_dir`` (as an operator would), with the
-    extra ``options`` (``--token-format jwt``, ``--introspect``); its id and secret.  It
-    may ask for ``CLIENT_SCOPE`` and gets ``TOKEN_SCOPE`` by default."""
-    completed = subprocess.run(
-        [
-            str(bin_dir / "anti-grazer"),
-            "clients",
-            "create",
-            name,
-            "--scope",
-            CLIENT_SCOPE,
-            "--default-scope",
-            TOKEN_SCOPE,
-            *options,
-            "--json",
-        ],
-        cwd=REPO_DIR,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"clients create failed: {completed.stderr[-2000:]}")
-    created = json.loads(completed.stdout.strip().splitlines()[-1])
+    """Register a client with the CLI, with the extra ``options`` (``--token-format
+    jwt``, ``--introspect``); its id and secret.  It may ask for ``CLIENT_SCOPE`` and gets
+    ``TOKEN_SCOPE`` by default."""
+    args = ["clients", "create", name, "--scope", CLIENT_SCOPE, "--default-scope", TOKEN_SCOPE]
+    stdout = run_cli(env, [*args, *options, "--json"], bin_dir)
+    created = json.loads(stdout.strip().splitlines()[-1])
     return str(created["client_id"]), str(created["client_secret"])
 
 
 def upgrade_database(env: Mapping[str, str], bin_dir: Path = SERVE_BIN) -> None:
     """``anti-grazer db upgrade``: the schema, and the first signing key (the key-encryption
     key being in ``env``)."""
-    completed = subprocess.run(
-        [str(bin_dir / "anti-grazer"), "db", "upgrade"],
-        cwd=REPO_DIR,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"db upgrade failed: {completed.stderr[-2000:]}")
+    run_cli(env, ["db", "upgrade"], bin_dir)
 
 
 def verifier_app_server(port: int, env: Mapping[str, str], log_path: Path) -> Server:
