@@ -99,7 +99,8 @@ async def reset_database(url: str) -> None:
                 await connection.execute(
                     text(
                         "TRUNCATE clients, access_tokens, reports, profiles, server_keys, "
-                        "signing_keys CASCADE"
+                        "signing_keys, trusted_issuers, federation_bindings, assertion_replay "
+                        "CASCADE"
                     )
                 )
     finally:
@@ -192,6 +193,8 @@ def memory_stores_factory(stores: MemoryStores) -> StoresFactory:
             MemoryReportStore(),
             token_bytes(32),
             signing_keys=stores.signing_keys,
+            trust=stores.trust,
+            assertion_replay=stores.assertion_replay,
         )
 
     return serve

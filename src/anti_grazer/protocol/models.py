@@ -180,3 +180,30 @@ class SigningKey:
         if self.retired_at is None:
             return "active" if self.activated_at is not None else "new"
         return "retired" if self.is_published(now) else "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedIssuer:
+    """An external OpenID Connect issuer the operator trusts for workload identity
+    federation (``anti-grazer trust add``): a Kubernetes cluster's service-account token
+    issuer, GitHub Actions' OIDC issuer.  ``issuer`` is compared with a token's ``iss``
+    exactly (RFC 7519 §4.1.1, RFC 7523 §3 item 1); a token must name ``audience`` in its
+    ``aud`` (§3 item 3).  Its keys come from ``jwks_uri`` when set, else from the
+    ``jwks_uri`` of its discovery document (OpenID Connect Discovery 1.0 §4)."""
+
+    issuer: str
+    audience: str
+    created_at: datetime
+    jwks_uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FederationBinding:
+    """A client whose credential is a token of ``issuer`` (``anti-grazer clients bind``):
+    a token authenticates it when every rule of ``claims`` matches (``protocol.claim_rules``:
+    (claim name, pattern) pairs sorted by name).  One binding per client and issuer."""
+
+    client_id: str
+    issuer: str
+    claims: tuple[tuple[str, str], ...]
+    created_at: datetime

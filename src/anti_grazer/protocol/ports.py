@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from anti_grazer.protocol.models import Client, ClientSecret, SigningKey, TokenRecord
+from anti_grazer.protocol.models import (
+    Client,
+    ClientSecret,
+    FederationBinding,
+    SigningKey,
+    TokenRecord,
+    TrustedIssuer,
+)
+
+if TYPE_CHECKING:
+    from joserfc.jwk import Key
 
 
 class InactiveClientError(Exception):
@@ -119,4 +129,96 @@ class SigningKeyStore(Protocol):
     async def delete_key(self, kid: str) -> bool:
         """Delete the key ``kid`` unless it is the active key (checked in the write);
         returns whether it was deleted."""
+        ...
+
+
+class IssuerInUseError(Exception):
+    """Clients are bound to the issuer that was to be removed (nothing changed)."""
+
+    def __init__(self, client_ids: Sequence[str]) -> None:
+        self.client_ids = tuple(client_ids)
+        super().__init__(f"{len(self.client_ids)} client(s) are bound to the issuer")
+
+
+class MissingBindingTargetError(LookupError):
+    """A binding names a client or an issuer that is not there (``target`` says which)."""
+
+    def __init__(self, target: Literal["client", "issuer"]) -> None:
+        self.target = target
+        super().__init__(f"no such {target}")
+
+
+class TrustStore(Protocol):
+    """Workload identity federation's configuration, shared by every instance: the
+    external issuers the operator trusts (``TrustedIssuer``) and the clients bound to
+    them (``FederationBinding``, at most one per client and issuer)."""
+
+    async def add_issuer(self, trusted: TrustedIssuer) -> bool:
+        """Trust a new issuer; False (nothing changed) when it is trusted already."""
+        ...
+
+    async def list_issuers(self) -> Sequence[TrustedIssuer]:
+        """Every trusted issuer, oldest first (by creation time, then issuer)."""
+        ...
+
+    async def remove_issuer(self, issuer: str, *, with_bindings: bool) -> bool:
+        """Stop trusting ``issuer``; False when it was not trusted.  Its bindings go in
+        the same transaction when ``with_bindings``; otherwise, while a client is bound
+        to it, ``IssuerInUseError`` and nothing changes."""
+        ...
+
+    async def add_binding(self, binding: FederationBinding, *, replace: bool) -> bool:
+        """Bind a client to a trusted issuer (``MissingBindingTargetError`` when either
+        is not there).  A binding of the same client and issuer is replaced when
+        ``replace``, else kept and False returned."""
+        ...
+
+    async def remove_binding(self, client_id: str, issuer: str) -> bool:
+        """Unbind the client from the issuer; False when it was not bound."""
+        ...
+
+    async def list_bindings(
+        self, *, client_id: str | None = None, issuer: str | None = None
+    ) -> Sequence[FederationBinding]:
+        """The bindings of a client, of an issuer, of both, or all (neither), ordered by
+        client id then issuer."""
+        ...
+
+    async def find_binding(
+        self, client_id: str, issuer: str
+    ) -> tuple[TrustedIssuer, FederationBinding] | None:
+        """The trusted issuer ``issuer`` (compared exactly) and the client's binding to
+        it, or None: what a federated token request reads."""
+        ...
+
+
+class IssuerKeysUnavailableError(Exception):
+    """An issuer's keys cannot be had now: unreachable, too slow, or an unusable answer
+    (the adapter logs which)."""
+
+
+class IssuerKeys(Protocol):
+    """The signing keys of trusted issuers, as published at their ``jwks_uri``."""
+
+    async def key_for(self, issuer: TrustedIssuer, kid: str | None) -> Key | None:
+        """The issuer's signature key named ``kid`` (without one: its only key), or None
+        when it has none such.  A ``kid`` not held makes the keys be fetched again once
+        (a rotation), at most once per refresh interval; ``IssuerKeysUnavailableError``
+        when they cannot be fetched."""
+        ...
+
+
+class AssertionReplayStore(Protocol):
+    """Single use of assertions (RFC 7523 §3 item 7, RFC 7519 §4.1.7 ``jti``): the keys
+    of the assertions already used, each kept until the assertion expires, shared by
+    every instance."""
+
+    async def remember(self, key: str, expires_at: datetime) -> bool:
+        """Remember ``key`` until ``expires_at``; False when it is remembered already (a
+        replay).  Atomic: of concurrent calls with one key, on any instance, exactly one
+        gets True."""
+        ...
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Forget the keys whose time ended at or before ``now``; how many went."""
         ...

@@ -13,11 +13,17 @@ from datetime import datetime
 from anti_grazer.protocol.models import (
     Client,
     ClientSecret,
+    FederationBinding,
     SigningKey,
     TokenRecord,
+    TrustedIssuer,
     rotated_secrets,
 )
-from anti_grazer.protocol.ports import InactiveClientError
+from anti_grazer.protocol.ports import (
+    InactiveClientError,
+    IssuerInUseError,
+    MissingBindingTargetError,
+)
 from anti_grazer.store.errors import (
     DuplicateClientError,
     DuplicateSigningKeyError,
@@ -26,11 +32,14 @@ from anti_grazer.store.errors import (
 
 
 class _Tables:
-    """The shared state: clients by id, token records by digest."""
+    """The shared state: clients by id, token records by digest, trusted issuers by
+    issuer, federation bindings by client id and issuer."""
 
     def __init__(self) -> None:
         self.clients: dict[str, Client] = {}
         self.tokens: dict[str, TokenRecord] = {}
+        self.issuers: dict[str, TrustedIssuer] = {}
+        self.bindings: dict[tuple[str, str], FederationBinding] = {}
 
 
 class MemoryClientStore:
@@ -90,6 +99,9 @@ class MemoryClientStore:
         tokens = self._tables.tokens
         for digest in [d for d, r in tokens.items() if r.client_id == client_id]:
             del tokens[digest]
+        bindings = self._tables.bindings
+        for pair in [pair for pair in bindings if pair[0] == client_id]:
+            del bindings[pair]
         return True
 
     async def list_clients(self) -> Sequence[Client]:
@@ -205,18 +217,99 @@ class MemorySigningKeyStore:
         return True
 
 
+class MemoryTrustStore:
+    """Trusted issuers and federation bindings in dicts, beside the clients."""
+
+    def __init__(self, tables: _Tables | None = None) -> None:
+        self._tables = tables or _Tables()
+
+    async def add_issuer(self, trusted: TrustedIssuer) -> bool:
+        if trusted.issuer in self._tables.issuers:
+            return False
+        self._tables.issuers[trusted.issuer] = trusted
+        return True
+
+    async def list_issuers(self) -> Sequence[TrustedIssuer]:
+        return sorted(self._tables.issuers.values(), key=lambda i: (i.created_at, i.issuer))
+
+    async def remove_issuer(self, issuer: str, *, with_bindings: bool) -> bool:
+        bound = [pair for pair in sorted(self._tables.bindings) if pair[1] == issuer]
+        if bound and not with_bindings:
+            raise IssuerInUseError([client_id for client_id, _ in bound])
+        for pair in bound:
+            del self._tables.bindings[pair]
+        return self._tables.issuers.pop(issuer, None) is not None
+
+    async def add_binding(self, binding: FederationBinding, *, replace: bool) -> bool:
+        if binding.client_id not in self._tables.clients:
+            raise MissingBindingTargetError("client")
+        if binding.issuer not in self._tables.issuers:
+            raise MissingBindingTargetError("issuer")
+        pair = (binding.client_id, binding.issuer)
+        if pair in self._tables.bindings and not replace:
+            return False
+        self._tables.bindings[pair] = binding
+        return True
+
+    async def remove_binding(self, client_id: str, issuer: str) -> bool:
+        return self._tables.bindings.pop((client_id, issuer), None) is not None
+
+    async def list_bindings(
+        self, *, client_id: str | None = None, issuer: str | None = None
+    ) -> Sequence[FederationBinding]:
+        return [
+            binding
+            for (bound_client, bound_issuer), binding in sorted(self._tables.bindings.items())
+            if client_id in (None, bound_client) and issuer in (None, bound_issuer)
+        ]
+
+    async def find_binding(
+        self, client_id: str, issuer: str
+    ) -> tuple[TrustedIssuer, FederationBinding] | None:
+        binding = self._tables.bindings.get((client_id, issuer))
+        if binding is None:
+            return None
+        return self._tables.issuers[issuer], binding
+
+
+class MemoryAssertionReplayStore:
+    """Used assertions' keys in a dict, with the time each may be forgotten."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, datetime] = {}
+
+    async def remember(self, key: str, expires_at: datetime) -> bool:
+        if key in self._keys:
+            return False
+        self._keys[key] = expires_at
+        return True
+
+    async def purge_expired(self, now: datetime) -> int:
+        ended = [key for key, expires_at in self._keys.items() if expires_at <= now]
+        for key in ended:
+            del self._keys[key]
+        return len(ended)
+
+
 @dataclass(frozen=True, slots=True)
 class MemoryStores:
-    """A client store and a token store over the same tables, and signing keys."""
+    """A client store, a token store and a trust store over the same tables, signing
+    keys, and used assertions."""
 
     clients: MemoryClientStore
     tokens: MemoryTokenStore
     signing_keys: MemorySigningKeyStore
+    trust: MemoryTrustStore
+    assertion_replay: MemoryAssertionReplayStore
 
 
 def memory_stores() -> MemoryStores:
     """Fresh, empty memory stores that share their state as the SQL tables do."""
     tables = _Tables()
     return MemoryStores(
-        MemoryClientStore(tables), MemoryTokenStore(tables), MemorySigningKeyStore()
+        MemoryClientStore(tables),
+        MemoryTokenStore(tables),
+        MemorySigningKeyStore(),
+        MemoryTrustStore(tables),
+        MemoryAssertionReplayStore(),
     )

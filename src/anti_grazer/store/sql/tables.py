@@ -137,3 +137,44 @@ signing_keys = Table(
     Column("retired_at", UTCDateTime, nullable=True),
     Column("published_until", UTCDateTime, nullable=True),
 )
+
+# Workload identity federation (store/sql/trust.py): the external issuers the operator
+# trusts, and the clients bound to them with the claim rules their tokens must match.
+ISSUER_LENGTH = 1024
+
+trusted_issuers = Table(
+    "trusted_issuers",
+    metadata,
+    Column("issuer", String(ISSUER_LENGTH), primary_key=True),
+    Column("audience", Text, nullable=False),
+    Column("jwks_uri", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A binding goes with its client; an issuer is not removed while clients are bound to it
+# (no cascade: the store removes the bindings first when told to).
+federation_bindings = Table(
+    "federation_bindings",
+    metadata,
+    Column(
+        "client_id",
+        String(64),
+        ForeignKey("clients.client_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("issuer", String(ISSUER_LENGTH), ForeignKey("trusted_issuers.issuer"), primary_key=True),
+    # The claim rules: a JSON object of claim name to pattern (protocol.claim_rules).
+    Column("claims", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_federation_bindings_issuer", "issuer"),
+)
+
+# Assertions already used (store/sql/assertion_replay.py): each key until the assertion
+# expires, then purged by the janitor.
+assertion_replay = Table(
+    "assertion_replay",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_assertion_replay_expires_at", "expires_at"),
+)

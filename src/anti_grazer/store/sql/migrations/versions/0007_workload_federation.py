@@ -1,0 +1,63 @@
+"""Workload identity federation: the trusted external issuers, the clients bound to
+them with their claim rules, and the assertions already used (single use of a ``jti``).
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-08
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from anti_grazer.store.sql.types import UTCDateTime
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+ISSUER_LENGTH = 1024
+
+
+def upgrade() -> None:
+    op.create_table(
+        "trusted_issuers",
+        sa.Column("issuer", sa.String(ISSUER_LENGTH), primary_key=True),
+        sa.Column("audience", sa.Text, nullable=False),
+        sa.Column("jwks_uri", sa.Text, nullable=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+    )
+    op.create_table(
+        "federation_bindings",
+        sa.Column(
+            "client_id",
+            sa.String(64),
+            sa.ForeignKey("clients.client_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "issuer",
+            sa.String(ISSUER_LENGTH),
+            sa.ForeignKey("trusted_issuers.issuer"),
+            primary_key=True,
+        ),
+        sa.Column("claims", sa.Text, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+    )
+    op.create_index("ix_federation_bindings_issuer", "federation_bindings", ["issuer"])
+    op.create_table(
+        "assertion_replay",
+        sa.Column("key", sa.String(128), primary_key=True),
+        sa.Column("expires_at", UTCDateTime, nullable=False),
+    )
+    op.create_index("ix_assertion_replay_expires_at", "assertion_replay", ["expires_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_assertion_replay_expires_at", table_name="assertion_replay")
+    op.drop_table("assertion_replay")
+    op.drop_index("ix_federation_bindings_issuer", table_name="federation_bindings")
+    op.drop_table("federation_bindings")
+    op.drop_table("trusted_issuers")
