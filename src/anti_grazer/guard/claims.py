@@ -1,34 +1,15 @@
 """Reading the members both remote verifiers read, from a JWT's claims (RFC 7519 §4.1,
-RFC 9068 §2.2) or an introspection answer (RFC 7662 §2.2)."""
+RFC 9068 §2.2) or an introspection answer (RFC 7662 §2.2).  The NumericDate and audience
+readers are ``protocol.jwt_claims``', shared with the workload federation."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from anti_grazer.protocol.errors import InvalidScopeError
+from anti_grazer.protocol.jwt_claims import audience_contains, numeric_date
 from anti_grazer.protocol.models import Scopes
 from anti_grazer.protocol.scope import parse_scope
 
-
-def numeric_date(value: object) -> datetime | None:
-    """A NumericDate (RFC 7519 §2: seconds since the epoch, a JSON number) as a UTC
-    datetime; None when absent; ``ValueError`` for anything else (a boolean, a string, a
-    number out of range)."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("not a NumericDate")
-    try:
-        return datetime.fromtimestamp(value, UTC)
-    except (OverflowError, OSError) as error:
-        raise ValueError("NumericDate out of range") from error
-
-
-def audience_contains(aud: object, audience: str) -> bool:
-    """``aud`` (a string or an array of strings, RFC 7519 §4.1.3) names ``audience``."""
-    if isinstance(aud, str):
-        return aud == audience
-    return isinstance(aud, list) and audience in aud
+__all__ = ["audience_contains", "claimed_scope", "non_empty_string", "numeric_date"]
 
 
 def claimed_scope(scope: object) -> Scopes:

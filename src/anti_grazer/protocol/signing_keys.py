@@ -32,9 +32,14 @@ _USE_SIGNATURE = "sig"
 
 
 @cache
-def jws_registry() -> JWSRegistry:
-    """The JWS registry we sign and verify with: our two algorithms only, and an
-    ``EdDSA`` that does not warn (module docstring)."""
+def jws_registry(
+    algorithms: tuple[str, ...] = SIGNING_ALGORITHMS, *, strict_header: bool = True
+) -> JWSRegistry:
+    """The JWS registry we sign and verify with: ``algorithms`` only (our two by
+    default), and an ``EdDSA`` that does not warn (module docstring).  With
+    ``strict_header`` a header parameter joserfc does not know is refused (our own
+    tokens carry none); without, it is ignored, as RFC 7515 §4 says a recipient does
+    (the tokens of other issuers, ``protocol.federated_tokens``)."""
     from joserfc.jwa import EdDSAAlgorithm  # noqa: PLC0415 - see above
     from joserfc.jws import JWSRegistry  # noqa: PLC0415
 
@@ -46,7 +51,7 @@ def jws_registry() -> JWSRegistry:
     class Registry(JWSRegistry):
         algorithms = {**JWSRegistry.algorithms, EDDSA: QuietEdDSA()}  # noqa: RUF012
 
-    return Registry(algorithms=list(SIGNING_ALGORITHMS))
+    return Registry(algorithms=list(algorithms), strict_check_header=strict_header)
 
 
 def _generate(alg: str) -> Key:
