@@ -177,6 +177,23 @@ class Settings(BaseSettings):
         "a new key is activated only this long (plus CACHE_TTL_SECONDS) after its creation.",
     )
 
+    federated_token_max_age_seconds: int = Field(
+        3600,
+        gt=0,
+        description="Workload identity federation: the oldest platform token (by its iat) "
+        "that authenticates a bound client. A Kubernetes service-account token is valid "
+        "for an hour and may be presented again and again within it; a token without iat "
+        "is refused.",
+    )
+    federation_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="Workload identity federation: the longest a trusted issuer's discovery "
+        "document or key set may take to arrive; an issuer that does not answer in time "
+        "fails its workloads' token requests (401 invalid_client) after this long.",
+    )
+
     @field_validator("audience")
     @classmethod
     def _check_audience(cls, value: str | None) -> str | None:

@@ -57,7 +57,8 @@ class RemoteKeySet:
     from the set stops verifying within that time); if that fails, the keys held are kept.
     After a failed fetch the next one waits ``retry_after`` seconds (at most the refresh
     interval): meanwhile a token the held keys cannot check is answered 503 at once, not
-    after another timeout."""
+    after another timeout.  ``jwks_uri``, when given, is the set's URL, and no metadata
+    is asked for it."""
 
     def __init__(
         self,
@@ -67,9 +68,11 @@ class RemoteKeySet:
         refresh_interval_seconds: float = DEFAULT_REFRESH_INTERVAL_SECONDS,
         max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        jwks_uri: str | None = None,
     ) -> None:
         self.remote = remote
         self.issuer = issuer
+        self.jwks_uri = jwks_uri
         self.refresh_interval_seconds = refresh_interval_seconds
         self.max_age_seconds = max_age_seconds
         self._monotonic = monotonic
@@ -78,6 +81,11 @@ class RemoteKeySet:
         self._next_fetch_at = float("-inf")
         self._failed = False
         self._fetch: SharedLoad[list[Key]] = SharedLoad()
+
+    @property
+    def held_keys(self) -> list[Key]:
+        """The keys held now (none before the first fetch)."""
+        return list(self._keys or [])
 
     async def key_for(self, kid: str | None) -> Key:
         """The signing key named ``kid`` (without a ``kid``, the only signing key);
@@ -126,7 +134,7 @@ class RemoteKeySet:
         return keys
 
     async def _fetch_keys(self) -> list[Key]:
-        url = await self.remote.endpoint(self.issuer, "jwks_uri")
+        url = self.jwks_uri or await self.remote.endpoint(self.issuer, "jwks_uri")
         keys = signing_keys(await self.remote.get_json(url))
         if keys is None:
             raise unavailable("not a JWK Set", url)

@@ -127,7 +127,9 @@ class AuthorizationServer:
 
     Each exchange ends within ``timeout_seconds`` as a whole (and each of connect, read,
     write and pool wait too), answers 200 with a JSON object of at most
-    ``MAX_ANSWER_BYTES``, follows no redirect, or raises ``TemporarilyUnavailableError``."""
+    ``MAX_ANSWER_BYTES``, follows no redirect, or raises ``TemporarilyUnavailableError``.
+    ``discovery_url`` gives the URL of an issuer's metadata: RFC 8414 §3.1's by default
+    (an OpenID provider's is OpenID Connect Discovery 1.0 §4's, for the federation)."""
 
     def __init__(
         self,
@@ -135,6 +137,7 @@ class AuthorizationServer:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         http_client: httpx.AsyncClient | None = None,
         allow_insecure_http: bool = False,
+        discovery_url: Callable[[str], str] = metadata_url,
     ) -> None:
         if timeout_seconds <= 0:
             raise ValueError("timeout_seconds must be positive")
@@ -144,6 +147,7 @@ class AuthorizationServer:
         self.http = http_client or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_seconds), follow_redirects=False
         )
+        self.discovery_url = discovery_url
         self._metadata: JsonObject | None = None
         self._discovery: SharedLoad[JsonObject] = SharedLoad()
 
@@ -204,7 +208,7 @@ class AuthorizationServer:
         return self._metadata
 
     async def _discover(self, issuer: str) -> JsonObject:
-        url = metadata_url(issuer)
+        url = self.discovery_url(issuer)
         metadata = await self.get_json(url)
         if metadata.get("issuer") != issuer:
             # RFC 8414 §3.3: "MUST be identical ... If these values are not identical,
@@ -219,7 +223,7 @@ class AuthorizationServer:
             url, allow_insecure_http=self.allow_insecure_http
         ):
             self._metadata = None  # asked again next time: it may be fixed by then
-            raise unavailable(f"metadata has no usable {name}", metadata_url(issuer))
+            raise unavailable(f"metadata has no usable {name}", self.discovery_url(issuer))
         return url
 
     async def aclose(self) -> None:

@@ -1,10 +1,12 @@
 """Client authentication at the token and revocation endpoints (RFC 6749 §2.3).
 
-Two methods: HTTP Basic (``client_secret_basic``, §2.3.1, with the id and secret
-form-urlencoded before base64 per Appendix B) and body parameters (``client_secret_post``).
-A request that uses both is an ``invalid_request`` (§2.3: "MUST NOT use more than one
-authentication method in each request").  Every failure to authenticate is the same
-``invalid_client``, whatever the cause.
+With a secret: HTTP Basic (``client_secret_basic``, §2.3.1, with the id and secret
+form-urlencoded before base64 per Appendix B) or body parameters (``client_secret_post``).
+With an assertion (RFC 7521 §4.2, ``client_assertion_type`` jwt-bearer of RFC 7523
+§2.2): a workload's platform token (``protocol.federation``), dispatched by
+``authenticate_assertion``.  A request that uses more than one is an ``invalid_request``
+(§2.3: "MUST NOT use more than one authentication method in each request").  Every
+failure to authenticate is the same ``invalid_client``, whatever the cause.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from __future__ import annotations
 import binascii
 from base64 import b64decode
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from urllib.parse import unquote_plus
 
 from anti_grazer.protocol.errors import InvalidClientError, InvalidRequestError
+from anti_grazer.protocol.federation import WorkloadFederation
 from anti_grazer.protocol.models import Client
 from anti_grazer.protocol.ports import ClientStore
 from anti_grazer.protocol.tokens import verify_client_secret
@@ -88,7 +91,9 @@ def parse_client_credentials(
 
 @dataclass(frozen=True, slots=True)
 class AuthenticatedClient:
-    """A client that authenticated, and the public id of the secret it used."""
+    """A client that authenticated, and what it authenticated with, for the access log:
+    the public id of the secret it used, or ``federated:`` and the issuer of its
+    workload's token (``federated_credential``)."""
 
     client: Client
     secret_id: str
@@ -110,3 +115,55 @@ async def authenticate_client(
     if client is None or found is None or not client.enabled:
         raise InvalidClientError()
     return AuthenticatedClient(client, live[found].secret_id)
+
+
+# RFC 7523 §2.2: the client_assertion_type of a JWT used for client authentication.
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientAssertion:
+    """RFC 7521 §4.2: an assertion (a JWT, RFC 7523 §2.2) presented to authenticate, and
+    the ``client_id`` the form names (None when it names none)."""
+
+    client_id: str | None
+    assertion: str = field(repr=False)
+
+
+def parse_client_assertion(
+    params: Mapping[str, str], authorization: str | None
+) -> ClientAssertion | None:
+    """The assertion of a request that carries ``client_assertion`` or
+    ``client_assertion_type`` (None when neither): both are needed (``invalid_request``
+    without one), an Authorization header or a ``client_secret`` beside them is a second
+    method (``invalid_request``, RFC 6749 §2.3), and an assertion type other than
+    jwt-bearer is an unsupported method (``invalid_client``, RFC 6749 §5.2)."""
+    assertion_type = params.get("client_assertion_type")
+    assertion = params.get("client_assertion")
+    if assertion_type is None and assertion is None:
+        return None
+    if authorization is not None or "client_secret" in params:
+        raise InvalidRequestError("The client used more than one authentication method")
+    if assertion_type is None or assertion is None:
+        raise InvalidRequestError("client_assertion and client_assertion_type go together")
+    if assertion_type != JWT_BEARER:
+        raise InvalidClientError()
+    return ClientAssertion(params.get("client_id"), assertion)
+
+
+def federated_credential(issuer: str) -> str:
+    """What the access log names in place of a secret id for a workload: ``federated:``
+    and its token's issuer."""
+    return f"federated:{issuer}"
+
+
+async def authenticate_assertion(
+    assertion: ClientAssertion, federation: WorkloadFederation | None, now: datetime
+) -> AuthenticatedClient:
+    """The one dispatch of the assertion methods (RFC 7521 §4.2): a workload's platform
+    token, for the client named by ``client_id`` and bound to the token's issuer.  A
+    server without federation refuses every assertion (``invalid_client``)."""
+    if federation is None:
+        raise InvalidClientError()
+    caller = await federation.authenticate(assertion.client_id, assertion.assertion, now)
+    return AuthenticatedClient(caller.client, federated_credential(caller.issuer.issuer))

@@ -13,7 +13,9 @@ from types import TracebackType
 
 from anti_grazer.protocol.client_auth import (
     AuthenticatedClient,
+    authenticate_assertion,
     authenticate_client,
+    parse_client_assertion,
     parse_client_credentials,
 )
 from anti_grazer.protocol.errors import (
@@ -26,6 +28,7 @@ from anti_grazer.protocol.errors import (
     UnsupportedGrantTypeError,
     UnsupportedTokenTypeError,
 )
+from anti_grazer.protocol.federation import WorkloadFederation
 from anti_grazer.protocol.introspection import (
     INACTIVE,
     IntrospectionResponse,
@@ -111,7 +114,9 @@ class AuthorizationServer:
     a served app passes the store behind its cache, so that a token revoked by any
     instance is inactive at the very next introspection (RFC 7662 §4: every check of the
     token's state), where the bearer guard may serve a record for the cache's TTL.
-    ``secret_use`` records when each client secret was last used (``clients show``)."""
+    ``secret_use`` records when each client secret was last used (``clients show``).
+    ``federation`` authenticates clients by their workloads' platform tokens (without
+    it, every ``client_assertion`` is refused)."""
 
     def __init__(
         self,
@@ -125,6 +130,7 @@ class AuthorizationServer:
         introspected_tokens: TokenStore | None = None,
         jwt_validator: JwtAccessTokenValidator | None = None,
         secret_use: SecretUseRecorder | None = None,
+        federation: WorkloadFederation | None = None,
     ) -> None:
         self.clients = clients
         self.tokens = tokens
@@ -135,14 +141,19 @@ class AuthorizationServer:
         self.introspected_tokens = introspected_tokens or tokens
         self.jwt_validator = jwt_validator
         self.secret_use = secret_use or SecretUseRecorder(clients)
+        self.federation = federation
 
     async def _authenticate(
         self, params: Mapping[str, str], authorization: str | None
     ) -> AuthenticatedClient:
         """RFC 6749 §2.3.1: the client and the secret that authenticated it, whose use
-        is recorded (``protocol.secret_use``)."""
-        credentials = parse_client_credentials(params, authorization)
+        is recorded (``protocol.secret_use``); or RFC 7521 §4.2: the client its
+        assertion authenticated."""
         now = self.clock.now()
+        assertion = parse_client_assertion(params, authorization)
+        if assertion is not None:
+            return await authenticate_assertion(assertion, self.federation, now)
+        credentials = parse_client_credentials(params, authorization)
         caller = await authenticate_client(self.clients, credentials, now)
         self.secret_use.used(caller.client.client_id, caller.secret_id, now)
         return caller

@@ -11,6 +11,7 @@ from contextlib import (
     nullcontext,
 )
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -24,9 +25,18 @@ from anti_grazer.guard.verifier import StoreTokenVerifier
 from anti_grazer.issuer import is_loopback
 from anti_grazer.logs import get_logger
 from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.federated_tokens import TokenAgePolicy
+from anti_grazer.protocol.federation import WorkloadFederation
 from anti_grazer.protocol.jwt_access_tokens import JwtAccessTokens, JwtAccessTokenValidator
 from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING, KeyRing
-from anti_grazer.protocol.ports import ClientStore, Clock, SigningKeyStore, TokenStore
+from anti_grazer.protocol.ports import (
+    AssertionReplayStore,
+    ClientStore,
+    Clock,
+    SigningKeyStore,
+    TokenStore,
+    TrustStore,
+)
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
 from anti_grazer.reports.cursor import BlocklistCursors
 from anti_grazer.reports.ports import ReportStore
@@ -41,6 +51,7 @@ from anti_grazer.web.access_log import AccessLogMiddleware
 from anti_grazer.web.background import janitor
 from anti_grazer.web.docs import install_docs
 from anti_grazer.web.edge import Edge
+from anti_grazer.web.federation_keys import RemoteIssuerKeys
 from anti_grazer.web.jwks_route import JwksEndpoint
 from anti_grazer.web.metadata import install_metadata, server_metadata
 from anti_grazer.web.oauth_routes import (
@@ -74,6 +85,10 @@ class Stores:
     listen_for_changes: ListenForChanges = no_changes
     # The keys that sign JWT access tokens (None: none at all, an empty key set).
     signing_keys: SigningKeyStore | None = None
+    # Workload identity federation's issuers and bindings, and the used assertions
+    # (None: no federation, every client_assertion refused).
+    trust: TrustStore | None = None
+    assertion_replay: AssertionReplayStore | None = None
 
 
 StoresFactory = Callable[[Settings], AbstractAsyncContextManager[Stores]]
@@ -93,6 +108,8 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
             await shared_key(opened.engine, CURSOR_KEY_NAME),
             opened.listen_for_changes,
             opened.signing_keys,
+            opened.trust,
+            opened.assertion_replay,
         )
 
 
@@ -201,6 +218,20 @@ def create_app(
             )
             jwt = JwtAccessTokens(keys, issuer, audience)
             validator = JwtAccessTokenValidator(keys, issuer, audience)
+            issuer_keys = RemoteIssuerKeys(timeout_seconds=settings.federation_timeout_seconds)
+            federation = (
+                WorkloadFederation(
+                    clients,
+                    opened.trust,
+                    issuer_keys,
+                    opened.assertion_replay,
+                    TokenAgePolicy(
+                        max_age=timedelta(seconds=settings.federated_token_max_age_seconds)
+                    ),
+                )
+                if opened.trust is not None and opened.assertion_replay is not None
+                else None
+            )
             services = Services(
                 authorization=AuthorizationServer(
                     clients,
@@ -212,6 +243,7 @@ def create_app(
                     # Uncached: a revocation by any process shows at the next request.
                     introspected_tokens=opened.tokens,
                     jwt_validator=validator,
+                    federation=federation,
                 ),
                 guard=BearerGuard(
                     StoreTokenVerifier(tokens, server_clock, validator), settings.realm
@@ -225,7 +257,7 @@ def create_app(
                 opened.listen_for_changes(caches.on_change, caches.on_gap)
                 if caches
                 else nullcontext(),
-                janitor(tokens, server_clock, settings),
+                janitor(tokens, server_clock, settings, opened.assertion_replay),
             ):
                 with runtime.serving(services):
                     logger.info("application_started", pid=os.getpid())
@@ -241,6 +273,7 @@ def create_app(
                         logger.info("application_stopping", pid=os.getpid())
                         # The last uses of client secrets, written before the stores close.
                         await services.authorization.secret_use.flush()
+                        await issuer_keys.aclose()
 
     api = FastAPI(
         title="Anti Grazer API",
