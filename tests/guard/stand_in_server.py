@@ -2,10 +2,16 @@
 verifiers: a real HTTP server on 127.0.0.1 (stdlib ``http.server`` in a thread) serving
 RFC 8414 metadata, a JWK Set and RFC 7662 introspection answers that the test sets,
 counting every request by path; and JWT access tokens (RFC 9068) signed as such a server
-signs them, with joserfc."""
+signs them, with joserfc.  It also serves its metadata as an OpenID provider's discovery
+document (OpenID Connect Discovery 1.0 §4), for the workload federation's tests: there
+it stands for a Kubernetes cluster or GitHub Actions (tests/workload_tokens.py)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import socket
 import threading
 import warnings
@@ -18,11 +24,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import orjson
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from joserfc import jwt
 from joserfc.errors import SecurityWarning
-from joserfc.jwk import ECKey, Key, OKPKey
+from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
 
 METADATA = "/.well-known/oauth-authorization-server"
+OPENID_CONFIGURATION = "/.well-known/openid-configuration"
 JWKS = "/keys"
 INTROSPECT = "/introspect"
 AUDIENCE = "https://api.test"  # the resource server's identifier, in the tokens' aud
@@ -39,6 +48,15 @@ def ed_key() -> OKPKey:
     return OKPKey.generate_key("Ed25519", {"use": "sig"}, auto_kid=True)
 
 
+def rsa_key(bits: int = 2048) -> RSAKey:
+    """A new RSA signing key of ``bits`` whose ``kid`` is its RFC 7638 thumbprint (what
+    Kubernetes and GitHub Actions sign with; joserfc warns below 2048 bits, which the
+    tests of such keys want)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)
+        return RSAKey.generate_key(bits, {"use": "sig"}, auto_kid=True)
+
+
 @dataclass
 class Answer:
     """What one path answers: a status and a body, or nothing until released."""
@@ -52,7 +70,7 @@ class Answer:
 class StandInServer:
     """The server's state; the test changes it between requests."""
 
-    keys: list[ECKey | OKPKey] = field(default_factory=lambda: [ec_key()])
+    keys: list[ECKey | OKPKey | RSAKey] = field(default_factory=lambda: [ec_key()])
     introspection: Mapping[str, object] = field(default_factory=lambda: {"active": False})
     answers: dict[str, Answer] = field(default_factory=dict)
     hits: Counter[str] = field(default_factory=Counter)
@@ -74,7 +92,7 @@ class StandInServer:
     def answer(self, path: str) -> Answer:
         if path in self.answers:
             return self.answers[path]
-        if path == METADATA:
+        if path in (METADATA, OPENID_CONFIGURATION):
             return Answer(body=orjson.dumps(self.metadata()))
         if path == JWKS:
             jwks = {"keys": [key.as_dict(private=False) for key in self.keys]}
@@ -163,9 +181,37 @@ def sign(key: Key, claims: Mapping[str, object], **header: object) -> str:
     """A JWS of ``claims`` signed with ``key``: header ``typ`` ``at+jwt``, the key's
     ``kid`` and an ``alg`` for its type, unless ``header`` says otherwise (None: left
     out)."""
-    alg = "EdDSA" if isinstance(key, OKPKey) else "ES256"
+    alg = "EdDSA" if isinstance(key, OKPKey) else "RS256" if isinstance(key, RSAKey) else "ES256"
     protected = {"typ": "at+jwt", "alg": alg, "kid": key.kid, **header}
     protected = {name: value for name, value in protected.items() if value is not None}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SecurityWarning)  # EdDSA and HS256 warn
         return jwt.encode(protected, dict(claims), key, algorithms=[str(protected["alg"])])
+
+
+def _b64(value: bytes) -> str:
+    return base64.urlsafe_b64encode(value).rstrip(b"=").decode()
+
+
+def unsigned(header: Mapping[str, object], claims: Mapping[str, object]) -> str:
+    """An ``alg: none`` JWS (RFC 7515 Appendix A.5): header and payload, no signature."""
+    return f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}."
+
+
+def hs256(secret: bytes, header: Mapping[str, object], claims: Mapping[str, object]) -> str:
+    """An HS256 JWS (RFC 7515 Appendix A.1) keyed with ``secret``: made by hand, as a
+    forger would (joserfc refuses to take a public key for an HMAC secret)."""
+    signing_input = unsigned(header, claims)[:-1]
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(mac)}"
+
+
+def rs256_by_hand(key: RSAKey, header: Mapping[str, object], claims: Mapping[str, object]) -> str:
+    """An RS256 JWS (RFC 7515 Appendix A.2) signed with ``key`` whatever its header says
+    (joserfc refuses to sign a ``crit`` it does not know, or a ``kid`` that is no
+    string): made as a careless or hostile issuer would."""
+    signing_input = unsigned(header, claims)[:-1]
+    private = key.get_op_key("sign")
+    assert isinstance(private, rsa.RSAPrivateKey)
+    signature = private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{_b64(signature)}"

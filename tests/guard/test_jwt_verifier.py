@@ -3,9 +3,6 @@ authorization server's published keys (tokens signed by the test with joserfc)."
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from datetime import timedelta
 
@@ -24,7 +21,9 @@ from tests.guard.stand_in_server import (
     access_claims,
     ec_key,
     ed_key,
+    hs256,
     sign,
+    unsigned,
 )
 
 
@@ -32,23 +31,6 @@ async def refused(verifier: JwtVerifier, token: str) -> None:
     """The verifier answers ``invalid_token`` (RFC 6750 §3.1, 401 through HTTP)."""
     with pytest.raises(InvalidTokenError):
         await verifier.verify(token)
-
-
-def _b64(value: bytes) -> str:
-    return base64.urlsafe_b64encode(value).rstrip(b"=").decode()
-
-
-def unsigned(header: dict[str, object], claims: dict[str, object]) -> str:
-    """An ``alg: none`` JWS (RFC 7515 Appendix A.5): header and payload, no signature."""
-    return f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}."
-
-
-def hs256(secret: bytes, header: dict[str, object], claims: dict[str, object]) -> str:
-    """An HS256 JWS (RFC 7515 Appendix A.1) keyed with ``secret``: made by hand, as a
-    forger would (joserfc refuses to take a public key for an HMAC secret)."""
-    signing_input = unsigned(header, claims)[:-1]
-    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{_b64(mac)}"
 
 
 async def test_a_valid_token_gives_its_principal(

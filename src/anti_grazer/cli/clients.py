@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from anti_grazer.cli.bindings import bind, describe_binding, unbind
 from anti_grazer.cli.common import settings_or_exit, with_stores
 from anti_grazer.protocol.client_admin import (
     ClientConfigError,
@@ -21,7 +22,14 @@ from anti_grazer.protocol.client_admin import (
 )
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING
-from anti_grazer.protocol.models import JWT, OPAQUE, TOKEN_FORMATS, Client, ClientSecret
+from anti_grazer.protocol.models import (
+    JWT,
+    OPAQUE,
+    TOKEN_FORMATS,
+    Client,
+    ClientSecret,
+    FederationBinding,
+)
 from anti_grazer.protocol.scope import render_scope
 from anti_grazer.store.runtime import OpenedStores
 
@@ -193,13 +201,19 @@ def list_(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line.")
 def show(client_id: str, as_json: bool) -> None:
     """Show one client as JSON, indented unless --json, with its secrets' ids,
-    creation, expiry and last use (never a secret or its digest)."""
+    creation, expiry and last use (never a secret or its digest), and the issuers it is
+    bound to with their claim rules ('clients bind')."""
 
-    async def action(stores: OpenedStores) -> Client:
-        return await _existing(stores, client_id)
+    async def action(stores: OpenedStores) -> tuple[Client, list[FederationBinding]]:
+        client = await _existing(stores, client_id)
+        return client, list(await stores.trust.list_bindings(client_id=client_id))
 
-    client = with_stores(action)
-    shown = {**_describe(client), "secrets": [_describe_secret(s) for s in client.secrets]}
+    client, bindings = with_stores(action)
+    shown = {
+        **_describe(client),
+        "secrets": [_describe_secret(s) for s in client.secrets],
+        "bindings": [describe_binding(b) for b in bindings],
+    }
     click.echo(json.dumps(shown, indent=None if as_json else 2))
 
 
@@ -299,3 +313,7 @@ def retire_secret_command(client_id: str) -> None:
     if not ended:
         raise click.ClickException(f"{client_id} has no previous secret in its overlap")
     click.echo(f"{client_id}: the previous secret no longer works")
+
+
+clients.add_command(bind)
+clients.add_command(unbind)

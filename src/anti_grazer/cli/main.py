@@ -10,6 +10,7 @@ from anti_grazer.cli.db import db
 from anti_grazer.cli.keys import keys
 from anti_grazer.cli.serve import serve
 from anti_grazer.cli.tokens import tokens
+from anti_grazer.cli.trust import trust
 
 
 @click.group()
@@ -23,6 +24,7 @@ cli.add_command(db)
 cli.add_command(clients)
 cli.add_command(tokens)
 cli.add_command(keys)
+cli.add_command(trust)
 
 
 def main() -> None:

@@ -54,10 +54,10 @@ class RefusedTokenError(Exception):
 
 def shown(value: object) -> str:
     """A claim or header value as a log line may show it: a string cut to a few hundred
-    characters, anything else by its JSON type."""
+    characters, anything else by its type (``(none)`` when absent)."""
     if isinstance(value, str):
         return repr(value[:_SHOWN_LENGTH])
-    return type(value).__name__
+    return "(none)" if value is None else type(value).__name__
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import (
     AbstractAsyncContextManager,
@@ -178,9 +179,12 @@ def create_app(
     *,
     stores: StoresFactory = sql_stores,
     clock: Clock | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Edge:
     """Build the application: OAuth endpoints, the guarded API, docs, health, and the
-    middleware stack every request passes."""
+    middleware stack every request passes.  ``clock`` tells the time of tokens,
+    ``monotonic`` the intervals between fetches of trusted issuers' keys (tests move
+    both)."""
     runtime = Runtime()
     server_clock = clock or SystemClock()
     policy = TokenPolicy(
@@ -218,7 +222,9 @@ def create_app(
             )
             jwt = JwtAccessTokens(keys, issuer, audience)
             validator = JwtAccessTokenValidator(keys, issuer, audience)
-            issuer_keys = RemoteIssuerKeys(timeout_seconds=settings.federation_timeout_seconds)
+            issuer_keys = RemoteIssuerKeys(
+                timeout_seconds=settings.federation_timeout_seconds, monotonic=monotonic
+            )
             federation = (
                 WorkloadFederation(
                     clients,

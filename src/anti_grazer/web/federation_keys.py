@@ -62,8 +62,15 @@ class RemoteIssuerKeys:
         found = self._sets.get((trusted.issuer, trusted.jwks_uri))
         if found is None:
             from anti_grazer.guard.jwks import RemoteKeySet  # noqa: PLC0415 - module docstring
-            from anti_grazer.guard.remote import AuthorizationServer  # noqa: PLC0415
+            from anti_grazer.guard.remote import (  # noqa: PLC0415
+                AuthorizationServer,
+                is_allowed_url,
+                unavailable,
+            )
 
+            if trusted.jwks_uri is not None and not is_allowed_url(trusted.jwks_uri):
+                # Checked by 'trust add'; a row written otherwise is not fetched either.
+                raise unavailable("jwks_uri is not https (nor http to loopback)", "jwks_uri")
             remote = AuthorizationServer(
                 timeout_seconds=self.timeout_seconds, discovery_url=openid_configuration_url
             )
@@ -80,7 +87,8 @@ class RemoteIssuerKeys:
 
     async def key_for(self, issuer: TrustedIssuer, kid: str | None) -> Key | None:
         try:
-            return await self.key_set(issuer).key_for(kid)
+            key_set = self.key_set(issuer)
+            return await key_set.key_for(kid)
         except InvalidTokenError:  # the set holds no such key, even fetched again
             return None
         except TemporarilyUnavailableError:  # logged by guard.remote, with its cause
@@ -99,8 +107,8 @@ async def fetch_issuer_keys(trusted: TrustedIssuer, timeout_seconds: float) -> l
     be (the cause logged)."""
     keys = RemoteIssuerKeys(timeout_seconds=timeout_seconds)
     try:
-        key_set = keys.key_set(trusted)  # the same set a request would use
         try:
+            key_set = keys.key_set(trusted)  # the same set a request would use
             await key_set.key_for(None)
         except InvalidTokenError:
             pass  # several keys, and no kid asked for: they are held all the same
