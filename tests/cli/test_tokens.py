@@ -97,6 +97,25 @@ def test_tokens_purge_expired(run: Cli) -> None:
     assert (again.exit_code, again.output) == (0, "purged 0 expired tokens\n")
 
 
+def test_tokens_purge_expired_forgets_the_jti_of_expired_federated_tokens(run: Cli) -> None:
+    """A used jti is remembered until its token expires (RFC 7523 §3 item 7), no longer."""
+    now = datetime.now(UTC)
+
+    async def remember(stores: OpenedStores) -> None:
+        await stores.assertion_replay.remember("federated:old", now - timedelta(seconds=1))
+        await stores.assertion_replay.remember("federated:new", now + timedelta(hours=1))
+
+    run.stores(remember)
+    result = run("tokens", "purge-expired")
+    assert (result.exit_code, result.output) == (
+        0,
+        "purged 0 expired tokens; forgot 1 used assertions\n",
+    )
+    later = now + timedelta(hours=1)
+    assert run.stores(lambda s: s.assertion_replay.remember("federated:old", later)) is True
+    assert run.stores(lambda s: s.assertion_replay.remember("federated:new", later)) is False
+
+
 @pytest.mark.parametrize(
     ("token", "message"),
     [

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,6 +30,7 @@ from tests.e2e.process import (
 from tests.guard.stand_in_server import StandInServer, rsa_key
 from tests.guard.stand_in_server import serving as issuing
 from tests.http_helpers import PROFILE, TOKEN, assert_invalid_client, assert_issued, bearer
+from tests.readme import example
 from tests.workload_tokens import (
     AUDIENCE,
     assertion_form,
@@ -123,6 +125,27 @@ def test_an_unbound_subject_and_a_replay_are_refused_with_their_reasons_logged(
     log = federated.server.log_text()
     for token in (dev, github):
         assert token.split(".")[2] not in log
+
+
+def test_the_readme_python_example_reads_the_projected_token(
+    federated: Federated, tmp_path: Path
+) -> None:
+    """The README's ``access_token()`` as written, but for the file, the client id and
+    the server's URL: it posts the token file's content and gets an access token."""
+    token_file = tmp_path / "token"
+    claims = kubernetes_claims(federated.issuer.issuer, datetime.now(UTC), name="importer")
+    token_file.write_text(platform_token(federated.issuer.keys[0], claims) + "\n")
+    source = (
+        example("workload-token")
+        .replace("https://auth.example.com/oauth/token", federated.server.base_url + TOKEN)
+        .replace('"ag_ci_..."', repr(federated.client.client_id))
+        .replace('"/var/run/secrets/anti-grazer/token"', repr(str(token_file)))
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "workload-token", "exec"), namespace)  # noqa: S102
+    access_token = namespace["access_token"]()
+    profile = httpx.get(federated.server.base_url + PROFILE, headers=bearer(access_token))
+    assert profile.status_code == 200
 
 
 def test_the_cli_lists_what_the_server_uses(federated: Federated) -> None:

@@ -48,9 +48,14 @@ def revoke(token: str) -> None:
     "--batch-size", type=click.IntRange(min=1), default=PURGE_BATCH_SIZE, show_default=True
 )
 def purge_expired(batch_size: int) -> None:
-    """Delete expired tokens, in batches so that issuance is never blocked for long."""
+    """Delete expired tokens, in batches so that issuance is never blocked for long, and
+    forget the used jti of expired federated tokens."""
 
-    async def action(stores: OpenedStores) -> int:
-        return await stores.tokens.purge_expired(SystemClock().now(), batch_size)
+    async def action(stores: OpenedStores) -> tuple[int, int]:
+        now = SystemClock().now()
+        purged = await stores.tokens.purge_expired(now, batch_size)
+        return purged, await stores.assertion_replay.purge_expired(now)
 
-    click.echo(f"purged {with_stores(action)} expired tokens")
+    purged, forgotten = with_stores(action)
+    used = f"; forgot {forgotten} used assertions" if forgotten else ""
+    click.echo(f"purged {purged} expired tokens{used}")
