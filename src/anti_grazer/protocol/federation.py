@@ -54,6 +54,7 @@ REFUSED_EVENT = "federated client authentication refused"
 # The replay store is shared with other assertion methods: federated tokens' keys are
 # prefixed, and hashed (a jti is any string, an issuer any URL).
 _REPLAY_PREFIX = "federated:"
+_LOGGED_LENGTH = 300
 
 
 def replay_key(issuer: str, jti: str) -> str:
@@ -61,6 +62,10 @@ def replay_key(issuer: str, jti: str) -> str:
     §4.1.7: a jti is unique among one issuer's tokens)."""
     digest = hashlib.sha256(f"{issuer}\x00{jti}".encode()).hexdigest()
     return _REPLAY_PREFIX + digest
+
+
+def _cut(text: str | None) -> str | None:
+    return None if text is None else text[:_LOGGED_LENGTH]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +111,14 @@ class WorkloadFederation:
         try:
             return await self._authenticate(client_id, assertion, now)
         except _RefusedError as refused:
+            # The client id and issuer are the caller's, unverified: cut to a readable length.
             logger.warning(
                 REFUSED_EVENT,
-                extra={"client_id": client_id, "issuer": refused.issuer, "reason": refused.reason},
+                extra={
+                    "client_id": _cut(client_id),
+                    "issuer": _cut(refused.issuer),
+                    "reason": refused.reason,
+                },
             )
             raise InvalidClientError() from None
 

@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
+from anti_grazer.protocol.client_auth import JWT_BEARER
+
 DOCS_PATH = "/docs"
 ASSETS_PATH = f"{DOCS_PATH}/assets"
 SWAGGER_UI_ASSETS = files("fastapi_offline") / "static"
@@ -51,8 +53,23 @@ def _error(description: str) -> dict[str, Any]:
 
 
 _CLIENT_CREDENTIALS = {
-    "client_id": {"type": "string", "description": "With client_secret_post only."},
+    "client_id": {
+        "type": "string",
+        "description": "With client_secret_post, or with client_assertion.",
+    },
     "client_secret": {"type": "string", "description": "With client_secret_post only."},
+    # RFC 7521 §4.2: a client assertion in place of a secret (workload identity federation).
+    "client_assertion_type": {
+        "type": "string",
+        "enum": [JWT_BEARER],
+        "description": "With client_assertion (RFC 7523 §2.2).",
+    },
+    "client_assertion": {
+        "type": "string",
+        "description": "A workload's platform token (a Kubernetes service-account or "
+        "GitHub Actions OIDC token) from an issuer the client is bound to, with its "
+        "client_id: no secret (see the README, workload identity federation).",
+    },
 }
 
 OAUTH_PATHS: dict[str, Any] = {
@@ -60,8 +77,9 @@ OAUTH_PATHS: dict[str, Any] = {
         "post": {
             "tags": ["OAuth 2.0"],
             "summary": "Get an access token (client_credentials grant, RFC 6749 §4.4)",
-            "description": "Authenticate with HTTP Basic (client_secret_basic) or with "
-            "client_id and client_secret in the body (client_secret_post), not both.",
+            "description": "Authenticate with HTTP Basic (client_secret_basic), with "
+            "client_id and client_secret in the body (client_secret_post), or with client_id "
+            "and a workload's platform token as client_assertion (RFC 7521 §4.2); one only.",
             "operationId": "issue_token",
             "security": [{"clientBasic": []}, {}],
             "requestBody": _form(
