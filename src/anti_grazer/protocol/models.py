@@ -69,7 +69,9 @@ class Client:
     ``secrets`` are its secrets, oldest first: at most ``MAX_LIVE_SECRETS`` live at once
     (a rotation keeps the previous one for an overlap, ``protocol.client_admin``).
     ``can_introspect`` marks a resource server: it may introspect any token (RFC 7662
-    §2.1), where any other client sees only its own.
+    §2.1), where any other client sees only its own.  ``audiences`` are the resource
+    indicators (RFC 8707 §2: absolute URIs) its token requests may name; the first is its
+    default audience (``protocol.audience``).
     """
 
     client_id: str
@@ -84,6 +86,7 @@ class Client:
     token_format: str = OPAQUE
     can_introspect: bool = False
     secrets: tuple[ClientSecret, ...] = ()
+    audiences: tuple[str, ...] = ()
 
     def live_secrets(self, now: datetime) -> tuple[ClientSecret, ...]:
         """The secrets that authenticate the client at ``now``, oldest first."""
@@ -102,8 +105,11 @@ class Client:
 @dataclass(frozen=True, slots=True)
 class TokenRecord:
     """What is stored of an issued access token: its digest, never the token.  A JWT
-    access token (RFC 9068) also keeps its ``jti`` and ``audience``: with the issuer they
-    give back its claims (``protocol.jwt_access_tokens.jwt_claims``)."""
+    access token (RFC 9068) also keeps its ``jti``: with the issuer and ``audience`` it
+    gives back its claims (``protocol.jwt_access_tokens.jwt_claims``).  ``audience`` is
+    the resources the token is for (RFC 8707 §2, the ``aud`` of RFC 7519 §4.1.3), in the
+    order granted; empty for a token without a specific audience restriction (an opaque
+    token of a client registered without audiences)."""
 
     digest: str
     client_id: str
@@ -112,7 +118,7 @@ class TokenRecord:
     expires_at: datetime
     revoked_at: datetime | None = None
     jti: str | None = None
-    audience: str | None = None
+    audience: tuple[str, ...] = ()
 
     def is_active(self, now: datetime) -> bool:
         """True while the token is neither expired nor revoked."""

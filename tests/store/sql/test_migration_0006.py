@@ -19,9 +19,10 @@ from anti_grazer.store.sql.rows import client_row, token_row
 from anti_grazer.store.sql.tables import access_tokens, clients
 from tests.support import SQL_BACKENDS, T0, fresh_database_url, make_client, make_token
 
+# The clients table as 0005 left it: before 0007's audiences, with 0006's secret_digest.
 clients_0005 = table(
     "clients",
-    *(column(c.name, c.type) for c in clients.columns),
+    *(column(c.name, c.type) for c in clients.columns if c.name != "audiences"),
     column("secret_digest", String),
 )
 
@@ -42,6 +43,7 @@ async def test_0006_moves_each_secret_and_keeps_the_tokens(backend: str, tmp_pat
         async with engine.begin() as connection:
             await connection.run_sync(_migrate, "0005", down=True)
             row = {**client_row(before), "secret_digest": before.secrets[0].digest}
+            row = {c.name: row[c.name] for c in clients_0005.columns}
             await connection.execute(insert(clients_0005).values(row))
             await connection.execute(insert(access_tokens).values(token_row(make_token("t1"))))
         await upgrade(engine)

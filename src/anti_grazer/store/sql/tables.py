@@ -39,6 +39,9 @@ clients = Table(
     Column("token_format", String(16), nullable=False, server_default="opaque"),
     # May introspect any token (a resource server), not only its own (RFC 7662 §2.1).
     Column("can_introspect", Boolean, nullable=False, default=False, server_default=false()),
+    # The audiences it may ask for (RFC 8707 resource indicators), in order, the first its
+    # default: a JSON array of strings (store.sql.rows).
+    Column("audiences", Text, nullable=False, server_default="[]"),
 )
 
 # A client's secrets (``ClientSecret``): the digest, never the value; at most two live
@@ -74,7 +77,8 @@ access_tokens = Table(
     Column("issued_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
-    # A JWT access token's "jti" and "aud" (NULL for an opaque token).
+    # A JWT access token's "jti" (NULL for an opaque token), and the token's audience
+    # (NULL for a token without any; store.sql.rows says how several are written).
     Column("jti", String(64), nullable=True),
     Column("audience", Text, nullable=True),
     Index("ix_access_tokens_expires_at", "expires_at"),
