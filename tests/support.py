@@ -136,9 +136,11 @@ async def register(
     token_format: str = OPAQUE,
     *,
     can_introspect: bool = False,
+    audiences: tuple[str, ...] = (),
 ) -> Registered:
     """Register a client with the given scopes (and token format) through the real
-    registry (``can_introspect``: a resource server, which may introspect any token)."""
+    registry (``can_introspect``: a resource server, which may introspect any token;
+    ``audiences``: the resources it may ask for, RFC 8707)."""
     client, secret = await register_client(
         clients,
         clock,
@@ -148,23 +150,36 @@ async def register(
         ttl,
         token_format,
         can_introspect=can_introspect,
+        audiences=audiences,
     )
     return Registered(client, secret)
 
 
 async def request_token(
-    http: httpx.AsyncClient, client_id: str, secret: str, scope: str | None = None
+    http: httpx.AsyncClient,
+    client_id: str,
+    secret: str,
+    scope: str | None = None,
+    resources: tuple[str, ...] = (),
 ) -> httpx.Response:
-    """A client_credentials token request with HTTP Basic (RFC 6749 §4.4.2)."""
-    data = {"grant_type": "client_credentials"}
+    """A client_credentials token request with HTTP Basic (RFC 6749 §4.4.2), naming each
+    of ``resources`` (RFC 8707 §2, one ``resource`` parameter each)."""
+    data: dict[str, str | list[str]] = {"grant_type": "client_credentials"}
     if scope is not None:
         data["scope"] = scope
+    if resources:
+        data["resource"] = list(resources)
     return await http.post("/oauth/token", data=data, auth=(client_id, secret))
 
 
-async def issue(http: httpx.AsyncClient, who: Registered, scope: str | None = None) -> str:
+async def issue(
+    http: httpx.AsyncClient,
+    who: Registered,
+    scope: str | None = None,
+    resources: tuple[str, ...] = (),
+) -> str:
     """A token from the real token endpoint (the request must succeed)."""
-    response = await request_token(http, who.client_id, who.secret, scope)
+    response = await request_token(http, who.client_id, who.secret, scope, resources)
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token

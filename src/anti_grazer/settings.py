@@ -161,8 +161,18 @@ class Settings(BaseSettings):
 
     audience: str | None = Field(
         None,
-        description="The aud claim of JWT access tokens (RFC 9068 §2.2), the identifier "
-        "of the API they are for; resource servers check it. Unset: the issuer.",
+        description="The server's default audience: the aud claim of JWT access tokens "
+        "(RFC 9068 §2.2) of clients registered without audiences that ask for none, and "
+        "the one resource (RFC 8707) such a client may ask for; resource servers check "
+        "it. Unset: the issuer.",
+    )
+    api_audience: str | None = Field(
+        None,
+        description="The audience of the server's own /v1 API (RFC 8707, RFC 9700 §2.3): "
+        "a token must name it, and a token without any audience (an opaque token of a "
+        "client registered without audiences) is refused. Unset: tokens restricted to "
+        "other audiences are refused, and the API's audience is AUDIENCE's value, while "
+        "tokens without any audience are accepted, as they were before audiences existed.",
     )
     key_encryption_key: SecretStr | None = Field(
         None,
@@ -177,7 +187,7 @@ class Settings(BaseSettings):
         "a new key is activated only this long (plus CACHE_TTL_SECONDS) after its creation.",
     )
 
-    @field_validator("audience")
+    @field_validator("audience", "api_audience")
     @classmethod
     def _check_audience(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
@@ -251,6 +261,12 @@ class Settings(BaseSettings):
     def token_audience(self) -> str:
         """The ``aud`` of JWT access tokens: ``audience`` when set, else the issuer."""
         return self.audience if self.audience is not None else self.issuer_url
+
+    @property
+    def protected_api_audience(self) -> str:
+        """The audience the /v1 API accepts: ``api_audience`` when set, else the
+        server's default audience (``token_audience``)."""
+        return self.api_audience if self.api_audience is not None else self.token_audience
 
     @property
     def key_encryption_key_bytes(self) -> bytes | None:

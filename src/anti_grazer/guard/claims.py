@@ -1,5 +1,6 @@
 """Reading the members both remote verifiers read, from a JWT's claims (RFC 7519 §4.1,
-RFC 9068 §2.2) or an introspection answer (RFC 7662 §2.2)."""
+RFC 9068 §2.2) or an introspection answer (RFC 7662 §2.2); ``aud`` is checked by
+``protocol.audience.audience_contains``, as our own guard checks it."""
 
 from __future__ import annotations
 
@@ -22,13 +23,6 @@ def numeric_date(value: object) -> datetime | None:
         return datetime.fromtimestamp(value, UTC)
     except (OverflowError, OSError) as error:
         raise ValueError("NumericDate out of range") from error
-
-
-def audience_contains(aud: object, audience: str) -> bool:
-    """``aud`` (a string or an array of strings, RFC 7519 §4.1.3) names ``audience``."""
-    if isinstance(aud, str):
-        return aud == audience
-    return isinstance(aud, list) and audience in aud
 
 
 def claimed_scope(scope: object) -> Scopes:

@@ -1,13 +1,16 @@
-"""Client administration: registration with a server-generated secret, secret rotation,
-enabling and disabling (DESIGN.md §4.1: secrets are generated, shown once, stored as
-digests)."""
+"""Client administration: registration with a server-generated secret, changes to its
+settings, secret rotation, enabling and disabling (DESIGN.md §4.1: secrets are
+generated, shown once, stored as digests)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TypedDict, Unpack
 
+from anti_grazer.protocol.audience import audience_problem
 from anti_grazer.protocol.errors import InvalidScopeError
 from anti_grazer.protocol.models import OPAQUE, TOKEN_FORMATS, Client, ClientSecret, Scopes
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
@@ -64,11 +67,30 @@ def _new_secret(
     return ClientSecret(generate_secret_id(), digest, created_at or now, expires_at), value
 
 
-def _check(allowed: Scopes, default: Scopes, ttl: int | None) -> None:
-    if not default <= allowed:
+def parse_audiences(values: Iterable[str]) -> tuple[str, ...]:
+    """The audiences an operator gives (``--audience``), each once, in order: absolute
+    URIs without fragment or query (``protocol.audience.audience_problem``)."""
+    audiences = tuple(dict.fromkeys(values))
+    for value in audiences:
+        problem = audience_problem(value)
+        if problem is not None:
+            raise ClientConfigError(f"the audience {value!r} {problem}")
+    return audiences
+
+
+def _check(client: Client) -> Client:
+    """``client`` if its settings hold together (registration and every change)."""
+    if not client.name:
+        raise ClientConfigError("the client name must not be empty")
+    if not client.default_scopes <= client.allowed_scopes:
         raise ClientConfigError("the default scope must be part of the allowed scope")
-    if ttl is not None and ttl <= 0:
+    if client.token_ttl_seconds is not None and client.token_ttl_seconds <= 0:
         raise ClientConfigError("the token TTL must be a positive number of seconds")
+    if client.token_format not in TOKEN_FORMATS:
+        raise ClientConfigError(f"the token format must be one of {', '.join(TOKEN_FORMATS)}")
+    if parse_audiences(client.audiences) != client.audiences:
+        raise ClientConfigError("an audience is listed twice")
+    return client
 
 
 async def register_client(
@@ -82,34 +104,60 @@ async def register_client(
     *,
     can_introspect: bool = False,
     secret_ttl: timedelta | None = None,
+    audiences: tuple[str, ...] = (),
 ) -> tuple[Client, str]:
     """Create a client; return it with its secret, the only time the secret exists.
     An empty ``default_scopes`` is stored as such and means every allowed scope
     (``Client.effective_default_scopes``).  ``token_format`` is ``opaque`` or ``jwt``
     (RFC 9068 access tokens); ``can_introspect`` registers a resource server, which may
-    introspect any token.  The secret expires after ``secret_ttl`` when given."""
-    if not name.strip():
-        raise ClientConfigError("the client name must not be empty")
-    _check(allowed_scopes, default_scopes, token_ttl_seconds)
-    if token_format not in TOKEN_FORMATS:
-        raise ClientConfigError(f"the token format must be one of {', '.join(TOKEN_FORMATS)}")
+    introspect any token; ``audiences`` are the resources its token requests may name
+    (RFC 8707), the first its default.  The secret expires after ``secret_ttl`` when
+    given."""
     now = clock.now()
-    secret, value = _new_secret(now, secret_ttl)
-    client = Client(
-        client_id=generate_client_id(),
-        name=name.strip(),
-        allowed_scopes=allowed_scopes,
-        default_scopes=default_scopes,
-        token_ttl_seconds=token_ttl_seconds,
-        enabled=True,
-        created_at=now,
-        updated_at=now,
-        token_format=token_format,
-        can_introspect=can_introspect,
-        secrets=(secret,),
+    client = _check(
+        Client(
+            client_id=generate_client_id(),
+            name=name.strip(),
+            allowed_scopes=allowed_scopes,
+            default_scopes=default_scopes,
+            token_ttl_seconds=token_ttl_seconds,
+            enabled=True,
+            created_at=now,
+            updated_at=now,
+            token_format=token_format,
+            can_introspect=can_introspect,
+            audiences=audiences,
+        )
     )
+    secret, value = _new_secret(now, secret_ttl)
+    client = replace(client, secrets=(secret,))
     await clients.add_client(client)
     return client, value
+
+
+class ClientChanges(TypedDict, total=False):
+    """The settings of a client an operator may change (``clients update``)."""
+
+    name: str
+    allowed_scopes: Scopes
+    default_scopes: Scopes
+    token_ttl_seconds: int | None
+    token_format: str
+    can_introspect: bool
+    audiences: tuple[str, ...]
+
+
+async def change_client(
+    clients: ClientStore, clock: Clock, client: Client, **changes: Unpack[ClientChanges]
+) -> Client:
+    """Change ``client``'s settings, checked as at registration; return it as stored.
+    Its tokens keep what they were issued with (their scope, audience and lifetime):
+    only new tokens follow the change."""
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    updated = _check(replace(client, **changes, updated_at=clock.now()))
+    await clients.update_client(updated)
+    return updated
 
 
 class UnknownClientIdError(LookupError):

@@ -6,11 +6,12 @@ and renders the result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
 
+from anti_grazer.protocol.audience import RESOURCE, grant_audience
 from anti_grazer.protocol.client_auth import (
     AuthenticatedClient,
     authenticate_client,
@@ -47,6 +48,7 @@ from anti_grazer.protocol.models import (
     TokenRecord,
     TokenResponse,
 )
+from anti_grazer.protocol.params import values_of
 from anti_grazer.protocol.ports import ClientStore, Clock, InactiveClientError, TokenStore
 from anti_grazer.protocol.scope import grant_scope, render_scope
 from anti_grazer.protocol.secret_use import SecretUseRecorder
@@ -107,6 +109,8 @@ class AuthorizationServer:
     so).
 
     ``issuer`` is the ``iss`` of introspection responses (left out when None).
+    ``audience`` is the server's default audience (the ``AUDIENCE`` setting), the one
+    ``resource`` a client registered without audiences may name (``protocol.audience``).
     ``introspected_tokens`` is the token store introspection reads, ``tokens`` by default:
     a served app passes the store behind its cache, so that a token revoked by any
     instance is inactive at the very next introspection (RFC 7662 §4: every check of the
@@ -122,6 +126,7 @@ class AuthorizationServer:
         jwt: JwtAccessTokens | None = None,
         *,
         issuer: str | None = None,
+        audience: str | None = None,
         introspected_tokens: TokenStore | None = None,
         jwt_validator: JwtAccessTokenValidator | None = None,
         secret_use: SecretUseRecorder | None = None,
@@ -132,6 +137,7 @@ class AuthorizationServer:
         self.policy = policy or TokenPolicy()
         self.jwt = jwt
         self.issuer = issuer
+        self.audience = audience
         self.introspected_tokens = introspected_tokens or tokens
         self.jwt_validator = jwt_validator
         self.secret_use = secret_use or SecretUseRecorder(clients)
@@ -148,7 +154,9 @@ class AuthorizationServer:
         return caller
 
     async def token(self, params: Mapping[str, str], authorization: str | None) -> TokenResponse:
-        """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token."""
+        """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token, for
+        the resources ``params`` names (RFC 8707 §2 ``resource``, repeatable in a
+        ``Form``)."""
         grant_type = params.get("grant_type")
         if grant_type is None:
             raise InvalidRequestError("The grant_type parameter is missing")
@@ -156,20 +164,26 @@ class AuthorizationServer:
             raise UnsupportedGrantTypeError()
         caller = await self._authenticate(params, authorization)
         with attributed_to(caller):
-            return await self._issue(caller, grant_type, params.get("scope"))
+            resources = values_of(params, RESOURCE)
+            return await self._issue(caller, grant_type, params.get("scope"), resources)
 
     async def _issue(
-        self, caller: AuthenticatedClient, grant_type: str, scope: str | None
+        self,
+        caller: AuthenticatedClient,
+        grant_type: str,
+        scope: str | None,
+        resources: Sequence[str],
     ) -> TokenResponse:
         client = caller.client
         if grant_type not in client.grant_types:
             raise UnauthorizedClientError()
         scopes = grant_scope(scope, client.allowed_scopes, client.effective_default_scopes)
+        audience = grant_audience(resources, client, self.audience)
         ttl = self.policy.ttl_for(client)
         if client.token_format == JWT:
-            token, record = await self._jwt(client, scopes, ttl)
+            token, record = await self._jwt(client, scopes, ttl, audience)
         else:
-            token, record = self._opaque(client, scopes, ttl)
+            token, record = self._opaque(client, scopes, ttl, audience)
         try:
             await self.tokens.add_token(record)
         except InactiveClientError:  # disabled or deleted since it authenticated
@@ -182,7 +196,9 @@ class AuthorizationServer:
             secret_id=caller.secret_id,
         )
 
-    def _opaque(self, client: Client, scopes: Scopes, ttl: int) -> tuple[str, TokenRecord]:
+    def _opaque(
+        self, client: Client, scopes: Scopes, ttl: int, audience: tuple[str, ...]
+    ) -> tuple[str, TokenRecord]:
         now = self.clock.now()
         token = generate_access_token(now)
         return token, TokenRecord(
@@ -191,12 +207,15 @@ class AuthorizationServer:
             scopes=scopes,
             issued_at=now,
             expires_at=now + timedelta(seconds=ttl),
+            audience=audience,
         )
 
-    async def _jwt(self, client: Client, scopes: Scopes, ttl: int) -> tuple[str, TokenRecord]:
+    async def _jwt(
+        self, client: Client, scopes: Scopes, ttl: int, audience: tuple[str, ...]
+    ) -> tuple[str, TokenRecord]:
         if self.jwt is None:
             raise SigningUnavailableError(reason="this server issues no JWT access tokens")
-        return await self.jwt.issue(client, scopes, self.clock.now(), ttl)
+        return await self.jwt.issue(client, scopes, self.clock.now(), ttl, audience)
 
     async def revoke(
         self, params: Mapping[str, str], authorization: str | None
@@ -248,7 +267,9 @@ class AuthorizationServer:
     async def _introspected_digest(self, token: str) -> str | None:
         """The digest of ``token``'s record.  A JWT is checked as our guard checks it
         (``jwt_validator``: RFC 9068 §4, by a key still published), so that introspection
-        never calls active a token the guard refuses, one whose key was withdrawn."""
+        never calls active a token the guard refuses, one whose key was withdrawn; but
+        whatever its audience: the token may be for the API that asks, which checks
+        ``aud`` itself (RFC 7662 §2.2, RFC 9700 §2.3)."""
         if self.jwt_validator is not None and looks_like_jwt(token):
             try:
                 return await self.jwt_validator.digest(token)

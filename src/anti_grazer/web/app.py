@@ -200,7 +200,7 @@ def create_app(
                 settings.cache_ttl_seconds,
             )
             jwt = JwtAccessTokens(keys, issuer, audience)
-            validator = JwtAccessTokenValidator(keys, issuer, audience)
+            validator = JwtAccessTokenValidator(keys, issuer)
             services = Services(
                 authorization=AuthorizationServer(
                     clients,
@@ -209,12 +209,21 @@ def create_app(
                     policy,
                     jwt,
                     issuer=issuer,
+                    audience=audience,
                     # Uncached: a revocation by any process shows at the next request.
                     introspected_tokens=opened.tokens,
                     jwt_validator=validator,
                 ),
                 guard=BearerGuard(
-                    StoreTokenVerifier(tokens, server_clock, validator), settings.realm
+                    StoreTokenVerifier(
+                        tokens,
+                        server_clock,
+                        validator,
+                        # RFC 9700 §2.3: a token meant for another API is refused here.
+                        audience=settings.protected_api_audience,
+                        accept_unrestricted=settings.api_audience is None,
+                    ),
+                    settings.realm,
                 ),
                 reports=ReportService(
                     opened.reports, server_clock, report_policy, BlocklistCursors(cursor_key)
