@@ -131,6 +131,7 @@ def describe(client: Client) -> dict[str, object]:
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
         "token_format": client.token_format,
+        "audiences": list(client.audiences),
     }
 
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from anti_grazer.cli.common import settings_or_exit, with_stores
 from anti_grazer.protocol.client_admin import (
+    ClientChanges,
     ClientConfigError,
     UnknownClientIdError,
+    change_client,
+    parse_audiences,
     parse_duration,
     parse_scope_option,
     register_client,
@@ -24,6 +28,9 @@ from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING
 from anti_grazer.protocol.models import JWT, OPAQUE, TOKEN_FORMATS, Client, ClientSecret
 from anti_grazer.protocol.scope import render_scope
 from anti_grazer.store.runtime import OpenedStores
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _moment(value: datetime | None) -> str | None:
@@ -62,7 +69,77 @@ def _describe(client: Client) -> dict[str, Any]:
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
         "token_format": client.token_format,
+        "audiences": list(client.audiences),
     }
+
+
+def _config(parse: Callable[[], T]) -> T:
+    """``parse()``, its ``ClientConfigError`` as the command's one-line error."""
+    try:
+        return parse()
+    except ClientConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _warn_without_signing(token_format: str | None) -> None:
+    if token_format == JWT and settings_or_exit().key_encryption_key is None:
+        click.echo(
+            f"Warning: {KEY_ENCRYPTION_KEY_SETTING} is not set: the server cannot sign this "
+            "client's JWT access tokens (its token requests get server_error) until it is "
+            "set and a signing key is active.",
+            err=True,
+        )
+
+
+# The settings ``create`` takes and ``update`` changes, each defined once: ``update``
+# passes no default, so an option it is not given changes nothing.
+def _scope_option(default: str | None) -> Callable[[F], F]:
+    return click.option(
+        "--scope", "scope", default=default, help='Allowed scopes, space-separated: "a b".'
+    )
+
+
+def _default_scope_option(default: str | None) -> Callable[[F], F]:
+    return click.option(
+        "--default-scope",
+        default=default,
+        help="Scopes granted when a request names none (default: all of --scope).",
+    )
+
+
+_TOKEN_TTL = click.option(
+    "--token-ttl", type=click.IntRange(min=1), default=None, help="Token lifetime (s)."
+)
+_AUDIENCE = click.option(
+    "--audience",
+    "audiences",
+    multiple=True,
+    metavar="URI",
+    help="An audience the client may ask for with resource= (RFC 8707: an absolute URI, "
+    "no fragment or query); repeat for several; the first is its default.",
+)
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+def _token_format_option(default: str | None) -> Callable[[F], F]:
+    return click.option(
+        "--token-format",
+        type=click.Choice(TOKEN_FORMATS),
+        default=default,
+        show_default=default is not None,
+        help="Opaque access tokens, or JWT access tokens (RFC 9068).",
+    )
+
+
+_INTROSPECT_HELP = "A resource server: may introspect any token (others see only their own)."
+
+
+async def _config_async(pending: Awaitable[T]) -> T:
+    """``await pending``, its ``ClientConfigError`` as the command's one-line error."""
+    try:
+        return await pending
+    except ClientConfigError as error:
+        raise click.ClickException(str(error)) from None
 
 
 async def _existing(stores: OpenedStores, client_id: str) -> Client:
@@ -88,32 +165,19 @@ def clients() -> None:
 
 @clients.command()
 @click.argument("name")
-@click.option("--scope", "scope", default="", help='Allowed scopes, space-separated: "a b".')
-@click.option(
-    "--default-scope",
-    default="",
-    help="Scopes granted when a request names none (default: all of --scope).",
-)
-@click.option("--token-ttl", type=click.IntRange(min=1), default=None, help="Token lifetime (s).")
-@click.option(
-    "--token-format",
-    type=click.Choice(TOKEN_FORMATS),
-    default=OPAQUE,
-    show_default=True,
-    help="Opaque access tokens, or JWT access tokens (RFC 9068).",
-)
-@click.option(
-    "--introspect",
-    is_flag=True,
-    help="A resource server: may introspect any token (others see only their own).",
-)
+@_scope_option("")
+@_default_scope_option("")
+@_TOKEN_TTL
+@_token_format_option(OPAQUE)
+@click.option("--introspect", is_flag=True, help=_INTROSPECT_HELP)
+@_AUDIENCE
 @click.option(
     "--secret-ttl",
     default=None,
     metavar="DURATION",
     help="The secret expires after this long (e.g. 90d, 24h; default: never).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_JSON
 def create(
     name: str,
     scope: str,
@@ -121,6 +185,7 @@ def create(
     token_ttl: int | None,
     token_format: str,
     introspect: bool,
+    audiences: tuple[str, ...],
     secret_ttl: str | None,
     as_json: bool,
 ) -> None:
@@ -130,25 +195,18 @@ def create(
     every scope of --scope (RFC 6749 §3.3 default).  With --token-format jwt its access
     tokens are JWTs signed by the active signing key ('anti-grazer keys').  With
     --introspect the client may ask POST /oauth/introspect about any token (RFC 7662),
-    not only its own.
+    not only its own.  A token request may name any --audience as resource= (RFC 8707);
+    one that names none gets a token for the first.
     """
-    if token_format == JWT and settings_or_exit().key_encryption_key is None:
-        click.echo(
-            f"Warning: {KEY_ENCRYPTION_KEY_SETTING} is not set: the server cannot sign this "
-            "client's JWT access tokens (its token requests get server_error) until it is "
-            "set and a signing key is active.",
-            err=True,
-        )
-    try:
-        allowed = parse_scope_option(scope)
-        default = parse_scope_option(default_scope)
-    except ClientConfigError as error:
-        raise click.ClickException(str(error)) from None
+    _warn_without_signing(token_format)
+    allowed = _config(lambda: parse_scope_option(scope))
+    default = _config(lambda: parse_scope_option(default_scope))
+    audience = _config(lambda: parse_audiences(audiences))
     ttl = _duration(secret_ttl, "--secret-ttl")
 
     async def action(stores: OpenedStores) -> tuple[Client, str]:
-        try:
-            return await register_client(
+        return await _config_async(
+            register_client(
                 stores.clients,
                 SystemClock(),
                 name,
@@ -158,20 +216,78 @@ def create(
                 token_format,
                 can_introspect=introspect,
                 secret_ttl=ttl,
+                audiences=audience,
             )
-        except ClientConfigError as error:
-            raise click.ClickException(str(error)) from None
+        )
 
     client, secret = with_stores(action)
     shown = {**_describe(client), "secret_id": client.secrets[0].secret_id}
     _print_secret(client.client_id, secret, as_json, shown)
 
 
+@clients.command()
+@click.argument("client_id")
+@click.option("--name", default=None, help="A new name.")
+@_scope_option(None)
+@_default_scope_option(None)
+@_TOKEN_TTL
+@click.option("--no-token-ttl", is_flag=True, help="Use the server's token lifetime.")
+@_token_format_option(None)
+@click.option("--introspect/--no-introspect", default=None, help=_INTROSPECT_HELP)
+@_AUDIENCE
+@click.option("--no-audience", is_flag=True, help="Remove every audience.")
+@_JSON
+def update(
+    client_id: str,
+    name: str | None,
+    scope: str | None,
+    default_scope: str | None,
+    token_ttl: int | None,
+    no_token_ttl: bool,
+    token_format: str | None,
+    introspect: bool | None,
+    audiences: tuple[str, ...],
+    no_audience: bool,
+    as_json: bool,
+) -> None:
+    """Change a client's settings: only those given change (--audience replaces every
+    audience).  Tokens already issued keep theirs; new tokens follow the change."""
+    if token_ttl is not None and no_token_ttl:
+        raise click.UsageError("give --token-ttl or --no-token-ttl, not both")
+    if audiences and no_audience:
+        raise click.UsageError("give --audience or --no-audience, not both")
+    changes = ClientChanges()
+    if name is not None:
+        changes["name"] = name
+    if scope is not None:
+        changes["allowed_scopes"] = _config(lambda: parse_scope_option(scope))
+    if default_scope is not None:
+        changes["default_scopes"] = _config(lambda: parse_scope_option(default_scope))
+    if token_ttl is not None or no_token_ttl:
+        changes["token_ttl_seconds"] = token_ttl
+    if token_format is not None:
+        changes["token_format"] = token_format
+    if introspect is not None:
+        changes["can_introspect"] = introspect
+    if audiences or no_audience:
+        changes["audiences"] = _config(lambda: parse_audiences(audiences))
+    if not changes:
+        raise click.UsageError("give at least one setting to change (see --help)")
+    _warn_without_signing(token_format)
+
+    async def action(stores: OpenedStores) -> Client:
+        client = await _existing(stores, client_id)
+        return await _config_async(change_client(stores.clients, SystemClock(), client, **changes))
+
+    client = with_stores(action)
+    click.echo(json.dumps(_describe(client)) if as_json else f"{client_id} updated")
+
+
 @clients.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def list_(as_json: bool) -> None:
-    """List the registered clients: id, state, name, allowed and default scope, and
-    whether it may introspect any token."""
+    """List the registered clients: id, state, name, allowed and default scope,
+    whether it may introspect any token, and its audiences (the default first)."""
 
     async def action(stores: OpenedStores) -> list[Client]:
         return list(await stores.clients.list_clients())
@@ -185,15 +301,19 @@ def list_(as_json: bool) -> None:
         scopes = f"[{render_scope(client.allowed_scopes)}]"
         default = f"default [{render_scope(client.effective_default_scopes)}]"
         introspect = "  introspect" if client.can_introspect else ""
-        click.echo(f"{client.client_id}  {state:8}  {client.name}  {scopes}  {default}{introspect}")
+        audiences = f"  audiences [{' '.join(client.audiences)}]" if client.audiences else ""
+        click.echo(
+            f"{client.client_id}  {state:8}  {client.name}  {scopes}  {default}"
+            f"{introspect}{audiences}"
+        )
 
 
 @clients.command()
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line.")
 def show(client_id: str, as_json: bool) -> None:
-    """Show one client as JSON, indented unless --json, with its secrets' ids,
-    creation, expiry and last use (never a secret or its digest)."""
+    """Show one client as JSON, indented unless --json, with its audiences and its
+    secrets' ids, creation, expiry and last use (never a secret or its digest)."""
 
     async def action(stores: OpenedStores) -> Client:
         return await _existing(stores, client_id)
