@@ -94,15 +94,20 @@ def create_client(
     *,
     introspect: bool = False,
     token_ttl: int | None = None,
+    token_format: str | None = None,
+    audiences: Sequence[str] = (),
 ) -> CreatedClient:
-    """``clients create`` (``--introspect``: a resource server; ``--token-ttl`` when
-    given)."""
+    """``clients create`` (``--introspect``: a resource server; ``--token-ttl``,
+    ``--token-format`` and each ``--audience`` when given)."""
     ttl = [] if token_ttl is None else ["--token-ttl", str(token_ttl)]
+    token_format_option = [] if token_format is None else ["--token-format", token_format]
     completed = run_cli(
         [
             *("clients", "create", name, "--scope", scope, "--default-scope", default_scope),
             *(["--introspect"] if introspect else []),
             *ttl,
+            *token_format_option,
+            *(option for audience in audiences for option in ("--audience", audience)),
             "--json",
         ],
         env,

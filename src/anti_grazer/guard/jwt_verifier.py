@@ -76,7 +76,9 @@ class JwtVerifier(RemoteVerifier):
     A token is accepted when its header says ``typ`` ``at+jwt`` and an ``alg`` of
     ``algorithms`` (ES256 and EdDSA by default; never ``none`` or a MAC), its signature
     verifies with the issuer's key named by its ``kid``, ``iss`` is ``issuer`` exactly,
-    ``aud`` names ``audience``, it has not expired (``exp`` is required), ``nbf`` and
+    ``aud`` names ``audience`` (the API it protects: a string, or an array holding it,
+    checked as ``IntrospectionVerifier`` checks it; RFC 9700 §2.3), it has not expired
+    (``exp`` is required), ``nbf`` and
     ``iat`` are not in the future, and it names ``sub`` and ``client_id``.  The time
     checks allow ``leeway_seconds`` (30 s: RFC 7519 §4.1.4 "some small leeway, usually no
     more than a few minutes, to account for clock skew") each way.
