@@ -46,3 +46,21 @@ async def test_the_flow_is_client_credentials_at_the_token_endpoint(
             }
         },
     }
+
+
+async def test_the_token_request_documents_resource_indicators(http: httpx.AsyncClient) -> None:
+    """RFC 8707 §2: ``resource`` at the token endpoint, one parameter per value (an
+    exploded form array); introspection's ``aud`` is a string or an array (RFC 7519
+    §4.1.3)."""
+    paths = (await http.get("/openapi.json")).json()["paths"]
+    form = paths["/oauth/token"]["post"]["requestBody"]["content"][
+        "application/x-www-form-urlencoded"
+    ]
+    resource = form["schema"]["properties"]["resource"]
+    assert (resource["type"], resource["items"]) == ("array", {"type": "string", "format": "uri"})
+    assert form["encoding"] == {"resource": {"style": "form", "explode": True}}
+    active = paths["/oauth/introspect"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert active["schema"]["properties"]["aud"]["oneOf"] == [
+        {"type": "string"},
+        {"type": "array", "items": {"type": "string"}},
+    ]

@@ -32,15 +32,17 @@ _ERROR_SCHEMA = {
 }
 
 
-def _form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {
-        "required": True,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "properties": properties, "required": required}
-            }
-        },
+def _form(
+    properties: dict[str, Any], required: list[str], repeated: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A form body; each of ``repeated`` (an array property) is sent as one parameter per
+    value (OpenAPI 3.1 §4.8.15 ``style: form``, ``explode: true``)."""
+    media_type: dict[str, Any] = {
+        "schema": {"type": "object", "properties": properties, "required": required}
     }
+    if repeated:
+        media_type["encoding"] = {name: {"style": "form", "explode": True} for name in repeated}
+    return {"required": True, "content": {"application/x-www-form-urlencoded": media_type}}
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -49,6 +51,19 @@ def _error(description: str) -> dict[str, Any]:
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}},
     }
 
+
+# RFC 7519 §4.1.3: one audience as a string, several as an array.
+_AUDIENCE_SCHEMA = {
+    "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+    "description": "The audience: the resources the token is for (RFC 8707).",
+}
+_RESOURCE = {
+    "type": "array",
+    "items": {"type": "string", "format": "uri"},
+    "description": "RFC 8707 §2 resource indicators: absolute URIs without fragment, among "
+    "the client's audiences; repeat the parameter for several. None: the client's default "
+    "audience (its first). Another: 400 invalid_target.",
+}
 
 _CLIENT_CREDENTIALS = {
     "client_id": {"type": "string", "description": "With client_secret_post only."},
@@ -68,9 +83,11 @@ OAUTH_PATHS: dict[str, Any] = {
                 {
                     "grant_type": {"type": "string", "enum": ["client_credentials"]},
                     "scope": {"type": "string", "description": "Space-delimited scopes."},
+                    "resource": _RESOURCE,
                     **_CLIENT_CREDENTIALS,
                 },
                 ["grant_type"],
+                repeated=("resource",),
             ),
             "responses": {
                 "200": {
@@ -89,7 +106,7 @@ OAUTH_PATHS: dict[str, Any] = {
                         }
                     },
                 },
-                "400": _error("Invalid request (RFC 6749 §5.2)"),
+                "400": _error("Invalid request (RFC 6749 §5.2; invalid_target, RFC 8707 §2)"),
                 "401": _error("Client authentication failed"),
             },
         }
@@ -152,7 +169,7 @@ OAUTH_PATHS: dict[str, Any] = {
                                     "iat": {"type": "integer"},
                                     "nbf": {"type": "integer"},
                                     "sub": {"type": "string"},
-                                    "aud": {"type": "string"},
+                                    "aud": _AUDIENCE_SCHEMA,
                                     "iss": {"type": "string"},
                                     "jti": {"type": "string"},
                                 },
