@@ -129,10 +129,12 @@ async def test_the_audience_is_checked_as_the_jwt_verifier_checks_it(
         clock=clock,
         cache_ttl_seconds=0,
     ) as verifier:
-        for aud in (AUDIENCE, ["https://other.test", AUDIENCE]):
+        named: list[object] = [AUDIENCE, ["https://other.test", AUDIENCE]]
+        for aud in named:
             stand_in.introspection = active(clock, aud=aud)
             assert (await verifier.verify(TOKEN)).client_id == "ag_ci_partner"
-        for aud in ("https://other.test", ["https://other.test"], None, AUDIENCE + "/"):
+        others: list[object] = ["https://other.test", ["https://other.test"], None, AUDIENCE + "/"]
+        for aud in others:
             stand_in.introspection = active(clock, aud=aud)
             with pytest.raises(InvalidTokenError):
                 await verifier.verify(TOKEN)

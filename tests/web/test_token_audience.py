@@ -199,7 +199,7 @@ async def test_resource_repeats_only_at_the_token_endpoint(
     assert_oauth_error(response, 400, "invalid_request", "A parameter is included more than once")
 
 
-_URI_LIKE = st.from_regex(r"[a-zA-Z][a-zA-Z0-9+.-]{0,8}:[^\s]{0,30}", fullmatch=True)
+_URI_LIKE = st.from_regex(r"[a-zA-Z][a-zA-Z0-9+.-]{0,8}:[!-~]{0,30}", fullmatch=True)
 
 
 @property_settings

@@ -3,10 +3,10 @@
 A client is registered with the audiences it may ask for (``Client.audiences``); a token
 request names some with ``resource`` (§2: an absolute URI, "may be used multiple times"),
 or none and gets the client's default audience, the first it was registered with
-(``grant_audience``).  The
-token is restricted to them (§2 "SHOULD audience-restrict issued access tokens"): its
-``aud``, as a JWT claim and an introspection member, is ``audience_claim``'s.  Resource
-servers refuse a token whose ``aud`` does not name them (RFC 9700 §2.3; the guard).
+(``grant_audience``).  The token is restricted to them (§2 "SHOULD audience-restrict
+issued access tokens"): its ``aud``, as a JWT claim and an introspection member, is
+``audience_claim``'s.  Resource servers refuse a token whose ``aud`` does not name them
+(RFC 9700 §2.3; ``audience_contains``, the guard).
 
 Audiences are compared as strings, character by character (RFC 3986 §6.2.1): a client
 asks for exactly the URI it was registered with."""
