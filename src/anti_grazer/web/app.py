@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import (
     AbstractAsyncContextManager,
     asynccontextmanager,
@@ -25,7 +26,11 @@ from anti_grazer.issuer import is_loopback
 from anti_grazer.logs import get_logger
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.jwt_access_tokens import JwtAccessTokens, JwtAccessTokenValidator
-from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING, KeyRing
+from anti_grazer.protocol.key_ring import (
+    KEY_ENCRYPTION_KEY_SETTING,
+    KeyRing,
+    SigningUnavailableError,
+)
 from anti_grazer.protocol.ports import ClientStore, Clock, SigningKeyStore, TokenStore
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
 from anti_grazer.reports.cursor import BlocklistCursors
@@ -37,6 +42,7 @@ from anti_grazer.store.changes import ListenForChanges
 from anti_grazer.store.memory import MemorySigningKeyStore
 from anti_grazer.store.runtime import no_changes, open_stores
 from anti_grazer.store.sql.keys import shared_key
+from anti_grazer.store.sql.schema_version import current_revision, schema_problem
 from anti_grazer.web.access_log import AccessLogMiddleware
 from anti_grazer.web.background import janitor
 from anti_grazer.web.docs import install_docs
@@ -51,6 +57,7 @@ from anti_grazer.web.oauth_routes import (
     TOKEN_PATH,
     OAuthEndpoints,
 )
+from anti_grazer.web.readiness import Check, Readiness, readiness_endpoint
 from anti_grazer.web.reports_routes import build_reports_router
 from anti_grazer.web.request_limits import RequestBodyLimits
 from anti_grazer.web.security_headers import SecurityHeadersMiddleware
@@ -74,6 +81,9 @@ class Stores:
     listen_for_changes: ListenForChanges = no_changes
     # The keys that sign JWT access tokens (None: none at all, an empty key set).
     signing_keys: SigningKeyStore | None = None
+    # The schema revision the database is at (raises when it does not answer), for
+    # readiness; None: no database (memory stores), always ready.
+    schema_revision: Callable[[], Awaitable[str | None]] | None = None
 
 
 StoresFactory = Callable[[Settings], AbstractAsyncContextManager[Stores]]
@@ -93,6 +103,7 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
             await shared_key(opened.engine, CURSOR_KEY_NAME),
             opened.listen_for_changes,
             opened.signing_keys,
+            functools.partial(current_revision, opened.engine),
         )
 
 
@@ -104,6 +115,7 @@ class Services:
     guard: BearerGuard
     reports: ReportService
     keys: KeyRing
+    readiness: Readiness
 
 
 class Runtime:
@@ -139,10 +151,35 @@ class Runtime:
     def key_ring(self) -> KeyRing:
         return self.services.keys
 
+    def readiness(self) -> Readiness:
+        return self.services.readiness
+
 
 async def health(_request: Request) -> Response:
-    """Liveness: the process answers."""
+    """Liveness: the process answers (readiness is ``/ready``)."""
     return JSONResponse({"status": "ok"})
+
+
+def readiness_checks(opened: Stores, keys: KeyRing) -> Readiness:
+    """What ``/ready`` checks: the database answers at this code's schema, and when this
+    server issues JWTs (the key-encryption key is set) a signing key is active."""
+
+    async def database() -> str | None:
+        if opened.schema_revision is None:
+            return None
+        return schema_problem(await opened.schema_revision())
+
+    async def signing_key() -> str | None:
+        try:
+            await keys.signer()
+        except SigningUnavailableError as error:
+            return error.reason
+        return None
+
+    checks: dict[str, tuple[Check, str]] = {"database": (database, "unreachable")}
+    if keys.can_sign:
+        checks["signing_key"] = (signing_key, "unavailable")
+    return Readiness(checks)
 
 
 def body_limits(settings: Settings) -> Callable[[str], int]:
@@ -220,6 +257,7 @@ def create_app(
                     opened.reports, server_clock, report_policy, BlocklistCursors(cursor_key)
                 ),
                 keys=keys,
+                readiness=readiness_checks(opened, keys),
             )
             async with (
                 opened.listen_for_changes(caches.on_change, caches.on_gap)
@@ -253,6 +291,9 @@ def create_app(
         redirect_slashes=False,
     )
     api.add_route("/health", health, methods=["GET"], include_in_schema=False)
+    api.add_route(
+        "/ready", readiness_endpoint(runtime.readiness), methods=["GET"], include_in_schema=False
+    )
     api.include_router(build_reports_router(runtime.report_service, report_policy.platforms))
     install_fastapi_guard(api)
     install_metadata(api, server_metadata(issuer))

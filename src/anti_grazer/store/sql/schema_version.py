@@ -30,6 +30,16 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return (await connection.execute(select(_alembic_version.c.version_num))).scalar()
 
 
+def schema_problem(revision: str | None) -> str | None:
+    """None when ``revision`` (``current_revision``) is the code's schema, else what is
+    wrong with it, for an operator."""
+    if revision == SCHEMA_REVISION:
+        return None
+    if revision is None:
+        return f"empty database: run 'anti-grazer db upgrade' (needs {SCHEMA_REVISION})"
+    return f"at revision {revision}, this server needs {SCHEMA_REVISION}"
+
+
 class SchemaNotCurrentError(RuntimeError):
     """The database has not been migrated to the code's schema."""
 
