@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         description="The whole request body must arrive within this time of the first read "
         "(408 and the connection closed beyond): a stalled body holds nothing for long.",
     )
+    shutdown_timeout_seconds: float = Field(
+        25.0,
+        gt=0,
+        description="On SIGTERM or SIGINT, how long requests in flight may take to finish "
+        "before they are cancelled and the server stops (below the usual 30 s a supervisor "
+        "waits before SIGKILL).",
+    )
     head_timeout_seconds: float = Field(
         10.0,
         ge=0.001,
