@@ -46,3 +46,19 @@ async def test_the_flow_is_client_credentials_at_the_token_endpoint(
             }
         },
     }
+
+
+async def test_every_operation_documents_the_refusals_it_can_get(
+    http: httpx.AsyncClient,
+) -> None:
+    """The edge's refusals on every operation (408, 413, 431), the bearer guard's on
+    every ``/v1`` one (RFC 6750 §3.1: 400, 401 with ``WWW-Authenticate``, 403): API
+    fuzzing (tests/e2e/test_api_fuzzing.py) checks every answer against the document."""
+    paths = (await http.get("/openapi.json")).json()["paths"]
+    for path, operations in paths.items():
+        for operation in operations.values():
+            statuses = set(operation["responses"])
+            assert {"408", "413", "431"} <= statuses, path
+            if path.startswith("/v1/"):
+                assert {"400", "401", "403"} <= statuses, path
+                assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]

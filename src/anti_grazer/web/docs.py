@@ -50,6 +50,56 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
+_DETAIL_SCHEMA = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": {"type": "string"}},
+}
+
+# What the edge answers on any route before the route runs (web/request_limits.py, and
+# granian for the head): every operation may get these.
+_EDGE_RESPONSES: dict[str, Any] = {
+    "408": _error("The request body did not arrive within BODY_TIMEOUT_SECONDS"),
+    "413": _error("The request body is larger than the route's limit"),
+    "431": {"description": "The request head is larger than MAX_HEADER_BYTES (no body)"},
+}
+
+# What the bearer guard answers on every /v1 route (RFC 6750 §3, §3.1), and FastAPI for
+# a body it cannot parse.
+_API_RESPONSES: dict[str, Any] = {
+    "400": {
+        "description": "Malformed request: two Authorization headers or a repeated query "
+        "parameter (RFC 6750 §3.1 invalid_request), or a body that is not JSON",
+        "content": {
+            "application/json": {
+                "schema": {"anyOf": [{"$ref": "#/components/schemas/OAuthError"}, _DETAIL_SCHEMA]}
+            }
+        },
+    },
+    "401": {
+        **_error("No bearer token, or not a valid one (RFC 6750 §3.1 invalid_token)"),
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    "403": _error("The token lacks the route's scope (RFC 6750 §3.1 insufficient_scope)"),
+}
+
+
+def _with_refusals(paths: dict[str, Any]) -> dict[str, Any]:
+    """``paths`` with the edge's refusals on every operation, and the guard's on the API
+    (an operation's own description of a status wins)."""
+
+    def refusals(path: str) -> dict[str, Any]:
+        return {**_EDGE_RESPONSES, **(_API_RESPONSES if path.startswith("/v1/") else {})}
+
+    return {
+        path: {
+            method: {**operation, "responses": {**refusals(path), **operation["responses"]}}
+            for method, operation in operations.items()
+        }
+        for path, operations in paths.items()
+    }
+
+
 _CLIENT_CREDENTIALS = {
     "client_id": {"type": "string", "description": "With client_secret_post only."},
     "client_secret": {"type": "string", "description": "With client_secret_post only."},
@@ -102,8 +152,13 @@ OAUTH_PATHS: dict[str, Any] = {
             "security": [{"clientBasic": []}, {}],
             "requestBody": _form(
                 {
-                    "token": {"type": "string"},
-                    "token_type_hint": {"type": "string", "enum": ["access_token"]},
+                    "token": {"type": "string", "minLength": 1},
+                    "token_type_hint": {
+                        "type": "string",
+                        "enum": ["access_token", "refresh_token", ""],
+                        "description": "RFC 7009 §2.1 hint; empty is as if omitted (RFC 6749 "
+                        "§3.1). We issue access tokens only.",
+                    },
                     **_CLIENT_CREDENTIALS,
                 },
                 ["token"],
@@ -126,7 +181,7 @@ OAUTH_PATHS: dict[str, Any] = {
             "security": [{"clientBasic": []}, {}],
             "requestBody": _form(
                 {
-                    "token": {"type": "string"},
+                    "token": {"type": "string", "minLength": 1},
                     "token_type_hint": {
                         "type": "string",
                         "description": "Only a hint: any value is accepted and ignored.",
@@ -227,7 +282,7 @@ def install_docs(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            schema["paths"] = {**OAUTH_PATHS, **schema.get("paths", {})}
+            schema["paths"] = _with_refusals({**OAUTH_PATHS, **schema.get("paths", {})})
             components = schema.setdefault("components", {})
             components.setdefault("schemas", {})["OAuthError"] = _ERROR_SCHEMA
             components.setdefault("securitySchemes", {})["clientBasic"] = {
