@@ -99,7 +99,7 @@ async def reset_database(url: str) -> None:
                 await connection.execute(
                     text(
                         "TRUNCATE clients, access_tokens, reports, profiles, server_keys, "
-                        "signing_keys CASCADE"
+                        "signing_keys, audit_events CASCADE"
                     )
                 )
     finally:

@@ -147,6 +147,12 @@ class Settings(BaseSettings):
     purge_batch_size: int = Field(
         1000, ge=1, description="Expired tokens deleted per transaction by the janitor."
     )
+    audit_retention_days: int = Field(
+        365,
+        ge=1,
+        description="Audit events older than this are deleted by the janitor (every "
+        "PURGE_INTERVAL_SECONDS).",
+    )
     block_threshold: int = Field(
         5,
         ge=1,

@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from anti_grazer.cli.common import settings_or_exit, with_stores
+from anti_grazer.cli.common import audited, settings_or_exit, with_stores
+from anti_grazer.protocol.audit import (
+    CLIENT_CREATED,
+    CLIENT_DELETED,
+    CLIENT_DISABLED,
+    CLIENT_ENABLED,
+    SECRET_RETIRED,
+    SECRET_ROTATED,
+)
 from anti_grazer.protocol.client_admin import (
     ClientConfigError,
     UnknownClientIdError,
@@ -148,7 +156,7 @@ def create(
 
     async def action(stores: OpenedStores) -> tuple[Client, str]:
         try:
-            return await register_client(
+            client, secret = await register_client(
                 stores.clients,
                 SystemClock(),
                 name,
@@ -161,6 +169,14 @@ def create(
             )
         except ClientConfigError as error:
             raise click.ClickException(str(error)) from None
+        await audited(
+            stores.audit,
+            CLIENT_CREATED,
+            client.client_id,
+            client_id=client.client_id,
+            details={"name": name, "secret_id": client.secrets[0].secret_id},
+        )
+        return client, secret
 
     client, secret = with_stores(action)
     shown = {**_describe(client), "secret_id": client.secrets[0].secret_id}
@@ -215,6 +231,8 @@ def _set_enabled_command(enabled: bool) -> click.Command:
         async def action(stores: OpenedStores) -> None:
             client = await _existing(stores, client_id)
             await set_enabled(stores.clients, stores.tokens, SystemClock(), client, enabled)
+            kind = CLIENT_ENABLED if enabled else CLIENT_DISABLED
+            await audited(stores.audit, kind, client_id, client_id=client_id)
 
         with_stores(action)
         click.echo(f"{client_id} {verb}d")
@@ -232,7 +250,10 @@ def delete(client_id: str) -> None:
     """Delete a client and every token issued to it."""
 
     async def action(stores: OpenedStores) -> bool:
-        return await stores.clients.delete_client(client_id)
+        deleted = await stores.clients.delete_client(client_id)
+        if deleted:
+            await audited(stores.audit, CLIENT_DELETED, client_id, client_id=client_id)
+        return deleted
 
     if not with_stores(action):
         raise click.ClickException(f"no client with id {client_id!r}")
@@ -269,13 +290,24 @@ def rotate_secret_command(
     async def action(stores: OpenedStores) -> tuple[ClientSecret, str]:
         client = await _existing(stores, client_id)
         try:
-            return await rotate_secret(
+            secret, value = await rotate_secret(
                 stores.clients, SystemClock(), client, overlap=overlap_for, secret_ttl=ttl
             )
         except ClientConfigError as error:
             raise click.ClickException(str(error)) from None
         except UnknownClientIdError:
             raise click.ClickException(f"no client with id {client_id!r}") from None
+        await audited(
+            stores.audit,
+            SECRET_ROTATED,
+            client_id,
+            client_id=client_id,
+            details={
+                "secret_id": secret.secret_id,
+                "overlap_seconds": int(overlap_for.total_seconds()),
+            },
+        )
+        return secret, value
 
     secret, value = with_stores(action)
     extra = {"secret_id": secret.secret_id, "expires_at": _moment(secret.expires_at)}
@@ -293,7 +325,10 @@ def retire_secret_command(client_id: str) -> None:
 
     async def action(stores: OpenedStores) -> int:
         client = await _existing(stores, client_id)
-        return await retire_previous_secrets(stores.clients, SystemClock(), client)
+        ended = await retire_previous_secrets(stores.clients, SystemClock(), client)
+        if ended:
+            await audited(stores.audit, SECRET_RETIRED, client_id, client_id=client_id)
+        return ended
 
     ended = with_stores(action)
     if not ended:

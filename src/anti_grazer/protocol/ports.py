@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from anti_grazer.protocol.models import Client, ClientSecret, SigningKey, TokenRecord
+
+if TYPE_CHECKING:
+    from anti_grazer.protocol.audit import AuditEvent
 
 
 class InactiveClientError(Exception):
@@ -119,4 +122,27 @@ class SigningKeyStore(Protocol):
     async def delete_key(self, kid: str) -> bool:
         """Delete the key ``kid`` unless it is the active key (checked in the write);
         returns whether it was deleted."""
+        ...
+
+
+class AuditStore(Protocol):
+    """The audit trail's events (``protocol.audit``), shared by every instance."""
+
+    async def record(self, event: AuditEvent) -> None:
+        """Store ``event`` durably before returning."""
+        ...
+
+    async def list_events(
+        self,
+        *,
+        since: datetime | None = None,
+        client_id: str | None = None,
+        kind: str | None = None,
+        limit: int = 1000,
+    ) -> Sequence[AuditEvent]:
+        """The newest ``limit`` events matching every filter given, oldest first."""
+        ...
+
+    async def purge_before(self, before: datetime) -> int:
+        """Delete the events older than ``before`` (the retention period); how many."""
         ...

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
 
+from anti_grazer.protocol.audit import TOKEN_REVOKED, AuditTrail, client_actor
 from anti_grazer.protocol.client_auth import (
     AuthenticatedClient,
     authenticate_client,
@@ -51,7 +52,7 @@ from anti_grazer.protocol.ports import ClientStore, Clock, InactiveClientError, 
 from anti_grazer.protocol.scope import grant_scope, render_scope
 from anti_grazer.protocol.secret_use import SecretUseRecorder
 from anti_grazer.protocol.token_lookup import presented_token_digest
-from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
+from anti_grazer.protocol.tokens import access_token_digest, generate_access_token, token_id
 
 SUPPORTED_GRANT_TYPES = frozenset({CLIENT_CREDENTIALS})
 # RFC 7009 §2.1 hints; we issue no refresh tokens, but the hint is a known value.
@@ -111,7 +112,8 @@ class AuthorizationServer:
     a served app passes the store behind its cache, so that a token revoked by any
     instance is inactive at the very next introspection (RFC 7662 §4: every check of the
     token's state), where the bearer guard may serve a record for the cache's TTL.
-    ``secret_use`` records when each client secret was last used (``clients show``)."""
+    ``secret_use`` records when each client secret was last used (``clients show``);
+    ``audit`` records each revocation (None: none is, in tests of other rules)."""
 
     def __init__(
         self,
@@ -125,6 +127,7 @@ class AuthorizationServer:
         introspected_tokens: TokenStore | None = None,
         jwt_validator: JwtAccessTokenValidator | None = None,
         secret_use: SecretUseRecorder | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
         self.clients = clients
         self.tokens = tokens
@@ -135,6 +138,7 @@ class AuthorizationServer:
         self.introspected_tokens = introspected_tokens or tokens
         self.jwt_validator = jwt_validator
         self.secret_use = secret_use or SecretUseRecorder(clients)
+        self.audit = audit
 
     async def _authenticate(
         self, params: Mapping[str, str], authorization: str | None
@@ -226,8 +230,16 @@ class AuthorizationServer:
             return
         if record.client_id != client.client_id:
             raise UnauthorizedClientError("The token was not issued to this client")
-        if record.revoked_at is None:
-            await self.tokens.revoke_token(digest, client.client_id, self.clock.now())
+        revoked = record.revoked_at is None and await self.tokens.revoke_token(
+            digest, client.client_id, self.clock.now()
+        )
+        if revoked and self.audit is not None:
+            await self.audit.record(
+                TOKEN_REVOKED,
+                client_actor(client.client_id),
+                record.jti or token_id(digest),
+                client_id=client.client_id,
+            )
 
     async def introspect(
         self, params: Mapping[str, str], authorization: str | None

@@ -24,6 +24,7 @@ from anti_grazer.guard.fastapi import install_fastapi_guard
 from anti_grazer.guard.verifier import StoreTokenVerifier
 from anti_grazer.issuer import is_loopback
 from anti_grazer.logs import get_logger
+from anti_grazer.protocol.audit import AuditTrail
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.jwt_access_tokens import JwtAccessTokens, JwtAccessTokenValidator
 from anti_grazer.protocol.key_ring import (
@@ -31,7 +32,7 @@ from anti_grazer.protocol.key_ring import (
     KeyRing,
     SigningUnavailableError,
 )
-from anti_grazer.protocol.ports import ClientStore, Clock, SigningKeyStore, TokenStore
+from anti_grazer.protocol.ports import AuditStore, ClientStore, Clock, SigningKeyStore, TokenStore
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
 from anti_grazer.reports.cursor import BlocklistCursors
 from anti_grazer.reports.ports import ReportStore
@@ -39,7 +40,7 @@ from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
 from anti_grazer.store.cache import cached
 from anti_grazer.store.changes import ListenForChanges
-from anti_grazer.store.memory import MemorySigningKeyStore
+from anti_grazer.store.memory import MemoryAuditStore, MemorySigningKeyStore
 from anti_grazer.store.runtime import no_changes, open_stores
 from anti_grazer.store.sql.keys import shared_key
 from anti_grazer.store.sql.schema_version import current_revision, schema_problem
@@ -81,6 +82,8 @@ class Stores:
     listen_for_changes: ListenForChanges = no_changes
     # The keys that sign JWT access tokens (None: none at all, an empty key set).
     signing_keys: SigningKeyStore | None = None
+    # The audit trail's events (None: kept in memory only, for tests).
+    audit: AuditStore | None = None
     # The schema revision the database is at (raises when it does not answer), for
     # readiness; None: no database (memory stores), always ready.
     schema_revision: Callable[[], Awaitable[str | None]] | None = None
@@ -103,6 +106,7 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
             await shared_key(opened.engine, CURSOR_KEY_NAME),
             opened.listen_for_changes,
             opened.signing_keys,
+            opened.audit,
             functools.partial(current_revision, opened.engine),
         )
 
@@ -230,6 +234,7 @@ def create_app(
             tokens = caches.tokens if caches else opened.tokens
             configured = settings.cursor_key
             cursor_key = configured.get_secret_value().encode() if configured else opened.cursor_key
+            audit_store = opened.audit or MemoryAuditStore()
             keys = KeyRing(
                 opened.signing_keys or MemorySigningKeyStore(),
                 server_clock,
@@ -249,6 +254,7 @@ def create_app(
                     # Uncached: a revocation by any process shows at the next request.
                     introspected_tokens=opened.tokens,
                     jwt_validator=validator,
+                    audit=AuditTrail(audit_store, server_clock),
                 ),
                 guard=BearerGuard(
                     StoreTokenVerifier(tokens, server_clock, validator), settings.realm
@@ -263,7 +269,7 @@ def create_app(
                 opened.listen_for_changes(caches.on_change, caches.on_gap)
                 if caches
                 else nullcontext(),
-                janitor(tokens, server_clock, settings),
+                janitor(tokens, audit_store, server_clock, settings),
             ):
                 with runtime.serving(services):
                     logger.info("application_started", pid=os.getpid())

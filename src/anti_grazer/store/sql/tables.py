@@ -137,3 +137,22 @@ signing_keys = Table(
     Column("retired_at", UTCDateTime, nullable=True),
     Column("published_until", UTCDateTime, nullable=True),
 )
+
+# The audit trail (``protocol.audit``): one row per administrative or security event,
+# never a secret; deleted after AUDIT_RETENTION_DAYS.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("actor", String(300), nullable=False),
+    Column("subject", String(600), nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("client_id", String(64), nullable=True),
+    Column("details", Text, nullable=False, default="{}"),
+    Index("ix_audit_events_at", "at"),
+    Index("ix_audit_events_client_id_at", "client_id", "at"),
+)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.store.sql.engine import create_engine, sqlite_file, sqlite_pragmas
 from anti_grazer.store.sql.schema_version import ensure_current_schema
+from anti_grazer.store.sqlite.audit import SqliteAuditStore
 from anti_grazer.store.sqlite.reader import SqliteReader
 from anti_grazer.store.sqlite.reports import SqliteReportStore
 from anti_grazer.store.sqlite.stores import SqliteClientStore, SqliteTokenStore
@@ -25,6 +26,7 @@ class SqliteStores:
     clients: SqliteClientStore
     tokens: SqliteTokenStore
     reports: SqliteReportStore
+    audit: SqliteAuditStore
     reader: SqliteReader
     writer: SqliteWriter
 
@@ -62,6 +64,7 @@ async def open_sqlite_stores(
                 SqliteClientStore(engine, reader),
                 SqliteTokenStore(engine.dialect, reader, writer),
                 SqliteReportStore(engine, reader),
+                SqliteAuditStore(engine, writer),
                 reader,
                 writer,
             )
