@@ -35,7 +35,9 @@ def ed25519_key() -> OKPKey:
 
 
 def rsa_key(bits: int = 2048) -> RSAKey:
-    return RSAKey.generate_key(bits, {"use": "sig"}, auto_kid=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)  # under 2048 bits warns
+        return RSAKey.generate_key(bits, {"use": "sig"}, auto_kid=True)
 
 
 def public_jwks(*keys: Key) -> str:

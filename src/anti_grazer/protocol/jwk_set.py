@@ -9,6 +9,7 @@ all use secrets and get opaque tokens never loads it (``protocol.signing_keys``)
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -47,7 +48,6 @@ def signing_keys(document: Mapping[str, object]) -> list[Key] | None:
     A key of another type or use (§4.2 ``use`` other than ``sig``), or one that does not
     import, is ignored, as §5 says a key that is not understood SHOULD be."""
     from joserfc.errors import JoseError  # noqa: PLC0415 - module docstring
-    from joserfc.jwk import JWKRegistry  # noqa: PLC0415
 
     members = document.get("keys")
     if not isinstance(members, list):
@@ -59,10 +59,21 @@ def signing_keys(document: Mapping[str, object]) -> list[Key] | None:
         if member.get("use", "sig") != "sig":
             continue
         try:
-            keys.append(JWKRegistry.import_key(member))
+            keys.append(_imported(member))
         except (JoseError, ValueError, TypeError):
             continue
     return keys
+
+
+def _imported(member: dict[str, Any]) -> Key:
+    """``member`` as a joserfc key.  joserfc warns of a small RSA key; whether a key may
+    verify is ``fits``'s to say, so the warning is not raised (nor printed)."""
+    from joserfc.errors import SecurityWarning  # noqa: PLC0415 - module docstring
+    from joserfc.jwk import JWKRegistry  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)
+        return JWKRegistry.import_key(member)
 
 
 def fits(key: Key, alg: str) -> bool:
@@ -115,7 +126,6 @@ def checked_client_jwks(text: str) -> str:
     each importable, ``kid`` unique (§4.5: "used to match a specific key"; required once
     there are several, so an assertion's ``kid`` finds one key)."""
     from joserfc.errors import JoseError  # noqa: PLC0415 - module docstring
-    from joserfc.jwk import JWKRegistry  # noqa: PLC0415
 
     if len(text.encode("utf-8")) > MAX_JWKS_BYTES:
         raise JwkSetError(f"the JWK Set is larger than {MAX_JWKS_BYTES} bytes")
@@ -136,7 +146,7 @@ def checked_client_jwks(text: str) -> str:
         raise JwkSetError("the keys' kids must be unique")
     for position, member in enumerate(checked, 1):
         try:
-            key = JWKRegistry.import_key(member)
+            key = _imported(member)
         except (JoseError, ValueError, TypeError):
             raise JwkSetError(f"key {position} is not a valid JWK") from None
         if not _usable(key):
