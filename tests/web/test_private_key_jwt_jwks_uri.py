@@ -6,6 +6,7 @@ never a hang or a 5xx."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from collections.abc import Iterator
@@ -95,7 +96,7 @@ async def test_an_unknown_kid_fetches_the_set_once_more(
     fetch within the refresh interval (CLIENT_JWKS_REFRESH_INTERVAL_SECONDS)."""
     (old,) = published.keys
     assert_issued(await token_with(http, old, client, clock), "profiles:read")
-    time.sleep(REFRESH_INTERVAL_SECONDS + 0.1)  # the interval since the first fetch
+    await asyncio.sleep(REFRESH_INTERVAL_SECONDS + 0.1)  # the interval since the first fetch
     new = es256_key()
     published.keys = [old, new]
     assert_issued(await token_with(http, new, client, clock), "profiles:read")
