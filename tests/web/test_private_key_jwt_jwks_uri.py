@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from joserfc.jwk import ECKey
+from joserfc.jwk import Key
 
 from anti_grazer.protocol.models import Client
 from anti_grazer.store.runtime import OpenedStores
@@ -67,7 +67,7 @@ async def client(sql: OpenedStores, clock: FrozenClock, published: StandInServer
 
 
 async def token_with(
-    http: httpx.AsyncClient, key: ECKey, client: Client, clock: FrozenClock
+    http: httpx.AsyncClient, key: Key, client: Client, clock: FrozenClock
 ) -> httpx.Response:
     assertion = sign_assertion(key, assertion_claims(client.client_id, clock.now()))
     return await http.post(TOKEN, data=assertion_form(assertion))
