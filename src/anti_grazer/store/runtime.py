@@ -83,7 +83,7 @@ async def open_stores(
                 sqlite.reports,
                 no_changes,
                 SqlSigningKeyStore(sqlite.engine),
-                SqlAssertionReplayStore(sqlite.engine),
+                sqlite.assertion_replays,
             )
     elif backend == "postgresql":
         from anti_grazer.store.postgres.notify import listening  # noqa: PLC0415

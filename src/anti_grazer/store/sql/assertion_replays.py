@@ -1,19 +1,19 @@
-"""The ``AssertionReplayStore`` port over the ``client_assertion_jtis`` table, the same on
-SQLite and PostgreSQL, every statement through the engine: remembering is one INSERT,
-whose primary-key conflict is the replay, so two instances that see the same assertion
-at once cannot both accept it (the database decides)."""
+"""The ``AssertionReplayStore`` port over the ``client_assertion_jtis`` table through the
+engine (the PostgreSQL adapter; SQLite's writes on its writer thread,
+``store.sqlite.assertion_replays``): remembering is one INSERT, whose primary-key
+conflict is the replay, so two instances that see the same assertion at once cannot
+both accept it (the database decides)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from anti_grazer.store.sql.statements import purge_assertions_batch
 from anti_grazer.store.sql.tables import client_assertion_jtis
-
-_jtis = client_assertion_jtis.c
 
 
 class SqlAssertionReplayStore:
@@ -38,12 +38,7 @@ class SqlAssertionReplayStore:
         total = 0
         while True:
             async with self.engine.begin() as connection:
-                batch = (
-                    select(_jtis.key).where(_jtis.expires_at <= now).limit(batch_size)
-                ).scalar_subquery()
-                result = await connection.execute(
-                    delete(client_assertion_jtis).where(_jtis.key.in_(batch))
-                )
+                result = await connection.execute(purge_assertions_batch(now, batch_size))
             total += result.rowcount
             if result.rowcount < batch_size:
                 return total
