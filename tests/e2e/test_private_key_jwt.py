@@ -4,24 +4,27 @@ registered through the CLI with a JWK Set file or a ``jwks_uri`` on 127.0.0.1.
 
 Authlib signs assertions valid for an hour by default, beyond the server's
 CLIENT_ASSERTION_MAX_LIFETIME_SECONDS (300): the README's ``ShortLivedPrivateKeyJWT``
-asks for 60 s, and the default is refused, as the setting says."""
+asks for 60 s, and the default is refused, as the setting says.  The README's joserfc
+example runs here too."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.oauth2.rfc7523 import PrivateKeyJWT, private_key_jwt_sign
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from joserfc.jwk import Key
 
 from tests.client_assertions import es256_key, public_jwks, rsa_key
 from tests.e2e.conftest import E2EServer
 from tests.e2e.process import read_token, run_cli
 from tests.guard.stand_in_server import JWKS, StandInServer, serving
+from tests.readme import example
 
 pytestmark = pytest.mark.slow
 
@@ -43,34 +46,47 @@ def create_key_client(server: E2EServer, *options: str) -> str:
     return client_id
 
 
-class ShortLivedPrivateKeyJWT(PrivateKeyJWT):  # type: ignore[misc]  # Authlib is untyped
-    """Authlib's ``private_key_jwt`` with assertions valid 60 s (its default is 1 h),
-    as the README shows."""
-
-    def sign(self, auth: object, token_endpoint: str) -> str:
-        return str(
-            private_key_jwt_sign(
-                auth.client_secret,  # type: ignore[attr-defined]
-                client_id=auth.client_id,  # type: ignore[attr-defined]
-                token_endpoint=self.token_endpoint or token_endpoint,
-                alg=self.alg,
-                header=self.headers,
-                expires_in=60,
-            )
-        )
+def readme_example(name: str, **replacements: str) -> dict[str, Any]:
+    """The README's example ``name`` run, its names; each replacement's key (a line of
+    the example) replaced by its value first."""
+    code = example(name)
+    for old, new in replacements.items():
+        assert old in code
+        code = code.replace(old, new)
+    namespace: dict[str, Any] = {"__name__": name}
+    exec(code, namespace)  # noqa: S102 - the README's own example
+    return namespace
 
 
 def session(client_id: str, key: Key, alg: str, server: E2EServer) -> OAuth2Session:
-    """Authlib signing with ``key``; ``aud`` the token endpoint URL (RFC 7523 §3 item 3),
-    at the revocation endpoint too."""
+    """Authlib signing with ``key`` (the README's ``ShortLivedPrivateKeyJWT``: 60 s
+    assertions); ``aud`` the token endpoint URL (RFC 7523 §3 item 3), at the revocation
+    endpoint too."""
     token_url = f"{server.base_url}/oauth/token"
-    method = ShortLivedPrivateKeyJWT(token_url, alg=alg)
+    make: Any = readme_example("private-key-jwt-authlib")["ShortLivedPrivateKeyJWT"]
+    method = make(token_url, alg=alg)
     return OAuth2Session(
         client_id,
         key,
         token_endpoint_auth_method=method,
         revocation_endpoint_auth_method=method,
     )
+
+
+def test_the_readme_joserfc_example(e2e_server: E2EServer, tmp_path: Path) -> None:
+    """The README's joserfc client: its key registered with --jwks-file, its assertion
+    gets a token (RFC 7523 §2.2, RFC 6749 §5.1)."""
+    token_url = f"{e2e_server.base_url}/oauth/token"
+    names = readme_example(
+        "private-key-jwt-joserfc",
+        **{'TOKEN_URL = "http://127.0.0.1:8000/oauth/token"': f"TOKEN_URL = {token_url!r}"},
+    )
+    keys_path = tmp_path / "jwks.json"
+    keys_path.write_text(json.dumps(names["public_jwks"]))
+    client_id = create_key_client(e2e_server, "--jwks-file", str(keys_path))
+    token = names["fetch_token"](client_id)
+    assert token["token_type"] == "Bearer"
+    assert read_token(e2e_server.database_path, token["access_token"]) is not None
 
 
 @pytest.mark.parametrize(("make_key", "alg"), [(es256_key, "ES256"), (rsa_key, "RS256")])
