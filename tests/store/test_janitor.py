@@ -17,7 +17,7 @@ import pytest
 
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import TokenStore
-from anti_grazer.store.memory import memory_stores
+from anti_grazer.store.memory import MemoryAssertionReplayStore, memory_stores
 from anti_grazer.store.runtime import open_stores
 from anti_grazer.web.background import purge_expired_periodically
 from tests.clock import FrozenClock
@@ -224,3 +224,26 @@ async def test_purge_interval_zero_runs_no_janitor(tmp_path: Path, clock: Frozen
         async with running(app):
             await asyncio.sleep(0.1)
         assert await remaining(sql.tokens, [*EXPIRED, *LIVE]) == [*EXPIRED, *LIVE]
+
+
+async def test_janitor_forgets_expired_client_assertions(stores: StorePair) -> None:
+    """RFC 7523 §3 item 7: a used ``jti`` is remembered until its assertion expires, then
+    the janitor forgets it (the assertion is refused as expired anyway)."""
+    replays = MemoryAssertionReplayStore()
+    assert await replays.remember("old", T0 - timedelta(seconds=1))
+    assert await replays.remember("live", T0 + timedelta(minutes=5))
+    task = asyncio.create_task(
+        purge_expired_periodically(
+            stores.tokens, FrozenClock(T0), INTERVAL_SECONDS, 10, assertion_replays=replays
+        )
+    )
+    try:
+        deadline = time.monotonic() + 2.0
+        forgotten = False
+        while not forgotten and time.monotonic() < deadline:
+            await asyncio.sleep(INTERVAL_SECONDS)
+            forgotten = await replays.remember("old", T0)  # accepted once purged
+        assert forgotten
+        assert await replays.remember("live", T0) is False
+    finally:
+        await stop(task)

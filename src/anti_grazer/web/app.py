@@ -12,6 +12,7 @@ from contextlib import (
     nullcontext,
 )
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -24,6 +25,7 @@ from anti_grazer.guard.fastapi import install_fastapi_guard
 from anti_grazer.guard.verifier import StoreTokenVerifier
 from anti_grazer.issuer import is_loopback
 from anti_grazer.logs import get_logger
+from anti_grazer.protocol.client_assertion import AssertionPolicy, ClientAssertionVerifier
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.jwt_access_tokens import JwtAccessTokens, JwtAccessTokenValidator
 from anti_grazer.protocol.key_ring import (
@@ -31,7 +33,13 @@ from anti_grazer.protocol.key_ring import (
     KeyRing,
     SigningUnavailableError,
 )
-from anti_grazer.protocol.ports import ClientStore, Clock, SigningKeyStore, TokenStore
+from anti_grazer.protocol.ports import (
+    AssertionReplayStore,
+    ClientStore,
+    Clock,
+    SigningKeyStore,
+    TokenStore,
+)
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
 from anti_grazer.reports.cursor import BlocklistCursors
 from anti_grazer.reports.ports import ReportStore
@@ -39,12 +47,13 @@ from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
 from anti_grazer.store.cache import cached
 from anti_grazer.store.changes import ListenForChanges
-from anti_grazer.store.memory import MemorySigningKeyStore
+from anti_grazer.store.memory import MemoryAssertionReplayStore, MemorySigningKeyStore
 from anti_grazer.store.runtime import no_changes, open_stores
 from anti_grazer.store.sql.keys import shared_key
 from anti_grazer.store.sql.schema_version import current_revision, schema_problem
 from anti_grazer.web.access_log import AccessLogMiddleware
 from anti_grazer.web.background import janitor
+from anti_grazer.web.client_key_sets import LazyClientKeySets
 from anti_grazer.web.docs import install_docs
 from anti_grazer.web.edge import Edge
 from anti_grazer.web.jwks_route import JwksEndpoint
@@ -81,6 +90,8 @@ class Stores:
     listen_for_changes: ListenForChanges = no_changes
     # The keys that sign JWT access tokens (None: none at all, an empty key set).
     signing_keys: SigningKeyStore | None = None
+    # The client assertions already used (None: this process's memory only).
+    assertion_replays: AssertionReplayStore | None = None
     # The schema revision the database is at (raises when it does not answer), for
     # readiness; None: no database (memory stores), always ready.
     schema_revision: Callable[[], Awaitable[str | None]] | None = None
@@ -103,6 +114,7 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
             await shared_key(opened.engine, CURSOR_KEY_NAME),
             opened.listen_for_changes,
             opened.signing_keys,
+            opened.assertion_replays,
             functools.partial(current_revision, opened.engine),
         )
 
@@ -209,6 +221,12 @@ def create_app(
     )
     report_policy = ReportPolicy.of(settings.platforms, settings.block_threshold)
     issuer, audience = settings.issuer_url, settings.token_audience
+    metadata = server_metadata(issuer)
+    # RFC 7523 §3 item 3: the issuer identifier, or the token endpoint URL.
+    assertion_policy = AssertionPolicy(
+        audiences=frozenset({issuer, metadata.token_endpoint}),
+        max_lifetime=timedelta(seconds=settings.client_assertion_max_lifetime_seconds),
+    )
     if settings.issuer is None and not is_loopback(settings.host):
         logger.warning(
             "issuer_unset",
@@ -236,6 +254,9 @@ def create_app(
                 settings.key_encryption_key_bytes,
                 settings.cache_ttl_seconds,
             )
+            replays = opened.assertion_replays or MemoryAssertionReplayStore()
+            key_sets = LazyClientKeySets(settings)
+            assertions = ClientAssertionVerifier(clients, replays, assertion_policy, key_sets)
             jwt = JwtAccessTokens(keys, issuer, audience)
             validator = JwtAccessTokenValidator(keys, issuer, audience)
             services = Services(
@@ -249,6 +270,7 @@ def create_app(
                     # Uncached: a revocation by any process shows at the next request.
                     introspected_tokens=opened.tokens,
                     jwt_validator=validator,
+                    assertions=assertions,
                 ),
                 guard=BearerGuard(
                     StoreTokenVerifier(tokens, server_clock, validator), settings.realm
@@ -263,7 +285,7 @@ def create_app(
                 opened.listen_for_changes(caches.on_change, caches.on_gap)
                 if caches
                 else nullcontext(),
-                janitor(tokens, server_clock, settings),
+                janitor(tokens, server_clock, settings, replays),
             ):
                 with runtime.serving(services):
                     logger.info("application_started", pid=os.getpid())
@@ -279,6 +301,7 @@ def create_app(
                         logger.info("application_stopping", pid=os.getpid())
                         # The last uses of client secrets, written before the stores close.
                         await services.authorization.secret_use.flush()
+                        await key_sets.aclose()
 
     api = FastAPI(
         title="Anti Grazer API",
@@ -296,7 +319,7 @@ def create_app(
     )
     api.include_router(build_reports_router(runtime.report_service, report_policy.platforms))
     install_fastapi_guard(api)
-    install_metadata(api, server_metadata(issuer))
+    install_metadata(api, metadata)
     install_docs(api)
 
     oauth = OAuthEndpoints(runtime.authorization_server, settings.realm)
