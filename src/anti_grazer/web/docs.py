@@ -33,11 +33,19 @@ _ERROR_SCHEMA = {
 
 
 def _form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A form body of ``properties``.  An optional parameter sent empty is as if it were
+    omitted (RFC 6749 §3.1), so an optional one with a list of values admits ``""``."""
+    admitting_empty = {
+        name: {**schema, "enum": [*schema["enum"], ""]}
+        if "enum" in schema and name not in required
+        else schema
+        for name, schema in properties.items()
+    }
     return {
         "required": True,
         "content": {
             "application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "properties": properties, "required": required}
+                "schema": {"type": "object", "properties": admitting_empty, "required": required}
             }
         },
     }
@@ -171,9 +179,8 @@ OAUTH_PATHS: dict[str, Any] = {
                     "token": {"type": "string", "minLength": 1},
                     "token_type_hint": {
                         "type": "string",
-                        "enum": ["access_token", "refresh_token", ""],
-                        "description": "RFC 7009 §2.1 hint; empty is as if omitted (RFC 6749 "
-                        "§3.1). We issue access tokens only.",
+                        "enum": ["access_token", "refresh_token"],
+                        "description": "RFC 7009 §2.1 hint. We issue access tokens only.",
                     },
                     **_CLIENT_CREDENTIALS,
                 },
