@@ -190,6 +190,32 @@ class Settings(BaseSettings):
         "a new key is activated only this long (plus CACHE_TTL_SECONDS) after its creation.",
     )
 
+    client_assertion_max_lifetime_seconds: int = Field(
+        300,
+        ge=1,
+        le=3600,
+        description="How far ahead the exp of a private_key_jwt client assertion may be "
+        "(RFC 7523 §3): its jti is remembered until then, in the database.",
+    )
+    client_jwks_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="The most one fetch of a client's jwks_uri may take; a client whose "
+        "keys cannot be fetched in time gets invalid_client.",
+    )
+    client_jwks_refresh_interval_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="A client's jwks_uri is fetched again on an unknown kid at most this "
+        "often (a flood of unknown kids costs its server one request per interval).",
+    )
+    client_jwks_max_age_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="How long keys fetched from a client's jwks_uri are used before they "
+        "are fetched again (a key the client withdraws stops working within this time).",
+    )
+
     @field_validator("audience")
     @classmethod
     def _check_audience(cls, value: str | None) -> str | None:

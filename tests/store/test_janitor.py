@@ -18,10 +18,11 @@ import pytest
 from anti_grazer.protocol.audit import CLIENT_CREATED, AuditEvent
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import TokenStore
-from anti_grazer.store.memory import MemoryAuditStore, memory_stores
+from anti_grazer.store.memory import MemoryAssertionReplayStore, MemoryAuditStore, memory_stores
 from anti_grazer.store.runtime import open_stores
 from anti_grazer.web.background import (
     Purge,
+    assertion_purge,
     audit_purge,
     purge_expired_periodically,
     token_purge,
@@ -257,3 +258,28 @@ async def test_the_janitor_purges_audit_events_past_their_retention() -> None:
     finally:
         await stop(task)
     assert await audit.list_events() == [kept]
+
+
+async def test_janitor_forgets_expired_client_assertions(stores: StorePair) -> None:
+    """RFC 7523 §3 item 7: a used ``jti`` is remembered until its assertion expires, then
+    the janitor forgets it (the assertion is refused as expired anyway)."""
+    replays = MemoryAssertionReplayStore()
+    assert await replays.remember("old", T0 - timedelta(seconds=1))
+    assert await replays.remember("live", T0 + timedelta(minutes=5))
+    task = asyncio.create_task(
+        purge_expired_periodically(
+            {"expired client assertions": assertion_purge(replays, 10)},
+            FrozenClock(T0),
+            INTERVAL_SECONDS,
+        )
+    )
+    try:
+        deadline = time.monotonic() + 2.0
+        forgotten = False
+        while not forgotten and time.monotonic() < deadline:
+            await asyncio.sleep(INTERVAL_SECONDS)
+            forgotten = await replays.remember("old", T0)  # accepted once purged
+        assert forgotten
+        assert await replays.remember("live", T0) is False
+    finally:
+        await stop(task)

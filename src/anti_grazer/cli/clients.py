@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,13 +24,23 @@ from anti_grazer.protocol.client_admin import (
     parse_duration,
     parse_scope_option,
     register_client,
+    register_key_client,
     retire_previous_secrets,
     rotate_secret,
     set_enabled,
+    set_keys,
 )
 from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.jwk_set import registered_kids
 from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING
-from anti_grazer.protocol.models import JWT, OPAQUE, TOKEN_FORMATS, Client, ClientSecret
+from anti_grazer.protocol.models import (
+    JWT,
+    OPAQUE,
+    PRIVATE_KEY_JWT,
+    TOKEN_FORMATS,
+    Client,
+    ClientSecret,
+)
 from anti_grazer.protocol.scope import render_scope
 from anti_grazer.store.runtime import OpenedStores
 
@@ -70,7 +81,47 @@ def _describe(client: Client) -> dict[str, Any]:
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
         "token_format": client.token_format,
+        "token_endpoint_auth_method": client.auth_method,
+        **_describe_keys(client),
     }
+
+
+def _describe_keys(client: Client) -> dict[str, Any]:
+    """A ``private_key_jwt`` client's keys as shown: the kids of its registered JWK Set
+    (never the keys themselves), or its ``jwks_uri``; nothing for a secret's client."""
+    if client.jwks is not None:
+        return {"jwks_kids": list(registered_kids(client.jwks))}
+    if client.jwks_uri is not None:
+        return {"jwks_uri": client.jwks_uri}
+    return {}
+
+
+def _keys_given(jwks_file: Path | None, jwks_uri: str | None) -> tuple[str | None, str | None]:
+    """The JWK Set's text from ``--jwks-file``, or the ``--jwks-uri``: one of the two."""
+    if jwks_file is not None and jwks_uri is not None:
+        raise click.UsageError("give --jwks-file or --jwks-uri, not both")
+    if jwks_file is None:
+        return None, jwks_uri
+    try:
+        return jwks_file.read_text(encoding="utf-8"), None
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"cannot read {jwks_file}: {type(error).__name__}") from None
+
+
+_JWKS_FILE = click.option(
+    "--jwks-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A JWK Set (JSON) of the client's public keys: it authenticates with "
+    "private_key_jwt (RFC 7523) and has no secret.",
+)
+_JWKS_URI = click.option(
+    "--jwks-uri",
+    default=None,
+    metavar="URL",
+    help="Where the client publishes its JWK Set (https; http only to a loopback host): "
+    "it authenticates with private_key_jwt and has no secret.",
+)
 
 
 async def _existing(stores: OpenedStores, client_id: str) -> Client:
@@ -121,6 +172,8 @@ def clients() -> None:
     metavar="DURATION",
     help="The secret expires after this long (e.g. 90d, 24h; default: never).",
 )
+@_JWKS_FILE
+@_JWKS_URI
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def create(
     name: str,
@@ -130,6 +183,8 @@ def create(
     token_format: str,
     introspect: bool,
     secret_ttl: str | None,
+    jwks_file: Path | None,
+    jwks_uri: str | None,
     as_json: bool,
 ) -> None:
     """Register a client and print its id and secret (shown once).
@@ -138,8 +193,12 @@ def create(
     every scope of --scope (RFC 6749 §3.3 default).  With --token-format jwt its access
     tokens are JWTs signed by the active signing key ('anti-grazer keys').  With
     --introspect the client may ask POST /oauth/introspect about any token (RFC 7662),
-    not only its own.
+    not only its own.  With --jwks-file or --jwks-uri the client has no secret: it
+    authenticates with assertions signed by its private key (private_key_jwt).
     """
+    jwks, uri = _keys_given(jwks_file, jwks_uri)
+    if (jwks is not None or uri is not None) and secret_ttl is not None:
+        raise click.UsageError("--secret-ttl is for a client with a secret, not keys")
     if token_format == JWT and settings_or_exit().key_encryption_key is None:
         click.echo(
             f"Warning: {KEY_ENCRYPTION_KEY_SETTING} is not set: the server cannot sign this "
@@ -153,6 +212,11 @@ def create(
     except ClientConfigError as error:
         raise click.ClickException(str(error)) from None
     ttl = _duration(secret_ttl, "--secret-ttl")
+    if jwks is not None or uri is not None:
+        _create_key_client(
+            name, allowed, default, token_ttl, token_format, introspect, jwks, uri, as_json
+        )
+        return
 
     async def action(stores: OpenedStores) -> tuple[Client, str]:
         try:
@@ -183,6 +247,42 @@ def create(
     _print_secret(client.client_id, secret, as_json, shown)
 
 
+def _create_key_client(
+    name: str,
+    allowed: frozenset[str],
+    default: frozenset[str],
+    token_ttl: int | None,
+    token_format: str,
+    introspect: bool,
+    jwks: str | None,
+    jwks_uri: str | None,
+    as_json: bool,
+) -> None:
+    async def action(stores: OpenedStores) -> Client:
+        try:
+            return await register_key_client(
+                stores.clients,
+                SystemClock(),
+                name,
+                allowed,
+                default,
+                token_ttl,
+                token_format,
+                can_introspect=introspect,
+                jwks=jwks,
+                jwks_uri=jwks_uri,
+            )
+        except ClientConfigError as error:
+            raise click.ClickException(str(error)) from None
+
+    client = with_stores(action)
+    if as_json:
+        click.echo(json.dumps(_describe(client)))
+        return
+    click.echo(f"client_id:     {client.client_id}")
+    click.echo(f"auth method:   {PRIVATE_KEY_JWT} (no secret)")
+
+
 @clients.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def list_(as_json: bool) -> None:
@@ -201,15 +301,19 @@ def list_(as_json: bool) -> None:
         scopes = f"[{render_scope(client.allowed_scopes)}]"
         default = f"default [{render_scope(client.effective_default_scopes)}]"
         introspect = "  introspect" if client.can_introspect else ""
-        click.echo(f"{client.client_id}  {state:8}  {client.name}  {scopes}  {default}{introspect}")
+        keys = f"  {PRIVATE_KEY_JWT}" if client.auth_method == PRIVATE_KEY_JWT else ""
+        click.echo(
+            f"{client.client_id}  {state:8}  {client.name}  {scopes}  {default}{introspect}{keys}"
+        )
 
 
 @clients.command()
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line.")
 def show(client_id: str, as_json: bool) -> None:
-    """Show one client as JSON, indented unless --json, with its secrets' ids,
-    creation, expiry and last use (never a secret or its digest)."""
+    """Show one client as JSON, indented unless --json, with its authentication method,
+    its secrets' ids, creation, expiry and last use (never a secret or its digest) or
+    its keys' kids or jwks_uri."""
 
     async def action(stores: OpenedStores) -> Client:
         return await _existing(stores, client_id)
@@ -334,3 +438,24 @@ def retire_secret_command(client_id: str) -> None:
     if not ended:
         raise click.ClickException(f"{client_id} has no previous secret in its overlap")
     click.echo(f"{client_id}: the previous secret no longer works")
+
+
+@clients.command(name="set-keys")
+@click.argument("client_id")
+@_JWKS_FILE
+@_JWKS_URI
+def set_keys_command(client_id: str, jwks_file: Path | None, jwks_uri: str | None) -> None:
+    """Replace the public keys of a private_key_jwt client (one of --jwks-file,
+    --jwks-uri).  To rotate a key, register a set with the new key beside the old one,
+    switch the client to the new key, then register the set without the old one."""
+    jwks, uri = _keys_given(jwks_file, jwks_uri)
+
+    async def action(stores: OpenedStores) -> Client:
+        client = await _existing(stores, client_id)
+        try:
+            return await set_keys(stores.clients, SystemClock(), client, jwks=jwks, jwks_uri=uri)
+        except ClientConfigError as error:
+            raise click.ClickException(str(error)) from None
+
+    client = with_stores(action)
+    click.echo(f"{client_id}: keys replaced ({json.dumps(_describe_keys(client))})")

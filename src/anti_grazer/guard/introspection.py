@@ -11,12 +11,6 @@ from dataclasses import dataclass
 
 import httpx
 
-from anti_grazer.guard.claims import (
-    audience_contains,
-    claimed_scope,
-    non_empty_string,
-    numeric_date,
-)
 from anti_grazer.guard.remote import (
     DEFAULT_TIMEOUT_SECONDS,
     AuthorizationServer,
@@ -26,6 +20,12 @@ from anti_grazer.guard.remote import (
     check_issuer,
     check_url,
     unavailable,
+)
+from anti_grazer.protocol.claims import (
+    audience_contains,
+    claimed_scope,
+    non_empty_string,
+    numeric_date,
 )
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.errors import InvalidScopeError, InvalidTokenError

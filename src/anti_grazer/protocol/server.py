@@ -12,10 +12,12 @@ from datetime import timedelta
 from types import TracebackType
 
 from anti_grazer.protocol.audit import TOKEN_REVOKED, AuditTrail, client_actor
+from anti_grazer.protocol.client_assertion import ClientAssertionVerifier
 from anti_grazer.protocol.client_auth import (
     AuthenticatedClient,
+    ClientAssertion,
     authenticate_client,
-    parse_client_credentials,
+    parse_client_authentication,
 )
 from anti_grazer.protocol.errors import (
     InvalidClientError,
@@ -112,8 +114,10 @@ class AuthorizationServer:
     a served app passes the store behind its cache, so that a token revoked by any
     instance is inactive at the very next introspection (RFC 7662 §4: every check of the
     token's state), where the bearer guard may serve a record for the cache's TTL.
-    ``secret_use`` records when each client secret was last used (``clients show``);
-    ``audit`` records each revocation (None: none is, in tests of other rules)."""
+    ``secret_use`` records when each client secret was last used (``clients show``).
+    ``assertions`` authenticates ``private_key_jwt`` clients (None: such requests are
+    refused ``invalid_client``); ``audit`` records each revocation (None: none is, in
+    tests of other rules)."""
 
     def __init__(
         self,
@@ -128,6 +132,7 @@ class AuthorizationServer:
         jwt_validator: JwtAccessTokenValidator | None = None,
         secret_use: SecretUseRecorder | None = None,
         audit: AuditTrail | None = None,
+        assertions: ClientAssertionVerifier | None = None,
     ) -> None:
         self.clients = clients
         self.tokens = tokens
@@ -139,14 +144,20 @@ class AuthorizationServer:
         self.jwt_validator = jwt_validator
         self.secret_use = secret_use or SecretUseRecorder(clients)
         self.audit = audit
+        self.assertions = assertions
 
     async def _authenticate(
         self, params: Mapping[str, str], authorization: str | None
     ) -> AuthenticatedClient:
-        """RFC 6749 §2.3.1: the client and the secret that authenticated it, whose use
-        is recorded (``protocol.secret_use``)."""
-        credentials = parse_client_credentials(params, authorization)
+        """RFC 6749 §2.3: the client and the credential that authenticated it: a secret
+        (§2.3.1), whose use is recorded (``protocol.secret_use``), or an assertion
+        signed by its key (RFC 7523 §2.2)."""
+        credentials = parse_client_authentication(params, authorization)
         now = self.clock.now()
+        if isinstance(credentials, ClientAssertion):
+            if self.assertions is None:
+                raise InvalidClientError()
+            return await self.assertions.authenticate(credentials, now)
         caller = await authenticate_client(self.clients, credentials, now)
         self.secret_use.used(caller.client.client_id, caller.secret_id, now)
         return caller

@@ -239,14 +239,37 @@ class MemoryAuditStore:
         return purged
 
 
+class MemoryAssertionReplayStore:
+    """Used client assertions in a dict, by key: one process's memory (a server with
+    several instances needs the SQL store, which they share)."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, datetime] = {}
+
+    async def remember(self, key: str, expires_at: datetime) -> bool:
+        if key in self._until:
+            return False
+        self._until[key] = expires_at
+        return True
+
+    async def purge_expired(self, now: datetime, batch_size: int) -> int:
+        if batch_size <= 0:
+            raise ValueError("batch_size must be positive")
+        expired = [key for key, until in self._until.items() if until <= now]
+        for key in expired:
+            del self._until[key]
+        return len(expired)
+
+
 @dataclass(frozen=True, slots=True)
 class MemoryStores:
-    """A client store and a token store over the same tables, signing keys and the
-    audit trail."""
+    """A client store and a token store over the same tables, signing keys, the used
+    client assertions and the audit trail."""
 
     clients: MemoryClientStore
     tokens: MemoryTokenStore
     signing_keys: MemorySigningKeyStore
+    assertion_replays: MemoryAssertionReplayStore
     audit: MemoryAuditStore
 
 
@@ -257,5 +280,6 @@ def memory_stores() -> MemoryStores:
         MemoryClientStore(tables),
         MemoryTokenStore(tables),
         MemorySigningKeyStore(),
+        MemoryAssertionReplayStore(),
         MemoryAuditStore(),
     )

@@ -1,7 +1,8 @@
 """What runs beside the requests while the app serves: the janitor, which every so often
 deletes what has expired: token records in small batches (each its own short
-transaction, so that issuance and validation are never blocked for long), audit events
-past their retention period."""
+transaction, so that issuance and validation are never blocked for long), the used
+client assertions whose assertion has expired, audit events past their retention
+period."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from anti_grazer.protocol.ports import AuditStore, Clock, TokenStore
+from anti_grazer.protocol.ports import AssertionReplayStore, AuditStore, Clock, TokenStore
 from anti_grazer.settings import Settings
 from anti_grazer.tasks import running_in_background
 
@@ -24,6 +25,11 @@ Purge = Callable[[datetime], Awaitable[int]]
 def token_purge(tokens: TokenStore, batch_size: int) -> Purge:
     """Expired tokens, ``batch_size`` per transaction."""
     return lambda now: tokens.purge_expired(now, batch_size)
+
+
+def assertion_purge(replays: AssertionReplayStore, batch_size: int) -> Purge:
+    """Used client assertions that have expired, ``batch_size`` per transaction."""
+    return lambda now: replays.purge_expired(now, batch_size)
 
 
 def audit_purge(audit: AuditStore, retention: timedelta) -> Purge:
@@ -52,16 +58,12 @@ async def purge_expired_periodically(
 
 @asynccontextmanager
 async def janitor(
-    tokens: TokenStore, audit: AuditStore, clock: Clock, settings: Settings
+    purges: Mapping[str, Purge], clock: Clock, settings: Settings
 ) -> AsyncIterator[None]:
-    """Run the janitor in the background while the app serves."""
+    """Run the janitor's ``purges`` in the background while the app serves."""
     if settings.purge_interval_seconds <= 0:
         yield
         return
-    purges = {
-        "expired tokens": token_purge(tokens, settings.purge_batch_size),
-        "old audit events": audit_purge(audit, timedelta(days=settings.audit_retention_days)),
-    }
     async with running_in_background(
         purge_expired_periodically(purges, clock, settings.purge_interval_seconds)
     ):

@@ -33,11 +33,19 @@ _ERROR_SCHEMA = {
 
 
 def _form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A form body of ``properties``.  An optional parameter sent empty is as if it were
+    omitted (RFC 6749 §3.1), so an optional one with a list of values admits ``""``."""
+    admitting_empty = {
+        name: {**schema, "enum": [*schema["enum"], ""]}
+        if "enum" in schema and name not in required
+        else schema
+        for name, schema in properties.items()
+    }
     return {
         "required": True,
         "content": {
             "application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "properties": properties, "required": required}
+                "schema": {"type": "object", "properties": admitting_empty, "required": required}
             }
         },
     }
@@ -101,8 +109,23 @@ def _with_refusals(paths: dict[str, Any]) -> dict[str, Any]:
 
 
 _CLIENT_CREDENTIALS = {
-    "client_id": {"type": "string", "description": "With client_secret_post only."},
+    "client_id": {
+        "type": "string",
+        "description": "With client_secret_post; optional with private_key_jwt (then the "
+        "assertion's iss and sub).",
+    },
     "client_secret": {"type": "string", "description": "With client_secret_post only."},
+    "client_assertion_type": {
+        "type": "string",
+        "enum": ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"],
+        "description": "With private_key_jwt only (RFC 7523 §2.2).",
+    },
+    "client_assertion": {
+        "type": "string",
+        "description": "With private_key_jwt only: a JWT signed by the client's private key "
+        "(iss = sub = client id, aud = the issuer or the token endpoint, exp at most a few "
+        "minutes ahead, a jti used once; ES256, EdDSA, PS256 or RS256).",
+    },
 }
 
 OAUTH_PATHS: dict[str, Any] = {
@@ -110,8 +133,9 @@ OAUTH_PATHS: dict[str, Any] = {
         "post": {
             "tags": ["OAuth 2.0"],
             "summary": "Get an access token (client_credentials grant, RFC 6749 §4.4)",
-            "description": "Authenticate with HTTP Basic (client_secret_basic) or with "
-            "client_id and client_secret in the body (client_secret_post), not both.",
+            "description": "Authenticate with HTTP Basic (client_secret_basic), with "
+            "client_id and client_secret in the body (client_secret_post), or with a JWT "
+            "signed by the client's key (private_key_jwt, RFC 7523): one method only.",
             "operationId": "issue_token",
             "security": [{"clientBasic": []}, {}],
             "requestBody": _form(
@@ -155,9 +179,8 @@ OAUTH_PATHS: dict[str, Any] = {
                     "token": {"type": "string", "minLength": 1},
                     "token_type_hint": {
                         "type": "string",
-                        "enum": ["access_token", "refresh_token", ""],
-                        "description": "RFC 7009 §2.1 hint; empty is as if omitted (RFC 6749 "
-                        "§3.1). We issue access tokens only.",
+                        "enum": ["access_token", "refresh_token"],
+                        "description": "RFC 7009 §2.1 hint. We issue access tokens only.",
                     },
                     **_CLIENT_CREDENTIALS,
                 },

@@ -31,6 +31,8 @@ def client_row(client: Client) -> dict[str, Any]:
         "updated_at": client.updated_at,
         "token_format": client.token_format,
         "can_introspect": client.can_introspect,
+        "jwks": client.jwks,
+        "jwks_uri": client.jwks_uri,
     }
 
 
@@ -87,6 +89,8 @@ def client_from_row(row: Any, secrets: tuple[ClientSecret, ...] = ()) -> Client:
         updated_at=row.updated_at,
         token_format=row.token_format,
         can_introspect=row.can_introspect,
+        jwks=row.jwks,
+        jwks_uri=row.jwks_uri,
     )
 
 

@@ -39,6 +39,20 @@ clients = Table(
     Column("token_format", String(16), nullable=False, server_default="opaque"),
     # May introspect any token (a resource server), not only its own (RFC 7662 §2.1).
     Column("can_introspect", Boolean, nullable=False, default=False, server_default=false()),
+    # A private_key_jwt client's public keys (RFC 7523 §2.2): its JWK Set's JSON, or the
+    # URL where it publishes it (RFC 7591 §2 jwks / jwks_uri); NULL for a secret's client.
+    Column("jwks", Text, nullable=True),
+    Column("jwks_uri", Text, nullable=True),
+)
+
+# The client assertions already used (RFC 7523 §3 item 7: each jti once), by the SHA-256
+# of their client id and jti, until they expire (the janitor purges them then).
+client_assertion_jtis = Table(
+    "client_assertion_jtis",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_client_assertion_jtis_expires_at", "expires_at"),
 )
 
 # A client's secrets (``ClientSecret``): the digest, never the value; at most two live

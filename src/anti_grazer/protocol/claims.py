@@ -1,5 +1,6 @@
-"""Reading the members both remote verifiers read, from a JWT's claims (RFC 7519 §4.1,
-RFC 9068 §2.2) or an introspection answer (RFC 7662 §2.2)."""
+"""Reading the members of a JWT's claims (RFC 7519 §4.1, RFC 9068 §2.2) or of an
+introspection answer (RFC 7662 §2.2): the guard's remote verifiers and the client
+assertions of ``protocol.client_assertion`` read them alike."""
 
 from __future__ import annotations
 

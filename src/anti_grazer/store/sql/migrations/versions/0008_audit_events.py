@@ -1,7 +1,7 @@
 """The audit trail: administrative and security events, kept for AUDIT_RETENTION_DAYS.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from anti_grazer.store.sql.types import UTCDateTime
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
