@@ -99,7 +99,7 @@ async def reset_database(url: str) -> None:
                 await connection.execute(
                     text(
                         "TRUNCATE clients, access_tokens, reports, profiles, server_keys, "
-                        "signing_keys CASCADE"
+                        "signing_keys, client_assertion_jtis, audit_events CASCADE"
                     )
                 )
     finally:
@@ -207,6 +207,7 @@ def memory_stores_factory(stores: MemoryStores) -> StoresFactory:
             MemoryReportStore(),
             token_bytes(32),
             signing_keys=stores.signing_keys,
+            assertion_replays=stores.assertion_replays,
         )
 
     return serve

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         description="The whole request body must arrive within this time of the first read "
         "(408 and the connection closed beyond): a stalled body holds nothing for long.",
     )
+    shutdown_timeout_seconds: float = Field(
+        25.0,
+        gt=0,
+        description="On SIGTERM or SIGINT, how long requests in flight may take to finish "
+        "before they are cancelled and the server stops (below the usual 30 s a supervisor "
+        "waits before SIGKILL).",
+    )
     head_timeout_seconds: float = Field(
         10.0,
         ge=0.001,
@@ -139,6 +146,12 @@ class Settings(BaseSettings):
     )
     purge_batch_size: int = Field(
         1000, ge=1, description="Expired tokens deleted per transaction by the janitor."
+    )
+    audit_retention_days: int = Field(
+        365,
+        ge=1,
+        description="Audit events older than this are deleted by the janitor (every "
+        "PURGE_INTERVAL_SECONDS).",
     )
     block_threshold: int = Field(
         5,
@@ -185,6 +198,32 @@ class Settings(BaseSettings):
         ge=0,
         description="How long verifiers may cache GET /oauth/jwks (Cache-Control max-age); "
         "a new key is activated only this long (plus CACHE_TTL_SECONDS) after its creation.",
+    )
+
+    client_assertion_max_lifetime_seconds: int = Field(
+        300,
+        ge=1,
+        le=3600,
+        description="How far ahead the exp of a private_key_jwt client assertion may be "
+        "(RFC 7523 §3): its jti is remembered until then, in the database.",
+    )
+    client_jwks_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="The most one fetch of a client's jwks_uri may take; a client whose "
+        "keys cannot be fetched in time gets invalid_client.",
+    )
+    client_jwks_refresh_interval_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="A client's jwks_uri is fetched again on an unknown kid at most this "
+        "often (a flood of unknown kids costs its server one request per interval).",
+    )
+    client_jwks_max_age_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="How long keys fetched from a client's jwks_uri are used before they "
+        "are fetched again (a key the client withdraws stops working within this time).",
     )
 
     @field_validator("audience", "api_audience")

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from anti_grazer.cli.common import settings_or_exit, with_stores
+from anti_grazer.cli.common import audited, settings_or_exit, with_stores
+from anti_grazer.protocol.audit import (
+    CLIENT_CHANGED,
+    CLIENT_CREATED,
+    CLIENT_DELETED,
+    CLIENT_DISABLED,
+    CLIENT_ENABLED,
+    SECRET_RETIRED,
+    SECRET_ROTATED,
+)
 from anti_grazer.protocol.client_admin import (
     ClientChanges,
     ClientConfigError,
@@ -19,13 +30,23 @@ from anti_grazer.protocol.client_admin import (
     parse_duration,
     parse_scope_option,
     register_client,
+    register_key_client,
     retire_previous_secrets,
     rotate_secret,
     set_enabled,
+    set_keys,
 )
 from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.jwk_set import registered_kids
 from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING
-from anti_grazer.protocol.models import JWT, OPAQUE, TOKEN_FORMATS, Client, ClientSecret
+from anti_grazer.protocol.models import (
+    JWT,
+    OPAQUE,
+    PRIVATE_KEY_JWT,
+    TOKEN_FORMATS,
+    Client,
+    ClientSecret,
+)
 from anti_grazer.protocol.scope import render_scope
 from anti_grazer.store.runtime import OpenedStores
 
@@ -70,7 +91,47 @@ def _describe(client: Client) -> dict[str, Any]:
         "updated_at": client.updated_at.isoformat(),
         "token_format": client.token_format,
         "audiences": list(client.audiences),
+        "token_endpoint_auth_method": client.auth_method,
+        **_describe_keys(client),
     }
+
+
+def _describe_keys(client: Client) -> dict[str, Any]:
+    """A ``private_key_jwt`` client's keys as shown: the kids of its registered JWK Set
+    (never the keys themselves), or its ``jwks_uri``; nothing for a secret's client."""
+    if client.jwks is not None:
+        return {"jwks_kids": list(registered_kids(client.jwks))}
+    if client.jwks_uri is not None:
+        return {"jwks_uri": client.jwks_uri}
+    return {}
+
+
+def _keys_given(jwks_file: Path | None, jwks_uri: str | None) -> tuple[str | None, str | None]:
+    """The JWK Set's text from ``--jwks-file``, or the ``--jwks-uri``: one of the two."""
+    if jwks_file is not None and jwks_uri is not None:
+        raise click.UsageError("give --jwks-file or --jwks-uri, not both")
+    if jwks_file is None:
+        return None, jwks_uri
+    try:
+        return jwks_file.read_text(encoding="utf-8"), None
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"cannot read {jwks_file}: {type(error).__name__}") from None
+
+
+_JWKS_FILE = click.option(
+    "--jwks-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A JWK Set (JSON) of the client's public keys: it authenticates with "
+    "private_key_jwt (RFC 7523) and has no secret.",
+)
+_JWKS_URI = click.option(
+    "--jwks-uri",
+    default=None,
+    metavar="URL",
+    help="Where the client publishes its JWK Set (https; http only to a loopback host): "
+    "it authenticates with private_key_jwt and has no secret.",
+)
 
 
 def _config(parse: Callable[[], T]) -> T:
@@ -177,6 +238,8 @@ def clients() -> None:
     metavar="DURATION",
     help="The secret expires after this long (e.g. 90d, 24h; default: never).",
 )
+@_JWKS_FILE
+@_JWKS_URI
 @_JSON
 def create(
     name: str,
@@ -187,6 +250,8 @@ def create(
     introspect: bool,
     audiences: tuple[str, ...],
     secret_ttl: str | None,
+    jwks_file: Path | None,
+    jwks_uri: str | None,
     as_json: bool,
 ) -> None:
     """Register a client and print its id and secret (shown once).
@@ -196,16 +261,25 @@ def create(
     tokens are JWTs signed by the active signing key ('anti-grazer keys').  With
     --introspect the client may ask POST /oauth/introspect about any token (RFC 7662),
     not only its own.  A token request may name any --audience as resource= (RFC 8707);
-    one that names none gets a token for the first.
+    one that names none gets a token for the first.  With --jwks-file or --jwks-uri the
+    client has no secret: it authenticates with assertions signed by its private key
+    (private_key_jwt).
     """
+    jwks, uri = _keys_given(jwks_file, jwks_uri)
+    if (jwks is not None or uri is not None) and secret_ttl is not None:
+        raise click.UsageError("--secret-ttl is for a client with a secret, not keys")
     _warn_without_signing(token_format)
     allowed = _config(lambda: parse_scope_option(scope))
     default = _config(lambda: parse_scope_option(default_scope))
     audience = _config(lambda: parse_audiences(audiences))
     ttl = _duration(secret_ttl, "--secret-ttl")
+    if jwks is not None or uri is not None:
+        settings = ClientSettings(allowed, default, token_ttl, token_format, introspect, audience)
+        _create_key_client(name, settings, jwks, uri, as_json)
+        return
 
     async def action(stores: OpenedStores) -> tuple[Client, str]:
-        return await _config_async(
+        client, secret = await _config_async(
             register_client(
                 stores.clients,
                 SystemClock(),
@@ -219,10 +293,66 @@ def create(
                 audiences=audience,
             )
         )
+        await audited(
+            stores.audit,
+            CLIENT_CREATED,
+            client.client_id,
+            client_id=client.client_id,
+            details={"name": name, "secret_id": client.secrets[0].secret_id},
+        )
+        return client, secret
 
     client, secret = with_stores(action)
     shown = {**_describe(client), "secret_id": client.secrets[0].secret_id}
     _print_secret(client.client_id, secret, as_json, shown)
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """What ``create`` registers besides the name and the credentials."""
+
+    allowed: frozenset[str]
+    default: frozenset[str]
+    token_ttl: int | None
+    token_format: str
+    introspect: bool
+    audiences: tuple[str, ...]
+
+
+def _create_key_client(
+    name: str, settings: ClientSettings, jwks: str | None, jwks_uri: str | None, as_json: bool
+) -> None:
+    async def action(stores: OpenedStores) -> Client:
+        client = await _config_async(
+            register_key_client(
+                stores.clients,
+                SystemClock(),
+                name,
+                settings.allowed,
+                settings.default,
+                settings.token_ttl,
+                settings.token_format,
+                can_introspect=settings.introspect,
+                jwks=jwks,
+                jwks_uri=jwks_uri,
+                audiences=settings.audiences,
+            )
+        )
+        await audited(
+            stores.audit,
+            CLIENT_CREATED,
+            client.client_id,
+            client_id=client.client_id,
+            details={"name": name, "token_endpoint_auth_method": PRIVATE_KEY_JWT},
+        )
+        return client
+
+    client = with_stores(action)
+    if as_json:
+        click.echo(json.dumps(_describe(client)))
+        return
+    click.echo(f"client_id:     {client.client_id}")
+    click.echo(f"auth method:   {PRIVATE_KEY_JWT} (no secret)")
 
 
 @clients.command()
@@ -277,7 +407,17 @@ def update(
 
     async def action(stores: OpenedStores) -> Client:
         client = await _existing(stores, client_id)
-        return await _config_async(change_client(stores.clients, SystemClock(), client, **changes))
+        changed = await _config_async(
+            change_client(stores.clients, SystemClock(), client, **changes)
+        )
+        await audited(
+            stores.audit,
+            CLIENT_CHANGED,
+            client_id,
+            client_id=client_id,
+            details={"changed": " ".join(sorted(changes))},
+        )
+        return changed
 
     client = with_stores(action)
     click.echo(json.dumps(_describe(client)) if as_json else f"{client_id} updated")
@@ -302,9 +442,10 @@ def list_(as_json: bool) -> None:
         default = f"default [{render_scope(client.effective_default_scopes)}]"
         introspect = "  introspect" if client.can_introspect else ""
         audiences = f"  audiences [{' '.join(client.audiences)}]" if client.audiences else ""
+        keys = f"  {PRIVATE_KEY_JWT}" if client.auth_method == PRIVATE_KEY_JWT else ""
         click.echo(
             f"{client.client_id}  {state:8}  {client.name}  {scopes}  {default}"
-            f"{introspect}{audiences}"
+            f"{introspect}{audiences}{keys}"
         )
 
 
@@ -312,8 +453,9 @@ def list_(as_json: bool) -> None:
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line.")
 def show(client_id: str, as_json: bool) -> None:
-    """Show one client as JSON, indented unless --json, with its audiences and its
-    secrets' ids, creation, expiry and last use (never a secret or its digest)."""
+    """Show one client as JSON, indented unless --json, with its audiences, its
+    authentication method, its secrets' ids, creation, expiry and last use (never a
+    secret or its digest) or its keys' kids or jwks_uri."""
 
     async def action(stores: OpenedStores) -> Client:
         return await _existing(stores, client_id)
@@ -335,6 +477,8 @@ def _set_enabled_command(enabled: bool) -> click.Command:
         async def action(stores: OpenedStores) -> None:
             client = await _existing(stores, client_id)
             await set_enabled(stores.clients, stores.tokens, SystemClock(), client, enabled)
+            kind = CLIENT_ENABLED if enabled else CLIENT_DISABLED
+            await audited(stores.audit, kind, client_id, client_id=client_id)
 
         with_stores(action)
         click.echo(f"{client_id} {verb}d")
@@ -352,7 +496,10 @@ def delete(client_id: str) -> None:
     """Delete a client and every token issued to it."""
 
     async def action(stores: OpenedStores) -> bool:
-        return await stores.clients.delete_client(client_id)
+        deleted = await stores.clients.delete_client(client_id)
+        if deleted:
+            await audited(stores.audit, CLIENT_DELETED, client_id, client_id=client_id)
+        return deleted
 
     if not with_stores(action):
         raise click.ClickException(f"no client with id {client_id!r}")
@@ -389,13 +536,24 @@ def rotate_secret_command(
     async def action(stores: OpenedStores) -> tuple[ClientSecret, str]:
         client = await _existing(stores, client_id)
         try:
-            return await rotate_secret(
+            secret, value = await rotate_secret(
                 stores.clients, SystemClock(), client, overlap=overlap_for, secret_ttl=ttl
             )
         except ClientConfigError as error:
             raise click.ClickException(str(error)) from None
         except UnknownClientIdError:
             raise click.ClickException(f"no client with id {client_id!r}") from None
+        await audited(
+            stores.audit,
+            SECRET_ROTATED,
+            client_id,
+            client_id=client_id,
+            details={
+                "secret_id": secret.secret_id,
+                "overlap_seconds": int(overlap_for.total_seconds()),
+            },
+        )
+        return secret, value
 
     secret, value = with_stores(action)
     extra = {"secret_id": secret.secret_id, "expires_at": _moment(secret.expires_at)}
@@ -413,9 +571,33 @@ def retire_secret_command(client_id: str) -> None:
 
     async def action(stores: OpenedStores) -> int:
         client = await _existing(stores, client_id)
-        return await retire_previous_secrets(stores.clients, SystemClock(), client)
+        ended = await retire_previous_secrets(stores.clients, SystemClock(), client)
+        if ended:
+            await audited(stores.audit, SECRET_RETIRED, client_id, client_id=client_id)
+        return ended
 
     ended = with_stores(action)
     if not ended:
         raise click.ClickException(f"{client_id} has no previous secret in its overlap")
     click.echo(f"{client_id}: the previous secret no longer works")
+
+
+@clients.command(name="set-keys")
+@click.argument("client_id")
+@_JWKS_FILE
+@_JWKS_URI
+def set_keys_command(client_id: str, jwks_file: Path | None, jwks_uri: str | None) -> None:
+    """Replace the public keys of a private_key_jwt client (one of --jwks-file,
+    --jwks-uri).  To rotate a key, register a set with the new key beside the old one,
+    switch the client to the new key, then register the set without the old one."""
+    jwks, uri = _keys_given(jwks_file, jwks_uri)
+
+    async def action(stores: OpenedStores) -> Client:
+        client = await _existing(stores, client_id)
+        try:
+            return await set_keys(stores.clients, SystemClock(), client, jwks=jwks, jwks_uri=uri)
+        except ClientConfigError as error:
+            raise click.ClickException(str(error)) from None
+
+    client = with_stores(action)
+    click.echo(f"{client_id}: keys replaced ({json.dumps(_describe_keys(client))})")

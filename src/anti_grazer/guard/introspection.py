@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import httpx
 
-from anti_grazer.guard.claims import claimed_scope, non_empty_string, numeric_date
 from anti_grazer.guard.remote import (
     DEFAULT_TIMEOUT_SECONDS,
     AuthorizationServer,
@@ -23,6 +22,7 @@ from anti_grazer.guard.remote import (
     unavailable,
 )
 from anti_grazer.protocol.audience import audience_contains
+from anti_grazer.protocol.claims import claimed_scope, non_empty_string, numeric_date
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.errors import InvalidScopeError, InvalidTokenError
 from anti_grazer.protocol.models import Principal

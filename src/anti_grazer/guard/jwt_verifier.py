@@ -15,7 +15,6 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import Key
 
-from anti_grazer.guard.claims import claimed_scope, non_empty_string, numeric_date
 from anti_grazer.guard.jwks import (
     DEFAULT_MAX_AGE_SECONDS,
     DEFAULT_REFRESH_INTERVAL_SECONDS,
@@ -28,6 +27,7 @@ from anti_grazer.guard.remote import (
     check_issuer,
 )
 from anti_grazer.protocol.audience import audience_contains
+from anti_grazer.protocol.claims import claimed_scope, non_empty_string, numeric_date
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.errors import InvalidScopeError, InvalidTokenError
 from anti_grazer.protocol.models import Principal

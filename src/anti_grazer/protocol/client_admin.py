@@ -1,6 +1,7 @@
-"""Client administration: registration with a server-generated secret, changes to its
-settings, secret rotation, enabling and disabling (DESIGN.md §4.1: secrets are
-generated, shown once, stored as digests)."""
+"""Client administration: registration with a server-generated secret or with public
+keys (``private_key_jwt``), changes to its settings, secret rotation, key replacement,
+enabling and disabling (DESIGN.md §4.1: secrets are generated, shown once, stored as
+digests)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from typing import TypedDict, Unpack
 
 from anti_grazer.protocol.audience import audience_problem
 from anti_grazer.protocol.errors import InvalidScopeError
-from anti_grazer.protocol.models import OPAQUE, TOKEN_FORMATS, Client, ClientSecret, Scopes
+from anti_grazer.protocol.jwk_set import JwkSetError, check_jwks_uri, checked_client_jwks
+from anti_grazer.protocol.models import (
+    OPAQUE,
+    PRIVATE_KEY_JWT,
+    TOKEN_FORMATS,
+    Client,
+    ClientSecret,
+    Scopes,
+)
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.scope import parse_scope
 from anti_grazer.protocol.tokens import (
@@ -93,6 +102,36 @@ def _check(client: Client) -> Client:
     return client
 
 
+def _new_client(
+    clock: Clock,
+    name: str,
+    allowed_scopes: Scopes,
+    default_scopes: Scopes,
+    token_ttl_seconds: int | None,
+    token_format: str,
+    *,
+    can_introspect: bool,
+    audiences: tuple[str, ...],
+) -> Client:
+    """A new client's settings, checked (``_check``); no credential yet."""
+    now = clock.now()
+    return _check(
+        Client(
+            client_id=generate_client_id(),
+            name=name.strip(),
+            allowed_scopes=allowed_scopes,
+            default_scopes=default_scopes,
+            token_ttl_seconds=token_ttl_seconds,
+            enabled=True,
+            created_at=now,
+            updated_at=now,
+            token_format=token_format,
+            can_introspect=can_introspect,
+            audiences=audiences,
+        )
+    )
+
+
 async def register_client(
     clients: ClientStore,
     clock: Clock,
@@ -113,26 +152,90 @@ async def register_client(
     introspect any token; ``audiences`` are the resources its token requests may name
     (RFC 8707), the first its default.  The secret expires after ``secret_ttl`` when
     given."""
-    now = clock.now()
-    client = _check(
-        Client(
-            client_id=generate_client_id(),
-            name=name.strip(),
-            allowed_scopes=allowed_scopes,
-            default_scopes=default_scopes,
-            token_ttl_seconds=token_ttl_seconds,
-            enabled=True,
-            created_at=now,
-            updated_at=now,
-            token_format=token_format,
-            can_introspect=can_introspect,
-            audiences=audiences,
-        )
+    client = _new_client(
+        clock,
+        name,
+        allowed_scopes,
+        default_scopes,
+        token_ttl_seconds,
+        token_format,
+        can_introspect=can_introspect,
+        audiences=audiences,
     )
-    secret, value = _new_secret(now, secret_ttl)
+    secret, value = _new_secret(client.created_at, secret_ttl)
     client = replace(client, secrets=(secret,))
     await clients.add_client(client)
     return client, value
+
+
+def checked_keys(jwks: str | None, jwks_uri: str | None) -> tuple[str | None, str | None]:
+    """A client's public keys as given by an operator, exactly one of a JWK Set's JSON
+    (``protocol.jwk_set.checked_client_jwks``) and a ``jwks_uri`` (``check_jwks_uri``),
+    checked; ``ClientConfigError`` says what is wrong."""
+    if (jwks is None) == (jwks_uri is None):
+        raise ClientConfigError("give the client's keys either as a JWK Set or as a jwks_uri")
+    try:
+        if jwks is not None:
+            return checked_client_jwks(jwks), None
+        return None, check_jwks_uri(jwks_uri or "")
+    except JwkSetError as error:
+        raise ClientConfigError(str(error)) from None
+
+
+async def register_key_client(
+    clients: ClientStore,
+    clock: Clock,
+    name: str,
+    allowed_scopes: Scopes,
+    default_scopes: Scopes,
+    token_ttl_seconds: int | None = None,
+    token_format: str = OPAQUE,
+    *,
+    can_introspect: bool = False,
+    jwks: str | None = None,
+    jwks_uri: str | None = None,
+    audiences: tuple[str, ...] = (),
+) -> Client:
+    """Create a client that authenticates with ``private_key_jwt`` (RFC 7523 §2.2): its
+    public keys (``checked_keys``) and no secret at all.  The other settings are
+    ``register_client``'s."""
+    keys, uri = checked_keys(jwks, jwks_uri)
+    client = _new_client(
+        clock,
+        name,
+        allowed_scopes,
+        default_scopes,
+        token_ttl_seconds,
+        token_format,
+        can_introspect=can_introspect,
+        audiences=audiences,
+    )
+    client = replace(client, jwks=keys, jwks_uri=uri)
+    await clients.add_client(client)
+    return client
+
+
+async def set_keys(
+    clients: ClientStore,
+    clock: Clock,
+    client: Client,
+    *,
+    jwks: str | None = None,
+    jwks_uri: str | None = None,
+) -> Client:
+    """Replace the public keys of a ``private_key_jwt`` client (``checked_keys``): the
+    next assertion is checked with the new ones (a rotation: publish the new key beside
+    the old one, then drop the old one).  A client with a secret keeps its secret: it
+    gets no keys (a client has one method; register a new client to change it)."""
+    if client.auth_method != PRIVATE_KEY_JWT:
+        raise ClientConfigError(
+            f"{client.client_id} authenticates with a secret; register a new client "
+            "with --jwks-file or --jwks-uri for private_key_jwt"
+        )
+    keys, uri = checked_keys(jwks, jwks_uri)
+    updated = replace(client, jwks=keys, jwks_uri=uri, updated_at=clock.now())
+    await clients.update_client(updated)
+    return updated
 
 
 class ClientChanges(TypedDict, total=False):
@@ -178,6 +281,11 @@ async def rotate_secret(
     ``0`` ends it at once) so that every holder can switch; an older one still in its
     overlap ends at once: at most ``MAX_LIVE_SECRETS`` are live.  The new secret expires
     after ``secret_ttl`` when given."""
+    if client.auth_method == PRIVATE_KEY_JWT:
+        raise ClientConfigError(
+            f"{client.client_id} authenticates with private_key_jwt: it has no secret "
+            "(replace its keys with 'clients set-keys')"
+        )
     if overlap < timedelta(0):
         raise ClientConfigError("the overlap must not be negative")
     now = clock.now()

@@ -1,10 +1,13 @@
-"""Client authentication at the token and revocation endpoints (RFC 6749 §2.3).
+"""Client authentication at the token, revocation and introspection endpoints (RFC 6749
+§2.3).
 
-Two methods: HTTP Basic (``client_secret_basic``, §2.3.1, with the id and secret
-form-urlencoded before base64 per Appendix B) and body parameters (``client_secret_post``).
-A request that uses both is an ``invalid_request`` (§2.3: "MUST NOT use more than one
-authentication method in each request").  Every failure to authenticate is the same
-``invalid_client``, whatever the cause.
+Three methods: HTTP Basic (``client_secret_basic``, §2.3.1, with the id and secret
+form-urlencoded before base64 per Appendix B), body parameters (``client_secret_post``),
+and a JWT signed by the client's private key (``private_key_jwt``: RFC 7521 §4.2, RFC
+7523 §2.2; checked by ``protocol.client_assertion``).  A request that uses more than one
+is an ``invalid_request`` (§2.3: "MUST NOT use more than one authentication method in
+each request").  Every failure to authenticate is the same ``invalid_client``, whatever
+the cause.
 """
 
 from __future__ import annotations
@@ -28,6 +31,48 @@ class AuthMethod(Enum):
 
     BASIC = "client_secret_basic"
     POST = "client_secret_post"
+    PRIVATE_KEY_JWT = "private_key_jwt"
+
+
+# RFC 7523 §2.2: the client_assertion_type of a JWT used for client authentication.
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientAssertion:
+    """A client assertion as presented (RFC 7521 §4.2): the JWT, and the ``client_id``
+    parameter when the request carried one (it must then name the assertion's client)."""
+
+    assertion: str
+    client_id: str | None
+
+    def __repr__(self) -> str:  # never show the assertion
+        return f"ClientAssertion(client_id={self.client_id!r})"
+
+
+def parse_client_authentication(
+    params: Mapping[str, str], authorization: str | None
+) -> ClientCredentials | ClientAssertion:
+    """The client's credentials (``parse_client_credentials``) or its assertion.
+
+    RFC 7521 §4.2: ``client_assertion_type`` and ``client_assertion`` are both REQUIRED,
+    so one without the other is an ``invalid_request``, as is an assertion beside a
+    secret or an Authorization header (RFC 6749 §2.3); a type other than RFC 7523's
+    ``jwt-bearer`` is an unsupported authentication method: ``invalid_client`` (RFC 6749
+    §5.2)."""
+    assertion_type = params.get("client_assertion_type")
+    assertion = params.get("client_assertion")
+    if assertion_type is None and assertion is None:
+        return parse_client_credentials(params, authorization)
+    if authorization is not None or "client_secret" in params:
+        raise InvalidRequestError("The client used more than one authentication method")
+    if assertion_type is None or assertion is None:
+        raise InvalidRequestError(
+            "client_assertion and client_assertion_type must be sent together"
+        )
+    if assertion_type != JWT_BEARER:
+        raise InvalidClientError()
+    return ClientAssertion(assertion, params.get("client_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +133,9 @@ def parse_client_credentials(
 
 @dataclass(frozen=True, slots=True)
 class AuthenticatedClient:
-    """A client that authenticated, and the public id of the secret it used."""
+    """A client that authenticated, and the credential it used, as the access log names
+    it: the public id of its secret, or ``private_key_jwt:<kid>`` (``private_key_jwt``
+    for a key without a kid)."""
 
     client: Client
     secret_id: str

@@ -17,6 +17,12 @@ OPAQUE = "opaque"
 JWT = "jwt"
 TOKEN_FORMATS = (OPAQUE, JWT)
 
+# How a client authenticates (RFC 7591 §2 ``token_endpoint_auth_method``): with a secret
+# (HTTP Basic, or client_secret_post as well), or with assertions signed by its private
+# key (RFC 7523 §2.2), checked with the public keys it registered.
+CLIENT_SECRET_BASIC = "client_secret_basic"
+PRIVATE_KEY_JWT = "private_key_jwt"
+
 # A client has at most two live secrets: the current one and, during a rotation's
 # overlap, the previous one (a third rotation ends the oldest at once).
 MAX_LIVE_SECRETS = 2
@@ -71,7 +77,10 @@ class Client:
     ``can_introspect`` marks a resource server: it may introspect any token (RFC 7662
     §2.1), where any other client sees only its own.  ``audiences`` are the resource
     indicators (RFC 8707 §2: absolute URIs) its token requests may name; the first is its
-    default audience (``protocol.audience``).
+    default audience (``protocol.audience``).  A client has either secrets or public
+    keys, never both: ``jwks`` (the JSON of its JWK Set, RFC 7517 §5) or ``jwks_uri``
+    (where it publishes them, RFC 7591 §2) make it a ``private_key_jwt`` client, with no
+    secret.
     """
 
     client_id: str
@@ -87,6 +96,15 @@ class Client:
     can_introspect: bool = False
     secrets: tuple[ClientSecret, ...] = ()
     audiences: tuple[str, ...] = ()
+    jwks: str | None = None
+    jwks_uri: str | None = None
+
+    @property
+    def auth_method(self) -> str:
+        """``private_key_jwt`` for a client with keys, else ``client_secret_basic``
+        (RFC 7591 §2: the default; such a client may use ``client_secret_post`` too)."""
+        has_keys = self.jwks is not None or self.jwks_uri is not None
+        return PRIVATE_KEY_JWT if has_keys else CLIENT_SECRET_BASIC
 
     def live_secrets(self, now: datetime) -> tuple[ClientSecret, ...]:
         """The secrets that authenticate the client at ``now``, oldest first."""
@@ -136,7 +154,9 @@ class TokenResponse:
     expires_in: int
     scope: str | None
     token_type: str = BEARER
-    secret_id: str | None = None  # the secret that authenticated (for the access log)
+    # The credential that authenticated, for the access log: a secret's public id, or
+    # ``private_key_jwt:<kid>`` (``protocol.client_auth.AuthenticatedClient``).
+    secret_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from anti_grazer.protocol.models import Client, ClientSecret, SigningKey, TokenRecord
+
+if TYPE_CHECKING:
+    from joserfc.jwk import Key
+
+    from anti_grazer.protocol.audit import AuditEvent
 
 
 class InactiveClientError(Exception):
@@ -119,4 +124,53 @@ class SigningKeyStore(Protocol):
     async def delete_key(self, kid: str) -> bool:
         """Delete the key ``kid`` unless it is the active key (checked in the write);
         returns whether it was deleted."""
+        ...
+
+
+class AuditStore(Protocol):
+    """The audit trail's events (``protocol.audit``), shared by every instance."""
+
+    async def record(self, event: AuditEvent) -> None:
+        """Store ``event`` durably before returning."""
+        ...
+
+    async def list_events(
+        self,
+        *,
+        since: datetime | None = None,
+        client_id: str | None = None,
+        kind: str | None = None,
+        limit: int = 1000,
+    ) -> Sequence[AuditEvent]:
+        """The newest ``limit`` events matching every filter given, oldest first."""
+        ...
+
+    async def purge_before(self, before: datetime) -> int:
+        """Delete the events older than ``before`` (the retention period); how many."""
+        ...
+
+
+class AssertionReplayStore(Protocol):
+    """The client assertions already used (RFC 7523 §3 item 7: a ``jti`` is used once),
+    remembered until they expire, in a store every server instance shares."""
+
+    async def remember(self, key: str, expires_at: datetime) -> bool:
+        """Remember ``key`` until ``expires_at``, atomically: True if it was not
+        remembered yet, False if it was (a replay), whichever instance remembered it."""
+        ...
+
+    async def purge_expired(self, now: datetime, batch_size: int) -> int:
+        """Forget the keys that expired before ``now``, in batches; return how many."""
+        ...
+
+
+class ClientKeySets(Protocol):
+    """The public keys clients publish at their ``jwks_uri`` (RFC 7591 §2), fetched and
+    held by an adapter (``anti_grazer.remote_jwks.ClientKeySets``): fetched again once
+    when a ``kid`` is not held, within its time limits."""
+
+    async def key_for(self, jwks_uri: str, kid: str | None) -> Key | None:
+        """The key named ``kid`` (without one, the set's only key) in the set at
+        ``jwks_uri``, or None; ``TemporarilyUnavailableError`` when the set cannot be
+        fetched."""
         ...

@@ -12,10 +12,13 @@ from datetime import timedelta
 from types import TracebackType
 
 from anti_grazer.protocol.audience import RESOURCE, grant_audience
+from anti_grazer.protocol.audit import TOKEN_REVOKED, AuditTrail, client_actor
+from anti_grazer.protocol.client_assertion import ClientAssertionVerifier
 from anti_grazer.protocol.client_auth import (
     AuthenticatedClient,
+    ClientAssertion,
     authenticate_client,
-    parse_client_credentials,
+    parse_client_authentication,
 )
 from anti_grazer.protocol.errors import (
     InvalidClientError,
@@ -53,7 +56,7 @@ from anti_grazer.protocol.ports import ClientStore, Clock, InactiveClientError, 
 from anti_grazer.protocol.scope import grant_scope, render_scope
 from anti_grazer.protocol.secret_use import SecretUseRecorder
 from anti_grazer.protocol.token_lookup import presented_token_digest
-from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
+from anti_grazer.protocol.tokens import access_token_digest, generate_access_token, token_id
 
 SUPPORTED_GRANT_TYPES = frozenset({CLIENT_CREDENTIALS})
 # RFC 7009 §2.1 hints; we issue no refresh tokens, but the hint is a known value.
@@ -115,7 +118,10 @@ class AuthorizationServer:
     a served app passes the store behind its cache, so that a token revoked by any
     instance is inactive at the very next introspection (RFC 7662 §4: every check of the
     token's state), where the bearer guard may serve a record for the cache's TTL.
-    ``secret_use`` records when each client secret was last used (``clients show``)."""
+    ``secret_use`` records when each client secret was last used (``clients show``).
+    ``assertions`` authenticates ``private_key_jwt`` clients (None: such requests are
+    refused ``invalid_client``); ``audit`` records each revocation (None: none is, in
+    tests of other rules)."""
 
     def __init__(
         self,
@@ -130,6 +136,8 @@ class AuthorizationServer:
         introspected_tokens: TokenStore | None = None,
         jwt_validator: JwtAccessTokenValidator | None = None,
         secret_use: SecretUseRecorder | None = None,
+        audit: AuditTrail | None = None,
+        assertions: ClientAssertionVerifier | None = None,
     ) -> None:
         self.clients = clients
         self.tokens = tokens
@@ -141,14 +149,21 @@ class AuthorizationServer:
         self.introspected_tokens = introspected_tokens or tokens
         self.jwt_validator = jwt_validator
         self.secret_use = secret_use or SecretUseRecorder(clients)
+        self.audit = audit
+        self.assertions = assertions
 
     async def _authenticate(
         self, params: Mapping[str, str], authorization: str | None
     ) -> AuthenticatedClient:
-        """RFC 6749 §2.3.1: the client and the secret that authenticated it, whose use
-        is recorded (``protocol.secret_use``)."""
-        credentials = parse_client_credentials(params, authorization)
+        """RFC 6749 §2.3: the client and the credential that authenticated it: a secret
+        (§2.3.1), whose use is recorded (``protocol.secret_use``), or an assertion
+        signed by its key (RFC 7523 §2.2)."""
+        credentials = parse_client_authentication(params, authorization)
         now = self.clock.now()
+        if isinstance(credentials, ClientAssertion):
+            if self.assertions is None:
+                raise InvalidClientError()
+            return await self.assertions.authenticate(credentials, now)
         caller = await authenticate_client(self.clients, credentials, now)
         self.secret_use.used(caller.client.client_id, caller.secret_id, now)
         return caller
@@ -245,8 +260,16 @@ class AuthorizationServer:
             return
         if record.client_id != client.client_id:
             raise UnauthorizedClientError("The token was not issued to this client")
-        if record.revoked_at is None:
-            await self.tokens.revoke_token(digest, client.client_id, self.clock.now())
+        revoked = record.revoked_at is None and await self.tokens.revoke_token(
+            digest, client.client_id, self.clock.now()
+        )
+        if revoked and self.audit is not None:
+            await self.audit.record(
+                TOKEN_REVOKED,
+                client_actor(client.client_id),
+                record.jti or token_id(digest),
+                client_id=client.client_id,
+            )
 
     async def introspect(
         self, params: Mapping[str, str], authorization: str | None

@@ -32,8 +32,8 @@ _USE_SIGNATURE = "sig"
 
 
 @cache
-def jws_registry() -> JWSRegistry:
-    """The JWS registry we sign and verify with: our two algorithms only, and an
+def jws_registry(algorithms: tuple[str, ...] = SIGNING_ALGORITHMS) -> JWSRegistry:
+    """A JWS registry of ``algorithms`` only (by default the two we sign with), with an
     ``EdDSA`` that does not warn (module docstring)."""
     from joserfc.jwa import EdDSAAlgorithm  # noqa: PLC0415 - see above
     from joserfc.jws import JWSRegistry  # noqa: PLC0415
@@ -46,7 +46,7 @@ def jws_registry() -> JWSRegistry:
     class Registry(JWSRegistry):
         algorithms = {**JWSRegistry.algorithms, EDDSA: QuietEdDSA()}  # noqa: RUF012
 
-    return Registry(algorithms=list(SIGNING_ALGORITHMS))
+    return Registry(algorithms=list(algorithms))
 
 
 def _generate(alg: str) -> Key:

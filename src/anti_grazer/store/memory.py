@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from anti_grazer.protocol.audit import AuditEvent
 from anti_grazer.protocol.models import (
     Client,
     ClientSecret,
@@ -205,18 +206,80 @@ class MemorySigningKeyStore:
         return True
 
 
+class MemoryAuditStore:
+    """Audit events in a list, oldest first."""
+
+    def __init__(self) -> None:
+        self._events: list[AuditEvent] = []
+
+    async def record(self, event: AuditEvent) -> None:
+        self._events.append(event)
+
+    async def list_events(
+        self,
+        *,
+        since: datetime | None = None,
+        client_id: str | None = None,
+        kind: str | None = None,
+        limit: int = 1000,
+    ) -> Sequence[AuditEvent]:
+        found = [
+            event
+            for event in sorted(self._events, key=lambda e: e.at)
+            if (since is None or event.at >= since)
+            and (client_id is None or event.client_id == client_id)
+            and (kind is None or event.kind == kind)
+        ]
+        return found[-limit:] if limit else []
+
+    async def purge_before(self, before: datetime) -> int:
+        kept = [event for event in self._events if event.at >= before]
+        purged = len(self._events) - len(kept)
+        self._events = kept
+        return purged
+
+
+class MemoryAssertionReplayStore:
+    """Used client assertions in a dict, by key: one process's memory (a server with
+    several instances needs the SQL store, which they share)."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, datetime] = {}
+
+    async def remember(self, key: str, expires_at: datetime) -> bool:
+        if key in self._until:
+            return False
+        self._until[key] = expires_at
+        return True
+
+    async def purge_expired(self, now: datetime, batch_size: int) -> int:
+        if batch_size <= 0:
+            raise ValueError("batch_size must be positive")
+        expired = [key for key, until in self._until.items() if until <= now]
+        for key in expired:
+            del self._until[key]
+        return len(expired)
+
+
 @dataclass(frozen=True, slots=True)
 class MemoryStores:
-    """A client store and a token store over the same tables, and signing keys."""
+    """A client store and a token store over the same tables, signing keys, the used
+    client assertions and the audit trail."""
 
     clients: MemoryClientStore
     tokens: MemoryTokenStore
     signing_keys: MemorySigningKeyStore
+    assertion_replays: MemoryAssertionReplayStore
+    audit: MemoryAuditStore
 
 
 def memory_stores() -> MemoryStores:
     """Fresh, empty memory stores that share their state as the SQL tables do."""
     tables = _Tables()
     return MemoryStores(
-        MemoryClientStore(tables), MemoryTokenStore(tables), MemorySigningKeyStore()
+        MemoryClientStore(tables),
+        MemoryTokenStore(tables),
+        MemorySigningKeyStore(),
+        MemoryAssertionReplayStore(),
+        MemoryAuditStore(),
     )

@@ -22,9 +22,17 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from anti_grazer.protocol.ports import ClientStore, SigningKeyStore, TokenStore
+from anti_grazer.protocol.ports import (
+    AssertionReplayStore,
+    AuditStore,
+    ClientStore,
+    SigningKeyStore,
+    TokenStore,
+)
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.store.changes import ListenForChanges, OnChange, OnGap
+from anti_grazer.store.sql.assertion_replays import SqlAssertionReplayStore
+from anti_grazer.store.sql.audit import SqlAuditStore
 from anti_grazer.store.sql.schema_version import SchemaNotCurrentError
 from anti_grazer.store.sql.signing_keys import SqlSigningKeyStore
 
@@ -45,6 +53,10 @@ class OpenedStores:
     listen_for_changes: ListenForChanges
     # The keys that sign JWT access tokens (the same table on both backends).
     signing_keys: SigningKeyStore
+    # The client assertions already used (the same table on both backends).
+    assertion_replays: AssertionReplayStore
+    # The audit trail's events.
+    audit: AuditStore
 
 
 @asynccontextmanager
@@ -75,6 +87,8 @@ async def open_stores(
                 sqlite.reports,
                 no_changes,
                 SqlSigningKeyStore(sqlite.engine),
+                sqlite.assertion_replays,
+                sqlite.audit,
             )
     elif backend == "postgresql":
         from anti_grazer.store.postgres.notify import listening  # noqa: PLC0415
@@ -88,6 +102,8 @@ async def open_stores(
                 postgres.reports,
                 functools.partial(listening, database_url),
                 SqlSigningKeyStore(postgres.engine),
+                SqlAssertionReplayStore(postgres.engine),
+                SqlAuditStore(postgres.engine),
             )
     else:
         raise ValueError(f"unsupported database {backend!r} (SQLite or PostgreSQL)")

@@ -54,6 +54,8 @@ def client_row(client: Client) -> dict[str, Any]:
         "token_format": client.token_format,
         "can_introspect": client.can_introspect,
         "audiences": json.dumps(list(client.audiences), separators=(",", ":")),
+        "jwks": client.jwks,
+        "jwks_uri": client.jwks_uri,
     }
 
 
@@ -111,6 +113,8 @@ def client_from_row(row: Any, secrets: tuple[ClientSecret, ...] = ()) -> Client:
         token_format=row.token_format,
         can_introspect=row.can_introspect,
         audiences=tuple(json.loads(row.audiences)),
+        jwks=row.jwks,
+        jwks_uri=row.jwks_uri,
     )
 
 

@@ -42,6 +42,20 @@ clients = Table(
     # The audiences it may ask for (RFC 8707 resource indicators), in order, the first its
     # default: a JSON array of strings (store.sql.rows).
     Column("audiences", Text, nullable=False, server_default="[]"),
+    # A private_key_jwt client's public keys (RFC 7523 §2.2): its JWK Set's JSON, or the
+    # URL where it publishes it (RFC 7591 §2 jwks / jwks_uri); NULL for a secret's client.
+    Column("jwks", Text, nullable=True),
+    Column("jwks_uri", Text, nullable=True),
+)
+
+# The client assertions already used (RFC 7523 §3 item 7: each jti once), by the SHA-256
+# of their client id and jti, until they expire (the janitor purges them then).
+client_assertion_jtis = Table(
+    "client_assertion_jtis",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_client_assertion_jtis_expires_at", "expires_at"),
 )
 
 # A client's secrets (``ClientSecret``): the digest, never the value; at most two live
@@ -140,4 +154,23 @@ signing_keys = Table(
     Column("activated_at", UTCDateTime, nullable=True),
     Column("retired_at", UTCDateTime, nullable=True),
     Column("published_until", UTCDateTime, nullable=True),
+)
+
+# The audit trail (``protocol.audit``): one row per administrative or security event,
+# never a secret; deleted after AUDIT_RETENTION_DAYS.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("actor", String(300), nullable=False),
+    Column("subject", String(600), nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("client_id", String(64), nullable=True),
+    Column("details", Text, nullable=False, default="{}"),
+    Index("ix_audit_events_at", "at"),
+    Index("ix_audit_events_client_id_at", "client_id", "at"),
 )

@@ -3,8 +3,8 @@ Existing clients have none, so their tokens are what they were.  A token's own a
 keeps its column (0005's ``access_tokens.audience``): one audience as itself, as every
 existing row holds it, several as a JSON array (``store.sql.rows.join_audiences``).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-10
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,7 @@
-"""Reading the members both remote verifiers read, from a JWT's claims (RFC 7519 §4.1,
-RFC 9068 §2.2) or an introspection answer (RFC 7662 §2.2); ``aud`` is checked by
-``protocol.audience.audience_contains``, as our own guard checks it."""
+"""Reading the members of a JWT's claims (RFC 7519 §4.1, RFC 9068 §2.2) or of an
+introspection answer (RFC 7662 §2.2): the guard's remote verifiers and the client
+assertions of ``protocol.client_assertion`` read them alike; ``aud`` is checked by
+``protocol.audience.audience_contains``."""
 
 from __future__ import annotations
 
