@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.app import STARLETTE_GUARDED_PATH, STARLETTE_PLAIN_PATH
+from bench.assertion_pool import pool_size, register_key_client, write_pool
 from bench.measure import MemorySample, Probe, Row, Workload, measure
 from bench.peer import (
     PEER_INTROSPECTION_PATH,
@@ -56,6 +57,7 @@ from bench.workloads import (
     bearer_workload,
     introspect_workload,
     peer_contender,
+    pkjwt_token_workload,
     revoke_fresh_workload,
     revoke_same_workload,
     selected,
@@ -213,6 +215,8 @@ def bench_ours_serve(
             label = "ours: JWT access token issuance, ES256 (POST /oauth/token)"
             workload = token_workload("ours-token-jwt", label, clients.jwt_basic)
             rows.append(measure(options, server, workload))
+        if selected(only, "ours-token-pkjwt"):
+            rows.append(measure(options, server, pkjwt_workload(options, work, env, server)))
         if selected(only, "ours-introspect"):
             token = issue_token(server.port, TOKEN_PATH, basic)
             label = f"ours: introspection (POST {INTROSPECT_PATH})"
@@ -243,6 +247,18 @@ def bench_ours_serve(
                 )
                 remember(f"after token run {run}/{RSS_RUNS}")
     return rows
+
+
+def pkjwt_workload(
+    options: Options, work: Path, env: Mapping[str, str], server: Server
+) -> Workload:
+    """The ``ours-token-pkjwt`` row: a client with an ES256 key, and its assertions
+    signed beforehand for the warm-up and the measured run (bench/assertion_pool.py)."""
+    client = register_key_client(env, work)
+    audience = f"http://{HOST}:{server.port}{TOKEN_PATH}"  # RFC 7523 §3 item 3
+    pool = work / "assertion-pool.txt"
+    size = write_pool(client, audience, pool_size(options.warmup + options.duration), pool)
+    return pkjwt_token_workload(client.assertion(audience), pool, size)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ VERIFIER_KEYS = ("ours-introspection-guarded", "ours-jwt-guarded", "ours-verifie
 OURS_SERVE_KEYS = (
     "ours-token",
     "ours-token-jwt",
+    "ours-token-pkjwt",
     "ours-introspect",
     *VERIFIER_KEYS,
     "ours-revoke-fresh",
@@ -141,6 +142,41 @@ def revoke_fresh_workload(basic: str, pool: Path, pool_size: int) -> Workload:
         path=REVOKE_PATH,
         env={"BENCH_BASIC": basic, "BENCH_TOKEN_FILE": str(pool)},
         probe=Probe("POST", REVOKE_PATH, form_headers(basic), "token=not-a-token"),
+        after_warmup=after_warmup,
+        describe=describe,
+    )
+
+
+def pkjwt_token_workload(probe_assertion: str, pool: Path, pool_size: int) -> Workload:
+    """POST /oauth/token authenticated by private_key_jwt (RFC 7523 §2.2), an ES256
+    assertion with a fresh ``jti`` each request, from the ``pool_size`` in ``pool``
+    (bench/assertion_pool.py); the probe uses one of its own.  The row's note says how
+    much of the pool the run used."""
+    offset = {"value": 0}
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assertion_type = "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+    probe_body = (
+        f"{TOKEN_BODY}&client_assertion_type={assertion_type}&client_assertion={probe_assertion}"
+    )
+
+    def after_warmup(warm: WrkRun) -> dict[str, str]:
+        offset["value"] = int(warm.extra.get("sent", 0))
+        return {"BENCH_ASSERTION_OFFSET": str(offset["value"])}
+
+    def describe(result: WrkRun) -> str:
+        used = int(result.extra.get("sent", 0))
+        short = int(result.extra.get("exhausted", 0))
+        if short:
+            return f"ASSERTION POOL RAN OUT: {short:,} requests had none (pool {pool_size:,})"
+        return f"{used:,} of the pool's {pool_size:,} assertions used, each once"
+
+    return Workload(
+        key="ours-token-pkjwt",
+        label=f"ours: token issuance, private_key_jwt ES256 (POST {TOKEN_PATH})",
+        script="token_pkjwt.lua",
+        path=TOKEN_PATH,
+        env={"BENCH_ASSERTION_FILE": str(pool), "BENCH_SCOPE": TOKEN_SCOPE},
+        probe=Probe("POST", TOKEN_PATH, form, probe_body),
         after_warmup=after_warmup,
         describe=describe,
     )

@@ -40,7 +40,8 @@ INVALID_TOKEN_CHALLENGE = (
     'Bearer realm="anti-grazer", error="invalid_token", '
     'error_description="The access token is invalid, expired or revoked"'
 )
-# The error codes of RFC 6749 §5.2 and RFC 7009 §2.2.1.
+# The error codes of RFC 6749 §5.2, RFC 7009 §2.2.1 and RFC 8707 §2 (registered for the
+# token endpoint by §5.1).
 OAUTH_ERROR_CODES = frozenset(
     {
         "invalid_request",
@@ -50,6 +51,7 @@ OAUTH_ERROR_CODES = frozenset(
         "unsupported_grant_type",
         "invalid_scope",
         "unsupported_token_type",
+        "invalid_target",
     }
 )
 

@@ -99,8 +99,8 @@ async def reset_database(url: str) -> None:
                 await connection.execute(
                     text(
                         "TRUNCATE clients, access_tokens, reports, profiles, server_keys, "
-                        "signing_keys, trusted_issuers, federation_bindings, assertion_replay "
-                        "CASCADE"
+                        "signing_keys, client_assertion_jtis, audit_events, trusted_issuers, "
+                        "federation_bindings CASCADE"
                     )
                 )
     finally:
@@ -137,9 +137,11 @@ async def register(
     token_format: str = OPAQUE,
     *,
     can_introspect: bool = False,
+    audiences: tuple[str, ...] = (),
 ) -> Registered:
     """Register a client with the given scopes (and token format) through the real
-    registry (``can_introspect``: a resource server, which may introspect any token)."""
+    registry (``can_introspect``: a resource server, which may introspect any token;
+    ``audiences``: the resources it may ask for, RFC 8707)."""
     client, secret = await register_client(
         clients,
         clock,
@@ -149,23 +151,36 @@ async def register(
         ttl,
         token_format,
         can_introspect=can_introspect,
+        audiences=audiences,
     )
     return Registered(client, secret)
 
 
 async def request_token(
-    http: httpx.AsyncClient, client_id: str, secret: str, scope: str | None = None
+    http: httpx.AsyncClient,
+    client_id: str,
+    secret: str,
+    scope: str | None = None,
+    resources: tuple[str, ...] = (),
 ) -> httpx.Response:
-    """A client_credentials token request with HTTP Basic (RFC 6749 §4.4.2)."""
-    data = {"grant_type": "client_credentials"}
+    """A client_credentials token request with HTTP Basic (RFC 6749 §4.4.2), naming each
+    of ``resources`` (RFC 8707 §2, one ``resource`` parameter each)."""
+    data: dict[str, str | list[str]] = {"grant_type": "client_credentials"}
     if scope is not None:
         data["scope"] = scope
+    if resources:
+        data["resource"] = list(resources)
     return await http.post("/oauth/token", data=data, auth=(client_id, secret))
 
 
-async def issue(http: httpx.AsyncClient, who: Registered, scope: str | None = None) -> str:
+async def issue(
+    http: httpx.AsyncClient,
+    who: Registered,
+    scope: str | None = None,
+    resources: tuple[str, ...] = (),
+) -> str:
     """A token from the real token endpoint (the request must succeed)."""
-    response = await request_token(http, who.client_id, who.secret, scope)
+    response = await request_token(http, who.client_id, who.secret, scope, resources)
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
@@ -193,8 +208,8 @@ def memory_stores_factory(stores: MemoryStores) -> StoresFactory:
             MemoryReportStore(),
             token_bytes(32),
             signing_keys=stores.signing_keys,
+            assertion_replays=stores.assertion_replays,
             trust=stores.trust,
-            assertion_replay=stores.assertion_replay,
         )
 
     return serve
@@ -216,6 +231,11 @@ def log_events(stream: io.StringIO) -> list[dict[str, Any]]:
     events = [json.loads(line) for line in lines]
     assert all(isinstance(event, dict) for event in events)
     return events
+
+
+def access_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    """The access lines (logger ``anti_grazer.access``) logged to ``stream`` so far."""
+    return [e for e in log_events(stream) if e.get("logger_name") == "anti_grazer.access"]
 
 
 def invoke_cli(

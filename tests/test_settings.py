@@ -61,3 +61,21 @@ def test_the_key_encryption_key_never_shows_in_a_repr() -> None:
     settings = load_settings(key_encryption_key=KEY_ENCRYPTION_KEY)
     assert KEY_ENCRYPTION_KEY not in repr(settings)
     assert KEY_ENCRYPTION_KEY not in str(settings.model_dump())
+
+
+def test_the_api_audience_defaults_to_the_servers_audience() -> None:
+    """RFC 8707 / RFC 9700 §2.3: the /v1 API's audience is API_AUDIENCE when set, else
+    AUDIENCE (itself the issuer when unset)."""
+    assert load_settings(issuer="https://auth.example").protected_api_audience == (
+        "https://auth.example"
+    )
+    assert load_settings(audience="urn:reports").protected_api_audience == "urn:reports"
+    configured = load_settings(audience="urn:reports", api_audience="https://api.example/v1")
+    assert configured.protected_api_audience == "https://api.example/v1"
+    assert configured.token_audience == "urn:reports"
+
+
+@pytest.mark.parametrize("name", ["audience", "api_audience"])
+def test_an_empty_audience_is_refused(name: str) -> None:
+    with pytest.raises(ValidationError, match="must not be empty"):
+        load_settings(**{name: " "})

@@ -1,7 +1,7 @@
 """Platform tokens shaped as Kubernetes and GitHub Actions issue them, signed by the
 stand-in issuer's keys (tests/guard/stand_in_server.py, which then stands for the
-cluster or for GitHub), and the token request that presents one as a client assertion
-(RFC 7521 §4.2, RFC 7523 §2.2)."""
+cluster or for GitHub); tests/client_assertions.py builds the token request that
+presents one as a client assertion (RFC 7521 §4.2, RFC 7523 §2.2)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from typing import Any
 
 from joserfc.jwk import Key
 
-from anti_grazer.protocol.client_auth import JWT_BEARER
 from tests.guard.stand_in_server import sign
 
 # The audience the tests configure with ``trust add --audience``: a projected
@@ -99,17 +98,3 @@ def platform_token(key: Key, claims: Mapping[str, object], **header: object) -> 
     GitHub says ``JWT``), the key's ``kid``, the algorithm of its type; ``header``
     changes that (None: left out)."""
     return sign(key, claims, **{"typ": None, **header})
-
-
-def assertion_form(client_id: str | None, token: str, **extra: str) -> dict[str, str]:
-    """A client_credentials request (RFC 6749 §4.4.2) authenticated by ``token`` as the
-    client assertion (RFC 7521 §4.2), for ``client_id`` (None: no client_id)."""
-    form = {
-        "grant_type": "client_credentials",
-        "client_assertion_type": JWT_BEARER,
-        "client_assertion": token,
-        **extra,
-    }
-    if client_id is not None:
-        form["client_id"] = client_id
-    return form

@@ -115,6 +115,16 @@ def _drop_color_message(
     return event_dict
 
 
+def _logger_name(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A standard-library record's logger, under the key our own events use."""
+    record = event_dict.get("_record")
+    if record is not None:
+        event_dict.setdefault("logger_name", record.name)
+    return event_dict
+
+
 def _render(event_dict: Any, **_: Any) -> str:
     return _one_line(orjson.dumps(event_dict, default=str).decode())
 
@@ -139,7 +149,7 @@ def configure_logging(
         redact,
     ]
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *processors],
+        foreign_pre_chain=[_logger_name, structlog.stdlib.ExtraAdder(), *processors],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.JSONRenderer(serializer=_render),

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         description="The whole request body must arrive within this time of the first read "
         "(408 and the connection closed beyond): a stalled body holds nothing for long.",
     )
+    shutdown_timeout_seconds: float = Field(
+        25.0,
+        gt=0,
+        description="On SIGTERM or SIGINT, how long requests in flight may take to finish "
+        "before they are cancelled and the server stops (below the usual 30 s a supervisor "
+        "waits before SIGKILL).",
+    )
     head_timeout_seconds: float = Field(
         10.0,
         ge=0.001,
@@ -140,6 +147,12 @@ class Settings(BaseSettings):
     purge_batch_size: int = Field(
         1000, ge=1, description="Expired tokens deleted per transaction by the janitor."
     )
+    audit_retention_days: int = Field(
+        365,
+        ge=1,
+        description="Audit events older than this are deleted by the janitor (every "
+        "PURGE_INTERVAL_SECONDS).",
+    )
     block_threshold: int = Field(
         5,
         ge=1,
@@ -161,8 +174,18 @@ class Settings(BaseSettings):
 
     audience: str | None = Field(
         None,
-        description="The aud claim of JWT access tokens (RFC 9068 §2.2), the identifier "
-        "of the API they are for; resource servers check it. Unset: the issuer.",
+        description="The server's default audience: the aud claim of JWT access tokens "
+        "(RFC 9068 §2.2) of clients registered without audiences that ask for none, and "
+        "the one resource (RFC 8707) such a client may ask for; resource servers check "
+        "it. Unset: the issuer.",
+    )
+    api_audience: str | None = Field(
+        None,
+        description="The audience of the server's own /v1 API (RFC 8707, RFC 9700 §2.3): "
+        "a token must name it, and a token without any audience (an opaque token of a "
+        "client registered without audiences) is refused. Unset: tokens restricted to "
+        "other audiences are refused, and the API's audience is AUDIENCE's value, while "
+        "tokens without any audience are accepted, as they were before audiences existed.",
     )
     key_encryption_key: SecretStr | None = Field(
         None,
@@ -177,6 +200,31 @@ class Settings(BaseSettings):
         "a new key is activated only this long (plus CACHE_TTL_SECONDS) after its creation.",
     )
 
+    client_assertion_max_lifetime_seconds: int = Field(
+        300,
+        ge=1,
+        le=3600,
+        description="How far ahead the exp of a private_key_jwt client assertion may be "
+        "(RFC 7523 §3): its jti is remembered until then, in the database.",
+    )
+    client_jwks_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="The most one fetch of a client's jwks_uri may take; a client whose "
+        "keys cannot be fetched in time gets invalid_client.",
+    )
+    client_jwks_refresh_interval_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="A client's jwks_uri is fetched again on an unknown kid at most this "
+        "often (a flood of unknown kids costs its server one request per interval).",
+    )
+    client_jwks_max_age_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="How long keys fetched from a client's jwks_uri are used before they "
+        "are fetched again (a key the client withdraws stops working within this time).",
+    )
     federated_token_max_age_seconds: int = Field(
         3600,
         gt=0,
@@ -194,7 +242,7 @@ class Settings(BaseSettings):
         "fails its workloads' token requests (401 invalid_client) after this long.",
     )
 
-    @field_validator("audience")
+    @field_validator("audience", "api_audience")
     @classmethod
     def _check_audience(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
@@ -268,6 +316,12 @@ class Settings(BaseSettings):
     def token_audience(self) -> str:
         """The ``aud`` of JWT access tokens: ``audience`` when set, else the issuer."""
         return self.audience if self.audience is not None else self.issuer_url
+
+    @property
+    def protected_api_audience(self) -> str:
+        """The audience the /v1 API accepts: ``api_audience`` when set, else the
+        server's default audience (``token_audience``)."""
+        return self.api_audience if self.api_audience is not None else self.token_audience
 
     @property
     def key_encryption_key_bytes(self) -> bytes | None:

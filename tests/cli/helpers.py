@@ -131,6 +131,14 @@ def describe(client: Client) -> dict[str, object]:
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
         "token_format": client.token_format,
+        "audiences": list(client.audiences),
+        "token_endpoint_auth_method": client.auth_method,
+        **(
+            {"jwks_kids": [k.get("kid") for k in json.loads(client.jwks)["keys"]]}
+            if client.jwks is not None
+            else {}
+        ),
+        **({"jwks_uri": client.jwks_uri} if client.jwks_uri is not None else {}),
     }
 
 

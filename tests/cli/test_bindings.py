@@ -35,8 +35,11 @@ def trusted_client(run: Cli) -> str:
 
 
 def bindings_of(run: Cli, client_id: str) -> list[Any]:
-    shown: list[Any] = ok(run("clients", "show", client_id, "--json"))["bindings"]
-    return shown
+    """The client's bindings as ``clients show`` prints them: none, no ``bindings``."""
+    shown = ok(run("clients", "show", client_id, "--json"))
+    assert shown.get("bindings") != []
+    bindings: list[Any] = shown.get("bindings", [])
+    return bindings
 
 
 def test_bind_stores_every_rule_and_show_lists_them(run: Cli) -> None:

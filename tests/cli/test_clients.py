@@ -219,7 +219,7 @@ def test_show_never_prints_the_secret_or_its_digest(run: Cli) -> None:
     assert result.exit_code == 0
     stored = run.client(client_id)
     assert stored is not None
-    shown = {**describe(stored), "secrets": describe_secrets(stored), "bindings": []}
+    shown = {**describe(stored), "secrets": describe_secrets(stored)}
     assert json.loads(result.stdout) == shown
     assert result.stdout == json.dumps(shown, indent=2) + "\n"
     assert secret not in result.output

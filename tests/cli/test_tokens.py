@@ -102,8 +102,8 @@ def test_tokens_purge_expired_forgets_the_jti_of_expired_federated_tokens(run: C
     now = datetime.now(UTC)
 
     async def remember(stores: OpenedStores) -> None:
-        await stores.assertion_replay.remember("federated:old", now - timedelta(seconds=1))
-        await stores.assertion_replay.remember("federated:new", now + timedelta(hours=1))
+        await stores.assertion_replays.remember("federated:old", now - timedelta(seconds=1))
+        await stores.assertion_replays.remember("federated:new", now + timedelta(hours=1))
 
     run.stores(remember)
     result = run("tokens", "purge-expired")
@@ -112,8 +112,8 @@ def test_tokens_purge_expired_forgets_the_jti_of_expired_federated_tokens(run: C
         "purged 0 expired tokens; forgot 1 used assertions\n",
     )
     later = now + timedelta(hours=1)
-    assert run.stores(lambda s: s.assertion_replay.remember("federated:old", later)) is True
-    assert run.stores(lambda s: s.assertion_replay.remember("federated:new", later)) is False
+    assert run.stores(lambda s: s.assertion_replays.remember("federated:old", later)) is True
+    assert run.stores(lambda s: s.assertion_replays.remember("federated:new", later)) is False
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,13 @@ import pytest
 from click.testing import Result
 
 from tests.cli.helpers import Cli, create
+from tests.client_assertions import rsa_key
 from tests.guard.stand_in_server import (
     JWKS,
     OPENID_CONFIGURATION,
     Answer,
     StandInServer,
     closed_port_url,
-    rsa_key,
     serving,
 )
 
@@ -102,7 +102,7 @@ def test_a_discovery_document_of_another_issuer_is_refused(run: Cli, issuer: Sta
     """OpenID Connect Discovery 1.0 §4.3: the document's issuer must be the one asked."""
     result = run("trust", "add", issuer.issuer + "/", "--audience", AUDIENCE)
     assert result.exit_code == 1
-    assert "(metadata names another issuer at " in result.stderr
+    assert "(discovery document names another issuer at " in result.stderr
     assert trusted(run) == []
 
 
@@ -131,7 +131,7 @@ def test_an_issuer_without_signing_keys_is_refused(run: Cli, issuer: StandInServ
         ),
         (
             ("https://issuer.example", "--audience", "a", "--jwks-uri", "http://keys.example/k"),
-            "--jwks-uri must be an https URL (http only to a loopback address)",
+            "the jwks_uri must be an https URL (http only to a loopback host)",
         ),
     ],
 )
@@ -172,5 +172,5 @@ def test_remove_is_refused_while_clients_are_bound_unless_cascade(run: Cli) -> N
     removed = ok(run("trust", "remove", url, "--cascade", "--json"))
     assert removed == {"issuer": url, "removed": True, "unbound": [client_id]}
     assert trusted(run) == []
-    assert ok(run("clients", "show", client_id, "--json"))["bindings"] == []
+    assert "bindings" not in ok(run("clients", "show", client_id, "--json"))
     refused(run("trust", "remove", url), f"{url} is not a trusted issuer")

@@ -94,15 +94,20 @@ def create_client(
     *,
     introspect: bool = False,
     token_ttl: int | None = None,
+    token_format: str | None = None,
+    audiences: Sequence[str] = (),
 ) -> CreatedClient:
-    """``clients create`` (``--introspect``: a resource server; ``--token-ttl`` when
-    given)."""
+    """``clients create`` (``--introspect``: a resource server; ``--token-ttl``,
+    ``--token-format`` and each ``--audience`` when given)."""
     ttl = [] if token_ttl is None else ["--token-ttl", str(token_ttl)]
+    token_format_option = [] if token_format is None else ["--token-format", token_format]
     completed = run_cli(
         [
             *("clients", "create", name, "--scope", scope, "--default-scope", default_scope),
             *(["--introspect"] if introspect else []),
             *ttl,
+            *token_format_option,
+            *(option for audience in audiences for option in ("--audience", audience)),
             "--json",
         ],
         env,
@@ -202,11 +207,14 @@ def serving(
             stop_process(process)
 
 
+async def read_tokens(database_url: str, tokens: Sequence[str]) -> dict[str, TokenRecord | None]:
+    """The stored record of each token, read through the SQL token store."""
+    async with open_stores(database_url, migrate_sqlite=False) as stores:
+        return {
+            token: await stores.tokens.get_token(access_token_digest(token)) for token in tokens
+        }
+
+
 def read_token(database_path: Path, token: str) -> TokenRecord | None:
-    """The stored record of ``token``, read through the SQL token store."""
-
-    async def read() -> TokenRecord | None:
-        async with open_stores(sqlite_url(database_path), migrate_sqlite=False) as stores:
-            return await stores.tokens.get_token(access_token_digest(token))
-
-    return asyncio.run(read())
+    """The stored record of ``token`` in the SQLite file ``database_path``."""
+    return asyncio.run(read_tokens(sqlite_url(database_path), [token]))[token]

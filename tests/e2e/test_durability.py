@@ -23,15 +23,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from anti_grazer.protocol.models import TokenRecord
-from anti_grazer.protocol.tokens import access_token_digest
-from anti_grazer.store.runtime import open_stores
 from tests.e2e.process import (
     CreatedClient,
     anti_grazer_executable,
     cli_environment,
     create_client,
     free_port,
+    read_tokens,
     run_cli,
     sqlite_url,
     stop_process,
@@ -156,14 +154,6 @@ async def load_then_kill(server: Server, client: CreatedClient) -> LoadResult:
     return result
 
 
-async def read_records(url: str, tokens: list[str]) -> dict[str, TokenRecord | None]:
-    """The stored record of each token, read through the SQL token store."""
-    async with open_stores(url, migrate_sqlite=False) as stores:
-        return {
-            token: await stores.tokens.get_token(access_token_digest(token)) for token in tokens
-        }
-
-
 def test_acknowledged_tokens_and_revocations_survive_sigkill(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -186,7 +176,7 @@ def test_acknowledged_tokens_and_revocations_survive_sigkill(
         assert len(set(result.issued)) == len(result.issued)
 
         second = start_server(env, tmp_path / "second.log", started)
-        records = asyncio.run(read_records(database_url, result.issued))
+        records = asyncio.run(read_tokens(database_url, result.issued))
         now = datetime.now(UTC)
         lost = [token[:12] for token, record in records.items() if record is None]
         assert lost == [], f"{len(lost)} of {len(records)} acknowledged tokens were lost"

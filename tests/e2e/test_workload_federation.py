@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from anti_grazer.protocol.jwt_assertion import REFUSED_EVENT
+from tests.client_assertions import assertion_form, rsa_key
 from tests.e2e.process import (
     CreatedClient,
     ServerProcess,
@@ -27,17 +29,11 @@ from tests.e2e.process import (
     serving,
     sqlite_url,
 )
-from tests.guard.stand_in_server import StandInServer, rsa_key
+from tests.guard.stand_in_server import StandInServer
 from tests.guard.stand_in_server import serving as issuing
 from tests.http_helpers import PROFILE, TOKEN, assert_invalid_client, assert_issued, bearer
 from tests.readme import example
-from tests.workload_tokens import (
-    AUDIENCE,
-    assertion_form,
-    github_claims,
-    kubernetes_claims,
-    platform_token,
-)
+from tests.workload_tokens import AUDIENCE, github_claims, kubernetes_claims, platform_token
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +47,7 @@ class Federated:
     client: CreatedClient
 
     def present(self, token: str) -> httpx.Response:
-        form = assertion_form(self.client.client_id, token)
+        form = assertion_form(token, client_id=self.client.client_id)
         return httpx.post(self.server.base_url + TOKEN, data=form, timeout=10)
 
     def log_events(self) -> list[dict[str, Any]]:
@@ -112,11 +108,7 @@ def test_an_unbound_subject_and_a_replay_are_refused_with_their_reasons_logged(
     )
     assert_issued(federated.present(github), "profiles:read")
     assert_invalid_client(federated.present(github))
-    reasons = [
-        e["reason"]
-        for e in federated.log_events()
-        if e.get("event") == "federated client authentication refused"
-    ]
+    reasons = [e["reason"] for e in federated.log_events() if e.get("event") == REFUSED_EVENT]
     assert reasons[-2:] == [
         "claim 'sub' 'system:serviceaccount:dev:reporter' does not match the binding's "
         "'system:serviceaccount:prod:*'",

@@ -48,15 +48,6 @@ def ed_key() -> OKPKey:
     return OKPKey.generate_key("Ed25519", {"use": "sig"}, auto_kid=True)
 
 
-def rsa_key(bits: int = 2048) -> RSAKey:
-    """A new RSA signing key of ``bits`` whose ``kid`` is its RFC 7638 thumbprint (what
-    Kubernetes and GitHub Actions sign with; joserfc warns below 2048 bits, which the
-    tests of such keys want)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SecurityWarning)
-        return RSAKey.generate_key(bits, {"use": "sig"}, auto_kid=True)
-
-
 @dataclass
 class Answer:
     """What one path answers: a status and a body, or nothing until released."""

@@ -115,6 +115,31 @@ async def test_an_active_token_not_for_this_use_is_invalid(
             await verifier.verify(TOKEN)
 
 
+async def test_the_audience_is_checked_as_the_jwt_verifier_checks_it(
+    stand_in: StandInServer, clock: FrozenClock
+) -> None:
+    """RFC 9700 §2.3 with RFC 7662 §2.2 ``aud`` (RFC 7519 §4.1.3's shape): the API's
+    audience as the string or among an array passes; anything else is refused, exactly
+    the cases ``test_jwt_verifier.test_the_audience_must_be_named`` refuses."""
+    async with IntrospectionVerifier(
+        RS_CLIENT_ID,
+        RS_SECRET,
+        issuer=stand_in.issuer,
+        audience=AUDIENCE,
+        clock=clock,
+        cache_ttl_seconds=0,
+    ) as verifier:
+        named: list[object] = [AUDIENCE, ["https://other.test", AUDIENCE]]
+        for aud in named:
+            stand_in.introspection = active(clock, aud=aud)
+            assert (await verifier.verify(TOKEN)).client_id == "ag_ci_partner"
+        others: list[object] = ["https://other.test", ["https://other.test"], None, AUDIENCE + "/"]
+        for aud in others:
+            stand_in.introspection = active(clock, aud=aud)
+            with pytest.raises(InvalidTokenError):
+                await verifier.verify(TOKEN)
+
+
 async def test_token_type_is_case_insensitive_and_optional(
     introspection_verifier: IntrospectionVerifier, stand_in: StandInServer, clock: FrozenClock
 ) -> None:

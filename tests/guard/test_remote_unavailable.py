@@ -162,7 +162,7 @@ async def test_the_failure_is_logged_without_the_token_or_secret(
     async with introspection(stand_in.issuer, 5.0) as verifier:
         await unavailable(verifier, token)
     logged = stream.getvalue()
-    assert "authorization server unavailable" in logged
+    assert "remote server unavailable" in logged
     assert "status 500" in logged
     assert stand_in.issuer + INTROSPECT in logged
     assert "T0k3n" not in logged

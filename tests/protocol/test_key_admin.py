@@ -80,7 +80,7 @@ async def test_delete_refuses_a_key_whose_jwt_is_still_valid(clock: FrozenClock)
             issued_at=issued,
             expires_at=issued + timedelta(hours=1),
             jti="jti-1",
-            audience="https://api.example",
+            audience=("https://api.example",),
         )
     )
     clock.advance(10)

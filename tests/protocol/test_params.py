@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from anti_grazer.protocol.errors import InvalidRequestError
-from anti_grazer.protocol.params import MAX_PARAMETERS, is_form_content_type, parse_form
+from anti_grazer.protocol.params import (
+    MAX_PARAMETERS,
+    is_form_content_type,
+    parse_form,
+    values_of,
+)
 from tests.http_helpers import FORM
 
 
@@ -57,6 +62,34 @@ def test_a_repeated_parameter_is_invalid_request(body: bytes) -> None:
         parse_form(body, FORM)
     assert raised.value.description == "A parameter is included more than once"
     assert raised.value.status == 400
+
+
+def test_a_parameter_the_endpoint_names_may_repeat() -> None:
+    """RFC 8707 §2: ``resource`` "may be used multiple times" where an endpoint lets it:
+    every value in order (an empty one omitted, RFC 6749 §3.2), kept apart from the
+    single-valued parameters."""
+    body = b"grant_type=client_credentials&resource=https%3A%2F%2Fa&resource=&resource=b"
+    form = parse_form(body, FORM, frozenset({"resource"}))
+    assert form == {"grant_type": "client_credentials"}
+    assert values_of(form, "resource") == ("https://a", "b")
+    assert values_of(form, "grant_type") == ("client_credentials",)
+    assert values_of(form, "scope") == ()
+    assert values_of(parse_form(b"resource=", FORM, frozenset({"resource"})), "resource") == ()
+
+
+def test_values_of_a_plain_mapping_are_its_one_value() -> None:
+    assert values_of({"resource": "https://a"}, "resource") == ("https://a",)
+    assert values_of({}, "resource") == ()
+
+
+@pytest.mark.parametrize("body", [b"resource=a&resource=b", b"a=1&resource=x&a=2"])
+def test_only_the_named_parameters_may_repeat(body: bytes) -> None:
+    """RFC 6749 §3.2 still holds for every other parameter, and for ``resource`` where
+    the endpoint does not name it."""
+    repeatable = frozenset({"resource"}) if body.startswith(b"a=") else frozenset()
+    with pytest.raises(InvalidRequestError) as raised:
+        parse_form(body, FORM, repeatable)
+    assert raised.value.description == "A parameter is included more than once"
 
 
 @pytest.mark.parametrize("body", [b"a=\xff", b"\xc3=1", b"a=%FF", b"%C3=1", b"a=%ED%A0%80"])

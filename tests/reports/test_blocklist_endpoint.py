@@ -271,6 +271,21 @@ async def test_a_since_outside_the_years_1970_to_9999_in_utc_is_422(
     }
 
 
+@pytest.mark.parametrize("since", ["0", "1764000000", "-7.8e-177", "1e3", " 12 "])
+async def test_unix_seconds_are_not_a_since_but_422(
+    http: httpx.AsyncClient, auth: Headers, since: str
+) -> None:
+    """``since`` is an RFC 3339 date-time (§5.6), as the document says: a number, which
+    pydantic alone would read as Unix seconds, is refused (found by API fuzzing)."""
+    response = await http.get("/v1/blocklist", params={"since": since}, headers=auth)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", "since"]
+    assert error["msg"] == (
+        "Value error, must be an RFC 3339 date-time with an offset, e.g. 2026-01-31T12:00:00Z"
+    )
+
+
 async def test_the_edges_of_since_are_accepted(http: httpx.AsyncClient, auth: Headers) -> None:
     await block(http, auth, "grazer")
     first = await blocklist(http, auth, since="1970-01-01T00:00:00Z")

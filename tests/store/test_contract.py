@@ -112,6 +112,44 @@ async def test_list_orders_by_creation_then_id(stores: StorePair) -> None:
     assert await stores.clients.list_clients() == [early, tie_a, tie_b, late]
 
 
+# -- audiences (RFC 8707 resource indicators) -------------------------------------------
+
+API = "https://api.example/v1"
+REPORTS = "urn:example:reports"
+
+
+async def test_a_clients_audiences_read_back_in_order(stores: StorePair) -> None:
+    """A client's audiences survive adding, listing and updating, in their order (the
+    first is its default audience), and an update can remove them all."""
+    client = replace(make_client(), audiences=(REPORTS, API))
+    await stores.clients.add_client(client)
+    assert await stores.clients.get_client("client-a") == client
+    assert await stores.clients.list_clients() == [client]
+    for audiences in ((API, REPORTS), (API,), ()):
+        changed = replace(client, audiences=audiences, updated_at=at(5))
+        await stores.clients.update_client(changed)
+        assert await stores.clients.get_client("client-a") == changed
+
+
+async def test_a_tokens_audience_reads_back(stores: StorePair) -> None:
+    """A token's audience: none (no specific restriction), one, several in the order
+    granted, and one that looks like the JSON array several are stored as."""
+    await stores.clients.add_client(make_client())
+    records = [
+        replace(make_token(label), audience=audience)
+        for label, audience in (
+            ("none", ()),
+            ("one", (API,)),
+            ("two", (REPORTS, API)),
+            ("odd", ('["not", "two"]',)),
+        )
+    ]
+    for record in records:
+        await stores.tokens.add_token(record)
+    for record in records:
+        assert await stores.tokens.get_token(record.digest) == record
+
+
 # -- tokens -----------------------------------------------------------------------------
 
 
@@ -119,7 +157,7 @@ async def test_added_token_reads_back_equal(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
     record = make_token("one", scopes="reports:write profiles:read")
     unscoped = make_token("two", scopes="")
-    jwt = replace(make_token("three"), jti="jti-of-three", audience="https://api.example")
+    jwt = replace(make_token("three"), jti="jti-of-three", audience=("https://api.example",))
     await stores.tokens.add_token(record)
     await stores.tokens.add_token(unscoped)
     await stores.tokens.add_token(jwt)
@@ -135,7 +173,7 @@ async def test_last_jwt_expiry_of_an_issue_window(stores: StorePair) -> None:
     await stores.clients.add_client(make_client())
 
     def jwt(label: str, issued: float, expires: float) -> TokenRecord:
-        record = replace(make_token(label), jti=f"jti-{label}", audience="https://api.example")
+        record = replace(make_token(label), jti=f"jti-{label}", audience=("https://api.example",))
         return replace(record, issued_at=at(issued), expires_at=at(expires))
 
     inside = [jwt("first", 0, 600), jwt("last", 100, 700), jwt("revoked", 50, 900)]

@@ -15,11 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from anti_grazer.protocol.audit import CLIENT_CREATED, AuditEvent
 from anti_grazer.protocol.models import Client, TokenRecord
 from anti_grazer.protocol.ports import TokenStore
-from anti_grazer.store.memory import memory_stores
+from anti_grazer.store.memory import MemoryAssertionReplayStore, MemoryAuditStore, memory_stores
 from anti_grazer.store.runtime import open_stores
-from anti_grazer.web.background import purge_expired_periodically
+from anti_grazer.web.background import (
+    Purge,
+    assertion_purge,
+    audit_purge,
+    purge_expired_periodically,
+    token_purge,
+)
 from tests.clock import FrozenClock
 from tests.doubles import ForwardingTokenStore
 from tests.support import (
@@ -94,6 +101,11 @@ async def wait_until_purged(tokens: TokenStore, within_seconds: float = 2.0) -> 
         await asyncio.sleep(INTERVAL_SECONDS)
 
 
+def tokens_only(tokens: TokenStore, batch_size: int) -> dict[str, Purge]:
+    """The janitor's token purge alone."""
+    return {"expired tokens": token_purge(tokens, batch_size)}
+
+
 async def stop(task: asyncio.Task[None]) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -105,7 +117,7 @@ async def test_janitor_deletes_expired_tokens_and_keeps_live_ones(stores: StoreP
     batches (2) still purge everything in one round."""
     clock = FrozenClock(T0)
     task = asyncio.create_task(
-        purge_expired_periodically(stores.tokens, clock, INTERVAL_SECONDS, batch_size=2)
+        purge_expired_periodically(tokens_only(stores.tokens, 2), clock, INTERVAL_SECONDS)
     )
     try:
         await wait_until_purged(stores.tokens)
@@ -120,7 +132,7 @@ async def test_janitor_follows_the_clock(stores: StorePair) -> None:
     """A token is purged by the round after its expiry, not before."""
     clock = FrozenClock(T0 - timedelta(hours=1))
     task = asyncio.create_task(
-        purge_expired_periodically(stores.tokens, clock, INTERVAL_SECONDS, batch_size=10)
+        purge_expired_periodically(tokens_only(stores.tokens, 10), clock, INTERVAL_SECONDS)
     )
     try:
         await asyncio.sleep(INTERVAL_SECONDS * 5)
@@ -141,7 +153,7 @@ async def test_cancellation_stops_the_janitor_cleanly() -> None:
     memory = memory_stores()
     rounds = CountingPurges(memory.tokens)
     task = asyncio.create_task(
-        purge_expired_periodically(rounds, FrozenClock(T0), INTERVAL_SECONDS, 10)
+        purge_expired_periodically(tokens_only(rounds, 10), FrozenClock(T0), INTERVAL_SECONDS)
     )
     await asyncio.sleep(INTERVAL_SECONDS * 5)
     await stop(task)
@@ -179,7 +191,7 @@ async def test_a_failed_round_is_logged_and_the_loop_goes_on(
     await seed(StorePair(memory.clients, memory.tokens))
     flaky = CountingPurges(memory.tokens, failures=2)
     task = asyncio.create_task(
-        purge_expired_periodically(flaky, FrozenClock(T0), INTERVAL_SECONDS, 10)
+        purge_expired_periodically(tokens_only(flaky, 10), FrozenClock(T0), INTERVAL_SECONDS)
     )
     try:
         await wait_until_purged(memory.tokens)
@@ -224,3 +236,50 @@ async def test_purge_interval_zero_runs_no_janitor(tmp_path: Path, clock: Frozen
         async with running(app):
             await asyncio.sleep(0.1)
         assert await remaining(sql.tokens, [*EXPIRED, *LIVE]) == [*EXPIRED, *LIVE]
+
+
+async def test_the_janitor_purges_audit_events_past_their_retention() -> None:
+    """``AUDIT_RETENTION_DAYS``: an event older than it goes at the next round; the
+    others stay."""
+    audit = MemoryAuditStore()
+    old = AuditEvent(T0 - timedelta(days=366), CLIENT_CREATED, "cli:alice", "c1")
+    kept = AuditEvent(T0 - timedelta(days=364), CLIENT_CREATED, "cli:alice", "c2")
+    for event in (old, kept):
+        await audit.record(event)
+    purges = {"old audit events": audit_purge(audit, timedelta(days=365))}
+    task = asyncio.create_task(
+        purge_expired_periodically(purges, FrozenClock(T0), INTERVAL_SECONDS)
+    )
+    try:
+        deadline = time.monotonic() + 2.0
+        while len(await audit.list_events()) > 1:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(INTERVAL_SECONDS)
+    finally:
+        await stop(task)
+    assert await audit.list_events() == [kept]
+
+
+async def test_janitor_forgets_expired_client_assertions(stores: StorePair) -> None:
+    """RFC 7523 §3 item 7: a used ``jti`` is remembered until its assertion expires, then
+    the janitor forgets it (the assertion is refused as expired anyway)."""
+    replays = MemoryAssertionReplayStore()
+    assert await replays.remember("old", T0 - timedelta(seconds=1))
+    assert await replays.remember("live", T0 + timedelta(minutes=5))
+    task = asyncio.create_task(
+        purge_expired_periodically(
+            {"expired client assertions": assertion_purge(replays, 10)},
+            FrozenClock(T0),
+            INTERVAL_SECONDS,
+        )
+    )
+    try:
+        deadline = time.monotonic() + 2.0
+        forgotten = False
+        while not forgotten and time.monotonic() < deadline:
+            await asyncio.sleep(INTERVAL_SECONDS)
+            forgotten = await replays.remember("old", T0)  # accepted once purged
+        assert forgotten
+        assert await replays.remember("live", T0) is False
+    finally:
+        await stop(task)

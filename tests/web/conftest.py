@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from anti_grazer.store.runtime import OpenedStores
+from tests.client_assertions import rsa_key
 from tests.clock import FrozenClock
-from tests.guard.stand_in_server import StandInServer, rsa_key, serving
+from tests.guard.stand_in_server import StandInServer, serving
 from tests.support import Registered, create_app, running, settings_for
 from tests.web.federation_helpers import PROD_RULE, TIMEOUT_SECONDS, Federation
 

@@ -7,24 +7,23 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
 from anti_grazer.protocol.trust_admin import bind_client, new_trusted_issuer, trust_issuer
 from anti_grazer.store.runtime import OpenedStores
+from tests.client_assertions import assertion_form
 from tests.clock import FrozenClock
 from tests.guard.stand_in_server import StandInServer
 from tests.http_helpers import TOKEN, post_form
 from tests.support import Registered, log_events
-from tests.workload_tokens import AUDIENCE, assertion_form, kubernetes_claims, platform_token
+from tests.workload_tokens import AUDIENCE, kubernetes_claims, platform_token
 
 # Short enough for quick tests of an issuer that does not answer, long enough for a
 # loaded machine.
 TIMEOUT_SECONDS = 1.0
 # What a workload of the prod namespace may be (one rule for every service account).
 PROD_RULE = "sub=system:serviceaccount:prod:*"
-REFUSED = "federated client authentication refused"
 
 
 @dataclass
@@ -68,28 +67,21 @@ class Federation:
 async def present(
     http: httpx.AsyncClient, client_id: str | None, token: str, **extra: str
 ) -> httpx.Response:
-    """A token request authenticated by ``token`` as the client assertion."""
-    return await post_form(http, TOKEN, assertion_form(client_id, token, **extra))
-
-
-def refusal_reasons(stream: io.StringIO) -> list[str]:
-    """The reasons of the federation's refusals logged so far, in order."""
-    return [e["reason"] for e in log_events(stream) if e.get("event") == REFUSED]
+    """A token request authenticated by ``token`` as the client assertion, for
+    ``client_id`` (None: the form names no client)."""
+    if client_id is not None:
+        extra["client_id"] = client_id
+    return await post_form(http, TOKEN, assertion_form(token, **extra))
 
 
 def fetch_failures(stream: io.StringIO) -> list[tuple[str, str]]:
     """The reasons and URLs of the failed fetches of an issuer's documents, as logged
-    (guard.remote)."""
+    (``remote_json``)."""
     return [
         (e["reason"], e["url"])
         for e in log_events(stream)
-        if e.get("event") == "authorization server unavailable"
+        if e.get("event") == "remote server unavailable"
     ]
-
-
-def access_lines(stream: io.StringIO) -> list[dict[str, Any]]:
-    """The access lines logged so far."""
-    return [e for e in log_events(stream) if e.get("event") == "request"]
 
 
 def the_one(reasons: Sequence[str]) -> str:

@@ -22,7 +22,7 @@ from anti_grazer.logs import configure_logging
 from anti_grazer.web.access_log import AccessLogMiddleware
 from anti_grazer.web.edge import Edge
 from tests.clock import FrozenClock
-from tests.support import Registered, create_app, issue, running, settings_for
+from tests.support import Registered, access_lines, create_app, issue, running, settings_for
 
 API_LIMIT = 65536
 OAUTH_LIMIT = 16384
@@ -238,6 +238,29 @@ async def test_a_body_that_stalls_is_cut_off_with_408(
     assert exchange.headers[b"connection"] == b"close"
 
 
+async def test_cancel_in_flight_cuts_the_requests_still_running(started: Edge) -> None:
+    """What a server stopping gracefully does once its shutdown timeout is over
+    (``cli/serve.py``): every request in flight is cancelled, none is left counted."""
+    first_read = asyncio.Event()
+
+    async def stalls_after_the_first_chunk() -> Message:
+        if not first_read.is_set():
+            first_read.set()
+            return {"type": "http.request", "body": b"grant_type=", "more_body": True}
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    form = [("content-type", "application/x-www-form-urlencoded")]
+    request = asyncio.ensure_future(
+        call(started, "POST", "/oauth/token", form, stalls_after_the_first_chunk)
+    )
+    await asyncio.wait_for(first_read.wait(), timeout=5)
+    assert started.cancel_in_flight() == 1
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(request, timeout=5)
+    assert started.cancel_in_flight() == 0
+
+
 @pytest.mark.parametrize("valid_first", [True, False])
 async def test_two_authorization_headers_are_invalid_request(
     http: httpx.AsyncClient, token: str, valid_first: bool
@@ -294,14 +317,6 @@ async def test_middleware_cannot_be_added_once_serving(
     await http.get("/health")
     with pytest.raises(RuntimeError, match="once the application has started"):
         started.add_middleware(PathRecorder, [])
-
-
-def access_lines(stream: io.StringIO) -> list[dict[str, Any]]:
-    return [
-        json.loads(line)
-        for line in stream.getvalue().splitlines()
-        if '"logger_name":"anti_grazer.access"' in line
-    ]
 
 
 async def test_a_client_that_leaves_before_any_response_is_logged_as_such(

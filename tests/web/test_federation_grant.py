@@ -13,6 +13,7 @@ import httpx
 from anti_grazer.protocol.client_admin import set_enabled
 from anti_grazer.protocol.client_auth import JWT_BEARER
 from anti_grazer.protocol.trust_admin import unbind_client
+from tests.client_assertions import refusal_reasons
 from tests.http_helpers import (
     INTROSPECT,
     REVOKE,
@@ -22,12 +23,10 @@ from tests.http_helpers import (
     assert_revoked_ok,
     post_form,
 )
-from tests.support import Registered
+from tests.support import Registered, access_lines
 from tests.web.federation_helpers import (
     Federation,
-    access_lines,
     present,
-    refusal_reasons,
     the_one,
 )
 from tests.workload_tokens import github_claims, platform_token

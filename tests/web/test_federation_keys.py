@@ -14,13 +14,13 @@ import orjson
 import pytest
 
 from anti_grazer.protocol.trust_admin import bind_client
+from tests.client_assertions import refusal_reasons, rsa_key
 from tests.guard.stand_in_server import (
     JWKS,
     METADATA,
     OPENID_CONFIGURATION,
     Answer,
     closed_port_url,
-    rsa_key,
 )
 from tests.http_helpers import assert_invalid_client, assert_issued
 from tests.web.federation_helpers import (
@@ -28,7 +28,6 @@ from tests.web.federation_helpers import (
     Federation,
     fetch_failures,
     present,
-    refusal_reasons,
     the_one,
 )
 from tests.workload_tokens import kubernetes_claims, platform_token
@@ -107,7 +106,7 @@ async def test_a_discovery_document_of_another_issuer_is_not_used(
     assert JWKS not in federation.issuer.hits
     assert the_one(refusal_reasons(log_stream)) == "the issuer's keys cannot be fetched now"
     discovery = federation.issuer.issuer + OPENID_CONFIGURATION
-    assert fetch_failures(log_stream) == [("metadata names another issuer", discovery)]
+    assert fetch_failures(log_stream) == [("discovery document names another issuer", discovery)]
 
 
 async def test_an_unreachable_issuer_is_a_clear_401(

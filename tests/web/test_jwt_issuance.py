@@ -194,7 +194,7 @@ async def test_the_record_is_stored_by_digest_with_its_jti_and_audience(
     assert record is not None
     assert (record.jti, record.audience, record.client_id) == (
         claims["jti"],
-        AUDIENCE,
+        (AUDIENCE,),
         jwt_client.client_id,
     )
     assert jwt_claims(record, ISSUER) == claims

@@ -29,16 +29,21 @@ from tests.support import Registered, create_app, issue, running, settings_for
 
 WELL_KNOWN = "/.well-known/oauth-authorization-server"
 ISSUER = "https://as.example.com"
-AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+# RFC 8414 §2: REQUIRED with private_key_jwt; RFC 7523 assertions' algorithms.
+ASSERTION_ALGS = ["ES256", "EdDSA", "PS256", "RS256"]
 # The document of ISSUER, member by member.
 DOCUMENT = {
     "issuer": ISSUER,
     "token_endpoint": f"{ISSUER}/oauth/token",
     "token_endpoint_auth_methods_supported": AUTH_METHODS,
+    "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
     "revocation_endpoint": f"{ISSUER}/oauth/revoke",
     "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+    "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
     "introspection_endpoint": f"{ISSUER}/oauth/introspect",
     "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+    "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
     "jwks_uri": f"{ISSUER}/oauth/jwks",
     "access_token_signing_alg_values_supported": ["ES256", "EdDSA"],
     "grant_types_supported": ["client_credentials"],

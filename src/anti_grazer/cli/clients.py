@@ -3,28 +3,47 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from anti_grazer.cli.bindings import bind, describe_binding, unbind
-from anti_grazer.cli.common import settings_or_exit, with_stores
+from anti_grazer.cli.common import audited, settings_or_exit, with_stores
+from anti_grazer.protocol.audit import (
+    CLIENT_CHANGED,
+    CLIENT_CREATED,
+    CLIENT_DELETED,
+    CLIENT_DISABLED,
+    CLIENT_ENABLED,
+    SECRET_RETIRED,
+    SECRET_ROTATED,
+)
 from anti_grazer.protocol.client_admin import (
+    ClientChanges,
     ClientConfigError,
     UnknownClientIdError,
+    change_client,
+    parse_audiences,
     parse_duration,
     parse_scope_option,
     register_client,
+    register_key_client,
     retire_previous_secrets,
     rotate_secret,
     set_enabled,
+    set_keys,
 )
 from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.jwk_set import registered_kids
 from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING
 from anti_grazer.protocol.models import (
     JWT,
     OPAQUE,
+    PRIVATE_KEY_JWT,
     TOKEN_FORMATS,
     Client,
     ClientSecret,
@@ -32,6 +51,9 @@ from anti_grazer.protocol.models import (
 )
 from anti_grazer.protocol.scope import render_scope
 from anti_grazer.store.runtime import OpenedStores
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _moment(value: datetime | None) -> str | None:
@@ -70,7 +92,117 @@ def _describe(client: Client) -> dict[str, Any]:
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
         "token_format": client.token_format,
+        "audiences": list(client.audiences),
+        "token_endpoint_auth_method": client.auth_method,
+        **_describe_keys(client),
     }
+
+
+def _describe_keys(client: Client) -> dict[str, Any]:
+    """A ``private_key_jwt`` client's keys as shown: the kids of its registered JWK Set
+    (never the keys themselves), or its ``jwks_uri``; nothing for a secret's client."""
+    if client.jwks is not None:
+        return {"jwks_kids": list(registered_kids(client.jwks))}
+    if client.jwks_uri is not None:
+        return {"jwks_uri": client.jwks_uri}
+    return {}
+
+
+def _keys_given(jwks_file: Path | None, jwks_uri: str | None) -> tuple[str | None, str | None]:
+    """The JWK Set's text from ``--jwks-file``, or the ``--jwks-uri``: one of the two."""
+    if jwks_file is not None and jwks_uri is not None:
+        raise click.UsageError("give --jwks-file or --jwks-uri, not both")
+    if jwks_file is None:
+        return None, jwks_uri
+    try:
+        return jwks_file.read_text(encoding="utf-8"), None
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"cannot read {jwks_file}: {type(error).__name__}") from None
+
+
+_JWKS_FILE = click.option(
+    "--jwks-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A JWK Set (JSON) of the client's public keys: it authenticates with "
+    "private_key_jwt (RFC 7523) and has no secret.",
+)
+_JWKS_URI = click.option(
+    "--jwks-uri",
+    default=None,
+    metavar="URL",
+    help="Where the client publishes its JWK Set (https; http only to a loopback host): "
+    "it authenticates with private_key_jwt and has no secret.",
+)
+
+
+def _config(parse: Callable[[], T]) -> T:
+    """``parse()``, its ``ClientConfigError`` as the command's one-line error."""
+    try:
+        return parse()
+    except ClientConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _warn_without_signing(token_format: str | None) -> None:
+    if token_format == JWT and settings_or_exit().key_encryption_key is None:
+        click.echo(
+            f"Warning: {KEY_ENCRYPTION_KEY_SETTING} is not set: the server cannot sign this "
+            "client's JWT access tokens (its token requests get server_error) until it is "
+            "set and a signing key is active.",
+            err=True,
+        )
+
+
+# The settings ``create`` takes and ``update`` changes, each defined once: ``update``
+# passes no default, so an option it is not given changes nothing.
+def _scope_option(default: str | None) -> Callable[[F], F]:
+    return click.option(
+        "--scope", "scope", default=default, help='Allowed scopes, space-separated: "a b".'
+    )
+
+
+def _default_scope_option(default: str | None) -> Callable[[F], F]:
+    return click.option(
+        "--default-scope",
+        default=default,
+        help="Scopes granted when a request names none (default: all of --scope).",
+    )
+
+
+_TOKEN_TTL = click.option(
+    "--token-ttl", type=click.IntRange(min=1), default=None, help="Token lifetime (s)."
+)
+_AUDIENCE = click.option(
+    "--audience",
+    "audiences",
+    multiple=True,
+    metavar="URI",
+    help="An audience the client may ask for with resource= (RFC 8707: an absolute URI, "
+    "no fragment or query); repeat for several; the first is its default.",
+)
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+def _token_format_option(default: str | None) -> Callable[[F], F]:
+    return click.option(
+        "--token-format",
+        type=click.Choice(TOKEN_FORMATS),
+        default=default,
+        show_default=default is not None,
+        help="Opaque access tokens, or JWT access tokens (RFC 9068).",
+    )
+
+
+_INTROSPECT_HELP = "A resource server: may introspect any token (others see only their own)."
+
+
+async def _config_async(pending: Awaitable[T]) -> T:
+    """``await pending``, its ``ClientConfigError`` as the command's one-line error."""
+    try:
+        return await pending
+    except ClientConfigError as error:
+        raise click.ClickException(str(error)) from None
 
 
 async def _existing(stores: OpenedStores, client_id: str) -> Client:
@@ -96,32 +228,21 @@ def clients() -> None:
 
 @clients.command()
 @click.argument("name")
-@click.option("--scope", "scope", default="", help='Allowed scopes, space-separated: "a b".')
-@click.option(
-    "--default-scope",
-    default="",
-    help="Scopes granted when a request names none (default: all of --scope).",
-)
-@click.option("--token-ttl", type=click.IntRange(min=1), default=None, help="Token lifetime (s).")
-@click.option(
-    "--token-format",
-    type=click.Choice(TOKEN_FORMATS),
-    default=OPAQUE,
-    show_default=True,
-    help="Opaque access tokens, or JWT access tokens (RFC 9068).",
-)
-@click.option(
-    "--introspect",
-    is_flag=True,
-    help="A resource server: may introspect any token (others see only their own).",
-)
+@_scope_option("")
+@_default_scope_option("")
+@_TOKEN_TTL
+@_token_format_option(OPAQUE)
+@click.option("--introspect", is_flag=True, help=_INTROSPECT_HELP)
+@_AUDIENCE
 @click.option(
     "--secret-ttl",
     default=None,
     metavar="DURATION",
     help="The secret expires after this long (e.g. 90d, 24h; default: never).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_JWKS_FILE
+@_JWKS_URI
+@_JSON
 def create(
     name: str,
     scope: str,
@@ -129,7 +250,10 @@ def create(
     token_ttl: int | None,
     token_format: str,
     introspect: bool,
+    audiences: tuple[str, ...],
     secret_ttl: str | None,
+    jwks_file: Path | None,
+    jwks_uri: str | None,
     as_json: bool,
 ) -> None:
     """Register a client and print its id and secret (shown once).
@@ -138,25 +262,27 @@ def create(
     every scope of --scope (RFC 6749 §3.3 default).  With --token-format jwt its access
     tokens are JWTs signed by the active signing key ('anti-grazer keys').  With
     --introspect the client may ask POST /oauth/introspect about any token (RFC 7662),
-    not only its own.
+    not only its own.  A token request may name any --audience as resource= (RFC 8707);
+    one that names none gets a token for the first.  With --jwks-file or --jwks-uri the
+    client has no secret: it authenticates with assertions signed by its private key
+    (private_key_jwt).
     """
-    if token_format == JWT and settings_or_exit().key_encryption_key is None:
-        click.echo(
-            f"Warning: {KEY_ENCRYPTION_KEY_SETTING} is not set: the server cannot sign this "
-            "client's JWT access tokens (its token requests get server_error) until it is "
-            "set and a signing key is active.",
-            err=True,
-        )
-    try:
-        allowed = parse_scope_option(scope)
-        default = parse_scope_option(default_scope)
-    except ClientConfigError as error:
-        raise click.ClickException(str(error)) from None
+    jwks, uri = _keys_given(jwks_file, jwks_uri)
+    if (jwks is not None or uri is not None) and secret_ttl is not None:
+        raise click.UsageError("--secret-ttl is for a client with a secret, not keys")
+    _warn_without_signing(token_format)
+    allowed = _config(lambda: parse_scope_option(scope))
+    default = _config(lambda: parse_scope_option(default_scope))
+    audience = _config(lambda: parse_audiences(audiences))
     ttl = _duration(secret_ttl, "--secret-ttl")
+    if jwks is not None or uri is not None:
+        settings = ClientSettings(allowed, default, token_ttl, token_format, introspect, audience)
+        _create_key_client(name, settings, jwks, uri, as_json)
+        return
 
     async def action(stores: OpenedStores) -> tuple[Client, str]:
-        try:
-            return await register_client(
+        client, secret = await _config_async(
+            register_client(
                 stores.clients,
                 SystemClock(),
                 name,
@@ -166,20 +292,144 @@ def create(
                 token_format,
                 can_introspect=introspect,
                 secret_ttl=ttl,
+                audiences=audience,
             )
-        except ClientConfigError as error:
-            raise click.ClickException(str(error)) from None
+        )
+        await audited(
+            stores.audit,
+            CLIENT_CREATED,
+            client.client_id,
+            client_id=client.client_id,
+            details={"name": name, "secret_id": client.secrets[0].secret_id},
+        )
+        return client, secret
 
     client, secret = with_stores(action)
     shown = {**_describe(client), "secret_id": client.secrets[0].secret_id}
     _print_secret(client.client_id, secret, as_json, shown)
 
 
+@dataclass(frozen=True)
+class ClientSettings:
+    """What ``create`` registers besides the name and the credentials."""
+
+    allowed: frozenset[str]
+    default: frozenset[str]
+    token_ttl: int | None
+    token_format: str
+    introspect: bool
+    audiences: tuple[str, ...]
+
+
+def _create_key_client(
+    name: str, settings: ClientSettings, jwks: str | None, jwks_uri: str | None, as_json: bool
+) -> None:
+    async def action(stores: OpenedStores) -> Client:
+        client = await _config_async(
+            register_key_client(
+                stores.clients,
+                SystemClock(),
+                name,
+                settings.allowed,
+                settings.default,
+                settings.token_ttl,
+                settings.token_format,
+                can_introspect=settings.introspect,
+                jwks=jwks,
+                jwks_uri=jwks_uri,
+                audiences=settings.audiences,
+            )
+        )
+        await audited(
+            stores.audit,
+            CLIENT_CREATED,
+            client.client_id,
+            client_id=client.client_id,
+            details={"name": name, "token_endpoint_auth_method": PRIVATE_KEY_JWT},
+        )
+        return client
+
+    client = with_stores(action)
+    if as_json:
+        click.echo(json.dumps(_describe(client)))
+        return
+    click.echo(f"client_id:     {client.client_id}")
+    click.echo(f"auth method:   {PRIVATE_KEY_JWT} (no secret)")
+
+
+@clients.command()
+@click.argument("client_id")
+@click.option("--name", default=None, help="A new name.")
+@_scope_option(None)
+@_default_scope_option(None)
+@_TOKEN_TTL
+@click.option("--no-token-ttl", is_flag=True, help="Use the server's token lifetime.")
+@_token_format_option(None)
+@click.option("--introspect/--no-introspect", default=None, help=_INTROSPECT_HELP)
+@_AUDIENCE
+@click.option("--no-audience", is_flag=True, help="Remove every audience.")
+@_JSON
+def update(
+    client_id: str,
+    name: str | None,
+    scope: str | None,
+    default_scope: str | None,
+    token_ttl: int | None,
+    no_token_ttl: bool,
+    token_format: str | None,
+    introspect: bool | None,
+    audiences: tuple[str, ...],
+    no_audience: bool,
+    as_json: bool,
+) -> None:
+    """Change a client's settings: only those given change (--audience replaces every
+    audience).  Tokens already issued keep theirs; new tokens follow the change."""
+    if token_ttl is not None and no_token_ttl:
+        raise click.UsageError("give --token-ttl or --no-token-ttl, not both")
+    if audiences and no_audience:
+        raise click.UsageError("give --audience or --no-audience, not both")
+    changes = ClientChanges()
+    if name is not None:
+        changes["name"] = name
+    if scope is not None:
+        changes["allowed_scopes"] = _config(lambda: parse_scope_option(scope))
+    if default_scope is not None:
+        changes["default_scopes"] = _config(lambda: parse_scope_option(default_scope))
+    if token_ttl is not None or no_token_ttl:
+        changes["token_ttl_seconds"] = token_ttl
+    if token_format is not None:
+        changes["token_format"] = token_format
+    if introspect is not None:
+        changes["can_introspect"] = introspect
+    if audiences or no_audience:
+        changes["audiences"] = _config(lambda: parse_audiences(audiences))
+    if not changes:
+        raise click.UsageError("give at least one setting to change (see --help)")
+    _warn_without_signing(token_format)
+
+    async def action(stores: OpenedStores) -> Client:
+        client = await _existing(stores, client_id)
+        changed = await _config_async(
+            change_client(stores.clients, SystemClock(), client, **changes)
+        )
+        await audited(
+            stores.audit,
+            CLIENT_CHANGED,
+            client_id,
+            client_id=client_id,
+            details={"changed": " ".join(sorted(changes))},
+        )
+        return changed
+
+    client = with_stores(action)
+    click.echo(json.dumps(_describe(client)) if as_json else f"{client_id} updated")
+
+
 @clients.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def list_(as_json: bool) -> None:
-    """List the registered clients: id, state, name, allowed and default scope, and
-    whether it may introspect any token."""
+    """List the registered clients: id, state, name, allowed and default scope,
+    whether it may introspect any token, and its audiences (the default first)."""
 
     async def action(stores: OpenedStores) -> list[Client]:
         return list(await stores.clients.list_clients())
@@ -193,27 +443,31 @@ def list_(as_json: bool) -> None:
         scopes = f"[{render_scope(client.allowed_scopes)}]"
         default = f"default [{render_scope(client.effective_default_scopes)}]"
         introspect = "  introspect" if client.can_introspect else ""
-        click.echo(f"{client.client_id}  {state:8}  {client.name}  {scopes}  {default}{introspect}")
+        audiences = f"  audiences [{' '.join(client.audiences)}]" if client.audiences else ""
+        keys = f"  {PRIVATE_KEY_JWT}" if client.auth_method == PRIVATE_KEY_JWT else ""
+        click.echo(
+            f"{client.client_id}  {state:8}  {client.name}  {scopes}  {default}"
+            f"{introspect}{audiences}{keys}"
+        )
 
 
 @clients.command()
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line.")
 def show(client_id: str, as_json: bool) -> None:
-    """Show one client as JSON, indented unless --json, with its secrets' ids,
-    creation, expiry and last use (never a secret or its digest), and the issuers it is
-    bound to with their claim rules ('clients bind')."""
+    """Show one client as JSON, indented unless --json, with its audiences, its
+    authentication method, its secrets' ids, creation, expiry and last use (never a
+    secret or its digest) or its keys' kids or jwks_uri, and for a client bound to
+    trusted issuers ('clients bind'), its bindings with their claim rules."""
 
     async def action(stores: OpenedStores) -> tuple[Client, list[FederationBinding]]:
         client = await _existing(stores, client_id)
         return client, list(await stores.trust.list_bindings(client_id=client_id))
 
     client, bindings = with_stores(action)
-    shown = {
-        **_describe(client),
-        "secrets": [_describe_secret(s) for s in client.secrets],
-        "bindings": [describe_binding(b) for b in bindings],
-    }
+    shown = {**_describe(client), "secrets": [_describe_secret(s) for s in client.secrets]}
+    if bindings:
+        shown["bindings"] = [describe_binding(b) for b in bindings]
     click.echo(json.dumps(shown, indent=None if as_json else 2))
 
 
@@ -229,6 +483,8 @@ def _set_enabled_command(enabled: bool) -> click.Command:
         async def action(stores: OpenedStores) -> None:
             client = await _existing(stores, client_id)
             await set_enabled(stores.clients, stores.tokens, SystemClock(), client, enabled)
+            kind = CLIENT_ENABLED if enabled else CLIENT_DISABLED
+            await audited(stores.audit, kind, client_id, client_id=client_id)
 
         with_stores(action)
         click.echo(f"{client_id} {verb}d")
@@ -246,7 +502,10 @@ def delete(client_id: str) -> None:
     """Delete a client and every token issued to it."""
 
     async def action(stores: OpenedStores) -> bool:
-        return await stores.clients.delete_client(client_id)
+        deleted = await stores.clients.delete_client(client_id)
+        if deleted:
+            await audited(stores.audit, CLIENT_DELETED, client_id, client_id=client_id)
+        return deleted
 
     if not with_stores(action):
         raise click.ClickException(f"no client with id {client_id!r}")
@@ -283,13 +542,24 @@ def rotate_secret_command(
     async def action(stores: OpenedStores) -> tuple[ClientSecret, str]:
         client = await _existing(stores, client_id)
         try:
-            return await rotate_secret(
+            secret, value = await rotate_secret(
                 stores.clients, SystemClock(), client, overlap=overlap_for, secret_ttl=ttl
             )
         except ClientConfigError as error:
             raise click.ClickException(str(error)) from None
         except UnknownClientIdError:
             raise click.ClickException(f"no client with id {client_id!r}") from None
+        await audited(
+            stores.audit,
+            SECRET_ROTATED,
+            client_id,
+            client_id=client_id,
+            details={
+                "secret_id": secret.secret_id,
+                "overlap_seconds": int(overlap_for.total_seconds()),
+            },
+        )
+        return secret, value
 
     secret, value = with_stores(action)
     extra = {"secret_id": secret.secret_id, "expires_at": _moment(secret.expires_at)}
@@ -307,12 +577,36 @@ def retire_secret_command(client_id: str) -> None:
 
     async def action(stores: OpenedStores) -> int:
         client = await _existing(stores, client_id)
-        return await retire_previous_secrets(stores.clients, SystemClock(), client)
+        ended = await retire_previous_secrets(stores.clients, SystemClock(), client)
+        if ended:
+            await audited(stores.audit, SECRET_RETIRED, client_id, client_id=client_id)
+        return ended
 
     ended = with_stores(action)
     if not ended:
         raise click.ClickException(f"{client_id} has no previous secret in its overlap")
     click.echo(f"{client_id}: the previous secret no longer works")
+
+
+@clients.command(name="set-keys")
+@click.argument("client_id")
+@_JWKS_FILE
+@_JWKS_URI
+def set_keys_command(client_id: str, jwks_file: Path | None, jwks_uri: str | None) -> None:
+    """Replace the public keys of a private_key_jwt client (one of --jwks-file,
+    --jwks-uri).  To rotate a key, register a set with the new key beside the old one,
+    switch the client to the new key, then register the set without the old one."""
+    jwks, uri = _keys_given(jwks_file, jwks_uri)
+
+    async def action(stores: OpenedStores) -> Client:
+        client = await _existing(stores, client_id)
+        try:
+            return await set_keys(stores.clients, SystemClock(), client, jwks=jwks, jwks_uri=uri)
+        except ClientConfigError as error:
+            raise click.ClickException(str(error)) from None
+
+    client = with_stores(action)
+    click.echo(f"{client_id}: keys replaced ({json.dumps(_describe_keys(client))})")
 
 
 clients.add_command(bind)

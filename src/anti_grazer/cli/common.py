@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
+import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +15,9 @@ import click
 from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError
 
+from anti_grazer.protocol.audit import SUCCESS, AuditEvent, AuditTrail, Detail, cli_actor
+from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.ports import AuditStore
 from anti_grazer.settings import Settings, load_settings
 from anti_grazer.store.runtime import OpenedStores, open_stores
 from anti_grazer.store.sql.engine import create_sqlite_file, is_sqlite, sqlite_file
@@ -88,3 +93,27 @@ def with_stores(action: Callable[[OpenedStores], Awaitable[T]]) -> T:
             return await action(stores)
 
     return run(go())
+
+
+def operator() -> str:
+    """The audit actor of a command: the OS user who runs it."""
+    try:
+        return cli_actor(getpass.getuser())
+    except (KeyError, OSError):  # no user name for this uid (a bare container)
+        return cli_actor(f"uid {os.getuid()}")
+
+
+async def audited(
+    store: AuditStore,
+    kind: str,
+    subject: str | None,
+    *,
+    client_id: str | None = None,
+    outcome: str = SUCCESS,
+    details: Mapping[str, Detail] | None = None,
+) -> AuditEvent:
+    """Record what a command did in the audit trail, with the operator as its actor."""
+    trail = AuditTrail(store, SystemClock())
+    return await trail.record(
+        kind, operator(), subject, client_id=client_id, outcome=outcome, details=details
+    )

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import click
 
-from anti_grazer.cli.common import check_database_url, run, settings_or_exit
+from anti_grazer.cli.common import audited, check_database_url, run, settings_or_exit
 from anti_grazer.cli.keys import key_policy
+from anti_grazer.protocol.audit import KEY_ACTIVATED, KEY_CREATED
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.key_admin import ensure_first_key
 from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING
 from anti_grazer.protocol.models import SigningKey
 from anti_grazer.settings import Settings
+from anti_grazer.store.sql.audit import SqlAuditStore
 from anti_grazer.store.sql.engine import create_engine
 from anti_grazer.store.sql.schema_version import current_revision, ensure_current_schema
 from anti_grazer.store.sql.signing_keys import SqlSigningKeyStore
@@ -46,7 +48,11 @@ async def first_signing_key(settings: Settings) -> tuple[SigningKey | None, bool
         if key_encryption_key is None:
             return None, bool(await store.list_keys())
         policy = key_policy(settings)
-        return await ensure_first_key(store, SystemClock(), policy, key_encryption_key), True
+        created = await ensure_first_key(store, SystemClock(), policy, key_encryption_key)
+        if created is not None:
+            for kind in (KEY_CREATED, KEY_ACTIVATED):
+                await audited(SqlAuditStore(engine), kind, created.kid)
+        return created, True
     finally:
         await engine.dispose()
 

@@ -12,7 +12,14 @@ from typing import Any, TypeVar
 
 import click
 
-from anti_grazer.cli.common import settings_or_exit, with_stores
+from anti_grazer.cli.common import audited, settings_or_exit, with_stores
+from anti_grazer.protocol.audit import (
+    KEY_ACTIVATED,
+    KEY_CREATED,
+    KEY_DELETED,
+    KEY_RETIRED,
+    KEY_WITHDRAWN,
+)
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.key_admin import (
     KeyPolicy,
@@ -67,15 +74,20 @@ def _line(key: SigningKey, now: datetime) -> str:
     return line
 
 
-def _administer(operation: Callable[[OpenedStores], Awaitable[T]]) -> T:
-    """Run ``operation`` on the configured stores; a refusal (``SigningKeyAdminError``)
-    is the command's one-line error."""
+def _administer(
+    operation: Callable[[OpenedStores], Awaitable[T]], kind: str, kid: Callable[[T], str]
+) -> T:
+    """Run ``operation`` on the configured stores and record it in the audit trail as
+    ``kind`` about the key ``kid(result)``; a refusal (``SigningKeyAdminError``) is the
+    command's one-line error."""
 
     async def action(stores: OpenedStores) -> T:
         try:
-            return await operation(stores)
+            result = await operation(stores)
         except SigningKeyAdminError as error:
             raise click.ClickException(str(error)) from None
+        await audited(stores.audit, kind, kid(result))
+        return result
 
     return with_stores(action)
 
@@ -118,7 +130,9 @@ def create(alg: str, as_json: bool) -> None:
     key = _administer(
         lambda stores: create_key(
             stores.signing_keys, SystemClock(), settings.key_encryption_key_bytes, alg
-        )
+        ),
+        KEY_CREATED,
+        lambda created: created.kid,
     )
     ready = key_policy(settings).signs_from(key).isoformat()
     if as_json:
@@ -152,7 +166,7 @@ def activate(kid: str, force: bool, as_json: bool) -> None:
         )
         return list(await stores.signing_keys.list_keys()), previous.kid if previous else None
 
-    listed, retired_kid = _administer(action)
+    listed, retired_kid = _administer(action, KEY_ACTIVATED, lambda _: kid)
     now = clock.now()
     by_kid = {key.kid: key for key in listed}
     retired = by_kid.get(retired_kid) if retired_kid else None
@@ -182,7 +196,9 @@ def retire(kid: str, as_json: bool) -> None:
     clock = SystemClock()
 
     key = _administer(
-        lambda stores: retire_key(stores.signing_keys, clock, key_policy(settings), kid)
+        lambda stores: retire_key(stores.signing_keys, clock, key_policy(settings), kid),
+        KEY_RETIRED,
+        lambda _: kid,
     )
     if as_json:
         click.echo(json.dumps(describe_key(key, clock.now())))
@@ -198,7 +214,9 @@ def withdraw(kid: str, as_json: bool) -> None:
     active key: activate another first)."""
     clock = SystemClock()
 
-    key = _administer(lambda stores: withdraw_key(stores.signing_keys, clock, kid))
+    key = _administer(
+        lambda stores: withdraw_key(stores.signing_keys, clock, kid), KEY_WITHDRAWN, lambda _: kid
+    )
     if as_json:
         click.echo(json.dumps(describe_key(key, clock.now())))
         return
@@ -215,7 +233,9 @@ def delete(kid: str, as_json: bool) -> None:
 
     policy = key_policy(settings)
     key = _administer(
-        lambda stores: delete_key(stores.signing_keys, stores.tokens, clock, policy, kid)
+        lambda stores: delete_key(stores.signing_keys, stores.tokens, clock, policy, kid),
+        KEY_DELETED,
+        lambda _: kid,
     )
     if as_json:
         click.echo(json.dumps({**describe_key(key, clock.now()), "deleted": True}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from anti_grazer import __version__
+from anti_grazer.cli.audit import audit
 from anti_grazer.cli.clients import clients
 from anti_grazer.cli.db import db
 from anti_grazer.cli.keys import keys
@@ -24,6 +25,7 @@ cli.add_command(db)
 cli.add_command(clients)
 cli.add_command(tokens)
 cli.add_command(keys)
+cli.add_command(audit)
 cli.add_command(trust)
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import math
 import os
 import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import click
 import uvloop
@@ -29,6 +30,7 @@ from anti_grazer.settings import Settings
 from anti_grazer.store.sql.engine import is_sqlite
 
 APP_FACTORY = "anti_grazer.web.asgi:app_from_environment"
+logger = get_logger("anti_grazer.serve")
 
 # granian's own log lines go to the root logger, which configure_logging formats as JSON.
 _GRANIAN_LOGGING = {
@@ -67,7 +69,7 @@ def check_transport(settings: Settings) -> None:
             f"refusing plain HTTP on {settings.host}: give --tls-cert and --tls-key, bind a "
             "loopback address, or pass --insecure-http behind a TLS-terminating proxy"
         )
-    get_logger("anti_grazer.serve").warning(
+    logger.warning(
         "insecure_http",
         message="serving plain HTTP on a non-loopback address: credentials "
         "and tokens cross the network unencrypted unless a TLS proxy fronts this server",
@@ -102,17 +104,41 @@ def _connection_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+@runtime_checkable
+class CancellableRequests(Protocol):
+    """An app that can cut its requests in flight (``web.edge.Edge``)."""
+
+    def cancel_in_flight(self) -> int: ...
+
+
 class OneProcessServer:
     """granian's embedded server: the app served by this very process, on uvloop.
 
     One worker needs no supervisor: with ``MPServer`` the server process stays beside
     its only worker, holding a second copy of the interpreter and the imports (bench/run:
     the two together took about 50 MiB more than this one process).  The connection
-    handling is the same Rust worker as in ``MPServer``; SIGINT and SIGTERM stop it
-    gracefully (the lifespan's shutdown runs)."""
+    handling is the same Rust worker as in ``MPServer``.
 
-    def __init__(self, app_factory: Callable[[], Any], options: dict[str, Any]) -> None:
-        self._server = InProcessServer(app_factory, factory=True, **options)
+    SIGINT and SIGTERM stop it gracefully: granian stops accepting, closes idle
+    connections and lets the requests in flight finish; after ``shutdown_timeout``
+    seconds those still running are cancelled.  Then the lifespan's shutdown closes the
+    stores (every write was committed before it was answered) and ``serve`` returns."""
+
+    def __init__(
+        self, app_factory: Callable[[], Any], options: dict[str, Any], shutdown_timeout: float
+    ) -> None:
+        self._apps: list[Any] = []
+        self._server = InProcessServer(self._keeping(app_factory), factory=True, **options)
+        self._shutdown_timeout = shutdown_timeout
+        self._stopping = False
+
+    def _keeping(self, app_factory: Callable[[], Any]) -> Callable[[], Any]:
+        def build() -> Any:
+            app = app_factory()
+            self._apps.append(app)
+            return app
+
+        return build
 
     def serve(self) -> None:
         uvloop.run(self._serve())
@@ -120,8 +146,29 @@ class OneProcessServer:
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
         for stop_signal in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(stop_signal, self._server.signal_handler_interrupt)
+            loop.add_signal_handler(stop_signal, self._stop, loop)
         await self._server.serve()
+
+    def _stop(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._stopping:
+            return
+        self._stopping = True
+        logger.info("server_stopping", shutdown_timeout_seconds=self._shutdown_timeout)
+        interrupt: Callable[[], None] = self._server.signal_handler_interrupt  # untyped
+        interrupt()
+        loop.call_later(self._shutdown_timeout, self._cut_requests)
+
+    def _cut_requests(self) -> None:
+        cut = sum(
+            app.cancel_in_flight() for app in self._apps if isinstance(app, CancellableRequests)
+        )
+        if cut:
+            logger.warning(
+                "shutdown_timeout",
+                message="requests still in flight when the shutdown timeout ended were cancelled",
+                cancelled=cut,
+                shutdown_timeout_seconds=self._shutdown_timeout,
+            )
 
 
 def _imported(target: str) -> Callable[[], Any]:
@@ -145,8 +192,17 @@ def http_server(target: str, settings: Settings) -> HTTPServer:
     check_address_free(settings.host, settings.port)
     options = _connection_options(settings)
     if settings.workers == 1:
-        return OneProcessServer(_imported(target), options)
-    return MPServer(target, workers=settings.workers, loop=Loops.uvloop, factory=True, **options)
+        return OneProcessServer(_imported(target), options, settings.shutdown_timeout_seconds)
+    # Each worker stops as ``OneProcessServer`` does, but granian's supervisor can only
+    # kill a worker that outlasts the timeout (what it had answered is committed).
+    return MPServer(
+        target,
+        workers=settings.workers,
+        loop=Loops.uvloop,
+        factory=True,
+        workers_kill_timeout=math.ceil(settings.shutdown_timeout_seconds),
+        **options,
+    )
 
 
 @click.command()

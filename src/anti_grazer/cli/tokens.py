@@ -6,9 +6,11 @@ import sys
 
 import click
 
-from anti_grazer.cli.common import with_stores
+from anti_grazer.cli.common import audited, with_stores
+from anti_grazer.protocol.audit import TOKEN_REVOKED
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.token_lookup import presented_token_digest
+from anti_grazer.protocol.tokens import token_id
 from anti_grazer.store.runtime import OpenedStores
 
 PURGE_BATCH_SIZE = 1_000
@@ -36,7 +38,14 @@ def revoke(token: str) -> None:
         )
 
     async def action(stores: OpenedStores) -> bool:
-        return await stores.tokens.revoke_token(digest, None, SystemClock().now())
+        record = await stores.tokens.get_token(digest)
+        if record is None:
+            return False
+        newly = record.revoked_at is None
+        if await stores.tokens.revoke_token(digest, None, SystemClock().now()) and newly:
+            subject = record.jti or token_id(digest)
+            await audited(stores.audit, TOKEN_REVOKED, subject, client_id=record.client_id)
+        return True
 
     if not with_stores(action):
         raise click.ClickException("no such token (unknown or already purged)")
@@ -49,12 +58,13 @@ def revoke(token: str) -> None:
 )
 def purge_expired(batch_size: int) -> None:
     """Delete expired tokens, in batches so that issuance is never blocked for long, and
-    forget the used jti of expired federated tokens."""
+    forget the used client assertions (their jti) that expired, as the server's janitor
+    does."""
 
     async def action(stores: OpenedStores) -> tuple[int, int]:
         now = SystemClock().now()
         purged = await stores.tokens.purge_expired(now, batch_size)
-        return purged, await stores.assertion_replay.purge_expired(now)
+        return purged, await stores.assertion_replays.purge_expired(now, batch_size)
 
     purged, forgotten = with_stores(action)
     used = f"; forgot {forgotten} used assertions" if forgotten else ""

@@ -10,15 +10,15 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from anti_grazer.cli.common import settings_or_exit, with_stores
-from anti_grazer.guard.remote import check_url
 from anti_grazer.protocol.clock import SystemClock
+from anti_grazer.protocol.errors import TemporarilyUnavailableError
+from anti_grazer.protocol.jwk_set import check_jwks_uri
 from anti_grazer.protocol.models import FederationBinding, TrustedIssuer
-from anti_grazer.protocol.ports import IssuerKeysUnavailableError
 from anti_grazer.protocol.trust_admin import (
     TrustConfigError,
     distrust_issuer,
@@ -26,7 +26,9 @@ from anti_grazer.protocol.trust_admin import (
     trust_issuer,
 )
 from anti_grazer.store.runtime import OpenedStores
-from anti_grazer.web.federation_keys import fetch_issuer_keys, openid_configuration_url
+
+if TYPE_CHECKING:
+    from joserfc.jwk import Key
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
@@ -43,7 +45,7 @@ def describe_issuer(trusted: TrustedIssuer, bound: list[str]) -> dict[str, Any]:
 
 
 class _Reasons(logging.Handler):
-    """The reasons the key fetch logged (guard.remote: what failed, at which URL)."""
+    """The reasons the key fetch logged (``remote_json``: what failed, at which URL)."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -57,7 +59,7 @@ class _Reasons(logging.Handler):
 
 @contextmanager
 def _collecting_reasons() -> Iterator[_Reasons]:
-    logger = logging.getLogger("anti_grazer.guard")
+    logger = logging.getLogger("anti_grazer.remote")
     handler, propagate = _Reasons(), logger.propagate
     logger.addHandler(handler)
     logger.propagate = False  # the reason is the command's error, not a stray log line
@@ -68,14 +70,29 @@ def _collecting_reasons() -> Iterator[_Reasons]:
         logger.propagate = propagate
 
 
+async def _fetch_keys(trusted: TrustedIssuer, timeout_seconds: float) -> list[Key]:
+    """The issuer's signing keys, fetched now as the server fetches them
+    (``remote_jwks.fetch_issuer_keys``); httpx is imported for this command only."""
+    from anti_grazer.remote_json import JsonOverHttp  # noqa: PLC0415 - see above
+    from anti_grazer.remote_jwks import fetch_issuer_keys  # noqa: PLC0415
+
+    remote = JsonOverHttp(timeout_seconds=timeout_seconds)
+    try:
+        return await fetch_issuer_keys(remote, trusted)
+    finally:
+        await remote.aclose()
+
+
 def _check_keys(trusted: TrustedIssuer, timeout_seconds: float) -> list[str]:
     """The kids of the issuer's signing keys, fetched now as the server would; a clear
     error when they cannot be."""
+    from anti_grazer.remote_jwks import openid_configuration_url  # noqa: PLC0415
+
     where = trusted.jwks_uri or openid_configuration_url(trusted.issuer)
     with _collecting_reasons() as collected:
         try:
-            keys = asyncio.run(fetch_issuer_keys(trusted, timeout_seconds))
-        except IssuerKeysUnavailableError:
+            keys = asyncio.run(_fetch_keys(trusted, timeout_seconds))
+        except TemporarilyUnavailableError:
             reasons = "; ".join(collected.reasons) or "no usable answer"
             raise click.ClickException(
                 f"cannot fetch the signing keys of {trusted.issuer} ({reasons}): the issuer "
@@ -115,7 +132,7 @@ def add(issuer: str, audience: str, jwks_uri: str | None, no_check: bool, as_jso
     settings = settings_or_exit()
     try:
         if jwks_uri is not None:
-            check_url(jwks_uri, "--jwks-uri")
+            check_jwks_uri(jwks_uri)
         trusted = new_trusted_issuer(SystemClock(), issuer, audience, jwks_uri)
     except (TrustConfigError, ValueError) as error:
         raise click.ClickException(str(error)) from None

@@ -11,12 +11,6 @@ from dataclasses import dataclass
 
 import httpx
 
-from anti_grazer.guard.claims import (
-    audience_contains,
-    claimed_scope,
-    non_empty_string,
-    numeric_date,
-)
 from anti_grazer.guard.remote import (
     DEFAULT_TIMEOUT_SECONDS,
     AuthorizationServer,
@@ -27,6 +21,8 @@ from anti_grazer.guard.remote import (
     check_url,
     unavailable,
 )
+from anti_grazer.protocol.audience import audience_contains
+from anti_grazer.protocol.claims import claimed_scope, non_empty_string, numeric_date
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.errors import InvalidScopeError, InvalidTokenError
 from anti_grazer.protocol.models import Principal
@@ -57,8 +53,10 @@ class IntrospectionVerifier(RemoteVerifier):
     6749 §2.3.1).
 
     ``endpoint`` is the introspection endpoint; or give ``issuer`` and it is found in the
-    issuer's metadata (RFC 8414 ``introspection_endpoint``).  With ``audience``, a token
-    whose ``aud`` does not name it is refused.
+    issuer's metadata (RFC 8414 ``introspection_endpoint``).  With ``audience``, the
+    identifier of the API it protects, a token whose ``aud`` does not name it (a string,
+    or an array holding it; absent names nothing) is refused, ``invalid_token``, as
+    ``JwtVerifier`` refuses one (RFC 9700 §2.3; RFC 8707 §2 resource indicators).
 
     Answers, "not active" included, are kept for at most ``cache_ttl_seconds`` (0: none),
     and never past the token's ``exp``: a token revoked at the authorization server is

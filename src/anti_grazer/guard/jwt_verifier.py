@@ -15,12 +15,6 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import Key
 
-from anti_grazer.guard.claims import (
-    audience_contains,
-    claimed_scope,
-    non_empty_string,
-    numeric_date,
-)
 from anti_grazer.guard.jwks import (
     DEFAULT_MAX_AGE_SECONDS,
     DEFAULT_REFRESH_INTERVAL_SECONDS,
@@ -32,6 +26,8 @@ from anti_grazer.guard.remote import (
     RemoteVerifier,
     check_issuer,
 )
+from anti_grazer.protocol.audience import audience_contains
+from anti_grazer.protocol.claims import claimed_scope, non_empty_string, numeric_date
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.errors import InvalidScopeError, InvalidTokenError
 from anti_grazer.protocol.models import Principal
@@ -80,7 +76,9 @@ class JwtVerifier(RemoteVerifier):
     A token is accepted when its header says ``typ`` ``at+jwt`` and an ``alg`` of
     ``algorithms`` (ES256 and EdDSA by default; never ``none`` or a MAC), its signature
     verifies with the issuer's key named by its ``kid``, ``iss`` is ``issuer`` exactly,
-    ``aud`` names ``audience``, it has not expired (``exp`` is required), ``nbf`` and
+    ``aud`` names ``audience`` (the API it protects: a string, or an array holding it,
+    checked as ``IntrospectionVerifier`` checks it; RFC 9700 §2.3), it has not expired
+    (``exp`` is required), ``nbf`` and
     ``iat`` are not in the future, and it names ``sub`` and ``client_id``.  The time
     checks allow ``leeway_seconds`` (30 s: RFC 7519 §4.1.4 "some small leeway, usually no
     more than a few minutes, to account for clock skew") each way.

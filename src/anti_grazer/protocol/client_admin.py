@@ -1,15 +1,27 @@
-"""Client administration: registration with a server-generated secret, secret rotation,
+"""Client administration: registration with a server-generated secret or with public
+keys (``private_key_jwt``), changes to its settings, secret rotation, key replacement,
 enabling and disabling (DESIGN.md §4.1: secrets are generated, shown once, stored as
 digests)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TypedDict, Unpack
 
+from anti_grazer.protocol.audience import audience_problem
 from anti_grazer.protocol.errors import InvalidScopeError
-from anti_grazer.protocol.models import OPAQUE, TOKEN_FORMATS, Client, ClientSecret, Scopes
+from anti_grazer.protocol.jwk_set import JwkSetError, check_jwks_uri, checked_client_jwks
+from anti_grazer.protocol.models import (
+    OPAQUE,
+    PRIVATE_KEY_JWT,
+    TOKEN_FORMATS,
+    Client,
+    ClientSecret,
+    Scopes,
+)
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.scope import parse_scope
 from anti_grazer.protocol.tokens import (
@@ -64,11 +76,60 @@ def _new_secret(
     return ClientSecret(generate_secret_id(), digest, created_at or now, expires_at), value
 
 
-def _check(allowed: Scopes, default: Scopes, ttl: int | None) -> None:
-    if not default <= allowed:
+def parse_audiences(values: Iterable[str]) -> tuple[str, ...]:
+    """The audiences an operator gives (``--audience``), each once, in order: absolute
+    URIs without fragment or query (``protocol.audience.audience_problem``)."""
+    audiences = tuple(dict.fromkeys(values))
+    for value in audiences:
+        problem = audience_problem(value)
+        if problem is not None:
+            raise ClientConfigError(f"the audience {value!r} {problem}")
+    return audiences
+
+
+def _check(client: Client) -> Client:
+    """``client`` if its settings hold together (registration and every change)."""
+    if not client.name:
+        raise ClientConfigError("the client name must not be empty")
+    if not client.default_scopes <= client.allowed_scopes:
         raise ClientConfigError("the default scope must be part of the allowed scope")
-    if ttl is not None and ttl <= 0:
+    if client.token_ttl_seconds is not None and client.token_ttl_seconds <= 0:
         raise ClientConfigError("the token TTL must be a positive number of seconds")
+    if client.token_format not in TOKEN_FORMATS:
+        raise ClientConfigError(f"the token format must be one of {', '.join(TOKEN_FORMATS)}")
+    if parse_audiences(client.audiences) != client.audiences:
+        raise ClientConfigError("an audience is listed twice")
+    return client
+
+
+def _new_client(
+    clock: Clock,
+    name: str,
+    allowed_scopes: Scopes,
+    default_scopes: Scopes,
+    token_ttl_seconds: int | None,
+    token_format: str,
+    *,
+    can_introspect: bool,
+    audiences: tuple[str, ...],
+) -> Client:
+    """A new client's settings, checked (``_check``); no credential yet."""
+    now = clock.now()
+    return _check(
+        Client(
+            client_id=generate_client_id(),
+            name=name.strip(),
+            allowed_scopes=allowed_scopes,
+            default_scopes=default_scopes,
+            token_ttl_seconds=token_ttl_seconds,
+            enabled=True,
+            created_at=now,
+            updated_at=now,
+            token_format=token_format,
+            can_introspect=can_introspect,
+            audiences=audiences,
+        )
+    )
 
 
 async def register_client(
@@ -82,34 +143,124 @@ async def register_client(
     *,
     can_introspect: bool = False,
     secret_ttl: timedelta | None = None,
+    audiences: tuple[str, ...] = (),
 ) -> tuple[Client, str]:
     """Create a client; return it with its secret, the only time the secret exists.
     An empty ``default_scopes`` is stored as such and means every allowed scope
     (``Client.effective_default_scopes``).  ``token_format`` is ``opaque`` or ``jwt``
     (RFC 9068 access tokens); ``can_introspect`` registers a resource server, which may
-    introspect any token.  The secret expires after ``secret_ttl`` when given."""
-    if not name.strip():
-        raise ClientConfigError("the client name must not be empty")
-    _check(allowed_scopes, default_scopes, token_ttl_seconds)
-    if token_format not in TOKEN_FORMATS:
-        raise ClientConfigError(f"the token format must be one of {', '.join(TOKEN_FORMATS)}")
-    now = clock.now()
-    secret, value = _new_secret(now, secret_ttl)
-    client = Client(
-        client_id=generate_client_id(),
-        name=name.strip(),
-        allowed_scopes=allowed_scopes,
-        default_scopes=default_scopes,
-        token_ttl_seconds=token_ttl_seconds,
-        enabled=True,
-        created_at=now,
-        updated_at=now,
-        token_format=token_format,
+    introspect any token; ``audiences`` are the resources its token requests may name
+    (RFC 8707), the first its default.  The secret expires after ``secret_ttl`` when
+    given."""
+    client = _new_client(
+        clock,
+        name,
+        allowed_scopes,
+        default_scopes,
+        token_ttl_seconds,
+        token_format,
         can_introspect=can_introspect,
-        secrets=(secret,),
+        audiences=audiences,
     )
+    secret, value = _new_secret(client.created_at, secret_ttl)
+    client = replace(client, secrets=(secret,))
     await clients.add_client(client)
     return client, value
+
+
+def checked_keys(jwks: str | None, jwks_uri: str | None) -> tuple[str | None, str | None]:
+    """A client's public keys as given by an operator, exactly one of a JWK Set's JSON
+    (``protocol.jwk_set.checked_client_jwks``) and a ``jwks_uri`` (``check_jwks_uri``),
+    checked; ``ClientConfigError`` says what is wrong."""
+    if (jwks is None) == (jwks_uri is None):
+        raise ClientConfigError("give the client's keys either as a JWK Set or as a jwks_uri")
+    try:
+        if jwks is not None:
+            return checked_client_jwks(jwks), None
+        return None, check_jwks_uri(jwks_uri or "")
+    except JwkSetError as error:
+        raise ClientConfigError(str(error)) from None
+
+
+async def register_key_client(
+    clients: ClientStore,
+    clock: Clock,
+    name: str,
+    allowed_scopes: Scopes,
+    default_scopes: Scopes,
+    token_ttl_seconds: int | None = None,
+    token_format: str = OPAQUE,
+    *,
+    can_introspect: bool = False,
+    jwks: str | None = None,
+    jwks_uri: str | None = None,
+    audiences: tuple[str, ...] = (),
+) -> Client:
+    """Create a client that authenticates with ``private_key_jwt`` (RFC 7523 §2.2): its
+    public keys (``checked_keys``) and no secret at all.  The other settings are
+    ``register_client``'s."""
+    keys, uri = checked_keys(jwks, jwks_uri)
+    client = _new_client(
+        clock,
+        name,
+        allowed_scopes,
+        default_scopes,
+        token_ttl_seconds,
+        token_format,
+        can_introspect=can_introspect,
+        audiences=audiences,
+    )
+    client = replace(client, jwks=keys, jwks_uri=uri)
+    await clients.add_client(client)
+    return client
+
+
+async def set_keys(
+    clients: ClientStore,
+    clock: Clock,
+    client: Client,
+    *,
+    jwks: str | None = None,
+    jwks_uri: str | None = None,
+) -> Client:
+    """Replace the public keys of a ``private_key_jwt`` client (``checked_keys``): the
+    next assertion is checked with the new ones (a rotation: publish the new key beside
+    the old one, then drop the old one).  A client with a secret keeps its secret: it
+    gets no keys (a client has one method; register a new client to change it)."""
+    if client.auth_method != PRIVATE_KEY_JWT:
+        raise ClientConfigError(
+            f"{client.client_id} authenticates with a secret; register a new client "
+            "with --jwks-file or --jwks-uri for private_key_jwt"
+        )
+    keys, uri = checked_keys(jwks, jwks_uri)
+    updated = replace(client, jwks=keys, jwks_uri=uri, updated_at=clock.now())
+    await clients.update_client(updated)
+    return updated
+
+
+class ClientChanges(TypedDict, total=False):
+    """The settings of a client an operator may change (``clients update``)."""
+
+    name: str
+    allowed_scopes: Scopes
+    default_scopes: Scopes
+    token_ttl_seconds: int | None
+    token_format: str
+    can_introspect: bool
+    audiences: tuple[str, ...]
+
+
+async def change_client(
+    clients: ClientStore, clock: Clock, client: Client, **changes: Unpack[ClientChanges]
+) -> Client:
+    """Change ``client``'s settings, checked as at registration; return it as stored.
+    Its tokens keep what they were issued with (their scope, audience and lifetime):
+    only new tokens follow the change."""
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    updated = _check(replace(client, **changes, updated_at=clock.now()))
+    await clients.update_client(updated)
+    return updated
 
 
 class UnknownClientIdError(LookupError):
@@ -130,6 +281,11 @@ async def rotate_secret(
     ``0`` ends it at once) so that every holder can switch; an older one still in its
     overlap ends at once: at most ``MAX_LIVE_SECRETS`` are live.  The new secret expires
     after ``secret_ttl`` when given."""
+    if client.auth_method == PRIVATE_KEY_JWT:
+        raise ClientConfigError(
+            f"{client.client_id} authenticates with private_key_jwt: it has no secret "
+            "(replace its keys with 'clients set-keys')"
+        )
     if overlap < timedelta(0):
         raise ClientConfigError("the overlap must not be negative")
     now = clock.now()

@@ -1,12 +1,15 @@
-"""Client authentication at the token and revocation endpoints (RFC 6749 §2.3).
+"""Client authentication at the token, revocation and introspection endpoints (RFC 6749
+§2.3).
 
-With a secret: HTTP Basic (``client_secret_basic``, §2.3.1, with the id and secret
-form-urlencoded before base64 per Appendix B) or body parameters (``client_secret_post``).
-With an assertion (RFC 7521 §4.2, ``client_assertion_type`` jwt-bearer of RFC 7523
-§2.2): a workload's platform token (``protocol.federation``), dispatched by
-``authenticate_assertion``.  A request that uses more than one is an ``invalid_request``
-(§2.3: "MUST NOT use more than one authentication method in each request").  Every
-failure to authenticate is the same ``invalid_client``, whatever the cause.
+Three ways: HTTP Basic (``client_secret_basic``, §2.3.1, with the id and secret
+form-urlencoded before base64 per Appendix B), body parameters (``client_secret_post``),
+and a JWT as the client assertion (RFC 7521 §4.2, RFC 7523 §2.2): signed by the client's
+private key (``private_key_jwt``), or a workload's platform token from an issuer the
+client is bound to (workload identity federation); ``protocol.assertion_methods`` says
+which checks it.  A request that uses more than one
+is an ``invalid_request`` (§2.3: "MUST NOT use more than one authentication method in
+each request").  Every failure to authenticate is the same ``invalid_client``, whatever
+the cause.
 """
 
 from __future__ import annotations
@@ -14,13 +17,12 @@ from __future__ import annotations
 import binascii
 from base64 import b64decode
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from urllib.parse import unquote_plus
 
 from anti_grazer.protocol.errors import InvalidClientError, InvalidRequestError
-from anti_grazer.protocol.federation import WorkloadFederation
 from anti_grazer.protocol.models import Client
 from anti_grazer.protocol.ports import ClientStore
 from anti_grazer.protocol.tokens import verify_client_secret
@@ -31,6 +33,48 @@ class AuthMethod(Enum):
 
     BASIC = "client_secret_basic"
     POST = "client_secret_post"
+    PRIVATE_KEY_JWT = "private_key_jwt"
+
+
+# RFC 7523 §2.2: the client_assertion_type of a JWT used for client authentication.
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientAssertion:
+    """A client assertion as presented (RFC 7521 §4.2): the JWT, and the ``client_id``
+    parameter when the request carried one (it must then name the assertion's client)."""
+
+    assertion: str
+    client_id: str | None
+
+    def __repr__(self) -> str:  # never show the assertion
+        return f"ClientAssertion(client_id={self.client_id!r})"
+
+
+def parse_client_authentication(
+    params: Mapping[str, str], authorization: str | None
+) -> ClientCredentials | ClientAssertion:
+    """The client's credentials (``parse_client_credentials``) or its assertion.
+
+    RFC 7521 §4.2: ``client_assertion_type`` and ``client_assertion`` are both REQUIRED,
+    so one without the other is an ``invalid_request``, as is an assertion beside a
+    secret or an Authorization header (RFC 6749 §2.3); a type other than RFC 7523's
+    ``jwt-bearer`` is an unsupported authentication method: ``invalid_client`` (RFC 6749
+    §5.2)."""
+    assertion_type = params.get("client_assertion_type")
+    assertion = params.get("client_assertion")
+    if assertion_type is None and assertion is None:
+        return parse_client_credentials(params, authorization)
+    if authorization is not None or "client_secret" in params:
+        raise InvalidRequestError("The client used more than one authentication method")
+    if assertion_type is None or assertion is None:
+        raise InvalidRequestError(
+            "client_assertion and client_assertion_type must be sent together"
+        )
+    if assertion_type != JWT_BEARER:
+        raise InvalidClientError()
+    return ClientAssertion(assertion, params.get("client_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +135,9 @@ def parse_client_credentials(
 
 @dataclass(frozen=True, slots=True)
 class AuthenticatedClient:
-    """A client that authenticated, and what it authenticated with, for the access log:
-    the public id of the secret it used, or ``federated:`` and the issuer of its
-    workload's token (``federated_credential``)."""
+    """A client that authenticated, and the credential it used, as the access log names
+    it: the public id of its secret, ``private_key_jwt:<kid>`` (``private_key_jwt`` for a
+    key without a kid), or ``federated:<issuer>`` (a workload's platform token)."""
 
     client: Client
     secret_id: str
@@ -115,55 +159,3 @@ async def authenticate_client(
     if client is None or found is None or not client.enabled:
         raise InvalidClientError()
     return AuthenticatedClient(client, live[found].secret_id)
-
-
-# RFC 7523 §2.2: the client_assertion_type of a JWT used for client authentication.
-JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
-
-@dataclass(frozen=True, slots=True)
-class ClientAssertion:
-    """RFC 7521 §4.2: an assertion (a JWT, RFC 7523 §2.2) presented to authenticate, and
-    the ``client_id`` the form names (None when it names none)."""
-
-    client_id: str | None
-    assertion: str = field(repr=False)
-
-
-def parse_client_assertion(
-    params: Mapping[str, str], authorization: str | None
-) -> ClientAssertion | None:
-    """The assertion of a request that carries ``client_assertion`` or
-    ``client_assertion_type`` (None when neither): both are needed (``invalid_request``
-    without one), an Authorization header or a ``client_secret`` beside them is a second
-    method (``invalid_request``, RFC 6749 §2.3), and an assertion type other than
-    jwt-bearer is an unsupported method (``invalid_client``, RFC 6749 §5.2)."""
-    assertion_type = params.get("client_assertion_type")
-    assertion = params.get("client_assertion")
-    if assertion_type is None and assertion is None:
-        return None
-    if authorization is not None or "client_secret" in params:
-        raise InvalidRequestError("The client used more than one authentication method")
-    if assertion_type is None or assertion is None:
-        raise InvalidRequestError("client_assertion and client_assertion_type go together")
-    if assertion_type != JWT_BEARER:
-        raise InvalidClientError()
-    return ClientAssertion(params.get("client_id"), assertion)
-
-
-def federated_credential(issuer: str) -> str:
-    """What the access log names in place of a secret id for a workload: ``federated:``
-    and its token's issuer."""
-    return f"federated:{issuer}"
-
-
-async def authenticate_assertion(
-    assertion: ClientAssertion, federation: WorkloadFederation | None, now: datetime
-) -> AuthenticatedClient:
-    """The one dispatch of the assertion methods (RFC 7521 §4.2): a workload's platform
-    token, for the client named by ``client_id`` and bound to the token's issuer.  A
-    server without federation refuses every assertion (``invalid_client``)."""
-    if federation is None:
-        raise InvalidClientError()
-    caller = await federation.authenticate(assertion.client_id, assertion.assertion, now)
-    return AuthenticatedClient(caller.client, federated_credential(caller.issuer.issuer))

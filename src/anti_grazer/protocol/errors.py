@@ -1,5 +1,5 @@
-"""OAuth error responses: RFC 6749 §5.2 (token endpoint), RFC 7009 §2.2.1 (revocation),
-RFC 6750 §3.1 (protected resources).
+"""OAuth error responses: RFC 6749 §5.2 (token endpoint), RFC 8707 §2 (resource
+indicators), RFC 7009 §2.2.1 (revocation), RFC 6750 §3.1 (protected resources).
 
 Each subclass is one spec error code, with the HTTP status the spec gives it.  The
 ``description`` is always a fixed, human-readable sentence chosen by our code: it never
@@ -70,6 +70,15 @@ class InvalidScopeError(OAuthError):
 
     code = "invalid_scope"
     default_description = "The requested scope is invalid or not allowed for this client"
+
+
+class InvalidTargetError(OAuthError):
+    """RFC 8707 §2 ``invalid_target`` (registered for the token endpoint's error response
+    by §5.1): "The requested resource is invalid, missing, unknown, or malformed".  A 400,
+    as every token endpoint error but ``invalid_client`` (RFC 6749 §5.2)."""
+
+    code = "invalid_target"
+    default_description = "The requested resource is invalid or not allowed for this client"
 
 
 class UnsupportedTokenTypeError(OAuthError):

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from anti_grazer.protocol.audience import audience_claim, audience_contains
 from anti_grazer.protocol.errors import InvalidTokenError
 from anti_grazer.protocol.key_ring import KeyRing
 from anti_grazer.protocol.models import Client, Scopes, TokenRecord
@@ -40,16 +41,17 @@ def _seconds(moment: datetime) -> int:
 
 def jwt_claims(record: TokenRecord, issuer: str) -> dict[str, Any]:
     """The claims of the JWT access token ``record`` was stored for (RFC 9068 §2.2):
-    ``iss``, ``exp``, ``aud``, ``sub`` and ``client_id`` (the client: no user acts in the
-    client_credentials grant, §2.2.2), ``iat``, ``nbf`` (= ``iat``), ``jti`` and, when
-    the token has any, ``scope`` (§2.2.3).  The token carries exactly these, so
-    introspection can answer with them."""
-    if record.jti is None or record.audience is None:
+    ``iss``, ``exp``, ``aud`` (one string, or an array of several: ``audience_claim``),
+    ``sub`` and ``client_id`` (the client: no user acts in the client_credentials grant,
+    §2.2.2), ``iat``, ``nbf`` (= ``iat``), ``jti`` and, when the token has any,
+    ``scope`` (§2.2.3).  The token carries exactly these, so introspection can answer
+    with them."""
+    if record.jti is None or not record.audience:
         raise ValueError("not the record of a JWT access token")
     claims: dict[str, Any] = {
         "iss": issuer,
         "exp": _seconds(record.expires_at),
-        "aud": record.audience,
+        "aud": audience_claim(record.audience),
         "sub": record.client_id,
         "client_id": record.client_id,
         "iat": _seconds(record.issued_at),
@@ -97,9 +99,10 @@ def presented_jwt_digest(token: str) -> str | None:
 
 
 class JwtAccessTokens:
-    """Issues JWT access tokens signed by the ring's active key, for ``issuer`` and
-    ``audience``; the ring's signer refuses (``SigningUnavailableError``) when no key
-    can sign."""
+    """Issues JWT access tokens signed by the ring's active key, for ``issuer``; their
+    ``aud`` is the audience granted (``protocol.audience``), else ``audience``, the
+    server's default (RFC 9068 §2.2: every JWT access token has one).  The ring's signer
+    refuses (``SigningUnavailableError``) when no key can sign."""
 
     def __init__(self, ring: KeyRing, issuer: str, audience: str) -> None:
         self.ring = ring
@@ -107,10 +110,16 @@ class JwtAccessTokens:
         self.audience = audience
 
     async def issue(
-        self, client: Client, scopes: Scopes, now: datetime, ttl_seconds: int
+        self,
+        client: Client,
+        scopes: Scopes,
+        now: datetime,
+        ttl_seconds: int,
+        audience: tuple[str, ...] = (),
     ) -> tuple[str, TokenRecord]:
-        """A signed token and the record to store for it.  Times are whole seconds, as
-        JWT NumericDates are, so the record gives back the token's exact claims."""
+        """A signed token for ``audience`` (the server's default when empty) and the
+        record to store for it.  Times are whole seconds, as JWT NumericDates are, so the
+        record gives back the token's exact claims."""
         from joserfc.jws import serialize_compact  # noqa: PLC0415 - signing_keys says why
 
         signer = await self.ring.signer()
@@ -122,7 +131,7 @@ class JwtAccessTokens:
             issued_at=issued_at,
             expires_at=issued_at + timedelta(seconds=ttl_seconds),
             jti=generate_jti(),
-            audience=self.audience,
+            audience=audience or (self.audience,),
         )
         claims = jwt_claims(record, self.issuer)
         header = {"typ": AT_JWT, "alg": signer.alg, "kid": signer.kid}  # RFC 9068 §2.1
@@ -134,16 +143,18 @@ class JwtAccessTokens:
 class JwtAccessTokenValidator:
     """RFC 9068 §4 as our resource server applies it before it looks the token's record
     up: ``typ`` is ``at+jwt``, the signature verifies with the published key the ``kid``
-    names and with that key's own algorithm, ``iss`` is our issuer and ``aud`` our
-    audience.  Expiry and revocation are the record's (``StoreTokenVerifier``)."""
+    names and with that key's own algorithm, ``iss`` is our issuer and, when the caller
+    names one, ``aud`` names its audience.  Expiry and revocation are the record's
+    (``StoreTokenVerifier``)."""
 
-    def __init__(self, ring: KeyRing, issuer: str, audience: str) -> None:
+    def __init__(self, ring: KeyRing, issuer: str) -> None:
         self.ring = ring
         self.issuer = issuer
-        self.audience = audience
 
-    async def digest(self, token: str) -> str:
-        """The digest of a valid ``token``'s record, or ``InvalidTokenError``."""
+    async def digest(self, token: str, audience: str | None = None) -> str:
+        """The digest of a valid ``token``'s record, or ``InvalidTokenError``; with
+        ``audience``, also for a token whose ``aud`` does not name it (the guard of the
+        API ``audience`` identifies; introspection names none)."""
         from joserfc.errors import JoseError  # noqa: PLC0415 - signing_keys says why
         from joserfc.jws import deserialize_compact, extract_compact  # noqa: PLC0415
 
@@ -162,13 +173,8 @@ class JwtAccessTokenValidator:
         except (JoseError, ValueError, TypeError):
             raise InvalidTokenError() from None
         iat = _issue_time(claims)
-        if iat is None or claims.get("iss") != self.issuer or not self._for_us(claims):
+        if iat is None or claims.get("iss") != self.issuer:
+            raise InvalidTokenError()
+        if audience is not None and not audience_contains(claims.get("aud"), audience):
             raise InvalidTokenError()
         return jwt_access_token_digest(token, iat)
-
-    def _for_us(self, claims: dict[str, Any]) -> bool:
-        """RFC 9068 §4: ``aud`` names us (a string, or an array holding it)."""
-        audience = claims.get("aud")
-        if isinstance(audience, list):
-            return self.audience in audience
-        return bool(audience == self.audience)

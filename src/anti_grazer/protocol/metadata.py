@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from anti_grazer.protocol.client_auth import AuthMethod
+from anti_grazer.protocol.jwk_set import CLIENT_ASSERTION_ALGORITHMS
 from anti_grazer.protocol.models import SIGNING_ALGORITHMS
 from anti_grazer.protocol.server import SUPPORTED_GRANT_TYPES
 
@@ -39,16 +40,21 @@ class ServerMetadata:
 
     def document(self) -> Document:
         """The JSON object of §3.2.  The three endpoints authenticate clients alike
-        (``client_auth``), so each lists the same methods, exactly those enforced."""
+        (``client_auth``), so each lists the same methods, exactly those enforced, and
+        the same algorithms of ``private_key_jwt`` assertions (§2: REQUIRED with it)."""
         auth_methods = [method.value for method in AuthMethod]
+        assertion_algs = list(CLIENT_ASSERTION_ALGORITHMS)
         document: Document = {
             "issuer": self.issuer,
             "token_endpoint": self.token_endpoint,
             "token_endpoint_auth_methods_supported": auth_methods,
+            "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
             "revocation_endpoint": self.revocation_endpoint,
             "revocation_endpoint_auth_methods_supported": auth_methods,
+            "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
             "introspection_endpoint": self.introspection_endpoint,
             "introspection_endpoint_auth_methods_supported": auth_methods,
+            "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
             "jwks_uri": self.jwks_uri,
             "access_token_signing_alg_values_supported": list(SIGNING_ALGORITHMS),
             "grant_types_supported": sorted(SUPPORTED_GRANT_TYPES),

@@ -17,6 +17,12 @@ OPAQUE = "opaque"
 JWT = "jwt"
 TOKEN_FORMATS = (OPAQUE, JWT)
 
+# How a client authenticates (RFC 7591 §2 ``token_endpoint_auth_method``): with a secret
+# (HTTP Basic, or client_secret_post as well), or with assertions signed by its private
+# key (RFC 7523 §2.2), checked with the public keys it registered.
+CLIENT_SECRET_BASIC = "client_secret_basic"
+PRIVATE_KEY_JWT = "private_key_jwt"
+
 # A client has at most two live secrets: the current one and, during a rotation's
 # overlap, the previous one (a third rotation ends the oldest at once).
 MAX_LIVE_SECRETS = 2
@@ -69,7 +75,12 @@ class Client:
     ``secrets`` are its secrets, oldest first: at most ``MAX_LIVE_SECRETS`` live at once
     (a rotation keeps the previous one for an overlap, ``protocol.client_admin``).
     ``can_introspect`` marks a resource server: it may introspect any token (RFC 7662
-    §2.1), where any other client sees only its own.
+    §2.1), where any other client sees only its own.  ``audiences`` are the resource
+    indicators (RFC 8707 §2: absolute URIs) its token requests may name; the first is its
+    default audience (``protocol.audience``).  A client has either secrets or public
+    keys, never both: ``jwks`` (the JSON of its JWK Set, RFC 7517 §5) or ``jwks_uri``
+    (where it publishes them, RFC 7591 §2) make it a ``private_key_jwt`` client, with no
+    secret.
     """
 
     client_id: str
@@ -84,6 +95,16 @@ class Client:
     token_format: str = OPAQUE
     can_introspect: bool = False
     secrets: tuple[ClientSecret, ...] = ()
+    audiences: tuple[str, ...] = ()
+    jwks: str | None = None
+    jwks_uri: str | None = None
+
+    @property
+    def auth_method(self) -> str:
+        """``private_key_jwt`` for a client with keys, else ``client_secret_basic``
+        (RFC 7591 §2: the default; such a client may use ``client_secret_post`` too)."""
+        has_keys = self.jwks is not None or self.jwks_uri is not None
+        return PRIVATE_KEY_JWT if has_keys else CLIENT_SECRET_BASIC
 
     def live_secrets(self, now: datetime) -> tuple[ClientSecret, ...]:
         """The secrets that authenticate the client at ``now``, oldest first."""
@@ -102,8 +123,11 @@ class Client:
 @dataclass(frozen=True, slots=True)
 class TokenRecord:
     """What is stored of an issued access token: its digest, never the token.  A JWT
-    access token (RFC 9068) also keeps its ``jti`` and ``audience``: with the issuer they
-    give back its claims (``protocol.jwt_access_tokens.jwt_claims``)."""
+    access token (RFC 9068) also keeps its ``jti``: with the issuer and ``audience`` it
+    gives back its claims (``protocol.jwt_access_tokens.jwt_claims``).  ``audience`` is
+    the resources the token is for (RFC 8707 §2, the ``aud`` of RFC 7519 §4.1.3), in the
+    order granted; empty for a token without a specific audience restriction (an opaque
+    token of a client registered without audiences)."""
 
     digest: str
     client_id: str
@@ -112,7 +136,7 @@ class TokenRecord:
     expires_at: datetime
     revoked_at: datetime | None = None
     jti: str | None = None
-    audience: str | None = None
+    audience: tuple[str, ...] = ()
 
     def is_active(self, now: datetime) -> bool:
         """True while the token is neither expired nor revoked."""
@@ -130,7 +154,9 @@ class TokenResponse:
     expires_in: int
     scope: str | None
     token_type: str = BEARER
-    secret_id: str | None = None  # the secret that authenticated (for the access log)
+    # The credential that authenticated, for the access log: a secret's public id, or
+    # ``private_key_jwt:<kid>`` (``protocol.client_auth.AuthenticatedClient``).
+    secret_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,8 @@ from anti_grazer.protocol.models import (
 if TYPE_CHECKING:
     from joserfc.jwk import Key
 
+    from anti_grazer.protocol.audit import AuditEvent
+
 
 class InactiveClientError(Exception):
     """The token's client is unknown or disabled when the token would be stored: the
@@ -132,6 +134,29 @@ class SigningKeyStore(Protocol):
         ...
 
 
+class AuditStore(Protocol):
+    """The audit trail's events (``protocol.audit``), shared by every instance."""
+
+    async def record(self, event: AuditEvent) -> None:
+        """Store ``event`` durably before returning."""
+        ...
+
+    async def list_events(
+        self,
+        *,
+        since: datetime | None = None,
+        client_id: str | None = None,
+        kind: str | None = None,
+        limit: int = 1000,
+    ) -> Sequence[AuditEvent]:
+        """The newest ``limit`` events matching every filter given, oldest first."""
+        ...
+
+    async def purge_before(self, before: datetime) -> int:
+        """Delete the events older than ``before`` (the retention period); how many."""
+        ...
+
+
 class IssuerInUseError(Exception):
     """Clients are bound to the issuer that was to be removed (nothing changed)."""
 
@@ -192,33 +217,40 @@ class TrustStore(Protocol):
         ...
 
 
-class IssuerKeysUnavailableError(Exception):
-    """An issuer's keys cannot be had now: unreachable, too slow, or an unusable answer
-    (the adapter logs which)."""
+class AssertionReplayStore(Protocol):
+    """The client assertions already used (RFC 7523 §3 item 7: a ``jti`` is used once),
+    ``private_key_jwt``'s and workload federation's alike, remembered until they expire,
+    in a store every server instance shares."""
+
+    async def remember(self, key: str, expires_at: datetime) -> bool:
+        """Remember ``key`` until ``expires_at``, atomically: True if it was not
+        remembered yet, False if it was (a replay), whichever instance remembered it."""
+        ...
+
+    async def purge_expired(self, now: datetime, batch_size: int) -> int:
+        """Forget the keys that expired before ``now``, in batches; return how many."""
+        ...
+
+
+class ClientKeySets(Protocol):
+    """The public keys clients publish at their ``jwks_uri`` (RFC 7591 §2), fetched and
+    held by an adapter (``anti_grazer.remote_jwks.ClientKeySets``): fetched again once
+    when a ``kid`` is not held, within its time limits."""
+
+    async def key_for(self, jwks_uri: str, kid: str | None) -> Key | None:
+        """The key named ``kid`` (without one, the set's only key) in the set at
+        ``jwks_uri``, or None; ``TemporarilyUnavailableError`` when the set cannot be
+        fetched."""
+        ...
 
 
 class IssuerKeys(Protocol):
-    """The signing keys of trusted issuers, as published at their ``jwks_uri``."""
+    """The signing keys of the issuers trusted for workload identity federation, as
+    published at their ``jwks_uri`` (given, or from their OpenID Connect discovery
+    document), held by an adapter (``anti_grazer.remote_jwks.IssuerKeySets``) with the
+    refresh rules of ``ClientKeySets``."""
 
     async def key_for(self, issuer: TrustedIssuer, kid: str | None) -> Key | None:
-        """The issuer's signature key named ``kid`` (without one: its only key), or None
-        when it has none such.  A ``kid`` not held makes the keys be fetched again once
-        (a rotation), at most once per refresh interval; ``IssuerKeysUnavailableError``
-        when they cannot be fetched."""
-        ...
-
-
-class AssertionReplayStore(Protocol):
-    """Single use of assertions (RFC 7523 §3 item 7, RFC 7519 §4.1.7 ``jti``): the keys
-    of the assertions already used, each kept until the assertion expires, shared by
-    every instance."""
-
-    async def remember(self, key: str, expires_at: datetime) -> bool:
-        """Remember ``key`` until ``expires_at``; False when it is remembered already (a
-        replay).  Atomic: of concurrent calls with one key, on any instance, exactly one
-        gets True."""
-        ...
-
-    async def purge_expired(self, now: datetime) -> int:
-        """Forget the keys whose time ended at or before ``now``; how many went."""
+        """The issuer's signature key named ``kid`` (without one, its only key), or
+        None; ``TemporarilyUnavailableError`` when its keys cannot be fetched."""
         ...

@@ -6,17 +6,19 @@ and renders the result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
 
+from anti_grazer.protocol.assertion_methods import AssertionMethods
+from anti_grazer.protocol.audience import RESOURCE, grant_audience
+from anti_grazer.protocol.audit import TOKEN_REVOKED, AuditTrail, client_actor
 from anti_grazer.protocol.client_auth import (
     AuthenticatedClient,
-    authenticate_assertion,
+    ClientAssertion,
     authenticate_client,
-    parse_client_assertion,
-    parse_client_credentials,
+    parse_client_authentication,
 )
 from anti_grazer.protocol.errors import (
     InvalidClientError,
@@ -28,7 +30,6 @@ from anti_grazer.protocol.errors import (
     UnsupportedGrantTypeError,
     UnsupportedTokenTypeError,
 )
-from anti_grazer.protocol.federation import WorkloadFederation
 from anti_grazer.protocol.introspection import (
     INACTIVE,
     IntrospectionResponse,
@@ -50,11 +51,12 @@ from anti_grazer.protocol.models import (
     TokenRecord,
     TokenResponse,
 )
+from anti_grazer.protocol.params import values_of
 from anti_grazer.protocol.ports import ClientStore, Clock, InactiveClientError, TokenStore
 from anti_grazer.protocol.scope import grant_scope, render_scope
 from anti_grazer.protocol.secret_use import SecretUseRecorder
 from anti_grazer.protocol.token_lookup import presented_token_digest
-from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
+from anti_grazer.protocol.tokens import access_token_digest, generate_access_token, token_id
 
 SUPPORTED_GRANT_TYPES = frozenset({CLIENT_CREDENTIALS})
 # RFC 7009 §2.1 hints; we issue no refresh tokens, but the hint is a known value.
@@ -110,13 +112,16 @@ class AuthorizationServer:
     so).
 
     ``issuer`` is the ``iss`` of introspection responses (left out when None).
+    ``audience`` is the server's default audience (the ``AUDIENCE`` setting), the one
+    ``resource`` a client registered without audiences may name (``protocol.audience``).
     ``introspected_tokens`` is the token store introspection reads, ``tokens`` by default:
     a served app passes the store behind its cache, so that a token revoked by any
     instance is inactive at the very next introspection (RFC 7662 §4: every check of the
     token's state), where the bearer guard may serve a record for the cache's TTL.
     ``secret_use`` records when each client secret was last used (``clients show``).
-    ``federation`` authenticates clients by their workloads' platform tokens (without
-    it, every ``client_assertion`` is refused)."""
+    ``assertions`` authenticates clients by an assertion, ``private_key_jwt`` or a
+    workload's platform token (None: such requests are refused ``invalid_client``);
+    ``audit`` records each revocation (None: none is, in tests of other rules)."""
 
     def __init__(
         self,
@@ -127,10 +132,12 @@ class AuthorizationServer:
         jwt: JwtAccessTokens | None = None,
         *,
         issuer: str | None = None,
+        audience: str | None = None,
         introspected_tokens: TokenStore | None = None,
         jwt_validator: JwtAccessTokenValidator | None = None,
         secret_use: SecretUseRecorder | None = None,
-        federation: WorkloadFederation | None = None,
+        audit: AuditTrail | None = None,
+        assertions: AssertionMethods | None = None,
     ) -> None:
         self.clients = clients
         self.tokens = tokens
@@ -138,28 +145,33 @@ class AuthorizationServer:
         self.policy = policy or TokenPolicy()
         self.jwt = jwt
         self.issuer = issuer
+        self.audience = audience
         self.introspected_tokens = introspected_tokens or tokens
         self.jwt_validator = jwt_validator
         self.secret_use = secret_use or SecretUseRecorder(clients)
-        self.federation = federation
+        self.audit = audit
+        self.assertions = assertions
 
     async def _authenticate(
         self, params: Mapping[str, str], authorization: str | None
     ) -> AuthenticatedClient:
-        """RFC 6749 §2.3.1: the client and the secret that authenticated it, whose use
-        is recorded (``protocol.secret_use``); or RFC 7521 §4.2: the client its
-        assertion authenticated."""
+        """RFC 6749 §2.3: the client and the credential that authenticated it: a secret
+        (§2.3.1), whose use is recorded (``protocol.secret_use``), or an assertion (RFC
+        7521 §4.2): signed by its key, or its workload's platform token."""
+        credentials = parse_client_authentication(params, authorization)
         now = self.clock.now()
-        assertion = parse_client_assertion(params, authorization)
-        if assertion is not None:
-            return await authenticate_assertion(assertion, self.federation, now)
-        credentials = parse_client_credentials(params, authorization)
+        if isinstance(credentials, ClientAssertion):
+            if self.assertions is None:
+                raise InvalidClientError()
+            return await self.assertions.authenticate(credentials, now)
         caller = await authenticate_client(self.clients, credentials, now)
         self.secret_use.used(caller.client.client_id, caller.secret_id, now)
         return caller
 
     async def token(self, params: Mapping[str, str], authorization: str | None) -> TokenResponse:
-        """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token."""
+        """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token, for
+        the resources ``params`` names (RFC 8707 §2 ``resource``, repeatable in a
+        ``Form``)."""
         grant_type = params.get("grant_type")
         if grant_type is None:
             raise InvalidRequestError("The grant_type parameter is missing")
@@ -167,20 +179,26 @@ class AuthorizationServer:
             raise UnsupportedGrantTypeError()
         caller = await self._authenticate(params, authorization)
         with attributed_to(caller):
-            return await self._issue(caller, grant_type, params.get("scope"))
+            resources = values_of(params, RESOURCE)
+            return await self._issue(caller, grant_type, params.get("scope"), resources)
 
     async def _issue(
-        self, caller: AuthenticatedClient, grant_type: str, scope: str | None
+        self,
+        caller: AuthenticatedClient,
+        grant_type: str,
+        scope: str | None,
+        resources: Sequence[str],
     ) -> TokenResponse:
         client = caller.client
         if grant_type not in client.grant_types:
             raise UnauthorizedClientError()
         scopes = grant_scope(scope, client.allowed_scopes, client.effective_default_scopes)
+        audience = grant_audience(resources, client, self.audience)
         ttl = self.policy.ttl_for(client)
         if client.token_format == JWT:
-            token, record = await self._jwt(client, scopes, ttl)
+            token, record = await self._jwt(client, scopes, ttl, audience)
         else:
-            token, record = self._opaque(client, scopes, ttl)
+            token, record = self._opaque(client, scopes, ttl, audience)
         try:
             await self.tokens.add_token(record)
         except InactiveClientError:  # disabled or deleted since it authenticated
@@ -193,7 +211,9 @@ class AuthorizationServer:
             secret_id=caller.secret_id,
         )
 
-    def _opaque(self, client: Client, scopes: Scopes, ttl: int) -> tuple[str, TokenRecord]:
+    def _opaque(
+        self, client: Client, scopes: Scopes, ttl: int, audience: tuple[str, ...]
+    ) -> tuple[str, TokenRecord]:
         now = self.clock.now()
         token = generate_access_token(now)
         return token, TokenRecord(
@@ -202,12 +222,15 @@ class AuthorizationServer:
             scopes=scopes,
             issued_at=now,
             expires_at=now + timedelta(seconds=ttl),
+            audience=audience,
         )
 
-    async def _jwt(self, client: Client, scopes: Scopes, ttl: int) -> tuple[str, TokenRecord]:
+    async def _jwt(
+        self, client: Client, scopes: Scopes, ttl: int, audience: tuple[str, ...]
+    ) -> tuple[str, TokenRecord]:
         if self.jwt is None:
             raise SigningUnavailableError(reason="this server issues no JWT access tokens")
-        return await self.jwt.issue(client, scopes, self.clock.now(), ttl)
+        return await self.jwt.issue(client, scopes, self.clock.now(), ttl, audience)
 
     async def revoke(
         self, params: Mapping[str, str], authorization: str | None
@@ -237,8 +260,16 @@ class AuthorizationServer:
             return
         if record.client_id != client.client_id:
             raise UnauthorizedClientError("The token was not issued to this client")
-        if record.revoked_at is None:
-            await self.tokens.revoke_token(digest, client.client_id, self.clock.now())
+        revoked = record.revoked_at is None and await self.tokens.revoke_token(
+            digest, client.client_id, self.clock.now()
+        )
+        if revoked and self.audit is not None:
+            await self.audit.record(
+                TOKEN_REVOKED,
+                client_actor(client.client_id),
+                record.jti or token_id(digest),
+                client_id=client.client_id,
+            )
 
     async def introspect(
         self, params: Mapping[str, str], authorization: str | None
@@ -259,7 +290,9 @@ class AuthorizationServer:
     async def _introspected_digest(self, token: str) -> str | None:
         """The digest of ``token``'s record.  A JWT is checked as our guard checks it
         (``jwt_validator``: RFC 9068 §4, by a key still published), so that introspection
-        never calls active a token the guard refuses, one whose key was withdrawn."""
+        never calls active a token the guard refuses, one whose key was withdrawn; but
+        whatever its audience: the token may be for the API that asks, which checks
+        ``aud`` itself (RFC 7662 §2.2, RFC 9700 §2.3)."""
         if self.jwt_validator is not None and looks_like_jwt(token):
             try:
                 return await self.jwt_validator.digest(token)

@@ -35,11 +35,11 @@ _USE_SIGNATURE = "sig"
 def jws_registry(
     algorithms: tuple[str, ...] = SIGNING_ALGORITHMS, *, strict_header: bool = True
 ) -> JWSRegistry:
-    """The JWS registry we sign and verify with: ``algorithms`` only (our two by
-    default), and an ``EdDSA`` that does not warn (module docstring).  With
-    ``strict_header`` a header parameter joserfc does not know is refused (our own
-    tokens carry none); without, it is ignored, as RFC 7515 §4 says a recipient does
-    (the tokens of other issuers, ``protocol.federated_tokens``)."""
+    """A JWS registry of ``algorithms`` only (by default the two we sign with), with an
+    ``EdDSA`` that does not warn (module docstring).  With ``strict_header`` a header
+    parameter joserfc does not know is refused (our own tokens carry none); without, it
+    is ignored, as RFC 7515 §4 says a recipient does ("MUST be ignored when not
+    understood"): the client assertions of other parties (``protocol.jwt_assertion``)."""
     from joserfc.jwa import EdDSAAlgorithm  # noqa: PLC0415 - see above
     from joserfc.jws import JWSRegistry  # noqa: PLC0415
 

@@ -17,7 +17,9 @@ from anti_grazer.protocol.ports import (
     TrustStore,
 )
 
-MAX_ISSUER_LENGTH = 1024  # the column's (store/sql/tables.py)
+# Within the column's 1024 (store/sql/tables.py) and the audit events' subject (600):
+# a real issuer identifier is a short URL.
+MAX_ISSUER_LENGTH = 512
 MAX_AUDIENCE_LENGTH = 1024
 
 

@@ -5,10 +5,10 @@ never see a value they cannot hold.
 - ``VALID_UNICODE``: a string of Unicode scalar values.  JSON's ``\\u`` escapes can spell a
   lone surrogate (RFC 8259 §8.2: software receiving one behaves unpredictably); it has
   no UTF-8 form, so no database stores it and no JSON answer can carry it back.
-- ``Instant``: a datetime with a UTC offset naming an instant from ``MIN_INSTANT`` to the
-  end of year 9999, given back in UTC.  RFC 3339 offsets reach ±23:59, so
-  ``9999-12-31T23:59:59-23:59`` is a valid timestamp after the last UTC ``datetime``
-  (and ``0001-01-01T00:00:00+14:00`` one before the first).
+- ``Instant``: an RFC 3339 date-time (never Unix seconds) with a UTC offset naming an
+  instant from ``MIN_INSTANT`` to the end of year 9999, given back in UTC.  RFC 3339
+  offsets reach ±23:59, so ``9999-12-31T23:59:59-23:59`` is a valid timestamp after the
+  last UTC ``datetime`` (and ``0001-01-01T00:00:00+14:00`` one before the first).
 """
 
 from __future__ import annotations
@@ -48,8 +48,24 @@ def utc_instant(value: datetime) -> datetime:
     return instant
 
 
+def written_instant(value: object) -> object:
+    """``value`` unless it is a number, or text that reads as one: pydantic would take it
+    for Unix seconds, where the API documents RFC 3339 date-times (§5.6)."""
+    numeric = isinstance(value, int | float)
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            pass
+        else:
+            numeric = True
+    if numeric:
+        raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2026-01-31T12:00:00Z")
+    return value
+
+
 # The last annotation of every string input (``Annotated[str, Field(...), VALID_UNICODE]``),
 # so that it runs first: pydantic's length and pattern checks refuse a lone surrogate too,
 # but as an unreadable ``string_unicode`` error and only when the field has such checks.
 VALID_UNICODE = BeforeValidator(refuse_lone_surrogates)
-Instant = Annotated[AwareDatetime, AfterValidator(utc_instant)]
+Instant = Annotated[AwareDatetime, BeforeValidator(written_instant), AfterValidator(utc_instant)]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from anti_grazer.protocol.audit import AuditEvent
 from anti_grazer.protocol.models import (
     Client,
     ClientSecret,
@@ -272,35 +273,72 @@ class MemoryTrustStore:
         return self._tables.issuers[issuer], binding
 
 
-class MemoryAssertionReplayStore:
-    """Used assertions' keys in a dict, with the time each may be forgotten."""
+class MemoryAuditStore:
+    """Audit events in a list, oldest first."""
 
     def __init__(self) -> None:
-        self._keys: dict[str, datetime] = {}
+        self._events: list[AuditEvent] = []
+
+    async def record(self, event: AuditEvent) -> None:
+        self._events.append(event)
+
+    async def list_events(
+        self,
+        *,
+        since: datetime | None = None,
+        client_id: str | None = None,
+        kind: str | None = None,
+        limit: int = 1000,
+    ) -> Sequence[AuditEvent]:
+        found = [
+            event
+            for event in sorted(self._events, key=lambda e: e.at)
+            if (since is None or event.at >= since)
+            and (client_id is None or event.client_id == client_id)
+            and (kind is None or event.kind == kind)
+        ]
+        return found[-limit:] if limit else []
+
+    async def purge_before(self, before: datetime) -> int:
+        kept = [event for event in self._events if event.at >= before]
+        purged = len(self._events) - len(kept)
+        self._events = kept
+        return purged
+
+
+class MemoryAssertionReplayStore:
+    """Used client assertions in a dict, by key: one process's memory (a server with
+    several instances needs the SQL store, which they share)."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, datetime] = {}
 
     async def remember(self, key: str, expires_at: datetime) -> bool:
-        if key in self._keys:
+        if key in self._until:
             return False
-        self._keys[key] = expires_at
+        self._until[key] = expires_at
         return True
 
-    async def purge_expired(self, now: datetime) -> int:
-        ended = [key for key, expires_at in self._keys.items() if expires_at <= now]
-        for key in ended:
-            del self._keys[key]
-        return len(ended)
+    async def purge_expired(self, now: datetime, batch_size: int) -> int:
+        if batch_size <= 0:
+            raise ValueError("batch_size must be positive")
+        expired = [key for key, until in self._until.items() if until <= now]
+        for key in expired:
+            del self._until[key]
+        return len(expired)
 
 
 @dataclass(frozen=True, slots=True)
 class MemoryStores:
     """A client store, a token store and a trust store over the same tables, signing
-    keys, and used assertions."""
+    keys, the used client assertions and the audit trail."""
 
     clients: MemoryClientStore
     tokens: MemoryTokenStore
     signing_keys: MemorySigningKeyStore
+    assertion_replays: MemoryAssertionReplayStore
+    audit: MemoryAuditStore
     trust: MemoryTrustStore
-    assertion_replay: MemoryAssertionReplayStore
 
 
 def memory_stores() -> MemoryStores:
@@ -310,6 +348,7 @@ def memory_stores() -> MemoryStores:
         MemoryClientStore(tables),
         MemoryTokenStore(tables),
         MemorySigningKeyStore(),
-        MemoryTrustStore(tables),
         MemoryAssertionReplayStore(),
+        MemoryAuditStore(),
+        MemoryTrustStore(tables),
     )

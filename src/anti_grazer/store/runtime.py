@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.protocol.ports import (
     AssertionReplayStore,
+    AuditStore,
     ClientStore,
     SigningKeyStore,
     TokenStore,
@@ -31,7 +32,8 @@ from anti_grazer.protocol.ports import (
 )
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.store.changes import ListenForChanges, OnChange, OnGap
-from anti_grazer.store.sql.assertion_replay import SqlAssertionReplayStore
+from anti_grazer.store.sql.assertion_replays import SqlAssertionReplayStore
+from anti_grazer.store.sql.audit import SqlAuditStore
 from anti_grazer.store.sql.schema_version import SchemaNotCurrentError
 from anti_grazer.store.sql.signing_keys import SqlSigningKeyStore
 from anti_grazer.store.sql.trust import SqlTrustStore
@@ -53,10 +55,13 @@ class OpenedStores:
     listen_for_changes: ListenForChanges
     # The keys that sign JWT access tokens (the same table on both backends).
     signing_keys: SigningKeyStore
-    # Workload identity federation: trusted issuers and bindings, and used assertions
-    # (the same tables on both backends).
+    # The client assertions already used (the same table on both backends).
+    assertion_replays: AssertionReplayStore
+    # The audit trail's events.
+    audit: AuditStore
+    # Workload identity federation: trusted issuers and bindings (the same tables on
+    # both backends).
     trust: TrustStore
-    assertion_replay: AssertionReplayStore
 
 
 @asynccontextmanager
@@ -87,8 +92,9 @@ async def open_stores(
                 sqlite.reports,
                 no_changes,
                 SqlSigningKeyStore(sqlite.engine),
+                sqlite.assertion_replays,
+                sqlite.audit,
                 SqlTrustStore(sqlite.engine),
-                SqlAssertionReplayStore(sqlite.engine),
             )
     elif backend == "postgresql":
         from anti_grazer.store.postgres.notify import listening  # noqa: PLC0415
@@ -102,8 +108,9 @@ async def open_stores(
                 postgres.reports,
                 functools.partial(listening, database_url),
                 SqlSigningKeyStore(postgres.engine),
-                SqlTrustStore(postgres.engine),
                 SqlAssertionReplayStore(postgres.engine),
+                SqlAuditStore(postgres.engine),
+                SqlTrustStore(postgres.engine),
             )
     else:
         raise ValueError(f"unsupported database {backend!r} (SQLite or PostgreSQL)")

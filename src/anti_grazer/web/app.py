@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import (
     AbstractAsyncContextManager,
     asynccontextmanager,
@@ -25,13 +26,20 @@ from anti_grazer.guard.fastapi import install_fastapi_guard
 from anti_grazer.guard.verifier import StoreTokenVerifier
 from anti_grazer.issuer import is_loopback
 from anti_grazer.logs import get_logger
+from anti_grazer.protocol.assertion_methods import AssertionMethods
+from anti_grazer.protocol.audit import AuditTrail
+from anti_grazer.protocol.client_assertion import AssertionPolicy, ClientAssertionVerifier
 from anti_grazer.protocol.clock import SystemClock
-from anti_grazer.protocol.federated_tokens import TokenAgePolicy
-from anti_grazer.protocol.federation import WorkloadFederation
+from anti_grazer.protocol.federation import TokenAgePolicy, WorkloadFederation
 from anti_grazer.protocol.jwt_access_tokens import JwtAccessTokens, JwtAccessTokenValidator
-from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING, KeyRing
+from anti_grazer.protocol.key_ring import (
+    KEY_ENCRYPTION_KEY_SETTING,
+    KeyRing,
+    SigningUnavailableError,
+)
 from anti_grazer.protocol.ports import (
     AssertionReplayStore,
+    AuditStore,
     ClientStore,
     Clock,
     SigningKeyStore,
@@ -45,14 +53,24 @@ from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
 from anti_grazer.store.cache import cached
 from anti_grazer.store.changes import ListenForChanges
-from anti_grazer.store.memory import MemorySigningKeyStore
+from anti_grazer.store.memory import (
+    MemoryAssertionReplayStore,
+    MemoryAuditStore,
+    MemorySigningKeyStore,
+)
 from anti_grazer.store.runtime import no_changes, open_stores
 from anti_grazer.store.sql.keys import shared_key
+from anti_grazer.store.sql.schema_version import current_revision, schema_problem
 from anti_grazer.web.access_log import AccessLogMiddleware
-from anti_grazer.web.background import janitor
+from anti_grazer.web.background import (
+    Purge,
+    assertion_purge,
+    audit_purge,
+    janitor,
+    token_purge,
+)
 from anti_grazer.web.docs import install_docs
 from anti_grazer.web.edge import Edge
-from anti_grazer.web.federation_keys import RemoteIssuerKeys
 from anti_grazer.web.jwks_route import JwksEndpoint
 from anti_grazer.web.metadata import install_metadata, server_metadata
 from anti_grazer.web.oauth_routes import (
@@ -63,6 +81,8 @@ from anti_grazer.web.oauth_routes import (
     TOKEN_PATH,
     OAuthEndpoints,
 )
+from anti_grazer.web.readiness import Check, Readiness, readiness_endpoint
+from anti_grazer.web.remote_key_sets import LazyClientKeySets, LazyIssuerKeySets
 from anti_grazer.web.reports_routes import build_reports_router
 from anti_grazer.web.request_limits import RequestBodyLimits
 from anti_grazer.web.security_headers import SecurityHeadersMiddleware
@@ -86,10 +106,16 @@ class Stores:
     listen_for_changes: ListenForChanges = no_changes
     # The keys that sign JWT access tokens (None: none at all, an empty key set).
     signing_keys: SigningKeyStore | None = None
-    # Workload identity federation's issuers and bindings, and the used assertions
-    # (None: no federation, every client_assertion refused).
+    # The client assertions already used (None: this process's memory only).
+    assertion_replays: AssertionReplayStore | None = None
+    # The audit trail's events (None: kept in memory only, for tests).
+    audit: AuditStore | None = None
+    # The schema revision the database is at (raises when it does not answer), for
+    # readiness; None: no database (memory stores), always ready.
+    schema_revision: Callable[[], Awaitable[str | None]] | None = None
+    # Workload identity federation's trusted issuers and bindings (None: no federation,
+    # an assertion from another issuer than its client is refused).
     trust: TrustStore | None = None
-    assertion_replay: AssertionReplayStore | None = None
 
 
 StoresFactory = Callable[[Settings], AbstractAsyncContextManager[Stores]]
@@ -109,8 +135,10 @@ async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
             await shared_key(opened.engine, CURSOR_KEY_NAME),
             opened.listen_for_changes,
             opened.signing_keys,
+            opened.assertion_replays,
+            opened.audit,
+            functools.partial(current_revision, opened.engine),
             opened.trust,
-            opened.assertion_replay,
         )
 
 
@@ -122,6 +150,7 @@ class Services:
     guard: BearerGuard
     reports: ReportService
     keys: KeyRing
+    readiness: Readiness
 
 
 class Runtime:
@@ -157,10 +186,91 @@ class Runtime:
     def key_ring(self) -> KeyRing:
         return self.services.keys
 
+    def readiness(self) -> Readiness:
+        return self.services.readiness
+
 
 async def health(_request: Request) -> Response:
-    """Liveness: the process answers."""
+    """Liveness: the process answers (readiness is ``/ready``)."""
     return JSONResponse({"status": "ok"})
+
+
+def warn_if_issuer_unset(settings: Settings) -> None:
+    """Off loopback, an unset ISSUER is a mistake the log must name."""
+    if settings.issuer is None and not is_loopback(settings.host):
+        logger.warning(
+            "issuer_unset",
+            message="ISSUER is not set: the metadata and introspection name the listen "
+            "address as the issuer; set ANTI_GRAZER_ISSUER to the https URL clients use",
+            issuer=settings.issuer_url,
+        )
+
+
+def log_started(keys: KeyRing) -> None:
+    logger.info("application_started", pid=os.getpid())
+    if not keys.can_sign:
+        logger.info(
+            "jwt_access_tokens_off",
+            reason=f"{KEY_ENCRYPTION_KEY_SETTING} is not set: clients whose "
+            "token format is jwt get server_error",
+        )
+
+
+def janitor_purges(
+    tokens: TokenStore, replays: AssertionReplayStore, audit: AuditStore, settings: Settings
+) -> dict[str, Purge]:
+    """What the janitor deletes, by name: expired tokens and used client assertions,
+    audit events past ``AUDIT_RETENTION_DAYS``."""
+    return {
+        "expired tokens": token_purge(tokens, settings.purge_batch_size),
+        "expired client assertions": assertion_purge(replays, settings.purge_batch_size),
+        "old audit events": audit_purge(audit, timedelta(days=settings.audit_retention_days)),
+    }
+
+
+def client_assertions(
+    settings: Settings,
+    token_endpoint: str,
+    clients: ClientStore,
+    replays: AssertionReplayStore,
+    trust: TrustStore | None,
+    key_sets: LazyClientKeySets,
+    issuer_keys: LazyIssuerKeySets,
+) -> AssertionMethods:
+    """How clients authenticate with an assertion: ``private_key_jwt``, its ``aud`` the
+    issuer identifier or the token endpoint URL (RFC 7523 §3 item 3), and workload
+    identity federation over the trusted issuers (none without a trust store)."""
+    policy = AssertionPolicy(
+        audiences=frozenset({settings.issuer_url, token_endpoint}),
+        max_lifetime=timedelta(seconds=settings.client_assertion_max_lifetime_seconds),
+    )
+    age = TokenAgePolicy(max_age=timedelta(seconds=settings.federated_token_max_age_seconds))
+    federation = (
+        None if trust is None else WorkloadFederation(clients, trust, issuer_keys, replays, age)
+    )
+    return AssertionMethods(ClientAssertionVerifier(clients, replays, policy, key_sets), federation)
+
+
+def readiness_checks(opened: Stores, keys: KeyRing) -> Readiness:
+    """What ``/ready`` checks: the database answers at this code's schema, and when this
+    server issues JWTs (the key-encryption key is set) a signing key is active."""
+
+    async def database() -> str | None:
+        if opened.schema_revision is None:
+            return None
+        return schema_problem(await opened.schema_revision())
+
+    async def signing_key() -> str | None:
+        try:
+            await keys.signer()
+        except SigningUnavailableError as error:
+            return error.reason
+        return None
+
+    checks: dict[str, tuple[Check, str]] = {"database": (database, "unreachable")}
+    if keys.can_sign:
+        checks["signing_key"] = (signing_key, "unavailable")
+    return Readiness(checks)
 
 
 def body_limits(settings: Settings) -> Callable[[str], int]:
@@ -183,8 +293,8 @@ def create_app(
 ) -> Edge:
     """Build the application: OAuth endpoints, the guarded API, docs, health, and the
     middleware stack every request passes.  ``clock`` tells the time of tokens,
-    ``monotonic`` the intervals between fetches of trusted issuers' keys (tests move
-    both)."""
+    ``monotonic`` the intervals between fetches of clients' and trusted issuers' keys
+    (tests move both)."""
     runtime = Runtime()
     server_clock = clock or SystemClock()
     policy = TokenPolicy(
@@ -193,13 +303,8 @@ def create_app(
     )
     report_policy = ReportPolicy.of(settings.platforms, settings.block_threshold)
     issuer, audience = settings.issuer_url, settings.token_audience
-    if settings.issuer is None and not is_loopback(settings.host):
-        logger.warning(
-            "issuer_unset",
-            message="ISSUER is not set: the metadata and introspection name the listen "
-            "address as the issuer; set ANTI_GRAZER_ISSUER to the https URL clients use",
-            issuer=issuer,
-        )
+    metadata = server_metadata(issuer)
+    warn_if_issuer_unset(settings)
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
@@ -214,30 +319,27 @@ def create_app(
             tokens = caches.tokens if caches else opened.tokens
             configured = settings.cursor_key
             cursor_key = configured.get_secret_value().encode() if configured else opened.cursor_key
+            audit_store = opened.audit or MemoryAuditStore()
             keys = KeyRing(
                 opened.signing_keys or MemorySigningKeyStore(),
                 server_clock,
                 settings.key_encryption_key_bytes,
                 settings.cache_ttl_seconds,
             )
+            replays = opened.assertion_replays or MemoryAssertionReplayStore()
+            key_sets = LazyClientKeySets(settings, monotonic)
+            issuer_keys = LazyIssuerKeySets(settings, monotonic)
+            assertions = client_assertions(
+                settings,
+                metadata.token_endpoint,
+                clients,
+                replays,
+                opened.trust,
+                key_sets,
+                issuer_keys,
+            )
             jwt = JwtAccessTokens(keys, issuer, audience)
-            validator = JwtAccessTokenValidator(keys, issuer, audience)
-            issuer_keys = RemoteIssuerKeys(
-                timeout_seconds=settings.federation_timeout_seconds, monotonic=monotonic
-            )
-            federation = (
-                WorkloadFederation(
-                    clients,
-                    opened.trust,
-                    issuer_keys,
-                    opened.assertion_replay,
-                    TokenAgePolicy(
-                        max_age=timedelta(seconds=settings.federated_token_max_age_seconds)
-                    ),
-                )
-                if opened.trust is not None and opened.assertion_replay is not None
-                else None
-            )
+            validator = JwtAccessTokenValidator(keys, issuer)
             services = Services(
                 authorization=AuthorizationServer(
                     clients,
@@ -246,39 +348,49 @@ def create_app(
                     policy,
                     jwt,
                     issuer=issuer,
+                    audience=audience,
                     # Uncached: a revocation by any process shows at the next request.
                     introspected_tokens=opened.tokens,
                     jwt_validator=validator,
-                    federation=federation,
+                    assertions=assertions,
+                    audit=AuditTrail(audit_store, server_clock),
                 ),
                 guard=BearerGuard(
-                    StoreTokenVerifier(tokens, server_clock, validator), settings.realm
+                    StoreTokenVerifier(
+                        tokens,
+                        server_clock,
+                        validator,
+                        # RFC 9700 §2.3: a token meant for another API is refused here.
+                        audience=settings.protected_api_audience,
+                        accept_unrestricted=settings.api_audience is None,
+                    ),
+                    settings.realm,
                 ),
                 reports=ReportService(
                     opened.reports, server_clock, report_policy, BlocklistCursors(cursor_key)
                 ),
                 keys=keys,
+                readiness=readiness_checks(opened, keys),
             )
             async with (
                 opened.listen_for_changes(caches.on_change, caches.on_gap)
                 if caches
                 else nullcontext(),
-                janitor(tokens, server_clock, settings, opened.assertion_replay),
+                janitor(
+                    janitor_purges(tokens, replays, audit_store, settings),
+                    server_clock,
+                    settings,
+                ),
             ):
                 with runtime.serving(services):
-                    logger.info("application_started", pid=os.getpid())
-                    if not keys.can_sign:
-                        logger.info(
-                            "jwt_access_tokens_off",
-                            reason=f"{KEY_ENCRYPTION_KEY_SETTING} is not set: clients whose "
-                            "token format is jwt get server_error",
-                        )
+                    log_started(keys)
                     try:
                         yield
                     finally:
                         logger.info("application_stopping", pid=os.getpid())
                         # The last uses of client secrets, written before the stores close.
                         await services.authorization.secret_use.flush()
+                        await key_sets.aclose()
                         await issuer_keys.aclose()
 
     api = FastAPI(
@@ -292,9 +404,12 @@ def create_app(
         redirect_slashes=False,
     )
     api.add_route("/health", health, methods=["GET"], include_in_schema=False)
+    api.add_route(
+        "/ready", readiness_endpoint(runtime.readiness), methods=["GET"], include_in_schema=False
+    )
     api.include_router(build_reports_router(runtime.report_service, report_policy.platforms))
     install_fastapi_guard(api)
-    install_metadata(api, server_metadata(issuer))
+    install_metadata(api, metadata)
     install_docs(api)
 
     oauth = OAuthEndpoints(runtime.authorization_server, settings.realm)

@@ -34,15 +34,25 @@ _ERROR_SCHEMA = {
 }
 
 
-def _form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {
-        "required": True,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "properties": properties, "required": required}
-            }
-        },
+def _form(
+    properties: dict[str, Any], required: list[str], repeated: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A form body of ``properties``.  Each of ``repeated`` (an array property) is sent as
+    one parameter per value (OpenAPI 3.1 §4.8.15 ``style: form``, ``explode: true``).  An
+    optional parameter sent empty is as if it were omitted (RFC 6749 §3.1), so an
+    optional one with a list of values admits ``""``."""
+    admitting_empty = {
+        name: {**schema, "enum": [*schema["enum"], ""]}
+        if "enum" in schema and name not in required
+        else schema
+        for name, schema in properties.items()
     }
+    media_type: dict[str, Any] = {
+        "schema": {"type": "object", "properties": admitting_empty, "required": required}
+    }
+    if repeated:
+        media_type["encoding"] = {name: {"style": "form", "explode": True} for name in repeated}
+    return {"required": True, "content": {"application/x-www-form-urlencoded": media_type}}
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -52,23 +62,90 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
+# RFC 7519 §4.1.3: one audience as a string, several as an array.
+_AUDIENCE_SCHEMA = {
+    "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+    "description": "The audience: the resources the token is for (RFC 8707).",
+}
+_RESOURCE = {
+    "type": "array",
+    # An empty one is as if omitted (RFC 6749 §3.1).
+    "items": {"type": "string", "anyOf": [{"format": "uri"}, {"const": ""}]},
+    "description": "RFC 8707 §2 resource indicators: absolute URIs without fragment, among "
+    "the client's audiences; repeat the parameter for several. None (or empty): the "
+    "client's default audience (its first). Another: 400 invalid_target.",
+}
+
+_DETAIL_SCHEMA = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": {"type": "string"}},
+}
+
+# What the edge answers on any route before the route runs (web/request_limits.py, and
+# granian for the head): every operation may get these.
+_EDGE_RESPONSES: dict[str, Any] = {
+    "408": _error("The request body did not arrive within BODY_TIMEOUT_SECONDS"),
+    "413": _error("The request body is larger than the route's limit"),
+    "431": {"description": "The request head is larger than MAX_HEADER_BYTES (no body)"},
+}
+
+# What the bearer guard answers on every /v1 route (RFC 6750 §3, §3.1), and FastAPI for
+# a body it cannot parse.
+_API_RESPONSES: dict[str, Any] = {
+    "400": {
+        "description": "Malformed request: two Authorization headers or a repeated query "
+        "parameter (RFC 6750 §3.1 invalid_request), or a body that is not JSON",
+        "content": {
+            "application/json": {
+                "schema": {"anyOf": [{"$ref": "#/components/schemas/OAuthError"}, _DETAIL_SCHEMA]}
+            }
+        },
+    },
+    "401": {
+        **_error("No bearer token, or not a valid one (RFC 6750 §3.1 invalid_token)"),
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    "403": _error("The token lacks the route's scope (RFC 6750 §3.1 insufficient_scope)"),
+}
+
+
+def _with_refusals(paths: dict[str, Any]) -> dict[str, Any]:
+    """``paths`` with the edge's refusals on every operation, and the guard's on the API
+    (an operation's own description of a status wins)."""
+
+    def refusals(path: str) -> dict[str, Any]:
+        return {**_EDGE_RESPONSES, **(_API_RESPONSES if path.startswith("/v1/") else {})}
+
+    return {
+        path: {
+            method: {**operation, "responses": {**refusals(path), **operation["responses"]}}
+            for method, operation in operations.items()
+        }
+        for path, operations in paths.items()
+    }
+
+
 _CLIENT_CREDENTIALS = {
     "client_id": {
         "type": "string",
-        "description": "With client_secret_post, or with client_assertion.",
+        "description": "With client_secret_post; optional with private_key_jwt (then the "
+        "assertion's iss and sub); required with a workload's platform token.",
     },
     "client_secret": {"type": "string", "description": "With client_secret_post only."},
-    # RFC 7521 §4.2: a client assertion in place of a secret (workload identity federation).
     "client_assertion_type": {
         "type": "string",
         "enum": [JWT_BEARER],
-        "description": "With client_assertion (RFC 7523 §2.2).",
+        "description": "With client_assertion only (RFC 7521 §4.2, RFC 7523 §2.2).",
     },
     "client_assertion": {
         "type": "string",
-        "description": "A workload's platform token (a Kubernetes service-account or "
-        "GitHub Actions OIDC token) from an issuer the client is bound to, with its "
-        "client_id: no secret (see the README, workload identity federation).",
+        "description": "In place of a secret (RFC 7521 §4.2), a JWT: with private_key_jwt, "
+        "signed by the client's private key (iss = sub = client id, aud = the issuer or the "
+        "token endpoint, exp at most a few minutes ahead, a jti used once); or a workload's "
+        "platform token (a Kubernetes service-account or GitHub Actions OIDC token) from an "
+        "issuer the client_id is bound to (see the README, workload identity federation). "
+        "ES256, EdDSA, PS256 or RS256.",
     },
 }
 
@@ -78,17 +155,21 @@ OAUTH_PATHS: dict[str, Any] = {
             "tags": ["OAuth 2.0"],
             "summary": "Get an access token (client_credentials grant, RFC 6749 §4.4)",
             "description": "Authenticate with HTTP Basic (client_secret_basic), with "
-            "client_id and client_secret in the body (client_secret_post), or with client_id "
-            "and a workload's platform token as client_assertion (RFC 7521 §4.2); one only.",
+            "client_id and client_secret in the body (client_secret_post), or with a JWT "
+            "as client_assertion (RFC 7521 §4.2): signed by the client's key "
+            "(private_key_jwt, RFC 7523), or a workload's platform token with client_id "
+            "(workload identity federation). One method only.",
             "operationId": "issue_token",
             "security": [{"clientBasic": []}, {}],
             "requestBody": _form(
                 {
                     "grant_type": {"type": "string", "enum": ["client_credentials"]},
                     "scope": {"type": "string", "description": "Space-delimited scopes."},
+                    "resource": _RESOURCE,
                     **_CLIENT_CREDENTIALS,
                 },
                 ["grant_type"],
+                repeated=("resource",),
             ),
             "responses": {
                 "200": {
@@ -107,7 +188,7 @@ OAUTH_PATHS: dict[str, Any] = {
                         }
                     },
                 },
-                "400": _error("Invalid request (RFC 6749 §5.2)"),
+                "400": _error("Invalid request (RFC 6749 §5.2; invalid_target, RFC 8707 §2)"),
                 "401": _error("Client authentication failed"),
             },
         }
@@ -120,8 +201,12 @@ OAUTH_PATHS: dict[str, Any] = {
             "security": [{"clientBasic": []}, {}],
             "requestBody": _form(
                 {
-                    "token": {"type": "string"},
-                    "token_type_hint": {"type": "string", "enum": ["access_token"]},
+                    "token": {"type": "string", "minLength": 1},
+                    "token_type_hint": {
+                        "type": "string",
+                        "enum": ["access_token", "refresh_token"],
+                        "description": "RFC 7009 §2.1 hint. We issue access tokens only.",
+                    },
                     **_CLIENT_CREDENTIALS,
                 },
                 ["token"],
@@ -144,7 +229,7 @@ OAUTH_PATHS: dict[str, Any] = {
             "security": [{"clientBasic": []}, {}],
             "requestBody": _form(
                 {
-                    "token": {"type": "string"},
+                    "token": {"type": "string", "minLength": 1},
                     "token_type_hint": {
                         "type": "string",
                         "description": "Only a hint: any value is accepted and ignored.",
@@ -170,7 +255,7 @@ OAUTH_PATHS: dict[str, Any] = {
                                     "iat": {"type": "integer"},
                                     "nbf": {"type": "integer"},
                                     "sub": {"type": "string"},
-                                    "aud": {"type": "string"},
+                                    "aud": _AUDIENCE_SCHEMA,
                                     "iss": {"type": "string"},
                                     "jti": {"type": "string"},
                                 },
@@ -245,7 +330,7 @@ def install_docs(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            schema["paths"] = {**OAUTH_PATHS, **schema.get("paths", {})}
+            schema["paths"] = _with_refusals({**OAUTH_PATHS, **schema.get("paths", {})})
             components = schema.setdefault("components", {})
             components.setdefault("schemas", {})["OAuthError"] = _ERROR_SCHEMA
             components.setdefault("securitySchemes", {})["clientBasic"] = {

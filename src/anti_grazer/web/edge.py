@@ -7,6 +7,7 @@ The OAuth endpoints skip FastAPI's own per-request machinery, not the stack: DES
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -17,13 +18,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 class Edge:
     """An ASGI application: ``add_middleware`` wraps every route (the last added is the
-    outermost, as in Starlette); ``api`` is the FastAPI application behind it."""
+    outermost, as in Starlette); ``api`` is the FastAPI application behind it.
+
+    It knows the requests in flight, so that a server stopping gracefully can cut the
+    ones that outlast its shutdown timeout (``cancel_in_flight``)."""
 
     def __init__(self, api: FastAPI, endpoints: Mapping[str, ASGIApp]) -> None:
         self.api = api
         self._endpoints = dict(endpoints)
         self._middleware: list[tuple[type[Any], tuple[Any, ...], dict[str, Any]]] = []
         self._stack: ASGIApp | None = None
+        self._in_flight: set[asyncio.Task[Any]] = set()
 
     def add_middleware(self, cls: type[Any], *args: Any, **kwargs: Any) -> None:
         """Put ``cls(app, *args, **kwargs)`` around everything added before."""
@@ -47,7 +52,23 @@ class Edge:
             app = cls(app, *args, **kwargs)
         return app
 
+    def cancel_in_flight(self) -> int:
+        """Cancel every request in flight (the server's shutdown timeout is over);
+        returns how many there were."""
+        cancelled = list(self._in_flight)
+        for task in cancelled:
+            task.cancel()
+        return len(cancelled)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._stack is None:
             self._stack = self._build()
-        await self._stack(scope, receive, send)
+        task = asyncio.current_task()
+        if task is None or scope["type"] != "http":
+            await self._stack(scope, receive, send)
+            return
+        self._in_flight.add(task)
+        try:
+            await self._stack(scope, receive, send)
+        finally:
+            self._in_flight.discard(task)

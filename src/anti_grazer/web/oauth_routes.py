@@ -12,10 +12,11 @@ import orjson
 from starlette.types import Receive, Scope, Send
 
 from anti_grazer.logs import get_logger
+from anti_grazer.protocol.audience import RESOURCE
 from anti_grazer.protocol.errors import InvalidRequestError, OAuthError, ServerError
 from anti_grazer.protocol.headers import single_headers
 from anti_grazer.protocol.models import TokenResponse
-from anti_grazer.protocol.params import parse_form
+from anti_grazer.protocol.params import NOTHING_REPEATS, parse_form
 from anti_grazer.protocol.server import AuthorizationServer
 from anti_grazer.web.access_log import set_client_id
 from anti_grazer.web.responses import JSON_CONTENT_TYPE, RawHeaders, send_error, send_response
@@ -34,6 +35,9 @@ Success = tuple[str, str | None, bytes, RawHeaders]
 Action = Callable[[Mapping[str, str], str | None], Awaitable[Success]]
 
 _WATCHED = frozenset({b"authorization", b"content-type"})
+# The one parameter of the token request that may repeat (RFC 8707 §2: "may be used
+# multiple times"); every other one, there and at the other endpoints, may not.
+_TOKEN_REPEATABLE = frozenset({RESOURCE})
 
 
 class MethodNotAllowedError(InvalidRequestError):
@@ -82,16 +86,20 @@ class OAuthEndpoints:
         self._server = server
         self._challenge = (b"www-authenticate", f'Basic realm="{realm}"'.encode("latin-1"))
 
-    async def _read(self, scope: Scope, receive: Receive) -> tuple[Mapping[str, str], str | None]:
+    async def _read(
+        self, scope: Scope, receive: Receive, repeatable: frozenset[str]
+    ) -> tuple[Mapping[str, str], str | None]:
         """The checked form of a POST with no query parameters (RFC 6749 §3.2: parameters
-        and credentials travel in the body only) and its Authorization header."""
+        and credentials travel in the body only; none but ``repeatable`` twice) and its
+        Authorization header."""
         if scope["method"] != "POST":
             raise MethodNotAllowedError()
         if scope.get("query_string"):
             raise InvalidRequestError("Parameters must be sent in the request body, not the URL")
         headers = single_headers(scope["headers"], _WATCHED)
         body = await read_body(receive)
-        return parse_form(body, headers.get(b"content-type")), headers.get(b"authorization")
+        form = parse_form(body, headers.get(b"content-type"), repeatable)
+        return form, headers.get(b"authorization")
 
     async def _send_error(self, send: Send, error: OAuthError) -> None:
         headers: RawHeaders = []
@@ -101,14 +109,21 @@ class OAuthEndpoints:
             headers.append((b"allow", b"POST"))
         await send_error(send, error, headers)
 
-    async def _respond(self, scope: Scope, receive: Receive, send: Send, action: Action) -> None:
+    async def _respond(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        action: Action,
+        repeatable: frozenset[str] = NOTHING_REPEATS,
+    ) -> None:
         """Read the request, run ``action`` on it and send its success or its error
         (internal failures as a bare ``server_error``, the detail only in the log).  The
         access line names the client once it has authenticated, even if it is refused
         afterwards."""
 
         try:
-            params, authorization = await self._read(scope, receive)
+            params, authorization = await self._read(scope, receive, repeatable)
             client_id, secret_id, body, headers = await action(params, authorization)
         except ClientGoneError:
             return
@@ -142,8 +157,9 @@ class OAuthEndpoints:
         return answer.client_id, answer.secret_id, body, [JSON_CONTENT_TYPE]
 
     async def token(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """RFC 6749 §4.4.2 access token request → §5.1 response or §5.2 error."""
-        await self._respond(scope, receive, send, self._issue)
+        """RFC 6749 §4.4.2 access token request (with RFC 8707 §2 ``resource``s) → §5.1
+        response or §5.2 error."""
+        await self._respond(scope, receive, send, self._issue, _TOKEN_REPEATABLE)
 
     async def revoke(self, scope: Scope, receive: Receive, send: Send) -> None:
         """RFC 7009 §2.1 revocation request → §2.2 empty 200 or §2.2.1 error."""

@@ -204,6 +204,7 @@ def build_reports_router(
         summary="A profile's status",
         description="``clear`` if never reported, ``reported``, or ``blocked`` (for good) "
         "once enough distinct reporters reported it.",
+        responses={404: {"description": "No such route: a platform with a slash in it"}},
     )
     async def read_profile(
         platform: Annotated[

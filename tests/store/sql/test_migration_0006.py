@@ -19,9 +19,12 @@ from anti_grazer.store.sql.rows import client_row, token_row
 from anti_grazer.store.sql.tables import access_tokens, clients
 from tests.support import SQL_BACKENDS, T0, fresh_database_url, make_client, make_token
 
+# The columns later revisions added (0007: a client's keys; 0009: its audiences) are not
+# there yet; 0006's secret_digest still is.
+_LATER_COLUMNS = frozenset({"jwks", "jwks_uri", "audiences"})
 clients_0005 = table(
     "clients",
-    *(column(c.name, c.type) for c in clients.columns),
+    *(column(c.name, c.type) for c in clients.columns if c.name not in _LATER_COLUMNS),
     column("secret_digest", String),
 )
 
@@ -41,7 +44,10 @@ async def test_0006_moves_each_secret_and_keeps_the_tokens(backend: str, tmp_pat
     try:
         async with engine.begin() as connection:
             await connection.run_sync(_migrate, "0005", down=True)
-            row = {**client_row(before), "secret_digest": before.secrets[0].digest}
+            row = {
+                **{k: v for k, v in client_row(before).items() if k not in _LATER_COLUMNS},
+                "secret_digest": before.secrets[0].digest,
+            }
             await connection.execute(insert(clients_0005).values(row))
             await connection.execute(insert(access_tokens).values(token_row(make_token("t1"))))
         await upgrade(engine)

@@ -39,13 +39,14 @@ from tests.support import (
 from tests.support import create_app as build_app
 
 # The clients table as revision 0003 left it: without ``can_introspect``.
-# The clients table as 0003 left it: before 0004's can_introspect and 0005's token_format.
+# The clients table as 0003 left it: before 0004's can_introspect, 0005's token_format
+# and 0007's jwks and jwks_uri, 0009's audiences.
 clients_0003 = table(
     "clients",
     *(
         column(c.name, c.type)
         for c in clients.columns
-        if c.name not in ("can_introspect", "token_format")
+        if c.name not in ("can_introspect", "token_format", "jwks", "jwks_uri", "audiences")
     ),
     column("secret_digest", String),  # moved to client_secrets by 0006
 )

@@ -1,8 +1,10 @@
 """The records of the OAuth core and of the reports API as rows of the tables, and back:
-the same on both backends (scopes are stored as one space-separated, sorted string)."""
+the same on both backends (scopes are stored as one space-separated, sorted string;
+audiences as JSON text, ``join_audiences``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +20,26 @@ def split_scopes(value: str) -> Scopes:
     return frozenset(value.split()) if value else frozenset()
 
 
+def join_audiences(audience: Sequence[str]) -> str | None:
+    """A token's audience as its ``access_tokens.audience`` column holds it: NULL for
+    none, one audience as itself (as every row was written before tokens had several),
+    several, or one that starts with "[", as a JSON array."""
+    if not audience:
+        return None
+    if len(audience) == 1 and not audience[0].startswith("["):
+        return audience[0]
+    return json.dumps(list(audience), separators=(",", ":"))
+
+
+def split_audiences(value: str | None) -> tuple[str, ...]:
+    """The inverse of ``join_audiences``."""
+    if value is None:
+        return ()
+    if value.startswith("["):
+        return tuple(json.loads(value))
+    return (value,)
+
+
 def client_row(client: Client) -> dict[str, Any]:
     return {
         "client_id": client.client_id,
@@ -31,6 +53,9 @@ def client_row(client: Client) -> dict[str, Any]:
         "updated_at": client.updated_at,
         "token_format": client.token_format,
         "can_introspect": client.can_introspect,
+        "audiences": json.dumps(list(client.audiences), separators=(",", ":")),
+        "jwks": client.jwks,
+        "jwks_uri": client.jwks_uri,
     }
 
 
@@ -87,6 +112,9 @@ def client_from_row(row: Any, secrets: tuple[ClientSecret, ...] = ()) -> Client:
         updated_at=row.updated_at,
         token_format=row.token_format,
         can_introspect=row.can_introspect,
+        audiences=tuple(json.loads(row.audiences)),
+        jwks=row.jwks,
+        jwks_uri=row.jwks_uri,
     )
 
 
@@ -100,7 +128,7 @@ def token_row(record: TokenRecord) -> dict[str, Any]:
         "expires_at": record.expires_at,
         "revoked_at": record.revoked_at,
         "jti": record.jti,
-        "audience": record.audience,
+        "audience": join_audiences(record.audience),
     }
 
 
@@ -113,7 +141,7 @@ def token_from_row(row: Any) -> TokenRecord:
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
         jti=row.jti,
-        audience=row.audience,
+        audience=split_audiences(row.audience),
     )
 
 

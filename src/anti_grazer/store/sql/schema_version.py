@@ -12,7 +12,7 @@ from sqlalchemy import Column, MetaData, String, Table, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 # The newest migration in ``migrations/versions``; a test keeps the two equal.
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0010"
 
 _alembic_version = Table(
     "alembic_version", MetaData(), Column("version_num", String(32), primary_key=True)
@@ -28,6 +28,16 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         if not has_table:
             return None
         return (await connection.execute(select(_alembic_version.c.version_num))).scalar()
+
+
+def schema_problem(revision: str | None) -> str | None:
+    """None when ``revision`` (``current_revision``) is the code's schema, else what is
+    wrong with it, for an operator."""
+    if revision == SCHEMA_REVISION:
+        return None
+    if revision is None:
+        return f"empty database: run 'anti-grazer db upgrade' (needs {SCHEMA_REVISION})"
+    return f"at revision {revision}, this server needs {SCHEMA_REVISION}"
 
 
 class SchemaNotCurrentError(RuntimeError):

@@ -23,7 +23,13 @@ from sqlalchemy import (
     update,
 )
 
-from anti_grazer.store.sql.tables import access_tokens, client_secrets, clients, profiles
+from anti_grazer.store.sql.tables import (
+    access_tokens,
+    client_assertion_jtis,
+    client_secrets,
+    clients,
+    profiles,
+)
 
 # A client's secrets' columns, named apart from the client's own.
 SECRET_COLUMNS = (
@@ -116,3 +122,16 @@ def purge_batch(now: datetime, batch_size: int) -> Delete:
         .scalar_subquery()
     )
     return delete(access_tokens).where(access_tokens.c.digest.in_(batch))
+
+
+def purge_assertions_batch(now: datetime, batch_size: int) -> Delete:
+    """Delete up to ``batch_size`` used client assertions expired at ``now``."""
+    jtis = client_assertion_jtis.c
+    batch = (
+        select(jtis.key)
+        .where(jtis.expires_at <= now)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)  # as purge_batch
+        .scalar_subquery()
+    )
+    return delete(client_assertion_jtis).where(jtis.key.in_(batch))

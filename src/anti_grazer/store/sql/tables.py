@@ -39,6 +39,23 @@ clients = Table(
     Column("token_format", String(16), nullable=False, server_default="opaque"),
     # May introspect any token (a resource server), not only its own (RFC 7662 §2.1).
     Column("can_introspect", Boolean, nullable=False, default=False, server_default=false()),
+    # The audiences it may ask for (RFC 8707 resource indicators), in order, the first its
+    # default: a JSON array of strings (store.sql.rows).
+    Column("audiences", Text, nullable=False, server_default="[]"),
+    # A private_key_jwt client's public keys (RFC 7523 §2.2): its JWK Set's JSON, or the
+    # URL where it publishes it (RFC 7591 §2 jwks / jwks_uri); NULL for a secret's client.
+    Column("jwks", Text, nullable=True),
+    Column("jwks_uri", Text, nullable=True),
+)
+
+# The client assertions already used (RFC 7523 §3 item 7: each jti once), by the SHA-256
+# of their client id and jti, until they expire (the janitor purges them then).
+client_assertion_jtis = Table(
+    "client_assertion_jtis",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_client_assertion_jtis_expires_at", "expires_at"),
 )
 
 # A client's secrets (``ClientSecret``): the digest, never the value; at most two live
@@ -74,7 +91,8 @@ access_tokens = Table(
     Column("issued_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
-    # A JWT access token's "jti" and "aud" (NULL for an opaque token).
+    # A JWT access token's "jti" (NULL for an opaque token), and the token's audience
+    # (NULL for a token without any; store.sql.rows says how several are written).
     Column("jti", String(64), nullable=True),
     Column("audience", Text, nullable=True),
     Index("ix_access_tokens_expires_at", "expires_at"),
@@ -138,6 +156,25 @@ signing_keys = Table(
     Column("published_until", UTCDateTime, nullable=True),
 )
 
+# The audit trail (``protocol.audit``): one row per administrative or security event,
+# never a secret; deleted after AUDIT_RETENTION_DAYS.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("actor", String(300), nullable=False),
+    Column("subject", String(600), nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("client_id", String(64), nullable=True),
+    Column("details", Text, nullable=False, default="{}"),
+    Index("ix_audit_events_at", "at"),
+    Index("ix_audit_events_client_id_at", "client_id", "at"),
+)
+
 # Workload identity federation (store/sql/trust.py): the external issuers the operator
 # trusts, and the clients bound to them with the claim rules their tokens must match.
 ISSUER_LENGTH = 1024
@@ -167,14 +204,4 @@ federation_bindings = Table(
     Column("claims", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_federation_bindings_issuer", "issuer"),
-)
-
-# Assertions already used (store/sql/assertion_replay.py): each key until the assertion
-# expires, then purged by the janitor.
-assertion_replay = Table(
-    "assertion_replay",
-    metadata,
-    Column("key", String(128), primary_key=True),
-    Column("expires_at", UTCDateTime, nullable=False),
-    Index("ix_assertion_replay_expires_at", "expires_at"),
 )

@@ -1,5 +1,5 @@
 """Opening the SQLite adapter: the engine, the schema (migrated on the spot unless told
-not to), the reader and writer threads, and the three stores over them."""
+not to), the reader and writer threads, and the stores over them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anti_grazer.store.sql.engine import create_engine, sqlite_file, sqlite_pragmas
 from anti_grazer.store.sql.schema_version import ensure_current_schema
+from anti_grazer.store.sqlite.assertion_replays import SqliteAssertionReplayStore
+from anti_grazer.store.sqlite.audit import SqliteAuditStore
 from anti_grazer.store.sqlite.reader import SqliteReader
 from anti_grazer.store.sqlite.reports import SqliteReportStore
 from anti_grazer.store.sqlite.stores import SqliteClientStore, SqliteTokenStore
@@ -25,8 +27,10 @@ class SqliteStores:
     clients: SqliteClientStore
     tokens: SqliteTokenStore
     reports: SqliteReportStore
+    audit: SqliteAuditStore
     reader: SqliteReader
     writer: SqliteWriter
+    assertion_replays: SqliteAssertionReplayStore
 
 
 def _thread_database(engine: AsyncEngine) -> tuple[str, bool]:
@@ -62,8 +66,10 @@ async def open_sqlite_stores(
                 SqliteClientStore(engine, reader),
                 SqliteTokenStore(engine.dialect, reader, writer),
                 SqliteReportStore(engine, reader),
+                SqliteAuditStore(engine, writer),
                 reader,
                 writer,
+                SqliteAssertionReplayStore(engine.dialect, writer),
             )
         finally:
             writer.close()  # once what it was given is committed

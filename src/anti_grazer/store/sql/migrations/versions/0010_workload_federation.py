@@ -1,8 +1,9 @@
-"""Workload identity federation: the trusted external issuers, the clients bound to
-them with their claim rules, and the assertions already used (single use of a ``jti``).
+"""Workload identity federation: the trusted external issuers and the clients bound to
+them with their claim rules.  A federated token's ``jti`` is remembered in 0007's
+``client_assertion_jtis``, beside the client assertions'.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-08
 """
 
@@ -13,8 +14,8 @@ from alembic import op
 
 from anti_grazer.store.sql.types import UTCDateTime
 
-revision = "0007"
-down_revision = "0006"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -47,17 +48,9 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime, nullable=False),
     )
     op.create_index("ix_federation_bindings_issuer", "federation_bindings", ["issuer"])
-    op.create_table(
-        "assertion_replay",
-        sa.Column("key", sa.String(128), primary_key=True),
-        sa.Column("expires_at", UTCDateTime, nullable=False),
-    )
-    op.create_index("ix_assertion_replay_expires_at", "assertion_replay", ["expires_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_assertion_replay_expires_at", table_name="assertion_replay")
-    op.drop_table("assertion_replay")
     op.drop_index("ix_federation_bindings_issuer", table_name="federation_bindings")
     op.drop_table("federation_bindings")
     op.drop_table("trusted_issuers")
