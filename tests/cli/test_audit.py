@@ -96,6 +96,54 @@ def test_tokens_revoke_is_audited_by_the_tokens_public_id(run: Cli) -> None:
     assert token not in json.dumps(revoked)
 
 
+def test_trust_and_binding_commands_are_audited(run: Cli) -> None:
+    """Workload identity federation's commands: the issuer is the subject of ``trust.*``,
+    the client of ``binding.*`` (so ``audit list --client`` shows when its workloads were
+    let in or cut off, a cascade included); a refused command records nothing."""
+    issuer = "https://token.actions.githubusercontent.com"
+    assert run("trust", "add", issuer, "--audience", "aud", "--no-check").exit_code == 0
+    client_id = str(create(run)["client_id"])
+    bind = ("clients", "bind", client_id, "--issuer", issuer)
+    assert run(*bind, "--claim", "repository=org/app").exit_code == 0
+    assert run(*bind, "--claim", "sub=x").exit_code == 1  # bound already: refused
+    assert run(*bind, "--claim", "sub=repo:org/app:*", "--replace").exit_code == 0
+    assert run("clients", "unbind", client_id, "--issuer", issuer).exit_code == 0
+    assert run(*bind, "--claim", "sub=x").exit_code == 0
+    assert run("trust", "remove", issuer).exit_code == 1  # a client is bound: refused
+    assert run("trust", "remove", issuer, "--cascade").exit_code == 0
+
+    events = audit_list(run)
+    assert kinds(events) == [
+        "trust.added",
+        "client.created",
+        "binding.added",
+        "binding.added",
+        "binding.removed",
+        "binding.added",
+        "trust.removed",
+        "binding.removed",
+    ]
+    assert all(event["actor"] == OPERATOR for event in events)
+    added, removed = events[0], events[6]
+    assert (added["subject"], added["client_id"]) == (issuer, None)
+    assert added["details"] == {"audience": "aud", "jwks_uri": None}
+    assert (removed["subject"], removed["details"]) == (issuer, {"unbound": 1})
+    bindings = [event for event in events if str(event["kind"]).startswith("binding.")]
+    details = [event["details"] for event in bindings]
+    assert all(isinstance(detail, dict) and detail["issuer"] == issuer for detail in details)
+    assert [(event["subject"], event["client_id"]) for event in bindings] == [
+        (client_id, client_id)
+    ] * 5
+    assert [detail.get("claims") for detail in details if isinstance(detail, dict)] == [
+        '{"repository":"org/app"}',
+        '{"sub":"repo:org/app:*"}',
+        None,
+        '{"sub":"x"}',
+        None,
+    ]
+    assert kinds(audit_list(run, "--client", client_id))[-1] == "binding.removed"
+
+
 def test_list_filters_by_client_kind_and_time(run: Cli) -> None:
     first = str(create(run, "first")["client_id"])
     second = str(create(run, "second")["client_id"])

@@ -59,6 +59,8 @@ def test_bind_stores_every_rule_and_show_lists_them(run: Cli) -> None:
         "claims": {"ref": "refs/heads/*", "repository": "org/app"},
     }
     assert bindings_of(run, client_id) == [{**bound, "created_at": created_at.isoformat()}]
+    shown = ok(run("clients", "show", client_id, "--json"))
+    assert shown["token_endpoint_auth_method"] == "client_secret_basic"  # its secret stays
 
 
 def test_bind_prints_a_line_without_json(run: Cli) -> None:

@@ -8,7 +8,9 @@ from typing import Any
 
 import click
 
-from anti_grazer.cli.common import with_stores
+from anti_grazer.cli.common import audited, with_stores
+from anti_grazer.protocol.audit import BINDING_ADDED, BINDING_REMOVED
+from anti_grazer.protocol.claim_rules import render_claim_rules
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.models import FederationBinding
 from anti_grazer.protocol.trust_admin import TrustConfigError, bind_client, unbind_client
@@ -54,11 +56,14 @@ def bind(
 
     async def action(stores: OpenedStores) -> FederationBinding:
         try:
-            return await bind_client(
+            binding = await bind_client(
                 stores.trust, SystemClock(), client_id, issuer, claims, replace=replace
             )
         except TrustConfigError as error:
             raise click.ClickException(str(error)) from None
+        details = {"issuer": issuer, "claims": render_claim_rules(binding.claims)}
+        await audited(stores.audit, BINDING_ADDED, client_id, client_id=client_id, details=details)
+        return binding
 
     binding = with_stores(action)
     if as_json:
@@ -80,6 +85,10 @@ def unbind(client_id: str, issuer: str, as_json: bool) -> None:
             await unbind_client(stores.trust, client_id, issuer)
         except TrustConfigError as error:
             raise click.ClickException(str(error)) from None
+        details = {"issuer": issuer}
+        await audited(
+            stores.audit, BINDING_REMOVED, client_id, client_id=client_id, details=details
+        )
 
     with_stores(action)
     if as_json:

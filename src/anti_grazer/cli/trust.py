@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from anti_grazer.cli.common import settings_or_exit, with_stores
+from anti_grazer.cli.common import audited, settings_or_exit, with_stores
+from anti_grazer.protocol.audit import BINDING_REMOVED, TRUST_ADDED, TRUST_REMOVED
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.errors import TemporarilyUnavailableError
 from anti_grazer.protocol.jwk_set import check_jwks_uri
@@ -143,6 +144,8 @@ def add(issuer: str, audience: str, jwks_uri: str | None, no_check: bool, as_jso
             await trust_issuer(stores.trust, trusted)
         except TrustConfigError as error:
             raise click.ClickException(str(error)) from None
+        details = {"audience": trusted.audience, "jwks_uri": trusted.jwks_uri}
+        await audited(stores.audit, TRUST_ADDED, trusted.issuer, details=details)
 
     with_stores(action)
     if as_json:
@@ -193,6 +196,15 @@ def remove(issuer: str, cascade: bool, as_json: bool) -> None:
             await distrust_issuer(stores.trust, issuer, with_bindings=cascade)
         except TrustConfigError as error:
             raise click.ClickException(str(error)) from None
+        await audited(stores.audit, TRUST_REMOVED, issuer, details={"unbound": len(bound)})
+        for client_id in bound:  # each client's trail says its workloads were cut off
+            await audited(
+                stores.audit,
+                BINDING_REMOVED,
+                client_id,
+                client_id=client_id,
+                details={"issuer": issuer},
+            )
         return bound
 
     unbound = with_stores(action)
