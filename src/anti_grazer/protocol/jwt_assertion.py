@@ -57,7 +57,9 @@ class RefusedAssertionError(Exception):
     """Why an assertion does not authenticate (for the log only), and, once known, the
     client it claimed to be and the issuer it named (unverified)."""
 
-    def __init__(self, reason: str, *, client_id: str | None = None, issuer: str | None = None):
+    def __init__(
+        self, reason: str, *, client_id: str | None = None, issuer: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.client_id = client_id
         self.issuer = issuer
