@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from anti_grazer.protocol.jwt_assertion import replay_key
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.tokens import access_token_digest, generate_access_token
 from anti_grazer.store.runtime import OpenedStores
@@ -97,13 +98,16 @@ def test_tokens_purge_expired(run: Cli) -> None:
     assert (again.exit_code, again.output) == (0, "purged 0 expired tokens\n")
 
 
-def test_tokens_purge_expired_forgets_the_jti_of_expired_federated_tokens(run: Cli) -> None:
-    """A used jti is remembered until its token expires (RFC 7523 §3 item 7), no longer."""
+def test_tokens_purge_expired_forgets_expired_client_assertions(run: Cli) -> None:
+    """A used jti is remembered until its assertion expires (RFC 7523 §3 item 7), no
+    longer: the command forgets what the janitor would (a private_key_jwt assertion's
+    key and a federated token's alike)."""
     now = datetime.now(UTC)
+    old, new = replay_key("ag_ci_client", "j1"), replay_key("federated:https://i.example", "j2")
 
     async def remember(stores: OpenedStores) -> None:
-        await stores.assertion_replays.remember("federated:old", now - timedelta(seconds=1))
-        await stores.assertion_replays.remember("federated:new", now + timedelta(hours=1))
+        await stores.assertion_replays.remember(old, now - timedelta(seconds=1))
+        await stores.assertion_replays.remember(new, now + timedelta(hours=1))
 
     run.stores(remember)
     result = run("tokens", "purge-expired")
@@ -112,8 +116,8 @@ def test_tokens_purge_expired_forgets_the_jti_of_expired_federated_tokens(run: C
         "purged 0 expired tokens; forgot 1 used assertions\n",
     )
     later = now + timedelta(hours=1)
-    assert run.stores(lambda s: s.assertion_replays.remember("federated:old", later)) is True
-    assert run.stores(lambda s: s.assertion_replays.remember("federated:new", later)) is False
+    assert run.stores(lambda s: s.assertion_replays.remember(old, later)) is True
+    assert run.stores(lambda s: s.assertion_replays.remember(new, later)) is False
 
 
 @pytest.mark.parametrize(
