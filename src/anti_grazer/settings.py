@@ -157,8 +157,15 @@ class Settings(BaseSettings):
         5,
         ge=1,
         description="Distinct reporters (a reporter is a client's reporter_id) that block a "
-        "profile for everyone. Blocks are permanent: a later change applies from a profile's "
-        "next report.",
+        "profile for everyone. Only an operator lifts a block ('profiles unblock'); a later "
+        "change applies from a profile's next report.",
+    )
+    block_min_clients: int = Field(
+        1,
+        ge=1,
+        description="Distinct clients the reporters of a profile must come through before "
+        "it is blocked: above 1, no single client can block a profile by itself, whatever "
+        "reporter ids it sends.",
     )
     platforms: Annotated[tuple[str, ...], NoDecode] = Field(
         DEFAULT_PLATFORMS,

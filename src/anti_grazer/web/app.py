@@ -267,7 +267,9 @@ def create_app(
         default_ttl_seconds=settings.access_token_ttl_seconds,
         max_ttl_seconds=settings.max_access_token_ttl_seconds,
     )
-    report_policy = ReportPolicy.of(settings.platforms, settings.block_threshold)
+    report_policy = ReportPolicy.of(
+        settings.platforms, settings.block_threshold, settings.block_min_clients
+    )
     issuer, audience = settings.issuer_url, settings.token_audience
     metadata = server_metadata(issuer)
     # RFC 7523 §3 item 3: the issuer identifier, or the token endpoint URL.

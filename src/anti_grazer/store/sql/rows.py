@@ -189,4 +189,6 @@ def profile_from_row(row: Any) -> ProfileRecord:
         reporters=row.reporters,
         first_reported_at=row.first_reported_at,
         blocked_at=row.blocked_at,
+        clients=row.clients,
+        cleared_at=row.cleared_at,
     )

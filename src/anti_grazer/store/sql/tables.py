@@ -128,6 +128,10 @@ profiles = Table(
     Column("reporters", Integer, nullable=False),
     Column("first_reported_at", UTCDateTime, nullable=False),
     Column("blocked_at", UTCDateTime, nullable=True),
+    # Distinct clients among the reporters (BLOCK_MIN_CLIENTS), kept like ``reporters``.
+    Column("clients", Integer, nullable=False, server_default="0"),
+    # When an operator last cleared it (its reports deleted, counts back to zero).
+    Column("cleared_at", UTCDateTime, nullable=True),
     # The blocklist, newest first, over all platforms and over one.
     Index("ix_profiles_blocked_at", "blocked_at", "platform", "profile_id"),
     Index("ix_profiles_platform_blocked_at", "platform", "blocked_at", "profile_id"),
