@@ -5,11 +5,25 @@ digests)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from anti_grazer.protocol.errors import InvalidScopeError
-from anti_grazer.protocol.models import OPAQUE, TOKEN_FORMATS, Client, ClientSecret, Scopes
+from anti_grazer.protocol.models import (
+    BURST_PER_MINUTE,
+    LIMIT_NAMES,
+    NO_CLIENT_LIMITS,
+    OPAQUE,
+    REQUESTS_PER_HOUR,
+    TOKEN_FORMATS,
+    TOKENS_PER_DAY,
+    TOKENS_PER_HOUR,
+    Client,
+    ClientLimits,
+    ClientSecret,
+    Scopes,
+)
 from anti_grazer.protocol.ports import ClientStore, Clock, TokenStore
 from anti_grazer.protocol.scope import parse_scope
 from anti_grazer.protocol.tokens import (
@@ -82,12 +96,14 @@ async def register_client(
     *,
     can_introspect: bool = False,
     secret_ttl: timedelta | None = None,
+    limits: ClientLimits = NO_CLIENT_LIMITS,
 ) -> tuple[Client, str]:
     """Create a client; return it with its secret, the only time the secret exists.
     An empty ``default_scopes`` is stored as such and means every allowed scope
     (``Client.effective_default_scopes``).  ``token_format`` is ``opaque`` or ``jwt``
     (RFC 9068 access tokens); ``can_introspect`` registers a resource server, which may
-    introspect any token.  The secret expires after ``secret_ttl`` when given."""
+    introspect any token.  The secret expires after ``secret_ttl`` when given.
+    ``limits`` are its own rate limits and token quotas (``changed_limits``)."""
     if not name.strip():
         raise ClientConfigError("the client name must not be empty")
     _check(allowed_scopes, default_scopes, token_ttl_seconds)
@@ -107,9 +123,51 @@ async def register_client(
         token_format=token_format,
         can_introspect=can_introspect,
         secrets=(secret,),
+        limits=limits,
     )
     await clients.add_client(client)
     return client, value
+
+
+def changed_limits(
+    limits: ClientLimits,
+    amounts: Mapping[str, int],
+    *,
+    log_only: Iterable[str] = (),
+    enforced: Iterable[str] = (),
+    reset: Iterable[str] = (),
+) -> ClientLimits:
+    """``limits`` changed by an operator: the named limits ``reset`` to the server's
+    default amount and mode first, then the given ``amounts`` (0: no limit), and the
+    limits made ``log_only`` (counted and logged, never refused) or ``enforced``."""
+    log_only, enforced, reset = set(log_only), set(enforced), set(reset)
+    both = sorted(log_only & enforced)
+    if both:
+        raise ClientConfigError(f"a limit cannot be both log-only and enforced: {', '.join(both)}")
+    if any(amount < 0 for amount in amounts.values()):
+        raise ClientConfigError("a limit must be 0 (no limit) or more")
+    own = {name: limits.amount(name) for name in LIMIT_NAMES if name not in reset}
+    own.update(amounts)
+    changed_mode = reset | log_only | enforced
+    return ClientLimits(
+        tokens_per_hour=own.get(TOKENS_PER_HOUR),
+        tokens_per_day=own.get(TOKENS_PER_DAY),
+        requests_per_hour=own.get(REQUESTS_PER_HOUR),
+        burst_per_minute=own.get(BURST_PER_MINUTE),
+        log_only=frozenset((limits.log_only - changed_mode) | log_only),
+        enforced=frozenset((limits.enforced - changed_mode) | enforced),
+    )
+
+
+async def set_client_limits(
+    clients: ClientStore, clock: Clock, client: Client, limits: ClientLimits
+) -> Client:
+    """Give ``client`` its own ``limits``: every server instance counts by them once its
+    client cache has the change (at once on PostgreSQL, else within the cache TTL)."""
+    now = clock.now()
+    if not await clients.set_limits(client.client_id, limits, now):
+        raise UnknownClientIdError(client.client_id)
+    return replace(client, limits=limits, updated_at=now)
 
 
 class UnknownClientIdError(LookupError):
