@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from anti_grazer.protocol.models import Client, ClientSecret, Scopes, SigningKey, TokenRecord
+from anti_grazer.protocol.models import (
+    Client,
+    ClientLimits,
+    ClientSecret,
+    Scopes,
+    SigningKey,
+    TokenRecord,
+)
 from anti_grazer.reports.models import ProfileRecord, Report
 
 
@@ -31,7 +38,31 @@ def client_row(client: Client) -> dict[str, Any]:
         "updated_at": client.updated_at,
         "token_format": client.token_format,
         "can_introspect": client.can_introspect,
+        **limits_row(client.limits),
     }
+
+
+def limits_row(limits: ClientLimits) -> dict[str, Any]:
+    """The columns of a client's own limits (the names are sorted, as scopes are)."""
+    return {
+        "tokens_per_hour": limits.tokens_per_hour,
+        "tokens_per_day": limits.tokens_per_day,
+        "requests_per_hour": limits.requests_per_hour,
+        "burst_per_minute": limits.burst_per_minute,
+        "limits_log_only": join_scopes(limits.log_only),
+        "limits_enforced": join_scopes(limits.enforced),
+    }
+
+
+def limits_from_row(row: Any) -> ClientLimits:
+    return ClientLimits(
+        tokens_per_hour=row.tokens_per_hour,
+        tokens_per_day=row.tokens_per_day,
+        requests_per_hour=row.requests_per_hour,
+        burst_per_minute=row.burst_per_minute,
+        log_only=split_scopes(row.limits_log_only),
+        enforced=split_scopes(row.limits_enforced),
+    )
 
 
 def secret_row(client_id: str, secret: ClientSecret) -> dict[str, Any]:
@@ -87,6 +118,7 @@ def client_from_row(row: Any, secrets: tuple[ClientSecret, ...] = ()) -> Client:
         updated_at=row.updated_at,
         token_format=row.token_format,
         can_introspect=row.can_introspect,
+        limits=limits_from_row(row),
     )
 
 

@@ -23,6 +23,17 @@ from anti_grazer.store.sql.types import UTCDateTime
 
 metadata = MetaData()
 
+# A client's own limits (migration 0007): an amount per limit, and the limits only
+# logged, or enforced, for it.
+CLIENT_LIMIT_COLUMNS = (
+    "tokens_per_hour",
+    "tokens_per_day",
+    "requests_per_hour",
+    "burst_per_minute",
+    "limits_log_only",
+    "limits_enforced",
+)
+
 clients = Table(
     "clients",
     metadata,
@@ -39,6 +50,14 @@ clients = Table(
     Column("token_format", String(16), nullable=False, server_default="opaque"),
     # May introspect any token (a resource server), not only its own (RFC 7662 §2.1).
     Column("can_introspect", Boolean, nullable=False, default=False, server_default=false()),
+    # Its own limits (``ClientLimits``): NULL follows the server's default, 0 is none; the
+    # limits only logged, and those enforced, for it (space-separated names).
+    Column("tokens_per_hour", Integer, nullable=True),
+    Column("tokens_per_day", Integer, nullable=True),
+    Column("requests_per_hour", Integer, nullable=True),
+    Column("burst_per_minute", Integer, nullable=True),
+    Column("limits_log_only", Text, nullable=False, default="", server_default=""),
+    Column("limits_enforced", Text, nullable=False, default="", server_default=""),
 )
 
 # A client's secrets (``ClientSecret``): the digest, never the value; at most two live
