@@ -176,8 +176,11 @@ BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 def settings_for(database_url: str, **overrides: object) -> Settings:
     """Settings for an in-process app on ``database_url``.  The caches are off unless a
     test turns them on, so that changes tests make straight in the database are seen at
-    once (tests of the caches set ``cache_ttl_seconds``)."""
-    return load_settings(database_url=database_url, **{"cache_ttl_seconds": 0, **overrides})
+    once (tests of the caches set ``cache_ttl_seconds``); so is the lockout, so that
+    tests of refused credentials may send many from one address (its tests set
+    ``lockout_failures``)."""
+    defaults: dict[str, object] = {"cache_ttl_seconds": 0, "lockout_failures": 0}
+    return load_settings(database_url=database_url, **{**defaults, **overrides})
 
 
 def memory_stores_factory(stores: MemoryStores) -> StoresFactory:

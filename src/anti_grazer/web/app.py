@@ -33,12 +33,14 @@ from anti_grazer.protocol.key_ring import (
 )
 from anti_grazer.protocol.ports import ClientStore, Clock, SigningKeyStore, TokenStore
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
+from anti_grazer.protocol.throttle import Throttle
 from anti_grazer.reports.cursor import BlocklistCursors
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
 from anti_grazer.store.cache import cached
 from anti_grazer.store.changes import ListenForChanges
+from anti_grazer.store.counters import LimitsCounters, open_counters
 from anti_grazer.store.memory import MemorySigningKeyStore
 from anti_grazer.store.runtime import no_changes, open_stores
 from anti_grazer.store.sql.keys import shared_key
@@ -57,6 +59,7 @@ from anti_grazer.web.oauth_routes import (
     TOKEN_PATH,
     OAuthEndpoints,
 )
+from anti_grazer.web.rate_limiting import RateLimitMiddleware
 from anti_grazer.web.readiness import Check, Readiness, readiness_endpoint
 from anti_grazer.web.reports_routes import build_reports_router
 from anti_grazer.web.request_limits import RequestBodyLimits
@@ -116,6 +119,8 @@ class Services:
     reports: ReportService
     keys: KeyRing
     readiness: Readiness
+    # Rate limits, token quotas and the lockout (None: all three off).
+    throttle: Throttle | None = None
 
 
 class Runtime:
@@ -153,6 +158,9 @@ class Runtime:
 
     def readiness(self) -> Readiness:
         return self.services.readiness
+
+    def throttle(self) -> Throttle | None:
+        return self.services.throttle
 
 
 async def health(_request: Request) -> Response:
@@ -193,6 +201,19 @@ def body_limits(settings: Settings) -> Callable[[str], int]:
     return limit_for
 
 
+@asynccontextmanager
+async def counters_for(settings: Settings) -> AsyncIterator[LimitsCounters | None]:
+    """The counters of the rate limits and the lockout (None when both are off)."""
+    if settings.rate_limit_policy is None and settings.lockout_policy is None:
+        yield None
+        return
+    async with open_counters(
+        settings.rate_limit_storage_url, settings.rate_limit_storage_timeout_seconds
+    ) as counters:
+        logger.info("rate_limit_storage", storage=counters.name)
+        yield counters
+
+
 def create_app(
     settings: Settings,
     *,
@@ -219,7 +240,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        async with stores(settings) as opened:
+        async with stores(settings) as opened, counters_for(settings) as counters:
             caches = cached(
                 opened.clients,
                 opened.tokens,
@@ -238,6 +259,15 @@ def create_app(
             )
             jwt = JwtAccessTokens(keys, issuer, audience)
             validator = JwtAccessTokenValidator(keys, issuer, audience)
+            throttle = None
+            if counters is not None:
+                throttle = Throttle(
+                    counters,
+                    server_clock,
+                    clients,
+                    settings.rate_limit_policy,
+                    settings.lockout_policy,
+                )
             services = Services(
                 authorization=AuthorizationServer(
                     clients,
@@ -249,6 +279,7 @@ def create_app(
                     # Uncached: a revocation by any process shows at the next request.
                     introspected_tokens=opened.tokens,
                     jwt_validator=validator,
+                    throttle=throttle,
                 ),
                 guard=BearerGuard(
                     StoreTokenVerifier(tokens, server_clock, validator), settings.realm
@@ -258,6 +289,7 @@ def create_app(
                 ),
                 keys=keys,
                 readiness=readiness_checks(opened, keys),
+                throttle=throttle,
             )
             async with (
                 opened.listen_for_changes(caches.on_change, caches.on_gap)
@@ -312,6 +344,9 @@ def create_app(
         },
     )
     app.add_middleware(RequestBodyLimits, body_limits(settings), settings.body_timeout_seconds)
+    if settings.rate_limit_policy is not None:
+        # Behind the guard: the token's client is known, and no body byte was read.
+        app.add_middleware(RateLimitMiddleware, runtime.throttle, API_PREFIX)
     app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, API_PREFIX)
