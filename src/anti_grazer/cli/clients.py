@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -12,16 +13,32 @@ from anti_grazer.cli.common import settings_or_exit, with_stores
 from anti_grazer.protocol.client_admin import (
     ClientConfigError,
     UnknownClientIdError,
+    changed_limits,
     parse_duration,
     parse_scope_option,
     register_client,
     retire_previous_secrets,
     rotate_secret,
+    set_client_limits,
     set_enabled,
 )
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING
-from anti_grazer.protocol.models import JWT, OPAQUE, TOKEN_FORMATS, Client, ClientSecret
+from anti_grazer.protocol.models import (
+    BURST_PER_MINUTE,
+    JWT,
+    LIMIT_NAMES,
+    NO_CLIENT_LIMITS,
+    OPAQUE,
+    REQUESTS_PER_HOUR,
+    TOKEN_FORMATS,
+    TOKENS_PER_DAY,
+    TOKENS_PER_HOUR,
+    Client,
+    ClientLimits,
+    ClientSecret,
+)
+from anti_grazer.protocol.rate_limits import WINDOW_SECONDS, RateLimitPolicy
 from anti_grazer.protocol.scope import render_scope
 from anti_grazer.store.runtime import OpenedStores
 
@@ -63,6 +80,65 @@ def _describe(client: Client) -> dict[str, Any]:
         "updated_at": client.updated_at.isoformat(),
         "token_format": client.token_format,
     }
+
+
+def _describe_limits(own: ClientLimits, policy: RateLimitPolicy | None) -> dict[str, Any]:
+    """Each limit as it holds for a client with ``own`` limits under the server's
+    ``policy`` (None: rate limits off): the amount per window (None: no limit), whether
+    it is enforced, only logged, or off, and whether the client has its own setting."""
+    holding = {limit.name: limit for limit in policy.limits(LIMIT_NAMES, own)} if policy else {}
+    described: dict[str, Any] = {}
+    for name in LIMIT_NAMES:
+        limit = holding.get(name)
+        mode = "off" if limit is None else "enforced" if limit.enforced else "log-only"
+        described[name] = {
+            "limit": limit.amount if limit is not None else None,
+            "window_seconds": WINDOW_SECONDS[name],
+            "mode": mode,
+            "own": own.amount(name) is not None or name in own.log_only | own.enforced,
+        }
+    return described
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+_LIMIT = click.Choice(LIMIT_NAMES)
+_LIMIT_HELP = {
+    TOKENS_PER_HOUR: "Tokens the client may get per hour",
+    TOKENS_PER_DAY: "Tokens the client may get per day",
+    REQUESTS_PER_HOUR: "API requests the client may make per hour",
+    BURST_PER_MINUTE: "API requests the client may make per minute",
+}
+
+
+def _limit_options(command: F) -> F:
+    """The options that set a client's own limits (``create``, ``limits``)."""
+    for name in reversed(LIMIT_NAMES):
+        command = click.option(
+            f"--{name.replace('_', '-')}",
+            name,
+            type=click.IntRange(min=0),
+            default=None,
+            metavar="N",
+            help=f"{_LIMIT_HELP[name]} (0: no limit; default: RATE_LIMIT_{name.upper()}).",
+        )(command)
+    command = click.option(
+        "--log-only",
+        multiple=True,
+        type=_LIMIT,
+        metavar="LIMIT",
+        help="Only count and log LIMIT for this client, never refuse (repeatable).",
+    )(command)
+    return click.option(
+        "--enforce",
+        multiple=True,
+        type=_LIMIT,
+        metavar="LIMIT",
+        help="Refuse past LIMIT for this client, even where the server only logs it.",
+    )(command)
+
+
+def _given_amounts(**amounts: int | None) -> dict[str, int]:
+    return {name: amount for name, amount in amounts.items() if amount is not None}
 
 
 async def _existing(stores: OpenedStores, client_id: str) -> Client:
@@ -113,6 +189,7 @@ def clients() -> None:
     metavar="DURATION",
     help="The secret expires after this long (e.g. 90d, 24h; default: never).",
 )
+@_limit_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def create(
     name: str,
@@ -122,6 +199,12 @@ def create(
     token_format: str,
     introspect: bool,
     secret_ttl: str | None,
+    tokens_per_hour: int | None,
+    tokens_per_day: int | None,
+    requests_per_hour: int | None,
+    burst_per_minute: int | None,
+    log_only: tuple[str, ...],
+    enforce: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Register a client and print its id and secret (shown once).
@@ -130,7 +213,7 @@ def create(
     every scope of --scope (RFC 6749 §3.3 default).  With --token-format jwt its access
     tokens are JWTs signed by the active signing key ('anti-grazer keys').  With
     --introspect the client may ask POST /oauth/introspect about any token (RFC 7662),
-    not only its own.
+    not only its own.  The limit options give it limits of its own ('clients limits').
     """
     if token_format == JWT and settings_or_exit().key_encryption_key is None:
         click.echo(
@@ -142,6 +225,13 @@ def create(
     try:
         allowed = parse_scope_option(scope)
         default = parse_scope_option(default_scope)
+        amounts = _given_amounts(
+            tokens_per_hour=tokens_per_hour,
+            tokens_per_day=tokens_per_day,
+            requests_per_hour=requests_per_hour,
+            burst_per_minute=burst_per_minute,
+        )
+        limits = changed_limits(NO_CLIENT_LIMITS, amounts, log_only=log_only, enforced=enforce)
     except ClientConfigError as error:
         raise click.ClickException(str(error)) from None
     ttl = _duration(secret_ttl, "--secret-ttl")
@@ -158,6 +248,7 @@ def create(
                 token_format,
                 can_introspect=introspect,
                 secret_ttl=ttl,
+                limits=limits,
             )
         except ClientConfigError as error:
             raise click.ClickException(str(error)) from None
@@ -193,13 +284,77 @@ def list_(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line.")
 def show(client_id: str, as_json: bool) -> None:
     """Show one client as JSON, indented unless --json, with its secrets' ids,
-    creation, expiry and last use (never a secret or its digest)."""
+    creation, expiry and last use (never a secret or its digest), and its limits as
+    they hold with this server's settings ('clients limits')."""
 
     async def action(stores: OpenedStores) -> Client:
         return await _existing(stores, client_id)
 
     client = with_stores(action)
-    shown = {**_describe(client), "secrets": [_describe_secret(s) for s in client.secrets]}
+    shown = {
+        **_describe(client),
+        "secrets": [_describe_secret(s) for s in client.secrets],
+        "limits": _describe_limits(client.limits, settings_or_exit().rate_limit_policy),
+    }
+    click.echo(json.dumps(shown, indent=None if as_json else 2))
+
+
+@clients.command(name="limits")
+@click.argument("client_id")
+@_limit_options
+@click.option(
+    "--reset",
+    multiple=True,
+    type=_LIMIT,
+    metavar="LIMIT",
+    help="Back to the server's default amount and mode for LIMIT (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line.")
+def limits_command(
+    client_id: str,
+    tokens_per_hour: int | None,
+    tokens_per_day: int | None,
+    requests_per_hour: int | None,
+    burst_per_minute: int | None,
+    log_only: tuple[str, ...],
+    enforce: tuple[str, ...],
+    reset: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Show, or change, a client's own rate limits and token quotas.
+
+    Each limit is the client's own amount or the server's default (RATE_LIMIT_*), and
+    enforced (refused past it with 429) or log-only (counted and logged as
+    rate_limit_exceeded, never refused: how a limit is rolled out).  Prints every limit
+    as it holds with this server's settings.
+    """
+    amounts = _given_amounts(
+        tokens_per_hour=tokens_per_hour,
+        tokens_per_day=tokens_per_day,
+        requests_per_hour=requests_per_hour,
+        burst_per_minute=burst_per_minute,
+    )
+    changing = bool(amounts or log_only or enforce or reset)
+
+    async def action(stores: OpenedStores) -> Client:
+        client = await _existing(stores, client_id)
+        if not changing:
+            return client
+        try:
+            limits = changed_limits(
+                client.limits, amounts, log_only=log_only, enforced=enforce, reset=reset
+            )
+            return await set_client_limits(stores.clients, SystemClock(), client, limits)
+        except ClientConfigError as error:
+            raise click.ClickException(str(error)) from None
+        except UnknownClientIdError:
+            raise click.ClickException(f"no client with id {client_id!r}") from None
+
+    client = with_stores(action)
+    shown = {
+        "client_id": client.client_id,
+        "limits": _describe_limits(client.limits, settings_or_exit().rate_limit_policy),
+    }
     click.echo(json.dumps(shown, indent=None if as_json else 2))
 
 
