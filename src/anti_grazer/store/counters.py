@@ -64,10 +64,14 @@ class LimitsCounters:
         self._monotonic = monotonic
         self._retry_at: float | None = None  # set while the storage is failing
 
+    def _let_alone(self) -> bool:
+        """The storage failed less than ``RETRY_SECONDS`` ago."""
+        return self._retry_at is not None and self._monotonic() < self._retry_at
+
     async def count(
         self, add: Sequence[tuple[str, int]], read: Sequence[str] = ()
     ) -> Counted | None:
-        if self._retry_at is not None and self._monotonic() < self._retry_at:
+        if self._let_alone():
             self.failures.unchecked += 1
             return None
         storage = self.storage
@@ -89,6 +93,8 @@ class LimitsCounters:
         return Counted(tuple(added), tuple(found))
 
     async def seconds_left(self, key: str) -> float | None:
+        if self._let_alone():
+            return None
         try:
             expires_at = await self.storage.get_expiry(key)
         except Exception as error:
