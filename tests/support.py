@@ -92,6 +92,8 @@ async def flushed_redis_url() -> str:
     finally:
         await client.aclose()
     return url
+
+
 # Backends for storage tests: ``pytest.fixture(params=STORE_BACKENDS)``.
 SQL_BACKENDS = ["sqlite", pytest.param("postgresql", marks=NEEDS_POSTGRES)]
 STORE_BACKENDS = ["memory", *SQL_BACKENDS]

@@ -42,7 +42,7 @@ async def test_0006_moves_each_secret_and_keeps_the_tokens(backend: str, tmp_pat
         async with engine.begin() as connection:
             await connection.run_sync(_migrate, "0005", down=True)
             row = {**client_row(before), "secret_digest": before.secrets[0].digest}
-            row = {name: row[name] for name in clients_0005.columns.keys()}
+            row = {c.name: row[c.name] for c in clients_0005.columns}
             await connection.execute(insert(clients_0005).values(row))
             await connection.execute(insert(access_tokens).values(token_row(make_token("t1"))))
         await upgrade(engine)

@@ -52,7 +52,7 @@ async def test_0007_gives_existing_clients_the_defaults_and_keeps_them_whole(
         async with engine.begin() as connection:
             await connection.run_sync(_migrate, "0006", down=True)
             row = client_row(before)
-            row = {name: row[name] for name in clients_0006.columns.keys()}
+            row = {c.name: row[c.name] for c in clients_0006.columns}
             await connection.execute(insert(clients_0006).values(row))
             secret = secret_row(before.client_id, before.secrets[0])
             await connection.execute(insert(client_secrets).values(secret))
@@ -69,7 +69,7 @@ async def test_0007_gives_existing_clients_the_defaults_and_keeps_them_whole(
             kept = (await connection.execute(select(clients_0006.c.client_id))).all()
             secrets = (await connection.execute(select(client_secrets.c.digest))).all()
             tokens = (await connection.execute(select(access_tokens.c.digest))).all()
-        assert columns == set(clients_0006.columns.keys())
+        assert columns == {c.name for c in clients_0006.columns}
         assert kept == [(before.client_id,)]
         assert secrets == [(before.secrets[0].digest,)]
         assert tokens == [(make_token("t1").digest,)]
