@@ -17,6 +17,7 @@ from each per window, which against a 256-bit secret is nothing."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from dataclasses import dataclass
@@ -46,9 +47,12 @@ class LockoutPolicy:
         return min(self.lock_seconds << doublings, self.max_lock_seconds)
 
 
+@functools.lru_cache(maxsize=4096)
 def address_of(source: str | None) -> str:
     """The address a failure is counted under: an IPv4 address itself, an IPv6 address
-    its /64 network, anything else (a Unix socket's peer) one shared name."""
+    its /64 network, anything else (a Unix socket's peer) one shared name.  Cached: a
+    client comes back from the same address, and parsing one costs more than the rest
+    of a check."""
     if not source:
         return UNKNOWN_ADDRESS
     try:

@@ -50,15 +50,13 @@ class Limit:
 @dataclass(frozen=True, slots=True)
 class LimitState:
     """A limit once a request was counted: ``used`` in the current window (that request
-    included), which ends at ``reset_at`` (Unix seconds)."""
+    included), ``remaining`` of its amount, the window ending at ``reset_at`` (Unix
+    seconds)."""
 
     limit: Limit
     used: int
+    remaining: int
     reset_at: int
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.limit.amount - self.used)
 
     @property
     def exceeded(self) -> bool:
@@ -72,21 +70,18 @@ class LimitState:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """A client's limits after one request was counted, at ``now`` (Unix seconds)."""
+    """A client's limits after one request was counted, at ``now`` (Unix seconds);
+    ``enforced`` are the enforced ones, those a client is told about (a log-only limit
+    is the operator's trial, and a client that slowed down for it would spoil it)."""
 
     states: tuple[LimitState, ...]
     now: float
-
-    @property
-    def enforced(self) -> tuple[LimitState, ...]:
-        """The enforced limits: the ones a client is told about (a log-only limit is the
-        operator's trial, and a client that slowed down for it would spoil the trial)."""
-        return tuple(state for state in self.states if state.limit.enforced)
+    enforced: tuple[LimitState, ...]
 
     @property
     def refused(self) -> bool:
         """The request went past an enforced limit."""
-        return any(state.exceeded for state in self.enforced)
+        return any(state.used > state.limit.amount for state in self.enforced)
 
     def seconds_left(self, state: LimitState) -> int:
         """Whole seconds until ``state``'s window ends (a delay-seconds, RFC 9110
@@ -104,10 +99,15 @@ class Usage:
     def tightest(self) -> LimitState | None:
         """The most constraining enforced limit (``X-RateLimit-*`` name one): the fewest
         remaining, and of those the one that ends last."""
-        enforced = self.enforced
-        if not enforced:
-            return None
-        return min(enforced, key=lambda state: (state.remaining, -state.reset_at))
+        tightest = None
+        for state in self.enforced:
+            if (
+                tightest is None
+                or state.remaining < tightest.remaining
+                or (state.remaining == tightest.remaining and state.reset_at > tightest.reset_at)
+            ):
+                tightest = state
+        return tightest
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +155,14 @@ def window_key(limit: Limit, subject: str, now: float) -> tuple[str, int]:
 def usage_of(limits: Sequence[Limit], counts: Sequence[int], now: float) -> Usage:
     """The ``Usage`` once ``counts`` (one per limit, from ``window_key``'s counters) were
     counted at ``now``."""
-    states = tuple(
-        LimitState(limit, used, (int(now // limit.window_seconds) + 1) * limit.window_seconds)
-        for limit, used in zip(limits, counts, strict=True)
-    )
-    return Usage(states, now)
+    states: list[LimitState] = []
+    enforced: list[LimitState] = []
+    for limit, used in zip(limits, counts, strict=True):
+        window = limit.window_seconds
+        state = LimitState(
+            limit, used, max(0, limit.amount - used), (int(now // window) + 1) * window
+        )
+        states.append(state)
+        if limit.enforced:
+            enforced.append(state)
+    return Usage(tuple(states), now, tuple(enforced))

@@ -14,6 +14,7 @@ constraining limit.  A log-only limit is left out: it refuses nothing."""
 from __future__ import annotations
 
 import functools
+import math
 
 from anti_grazer.protocol.rate_limits import Limit, Usage
 from anti_grazer.web.responses import RawHeaders
@@ -21,16 +22,18 @@ from anti_grazer.web.responses import RawHeaders
 
 def rate_limit_headers(usage: Usage) -> RawHeaders:
     """The fields of ``usage``'s enforced limits (none when there are none)."""
-    enforced = usage.enforced
     tightest = usage.tightest
     if tightest is None:
         return []
+    enforced, now = usage.enforced, usage.now
     service_limits = ", ".join(
-        f'"{state.limit.name}";r={state.remaining};t={usage.seconds_left(state)}'
-        for state in enforced
+        [
+            f'"{state.limit.name}";r={state.remaining};t={max(0, math.ceil(state.reset_at - now))}'
+            for state in enforced
+        ]
     )
     return [
-        (b"ratelimit-policy", _policy(tuple(state.limit for state in enforced))),
+        (b"ratelimit-policy", _policy(tuple([state.limit for state in enforced]))),
         (b"ratelimit", service_limits.encode("ascii")),
         (b"x-ratelimit-limit", str(tightest.limit.amount).encode("ascii")),
         (b"x-ratelimit-remaining", str(tightest.remaining).encode("ascii")),
