@@ -148,9 +148,17 @@ async def open_counters(
     url = redis_url
     # Imported here: a server counting in process never loads redis-py.
     from redis.asyncio import ConnectionPool  # noqa: PLC0415
+    from redis.asyncio.retry import Retry  # noqa: PLC0415
+    from redis.backoff import NoBackoff  # noqa: PLC0415
+    from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: PLC0415
 
     pool = ConnectionPool.from_url(
-        url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds
+        url,
+        socket_timeout=timeout_seconds,
+        socket_connect_timeout=timeout_seconds,
+        # A pooled connection that an outage broke fails once, and is replaced: the
+        # command is sent again at once on a new one (a timeout is not retried).
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
     # The pool is ours, so that it is closed with the app; limits documents the option.
     options: dict[str, Any] = {"connection_pool": pool}
