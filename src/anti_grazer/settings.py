@@ -195,7 +195,7 @@ class Settings(BaseSettings):
         description="Where the rate limits' and lockout's counters live: memory:// (this "
         "process: one worker, one instance), or redis://[:password@]host:port/db "
         "(rediss:// with TLS, unix:///path.sock) shared by every worker and instance. "
-        "Never logged (it may hold a password).",
+        "Logged without its user and password.",
     )
     rate_limit_storage_timeout_seconds: float = Field(
         0.5,
