@@ -12,20 +12,20 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from anti_grazer.store.counters import RETRY_SECONDS, LimitsCounters, open_counters
+from anti_grazer.store.counters import RETRY_SECONDS, OpenedCounters, open_counters
 from tests.e2e.process import free_port
 from tests.support import COUNTER_BACKENDS, NEEDS_REDIS, flushed_redis_url, log_events
 from tests.tcp_proxy import proxied
 
 
 @pytest.fixture(params=COUNTER_BACKENDS)
-async def counters(request: pytest.FixtureRequest) -> AsyncIterator[LimitsCounters]:
+async def counters(request: pytest.FixtureRequest) -> AsyncIterator[OpenedCounters]:
     url = None if request.param == "memory" else await flushed_redis_url()
     async with open_counters(url, 0.5) as opened:
         yield opened
 
 
-async def test_one_call_adds_and_reads(counters: LimitsCounters) -> None:
+async def test_one_call_adds_and_reads(counters: OpenedCounters) -> None:
     """A new key counts from 1, a key never added reads 0, and a key added and read in
     one call is read as it was before."""
     first = await counters.count([("a", 60), ("b", 60)], ["c"])
@@ -37,7 +37,7 @@ async def test_one_call_adds_and_reads(counters: LimitsCounters) -> None:
     assert second.read[1] == 1
 
 
-async def test_a_key_lives_for_the_expiry_it_was_created_with(counters: LimitsCounters) -> None:
+async def test_a_key_lives_for_the_expiry_it_was_created_with(counters: OpenedCounters) -> None:
     """The expiry of the first add holds: later adds do not extend it."""
     await counters.count([("window", 60)])
     await counters.count([("window", 3600)])
@@ -47,7 +47,7 @@ async def test_a_key_lives_for_the_expiry_it_was_created_with(counters: LimitsCo
     assert await counters.seconds_left("missing") == 0
 
 
-async def test_a_key_is_gone_once_it_expired(counters: LimitsCounters) -> None:
+async def test_a_key_is_gone_once_it_expired(counters: OpenedCounters) -> None:
     await counters.count([("short", 1)])
     await asyncio.sleep(1.2)
     found = await counters.count((), ["short"])

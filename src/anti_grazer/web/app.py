@@ -51,7 +51,7 @@ from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
 from anti_grazer.store.cache import cached
 from anti_grazer.store.changes import ListenForChanges
-from anti_grazer.store.counters import LimitsCounters, open_counters
+from anti_grazer.store.counters import OpenedCounters, open_counters
 from anti_grazer.store.memory import (
     MemoryAssertionReplayStore,
     MemoryAuditStore,
@@ -278,7 +278,7 @@ def body_limits(settings: Settings) -> Callable[[str], int]:
 
 
 @asynccontextmanager
-async def counters_for(settings: Settings) -> AsyncIterator[LimitsCounters | None]:
+async def counters_for(settings: Settings) -> AsyncIterator[OpenedCounters | None]:
     """The counters of the rate limits and the lockout (None when both are off)."""
     if settings.rate_limit_policy is None and settings.lockout_policy is None:
         yield None
