@@ -83,6 +83,19 @@ class HTTPServer(Protocol):
     def serve(self) -> None: ...
 
 
+def warn_if_counted_per_process(settings: Settings) -> None:
+    """Rate limits and lockouts counted in process memory are each worker's own: with
+    several workers a client gets that many times its limits."""
+    counting = settings.rate_limit_policy is not None or settings.lockout_policy is not None
+    if settings.workers > 1 and counting and settings.rate_limit_storage_url is None:
+        logger.warning(
+            "rate_limits_per_worker",
+            workers=settings.workers,
+            message="each worker counts rate limits, quotas and lockouts on its own: set "
+            "ANTI_GRAZER_RATE_LIMIT_STORAGE=redis://... to share them",
+        )
+
+
 def _connection_options(settings: Settings) -> dict[str, Any]:
     """granian's options for the connection limits and transport of ``settings``."""
     return {
@@ -241,6 +254,7 @@ def serve(
     settings = settings_or_exit(**given)
     configure_logging(settings.log_level)
     check_transport(settings)
+    warn_if_counted_per_process(settings)
     if is_sqlite(settings.database_url):
         # Once, here, before the workers start: each would otherwise migrate a new file
         # at the same moment as the others.

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from anti_grazer.protocol.models import Client, ClientSecret, SigningKey, TokenRecord
+from anti_grazer.protocol.models import (
+    Client,
+    ClientLimits,
+    ClientSecret,
+    SigningKey,
+    TokenRecord,
+)
 
 if TYPE_CHECKING:
     from joserfc.jwk import Key
@@ -35,7 +42,12 @@ class ClientStore(Protocol):
         ...
 
     async def update_client(self, client: Client) -> None:
-        """Change a client's settings; its secrets are left as they are."""
+        """Change a client's settings; its secrets and limits are left as they are."""
+        ...
+
+    async def set_limits(self, client_id: str, limits: ClientLimits, now: datetime) -> bool:
+        """Replace the client's own limits (``Client.limits``) and set its ``updated_at``
+        to ``now``; returns False (nothing changed) for an unknown client."""
         ...
 
     async def add_secret(
@@ -173,4 +185,33 @@ class ClientKeySets(Protocol):
         """The key named ``kid`` (without one, the set's only key) in the set at
         ``jwks_uri``, or None; ``TemporarilyUnavailableError`` when the set cannot be
         fetched."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What one ``Counters.count`` call found: the new count of each key added to, and
+    the count of each key read (0 for a key that does not exist)."""
+
+    added: tuple[int, ...]
+    read: tuple[int, ...]
+
+
+class Counters(Protocol):
+    """Counters that expire, shared by every process that serves (the rate limits',
+    token quotas' and client-authentication lockout's): in the process, or in Redis for
+    several workers or instances.  The time that expires them is the storage's own."""
+
+    async def count(
+        self, add: Sequence[tuple[str, int]], read: Sequence[str] = ()
+    ) -> Counted | None:
+        """In one round trip to the storage: add one to each key of ``add``, a new key
+        living for its given number of seconds, and read each key of ``read``.  None when
+        the storage cannot be reached: nothing was counted, and the caller lets the
+        request through (fail open)."""
+        ...
+
+    async def seconds_left(self, key: str) -> float | None:
+        """How long ``key`` lives on (0 for a key that does not exist); None when the
+        storage cannot be reached."""
         ...

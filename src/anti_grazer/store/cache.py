@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from anti_grazer.protocol.models import Client, ClientSecret, TokenRecord
+from anti_grazer.protocol.models import Client, ClientLimits, ClientSecret, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, TokenStore
 from anti_grazer.store import changes
 from anti_grazer.ttl_cache import TtlCache
@@ -61,6 +61,12 @@ class CachingClientStore:
         self.invalidate(client.client_id)
         await self.inner.update_client(client)
         self.invalidate(client.client_id)
+
+    async def set_limits(self, client_id: str, limits: ClientLimits, now: datetime) -> bool:
+        self.invalidate(client_id)
+        changed = await self.inner.set_limits(client_id, limits, now)
+        self.invalidate(client_id)
+        return changed
 
     async def add_secret(
         self, client_id: str, secret: ClientSecret, now: datetime, previous_until: datetime

@@ -39,16 +39,19 @@ from anti_grazer.protocol.ports import (
     AuditStore,
     ClientStore,
     Clock,
+    Counters,
     SigningKeyStore,
     TokenStore,
 )
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
+from anti_grazer.protocol.throttle import Throttle
 from anti_grazer.reports.cursor import BlocklistCursors
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
 from anti_grazer.store.cache import cached
 from anti_grazer.store.changes import ListenForChanges
+from anti_grazer.store.counters import OpenedCounters, open_counters
 from anti_grazer.store.memory import (
     MemoryAssertionReplayStore,
     MemoryAuditStore,
@@ -78,6 +81,7 @@ from anti_grazer.web.oauth_routes import (
     TOKEN_PATH,
     OAuthEndpoints,
 )
+from anti_grazer.web.rate_limiting import RateLimitMiddleware
 from anti_grazer.web.readiness import Check, Readiness, readiness_endpoint
 from anti_grazer.web.reports_routes import build_reports_router
 from anti_grazer.web.request_limits import RequestBodyLimits
@@ -143,6 +147,8 @@ class Services:
     reports: ReportService
     keys: KeyRing
     readiness: Readiness
+    # Rate limits, token quotas and the lockout (None: all three off).
+    throttle: Throttle | None = None
 
 
 class Runtime:
@@ -181,10 +187,28 @@ class Runtime:
     def readiness(self) -> Readiness:
         return self.services.readiness
 
+    def throttle(self) -> Throttle | None:
+        return self.services.throttle
+
 
 async def health(_request: Request) -> Response:
     """Liveness: the process answers (readiness is ``/ready``)."""
     return JSONResponse({"status": "ok"})
+
+
+def throttle_for(
+    counters: Counters | None, clock: Clock, clients: ClientStore, settings: Settings
+) -> Throttle | None:
+    """The judge of the rate limits and the lockout over ``counters`` (None: both off)."""
+    if counters is None:
+        return None
+    return Throttle(counters, clock, clients, settings.rate_limit_policy, settings.lockout_policy)
+
+
+def cursor_key_of(settings: Settings, opened: Stores) -> bytes:
+    """The blocklist cursors' key: the setting's, else the one the database keeps."""
+    configured = settings.cursor_key
+    return configured.get_secret_value().encode() if configured else opened.cursor_key
 
 
 def warn_if_issuer_unset(settings: Settings) -> None:
@@ -253,6 +277,19 @@ def body_limits(settings: Settings) -> Callable[[str], int]:
     return limit_for
 
 
+@asynccontextmanager
+async def counters_for(settings: Settings) -> AsyncIterator[OpenedCounters | None]:
+    """The counters of the rate limits and the lockout (None when both are off)."""
+    if settings.rate_limit_policy is None and settings.lockout_policy is None:
+        yield None
+        return
+    async with open_counters(
+        settings.rate_limit_storage_url, settings.rate_limit_storage_timeout_seconds
+    ) as counters:
+        logger.info("rate_limit_storage", storage=counters.name)
+        yield counters
+
+
 def create_app(
     settings: Settings,
     *,
@@ -281,7 +318,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        async with stores(settings) as opened:
+        async with stores(settings) as opened, counters_for(settings) as counters:
             caches = cached(
                 opened.clients,
                 opened.tokens,
@@ -290,8 +327,7 @@ def create_app(
             )
             clients = caches.clients if caches else opened.clients
             tokens = caches.tokens if caches else opened.tokens
-            configured = settings.cursor_key
-            cursor_key = configured.get_secret_value().encode() if configured else opened.cursor_key
+            cursor_key = cursor_key_of(settings, opened)
             audit_store = opened.audit or MemoryAuditStore()
             keys = KeyRing(
                 opened.signing_keys or MemorySigningKeyStore(),
@@ -304,6 +340,7 @@ def create_app(
             assertions = ClientAssertionVerifier(clients, replays, assertion_policy, key_sets)
             jwt = JwtAccessTokens(keys, issuer, audience)
             validator = JwtAccessTokenValidator(keys, issuer)
+            throttle = throttle_for(counters, server_clock, clients, settings)
             services = Services(
                 authorization=AuthorizationServer(
                     clients,
@@ -318,6 +355,7 @@ def create_app(
                     jwt_validator=validator,
                     assertions=assertions,
                     audit=AuditTrail(audit_store, server_clock),
+                    throttle=throttle,
                 ),
                 guard=BearerGuard(
                     StoreTokenVerifier(
@@ -335,6 +373,7 @@ def create_app(
                 ),
                 keys=keys,
                 readiness=readiness_checks(opened, keys),
+                throttle=throttle,
             )
             async with (
                 opened.listen_for_changes(caches.on_change, caches.on_gap)
@@ -388,6 +427,9 @@ def create_app(
         },
     )
     app.add_middleware(RequestBodyLimits, body_limits(settings), settings.body_timeout_seconds)
+    if settings.rate_limit_policy is not None:
+        # Behind the guard: the token's client is known, and no body byte was read.
+        app.add_middleware(RateLimitMiddleware, runtime.throttle, API_PREFIX)
     app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, API_PREFIX)
