@@ -2,8 +2,8 @@
 one client cannot block a profile alone by inventing reporters), and remember when an
 operator last cleared them.  Existing profiles get their count from their reports.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from anti_grazer.store.sql.types import UTCDateTime
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Revision 0010 counts each profile's distinct clients from its reports (issue 18 item 7),
+"""Revision 0011 counts each profile's distinct clients from its reports (issue 18 item 7),
 so that ``BLOCK_MIN_CLIENTS`` holds for profiles reported before it."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from anti_grazer.store.sql.migrate import MIGRATIONS, upgrade
 from anti_grazer.store.sql.tables import profiles, reports
 from tests.support import SQL_BACKENDS, at, fresh_database_url
 
-# The profiles table as 0009 left it.
-profiles_0009 = table(
+# The profiles table as 0010 left it.
+profiles_0010 = table(
     "profiles",
     *(column(c.name, c.type) for c in profiles.columns if c.name not in ("clients", "cleared_at")),
 )
@@ -31,14 +31,14 @@ def _downgrade(connection: Connection, revision: str) -> None:
 
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS)
-async def test_0010_counts_the_distinct_clients_of_existing_profiles(
+async def test_0011_counts_the_distinct_clients_of_existing_profiles(
     backend: str, tmp_path: Path
 ) -> None:
     url = await fresh_database_url(backend, tmp_path)
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_downgrade, "0009")
+            await connection.run_sync(_downgrade, "0010")
             for client, reporter in (("a", "u1"), ("a", "u2"), ("b", "u1")):
                 await connection.execute(
                     insert(reports).values(
@@ -51,7 +51,7 @@ async def test_0010_counts_the_distinct_clients_of_existing_profiles(
                     )
                 )
             await connection.execute(
-                insert(profiles_0009).values(
+                insert(profiles_0010).values(
                     platform="facebook",
                     profile_id="grazer",
                     reporters=3,
