@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
+from anti_grazer.store.runtime import OpenedStores
 from anti_grazer.web.edge import Edge
 from tests.clock import FrozenClock
 from tests.http_helpers import (
@@ -92,6 +93,22 @@ async def test_five_failures_lock_the_id_out_from_that_address_at_every_endpoint
     ] == [(registered.client_id, ATTACKER, 5, 60)]
     assert registered.secret not in log_stream.getvalue()
     assert "wrong-secret" not in log_stream.getvalue()
+
+
+async def test_a_lockout_is_recorded_in_the_audit_trail(
+    lockout_app: Edge, registered: Registered, sql: OpenedStores
+) -> None:
+    """Issue 18 item 3: "lockout started" is a security event: the server is its actor,
+    the client id as presented its subject."""
+    async with clients_at(lockout_app)(ATTACKER) as attacker:
+        await fail(attacker, registered.client_id, 5)
+    [event] = await sql.audit.list_events(kind="lockout.started")
+    assert (event.actor, event.subject, event.client_id) == (
+        "server",
+        registered.client_id,
+        registered.client_id,
+    )
+    assert event.details == {"address": ATTACKER, "lockout_seconds": 60}
 
 
 async def test_the_right_credentials_from_another_address_still_work(

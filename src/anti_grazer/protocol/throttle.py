@@ -18,6 +18,7 @@ import logging
 import math
 from collections.abc import Sequence
 
+from anti_grazer.protocol.audit import LOCKOUT_STARTED, SERVER_ACTOR, AuditTrail
 from anti_grazer.protocol.errors import ClientLockedOutError
 from anti_grazer.protocol.lockout import Attempt, LockoutPolicy
 from anti_grazer.protocol.models import NO_CLIENT_LIMITS, Client
@@ -40,7 +41,8 @@ LOGGED_ID_LENGTH = 64
 class Throttle:
     """Counts clients' use against their limits (``limits``; None: no rate limits) and
     failed client authentications (``lockout``; None: no lockout) in ``counters``.
-    ``clients`` gives an API request's client its own limits (a cached store)."""
+    ``clients`` gives an API request's client its own limits (a cached store); ``audit``
+    records each lockout that starts (None: only the log line does)."""
 
     def __init__(
         self,
@@ -49,8 +51,10 @@ class Throttle:
         clients: ClientStore,
         limits: RateLimitPolicy | None,
         lockout: LockoutPolicy | None,
+        audit: AuditTrail | None = None,
     ) -> None:
         self.counters = counters
+        self.audit = audit
         self.clock = clock
         self.clients = clients
         self.limits = limits
@@ -134,6 +138,14 @@ class Throttle:
                     "lockout_seconds": seconds,
                 },
             )
+            if self.audit is not None:
+                await self.audit.record(
+                    LOCKOUT_STARTED,
+                    SERVER_ACTOR,
+                    client_id if client_id is not None else attempt.address,
+                    client_id=client_id,
+                    details={"address": attempt.address, "lockout_seconds": seconds},
+                )
 
     async def _locked_out(self, locks: Sequence[str], found: Sequence[int]) -> ClientLockedOutError:
         """The refusal of a locked-out attempt, with the time its lockouts have left."""

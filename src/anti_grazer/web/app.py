@@ -197,12 +197,24 @@ async def health(_request: Request) -> Response:
 
 
 def throttle_for(
-    counters: Counters | None, clock: Clock, clients: ClientStore, settings: Settings
+    counters: Counters | None,
+    clock: Clock,
+    clients: ClientStore,
+    settings: Settings,
+    audit: AuditStore,
 ) -> Throttle | None:
-    """The judge of the rate limits and the lockout over ``counters`` (None: both off)."""
+    """The judge of the rate limits and the lockout over ``counters`` (None: both off);
+    the lockouts it starts go to the ``audit`` trail."""
     if counters is None:
         return None
-    return Throttle(counters, clock, clients, settings.rate_limit_policy, settings.lockout_policy)
+    return Throttle(
+        counters,
+        clock,
+        clients,
+        settings.rate_limit_policy,
+        settings.lockout_policy,
+        AuditTrail(audit, clock),
+    )
 
 
 def cursor_key_of(settings: Settings, opened: Stores) -> bytes:
@@ -340,7 +352,7 @@ def create_app(
             assertions = ClientAssertionVerifier(clients, replays, assertion_policy, key_sets)
             jwt = JwtAccessTokens(keys, issuer, audience)
             validator = JwtAccessTokenValidator(keys, issuer)
-            throttle = throttle_for(counters, server_clock, clients, settings)
+            throttle = throttle_for(counters, server_clock, clients, settings, audit_store)
             services = Services(
                 authorization=AuthorizationServer(
                     clients,
