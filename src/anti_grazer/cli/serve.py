@@ -252,7 +252,7 @@ def serving_metrics(settings: Settings) -> Iterator[None]:
             raise click.ClickException(
                 f"cannot listen for metrics on {host}:{port}: {error.strerror or error}"
             ) from None
-        logger.info("metrics_listening", host=host, port=port, multiprocess=bool(directory))
+        logger.info("metrics_listening", host=host, port=port, multiprocess_directory=directory)
         try:
             yield
         finally:

@@ -242,8 +242,11 @@ def warn_if_issuer_unset(settings: Settings) -> None:
         )
 
 
-def log_started(keys: KeyRing) -> None:
+def log_started(keys: KeyRing, settings: Settings) -> None:
+    """Log (and count, in the metrics) that this process serves."""
     logger.info("application_started", pid=os.getpid())
+    if settings.metrics_enabled:
+        prometheus_metrics().worker_started()
     if not keys.can_sign:
         logger.info(
             "jwt_access_tokens_off",
@@ -418,7 +421,7 @@ def create_app(
                 ),
             ):
                 with runtime.serving(services):
-                    log_started(keys)
+                    log_started(keys, settings)
                     try:
                         yield
                     finally:

@@ -124,6 +124,10 @@ class PrometheusMetrics:
         self.cache_misses = counter(
             "cache_misses", "Reads an in-process cache sent to the store.", ("cache",)
         )
+        self.worker_starts = counter(
+            "worker_starts",
+            "Worker processes that started serving (with --workers N, N each start).",
+        )
         self._children: dict[tuple[Any, ...], Any] = {}
 
     def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
@@ -132,6 +136,9 @@ class PrometheusMetrics:
         if child is None:
             child = self._children[key] = metric.labels(*labels)
         return child
+
+    def worker_started(self) -> None:
+        self.worker_starts.inc()
 
     def request_started(self) -> None:
         self.in_flight.inc()
@@ -193,8 +200,8 @@ class HttpMetrics:
 
     def route_of(self, scope: Scope) -> str:
         route = scope.get("route")
-        if route is not None:
-            return str(route.path)
+        if route is not None:  # its template without converters, as OpenAPI names it
+            return str(getattr(route, "path_format", route.path))
         path: str = scope["path"]
         if path in self._endpoints:
             return path
@@ -212,7 +219,8 @@ class HttpMetrics:
             if isinstance(path := getattr(route, "path", None), str)
         ]
         paths += list(self._api.openapi().get("paths", {}))
-        self._templates = [(compile_path(path)[0], path) for path in dict.fromkeys(paths)]
+        compiled = [compile_path(path) for path in dict.fromkeys(paths)]
+        self._templates = [(pattern, template) for pattern, template, _ in compiled]
         return self._templates
 
 
