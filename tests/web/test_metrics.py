@@ -23,14 +23,16 @@ def counted(before: str, name: str, **labels: str) -> float:
 
 
 async def test_a_token_issued_counts_for_its_client_route_and_status(
-    http: httpx.AsyncClient, registered: Registered
+    http: httpx.AsyncClient, registered: Registered, database_url: str
 ) -> None:
+    """And its storage's group commit: SQLite's writer, or PostgreSQL's inserter."""
+    backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     before = in_process()
     token = await issue(http, registered)
     assert counted(before, "anti_grazer_tokens_issued_total", client_id=registered.client_id) == 1
     assert counted(before, "anti_grazer_http_requests_total", route=TOKEN, status="200") == 1
     assert counted(before, "anti_grazer_http_request_duration_seconds_count", route=TOKEN) == 1
-    assert counted(before, "anti_grazer_storage_batch_size_count", backend="sqlite") >= 1
+    assert counted(before, "anti_grazer_storage_batch_size_count", backend=backend) >= 1
     exposition = in_process()
     assert token not in exposition
     assert registered.secret not in exposition
