@@ -82,6 +82,18 @@ class Settings(BaseSettings):
         "TLS-terminating proxy you trust).",
     )
     workers: int = Field(1, ge=1, description="Worker processes.")
+    metrics_host: str = Field(
+        "127.0.0.1",
+        description="Listen address of the Prometheus metrics (GET /metrics), apart from "
+        "the public port; loopback by default: the metrics name registered client ids.",
+    )
+    metrics_port: int = Field(
+        9464,
+        ge=0,
+        le=65535,
+        description="Listen port of the Prometheus metrics; 0: no metrics at all (nothing "
+        "counted, nothing listening).",
+    )
     issuer: str | None = Field(
         None,
         description="The authorization server's issuer identifier (RFC 8414 §2), as clients "
@@ -418,6 +430,11 @@ class Settings(BaseSettings):
     @property
     def tls_enabled(self) -> bool:
         return self.tls_cert_file is not None
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Prometheus metrics are counted and served (``METRICS_PORT`` is not 0)."""
+        return self.metrics_port != 0
 
     @property
     def issuer_url(self) -> str:

@@ -215,3 +215,43 @@ class Counters(Protocol):
         """How long ``key`` lives on (0 for a key that does not exist); None when the
         storage cannot be reached."""
         ...
+
+
+class Metrics(Protocol):
+    """What the server counts for its operators (issue 18 item 4).  ``protocol`` and
+    ``store`` call these; ``web/metrics.py`` exports them to Prometheus, and
+    ``protocol.metrics.NO_METRICS`` ignores them (metrics off, tests of other rules).
+    Label values are the caller's fixed names, or a client id that authenticated: never
+    raw input, never a secret."""
+
+    def token_issued(self, client_id: str) -> None:
+        """A token was stored for ``client_id`` (authenticated)."""
+        ...
+
+    def token_revoked(self, client_id: str) -> None:
+        """A token of ``client_id`` (authenticated) was revoked at the endpoint."""
+        ...
+
+    def client_auth_failed(self, reason: str) -> None:
+        """A client authentication was refused (``protocol.metrics`` reasons)."""
+        ...
+
+    def lockout_started(self, kind: str) -> None:
+        """A lockout started, of a client id from an address or of an address."""
+        ...
+
+    def rate_limited(self, kind: str, outcome: str) -> None:
+        """A request went past a limit (``kind``: api or token): refused, or logged only."""
+        ...
+
+    def counter_storage_failed(self) -> None:
+        """A call to the shared counters' storage (Redis) failed."""
+        ...
+
+    def batch_committed(self, backend: str, size: int, seconds: float) -> None:
+        """A group commit of ``size`` writes took ``seconds`` (begin to commit)."""
+        ...
+
+    def cache_looked_up(self, cache: str, hit: bool) -> None:
+        """A read of ``cache`` was served from memory (``hit``) or went to the store."""
+        ...

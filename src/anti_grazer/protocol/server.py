@@ -22,6 +22,7 @@ from anti_grazer.protocol.client_auth import (
     parse_client_authentication,
 )
 from anti_grazer.protocol.errors import (
+    ClientLockedOutError,
     InvalidClientError,
     InvalidRequestError,
     InvalidTokenError,
@@ -46,6 +47,12 @@ from anti_grazer.protocol.jwt_access_tokens import (
 )
 from anti_grazer.protocol.key_ring import SigningUnavailableError
 from anti_grazer.protocol.lockout import Attempt
+from anti_grazer.protocol.metrics import (
+    ASSERTION_REFUSED,
+    INVALID_CLIENT,
+    LOCKED_OUT,
+    NO_METRICS,
+)
 from anti_grazer.protocol.models import (
     CLIENT_CREDENTIALS,
     JWT,
@@ -55,7 +62,13 @@ from anti_grazer.protocol.models import (
     TokenResponse,
 )
 from anti_grazer.protocol.params import values_of
-from anti_grazer.protocol.ports import ClientStore, Clock, InactiveClientError, TokenStore
+from anti_grazer.protocol.ports import (
+    ClientStore,
+    Clock,
+    InactiveClientError,
+    Metrics,
+    TokenStore,
+)
 from anti_grazer.protocol.rate_limits import Usage
 from anti_grazer.protocol.scope import grant_scope, render_scope
 from anti_grazer.protocol.secret_use import SecretUseRecorder
@@ -132,7 +145,8 @@ class AuthorizationServer:
     refused ``invalid_client``); ``audit`` records each revocation (None: none is, in
     tests of other rules); ``throttle`` counts failed authentications (the lockout, RFC
     6749 §2.3.1) and token requests against each client's quota; ``source`` is the
-    address a request came from."""
+    address a request came from; ``metrics`` counts tokens issued and revoked and the
+    refused authentications by reason."""
 
     def __init__(
         self,
@@ -150,6 +164,7 @@ class AuthorizationServer:
         audit: AuditTrail | None = None,
         assertions: ClientAssertionVerifier | None = None,
         throttle: Throttle | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.clients = clients
         self.tokens = tokens
@@ -164,6 +179,7 @@ class AuthorizationServer:
         self.audit = audit
         self.assertions = assertions
         self.throttle = throttle
+        self.metrics = metrics
 
     async def _authenticate(
         self,
@@ -184,16 +200,31 @@ class AuthorizationServer:
         try:
             caller = await self._verified(credentials, now)
         except InvalidClientError:
-            if self.throttle is not None:
-                await self.throttle.failed(attempt)
+            assertion = isinstance(credentials, ClientAssertion)
+            await self._failed(attempt, ASSERTION_REFUSED if assertion else INVALID_CLIENT)
             raise
         usage = None
         if self.throttle is not None:
-            usage = await self.throttle.admitted(attempt, caller.client, token=token)
+            try:
+                usage = await self.throttle.admitted(attempt, caller.client, token=token)
+            except ClientLockedOutError:
+                self.metrics.client_auth_failed(LOCKED_OUT)
+                raise
         if isinstance(credentials, ClientAssertion):
             return caller, usage
         self.secret_use.used(caller.client.client_id, caller.secret_id, now)
         return caller, usage
+
+    async def _failed(self, attempt: Attempt, reason: str) -> None:
+        """A refused authentication, counted against the lockout and in the metrics by
+        ``reason``, or as ``locked_out`` when the attempt was locked out already."""
+        if self.throttle is not None:
+            try:
+                await self.throttle.failed(attempt)
+            except ClientLockedOutError:
+                self.metrics.client_auth_failed(LOCKED_OUT)
+                raise
+        self.metrics.client_auth_failed(reason)
 
     async def _verified(
         self, credentials: ClientCredentials | ClientAssertion, now: datetime
@@ -245,6 +276,7 @@ class AuthorizationServer:
             await self.tokens.add_token(record)
         except InactiveClientError:  # disabled or deleted since it authenticated
             raise InvalidClientError() from None
+        self.metrics.token_issued(client.client_id)
         return TokenResponse(
             client_id=client.client_id,
             access_token=token,
@@ -306,6 +338,8 @@ class AuthorizationServer:
         revoked = record.revoked_at is None and await self.tokens.revoke_token(
             digest, client.client_id, self.clock.now()
         )
+        if revoked:
+            self.metrics.token_revoked(client.client_id)
         if revoked and self.audit is not None:
             await self.audit.record(
                 TOKEN_REVOKED,

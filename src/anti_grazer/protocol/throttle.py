@@ -21,8 +21,17 @@ from collections.abc import Sequence
 from anti_grazer.protocol.audit import LOCKOUT_STARTED, SERVER_ACTOR, AuditTrail
 from anti_grazer.protocol.errors import ClientLockedOutError
 from anti_grazer.protocol.lockout import Attempt, LockoutPolicy
+from anti_grazer.protocol.metrics import (
+    API_REQUESTS,
+    LOCKOUT_ADDRESS,
+    LOCKOUT_CLIENT,
+    LOGGED,
+    NO_METRICS,
+    REFUSED,
+    TOKEN_REQUESTS,
+)
 from anti_grazer.protocol.models import NO_CLIENT_LIMITS, Client
-from anti_grazer.protocol.ports import ClientStore, Clock, Counters
+from anti_grazer.protocol.ports import ClientStore, Clock, Counters, Metrics
 from anti_grazer.protocol.rate_limits import (
     REQUEST_LIMITS,
     TOKEN_LIMITS,
@@ -42,7 +51,8 @@ class Throttle:
     """Counts clients' use against their limits (``limits``; None: no rate limits) and
     failed client authentications (``lockout``; None: no lockout) in ``counters``.
     ``clients`` gives an API request's client its own limits (a cached store); ``audit``
-    records each lockout that starts (None: only the log line does)."""
+    records each lockout that starts (None: only the log line does); ``metrics`` counts
+    the requests past a limit and the lockouts started."""
 
     def __init__(
         self,
@@ -51,6 +61,7 @@ class Throttle:
         clients: ClientStore,
         limits: RateLimitPolicy | None,
         lockout: LockoutPolicy | None,
+        metrics: Metrics = NO_METRICS,
         audit: AuditTrail | None = None,
     ) -> None:
         self.counters = counters
@@ -59,6 +70,7 @@ class Throttle:
         self.clients = clients
         self.limits = limits
         self.lockout = lockout
+        self.metrics = metrics
 
     async def requests(self, client_id: str) -> Usage | None:
         """Count one API request of ``client_id`` against its request limits; its usage
@@ -74,7 +86,7 @@ class Throttle:
         counted = await self.counters.count([window_key(limit, client_id, now) for limit in limits])
         if counted is None:
             return None
-        return _reported(client_id, usage_of(limits, counted.added, now))
+        return self._reported(API_REQUESTS, client_id, usage_of(limits, counted.added, now))
 
     async def admitted(self, attempt: Attempt, client: Client, *, token: bool) -> Usage | None:
         """After ``client`` authenticated: refuse the attempt if it is locked out
@@ -93,7 +105,11 @@ class Throttle:
             return None
         if any(counted.read):
             raise await self._locked_out(locks, counted.read)
-        return _reported(client.client_id, usage_of(limits, counted.added, now)) if limits else None
+        if not limits:
+            return None
+        return self._reported(
+            TOKEN_REQUESTS, client.client_id, usage_of(limits, counted.added, now)
+        )
 
     async def failed(self, attempt: Attempt) -> None:
         """A failed authentication: refused with ``ClientLockedOutError`` while the
@@ -112,6 +128,28 @@ class Throttle:
         if counted is not None:
             await self._lock_if_due(attempt, counted.added)
 
+    def _reported(self, kind: str, client_id: str, usage: Usage) -> Usage:
+        """``usage``, counted in the metrics when past a limit (``kind``: api or token),
+        and a log line for each limit this request was the first to pass in its window
+        (a log-only limit is reported so, and never refused)."""
+        if usage.refused:
+            self.metrics.rate_limited(kind, REFUSED)
+        elif any(state.exceeded for state in usage.states):
+            self.metrics.rate_limited(kind, LOGGED)
+        for state in usage.states:
+            if state.just_exceeded:
+                logger.warning(
+                    "rate_limit_exceeded",
+                    extra={
+                        "client_id": client_id,
+                        "limit": state.limit.name,
+                        "amount": state.limit.amount,
+                        "window_seconds": state.limit.window_seconds,
+                        "enforced": state.limit.enforced,
+                    },
+                )
+        return usage
+
     async def _lock_if_due(self, attempt: Attempt, failures: Sequence[int]) -> None:
         policy = self.lockout
         assert policy is not None
@@ -128,6 +166,7 @@ class Throttle:
             return
         await self.counters.count([(key, seconds) for key, seconds, _ in started])
         for _key, seconds, client_id in started:
+            self.metrics.lockout_started(LOCKOUT_ADDRESS if client_id is None else LOCKOUT_CLIENT)
             # The client id as presented (never the secret), or none for the address's.
             logger.warning(
                 "lockout_started",
@@ -154,21 +193,3 @@ class Throttle:
         ]
         seconds = max((s for s in left if s is not None), default=1.0)
         return ClientLockedOutError(math.ceil(seconds))
-
-
-def _reported(client_id: str, usage: Usage) -> Usage:
-    """``usage``, and a log line for each limit this request was the first to pass in
-    its window (a log-only limit is reported so, and never refused)."""
-    for state in usage.states:
-        if state.just_exceeded:
-            logger.warning(
-                "rate_limit_exceeded",
-                extra={
-                    "client_id": client_id,
-                    "limit": state.limit.name,
-                    "amount": state.limit.amount,
-                    "window_seconds": state.limit.window_seconds,
-                    "enforced": state.limit.enforced,
-                },
-            )
-    return usage

@@ -10,7 +10,8 @@ the bench machine); the synchronous one looks from a timer thread, at most every
 
 A Redis that cannot be reached does not stop the server: each call answers None, so the
 request is let through uncounted (fail open); the outage is logged once when it starts
-and once when it ends, and counted in ``CounterStorageFailures``.  After a failure the
+and once when it ends, and counted in ``CounterStorageFailures`` and the metrics
+(``Metrics.counter_storage_failed``).  After a failure the
 storage is left alone for ``RETRY_SECONDS``: a Redis that does not answer at all would
 otherwise cost every request its timeout."""
 
@@ -28,7 +29,8 @@ from limits.aio.storage import RedisStorage
 from limits.storage import MemoryStorage
 
 from anti_grazer.logs import get_logger
-from anti_grazer.protocol.ports import Counted
+from anti_grazer.protocol.metrics import NO_METRICS
+from anti_grazer.protocol.ports import Counted, Metrics
 
 logger = get_logger("anti_grazer.counters")
 
@@ -81,10 +83,12 @@ class RedisCounters:
         name: str,
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.storage = storage
         self.name = name
         self.failures = CounterStorageFailures()
+        self.metrics = metrics
         self._monotonic = monotonic
         self._retry_at: float | None = None  # set while the storage is failing
 
@@ -123,6 +127,7 @@ class RedisCounters:
         return max(0.0, expires_at - time.time())
 
     def _failed(self, error: Exception) -> None:
+        self.metrics.counter_storage_failed()
         self.failures.errors += 1
         self.failures.unchecked += 1
         if self._retry_at is None:
@@ -161,11 +166,12 @@ def storage_name(url: str) -> str:
 
 @asynccontextmanager
 async def open_counters(
-    redis_url: str | None, timeout_seconds: float
+    redis_url: str | None, timeout_seconds: float, metrics: Metrics = NO_METRICS
 ) -> AsyncIterator[OpenedCounters]:
     """Counters in this process, or in the Redis at ``redis_url``
     (``redis://[:password@]host:port/db``, ``rediss://`` for TLS, ``unix://``), whose
-    every command is bounded by ``timeout_seconds``; closed on exit."""
+    every command is bounded by ``timeout_seconds``; closed on exit.  ``metrics`` counts
+    the Redis calls that failed."""
     if redis_url is None:
         yield MemoryCounters()
         return
@@ -194,6 +200,6 @@ async def open_counters(
         **options,
     )
     try:
-        yield RedisCounters(storage, storage_name(url))
+        yield RedisCounters(storage, storage_name(url), metrics=metrics)
     finally:
         await pool.aclose()

@@ -34,12 +34,14 @@ from anti_grazer.protocol.key_ring import (
     KeyRing,
     SigningUnavailableError,
 )
+from anti_grazer.protocol.metrics import NO_METRICS
 from anti_grazer.protocol.ports import (
     AssertionReplayStore,
     AuditStore,
     ClientStore,
     Clock,
     Counters,
+    Metrics,
     SigningKeyStore,
     TokenStore,
 )
@@ -73,6 +75,7 @@ from anti_grazer.web.docs import install_docs
 from anti_grazer.web.edge import Edge
 from anti_grazer.web.jwks_route import JwksEndpoint
 from anti_grazer.web.metadata import install_metadata, server_metadata
+from anti_grazer.web.metrics import HttpMetrics, prometheus_metrics
 from anti_grazer.web.oauth_routes import (
     INTROSPECT_PATH,
     JWKS_PATH,
@@ -119,11 +122,18 @@ StoresFactory = Callable[[Settings], AbstractAsyncContextManager[Stores]]
 CURSOR_KEY_NAME = "blocklist-cursor"
 
 
+def metrics_for(settings: Settings) -> Metrics:
+    """This process's Prometheus metrics, or none when ``METRICS_PORT`` is 0."""
+    return prometheus_metrics() if settings.metrics_enabled else NO_METRICS
+
+
 @asynccontextmanager
 async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
     """The default storage: the SQL database named by ``settings.database_url``."""
     async with open_stores(
-        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        metrics=metrics_for(settings),
     ) as opened:
         yield Stores(
             opened.clients,
@@ -213,6 +223,7 @@ def throttle_for(
         clients,
         settings.rate_limit_policy,
         settings.lockout_policy,
+        metrics_for(settings),
         AuditTrail(audit, clock),
     )
 
@@ -234,8 +245,11 @@ def warn_if_issuer_unset(settings: Settings) -> None:
         )
 
 
-def log_started(keys: KeyRing) -> None:
+def log_started(keys: KeyRing, settings: Settings) -> None:
+    """Log (and count, in the metrics) that this process serves."""
     logger.info("application_started", pid=os.getpid())
+    if settings.metrics_enabled:
+        prometheus_metrics().worker_started()
     if not keys.can_sign:
         logger.info(
             "jwt_access_tokens_off",
@@ -278,6 +292,14 @@ def readiness_checks(opened: Stores, keys: KeyRing) -> Readiness:
     return Readiness(checks)
 
 
+def request_metrics(settings: Settings, app: Edge) -> HttpMetrics | None:
+    """The HTTP request metrics, by route template, that the access log middleware
+    feeds with the status and time it measures (None: metrics off)."""
+    if not settings.metrics_enabled:
+        return None
+    return HttpMetrics(prometheus_metrics(), app.api, app.endpoint_paths)
+
+
 def body_limits(settings: Settings) -> Callable[[str], int]:
     """The largest body a path may carry: the OAuth endpoints' limit, or the API's."""
 
@@ -296,7 +318,9 @@ async def counters_for(settings: Settings) -> AsyncIterator[OpenedCounters | Non
         yield None
         return
     async with open_counters(
-        settings.rate_limit_storage_url, settings.rate_limit_storage_timeout_seconds
+        settings.rate_limit_storage_url,
+        settings.rate_limit_storage_timeout_seconds,
+        metrics_for(settings),
     ) as counters:
         logger.info("rate_limit_storage", storage=counters.name)
         yield counters
@@ -336,6 +360,7 @@ def create_app(
                 opened.tokens,
                 settings.cache_ttl_seconds,
                 settings.cache_max_entries,
+                metrics_for(settings),
             )
             clients = caches.clients if caches else opened.clients
             tokens = caches.tokens if caches else opened.tokens
@@ -368,6 +393,7 @@ def create_app(
                     assertions=assertions,
                     audit=AuditTrail(audit_store, server_clock),
                     throttle=throttle,
+                    metrics=metrics_for(settings),
                 ),
                 guard=BearerGuard(
                     StoreTokenVerifier(
@@ -398,7 +424,7 @@ def create_app(
                 ),
             ):
                 with runtime.serving(services):
-                    log_started(keys)
+                    log_started(keys, settings)
                     try:
                         yield
                     finally:
@@ -443,6 +469,6 @@ def create_app(
         # Behind the guard: the token's client is known, and no body byte was read.
         app.add_middleware(RateLimitMiddleware, runtime.throttle, API_PREFIX)
     app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(AccessLogMiddleware, request_metrics(settings, app))
     app.add_middleware(SecurityHeadersMiddleware, API_PREFIX)
     return app
