@@ -64,7 +64,7 @@ from bench.runner import (
 )
 from bench.sampling import Reading, Window, children_cpu_seconds, rss_mib
 from bench.token_rows import check_datetime_format, count_tokens, insert_tokens
-from bench.workloads import PROTECTED_PATH, bearer_workload, token_workload
+from bench.workloads import LIMITS_OFF, PROTECTED_PATH, bearer_workload, token_workload
 from bench.wrk import Options, parse_wrk, start_wrk, wrk_command
 
 PURGE_TIMEOUT_SECONDS = 900.0
@@ -179,7 +179,7 @@ def run_growth(
     with tempfile.TemporaryDirectory(prefix="anti-grazer-growth-") as scratch:
         work = Path(scratch)
         database = work / "anti-grazer.db"
-        env = {**database_env(database), **ours_env}
+        env = {**database_env(database), **LIMITS_OFF, **ours_env}
         client_id, client_secret = create_client(env)
         basic = basic_credentials(client_id, client_secret)
         cached = ours_server(free_port(), env, work / "anti-grazer.log")

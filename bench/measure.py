@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bench.runner import BENCH_CPUS, HOST, Server, ServerName, http_call, log
-from bench.sampling import Reading, Window, rss_mib
+from bench.sampling import Reading, Window, cpu_seconds, rss_mib
 from bench.wrk import Options, WrkRun, run_wrk
 
 Status = Literal["ok", "INVALID", "skipped"]
@@ -44,6 +44,8 @@ class Workload:
     describe: Callable[[WrkRun], str] | None = None
     # The workload this run is one round of (the alternating token rounds), else its key.
     group: str = ""
+    # Processes the server uses (its Redis): their CPU time is part of its cost.
+    helpers: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)
@@ -69,6 +71,7 @@ class Row:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     group: str = ""  # see Workload.group; "" is the key itself
+    helper_cpu_percent: float = 0.0  # the workload's helpers' CPU (its Redis)
 
     @property
     def workload(self) -> str:
@@ -79,6 +82,12 @@ class Row:
     def cpu_us_per_request(self) -> float:
         """The server's CPU time per request over the measured window, in µs."""
         return self.server_cpu_percent / 100 / self.rps * 1e6 if self.rps > 0 else 0.0
+
+    @property
+    def total_cpu_us_per_request(self) -> float:
+        """The server's and its helpers' CPU time per request, in µs."""
+        cpu = self.server_cpu_percent + self.helper_cpu_percent
+        return cpu / 100 / self.rps * 1e6 if self.rps > 0 else 0.0
 
     @property
     def disk_ms(self) -> str:
@@ -152,11 +161,14 @@ def measure(options: Options, server: Server, workload: Workload) -> Row:
             env.update(workload.after_warmup(warm))
     server.check_alive()
     log(f"{workload.key}: measuring {options.duration}s")
+    helpers_before = sum(cpu_seconds(pid) for pid in workload.helpers)
     before = Reading.now(server.pid, BENCH_CPUS)
     result = run_wrk(options, workload.script, url, env, options.duration, workload.key)
     window = Window.between(before, Reading.now(server.pid, BENCH_CPUS))
+    helpers_cpu = sum(cpu_seconds(pid) for pid in workload.helpers) - helpers_before
     server.check_alive()
-    record_run(row, result, server, window)
+    record_run(row, result, server, window, helpers_cpu)
+    row.helper_cpu_percent = 100 * helpers_cpu / window.seconds
     if workload.describe is not None:
         row.notes.append(workload.describe(result))
     log(

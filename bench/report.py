@@ -38,6 +38,12 @@ GUARD_PAIRS = (
     ),
     ("another API's Starlette route, JwtVerifier", "ours-jwt-guarded", "ours-verifier-plain"),
 )
+LIMITS_PAIRS = (
+    ("token issuance, counted in process", "ours-token-limited", "ours-token"),
+    ("token issuance, counted in Redis", "ours-token-limited-redis", "ours-token"),
+    ("guarded FastAPI route, counted in process", "ours-protected-limited", "ours-protected"),
+    ("guarded FastAPI route, counted in Redis", "ours-protected-limited-redis", "ours-protected"),
+)
 
 
 # --- shared by the reports -------------------------------------------------------------
@@ -263,6 +269,44 @@ def render_auth_cost(rows: Sequence[Row]) -> list[str]:
     ]
 
 
+def render_limits_cost(rows: Sequence[Row]) -> list[str]:
+    """Rate limits and the lockout on ÷ off (issue 18: what counting costs a request),
+    medians over each workload's runs."""
+    lines: list[str] = []
+    for label, on_key, off_key in LIMITS_PAIRS:
+        on = [row for row in runs_of(rows, on_key) if row.status == "ok" and row.rps > 0]
+        off = [row for row in runs_of(rows, off_key) if row.status == "ok" and row.rps > 0]
+        if not on or not off:
+            continue
+        on_rps, off_rps = median_of(on, attrgetter("rps")), median_of(off, attrgetter("rps"))
+        on_cpu = median_of(on, attrgetter("total_cpu_us_per_request"))
+        off_cpu = median_of(off, attrgetter("total_cpu_us_per_request"))
+        redis_cpu = median_of(on, lambda row: row.helper_cpu_percent / 100 / row.rps * 1e6)
+        p50 = ratio(median_of(on, attrgetter("p50_ms")), median_of(off, attrgetter("p50_ms")))
+        lines.append(
+            f"| {label} | {len(on)} / {len(off)} | {on_rps:,.0f} | {off_rps:,.0f} "
+            f"| {ratio(on_rps, off_rps)} | {p50} | {on_cpu:,.0f} | {off_cpu:,.0f} "
+            f"| {on_cpu - off_cpu:+,.0f} | {redis_cpu:,.0f} |"
+        )
+    if not lines:
+        return []
+    return [
+        "",
+        "### Rate limits' cost: limits on ÷ off (same run)",
+        "",
+        "The same workload with rate limits, token quotas and the lockout on (amounts no "
+        "load reaches: every request counted, none refused) and off (every other row). "
+        "Medians over each workload's runs (on / off: the runs column). CPU per request "
+        "counts the server's process and, for Redis, the redis-server's (pinned to the "
+        "server's CPU); the last column is Redis's share.",
+        "",
+        "| workload | runs | req/s on | req/s off | req/s ratio | p50 ratio "
+        "| CPU µs/req on | CPU µs/req off | limits' CPU µs/req | of which Redis |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        *lines,
+    ]
+
+
 def render_memory(memory: Sequence[MemorySample]) -> list[str]:
     """The servers' RSS at several moments, and whether the RSS-check runs grew it."""
     if not memory:
@@ -333,7 +377,9 @@ def render_report(
         "started (the one not measured idles)",
         "- **Anti Grazer**: `anti-grazer serve` on a fresh SQLite file, settings "
         f"{settings_cell(ours_env)}; "
-        "its own JSON access log on (the default) and written to a file. The guard rows "
+        "its own JSON access log on (the default) and written to a file; rate limits and "
+        "the lockout off (`RATE_LIMITS_ENABLED=false`, `LOCKOUT_FAILURES=0`) but in the "
+        "`*-limited` rows (on, with amounts no load reaches). The guard rows "
         "(`ours (bench.app)`) run against `python -m bench.app` (bench/app.py: the same app "
         "built like `app_from_environment`, plus benchmark-only unguarded twins, served the "
         "same way) on the same database, after `anti-grazer serve` stopped",
@@ -349,6 +395,7 @@ def render_report(
         *render_table(rows),
         *render_guard_cost(rows),
         *render_auth_cost(rows),
+        *render_limits_cost(rows),
         *render_comparisons(rows),
         *render_memory(memory),
     ]

@@ -9,7 +9,7 @@ import base64
 import contextlib
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from bench.peer import (
     Peer,
     running_peer,
 )
+from bench.redis import Redis, running_redis
 from bench.runner import (
     HOST,
     INTROSPECT_PATH,
@@ -47,15 +48,21 @@ from bench.sampling import rss_mib
 from bench.verifier_app import INTROSPECTION_GUARDED_PATH, JWT_GUARDED_PATH
 from bench.verifier_app import PLAIN_PATH as VERIFIER_PLAIN_PATH
 from bench.workloads import (
+    LIMITED_GUARD_KEYS,
+    LIMITED_TOKEN_KEYS,
+    LIMITS_OFF,
     OURS_GUARD_KEYS,
     OURS_SERVE_KEYS,
     PEER_KEYS,
     PROTECTED_PATH,
+    REDIS_KEYS,
     VERIFIER_KEYS,
     Contender,
     any_selected,
     bearer_workload,
     introspect_workload,
+    limited_keys,
+    limits_env,
     peer_contender,
     pkjwt_token_workload,
     revoke_fresh_workload,
@@ -160,28 +167,68 @@ def bench_servers(
     env = {
         **database_env(work / "anti-grazer.db"),
         "ANTI_GRAZER_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        **LIMITS_OFF,
         **extra_env,
     }
     wants_ours = any_selected(only, (*OURS_SERVE_KEYS, *OURS_GUARD_KEYS))
     clients = BenchClients.register(env) if wants_ours else BenchClients("", "", ("", ""))
     basic = clients.basic
     rows: list[Row] = []
-    with contextlib.ExitStack() as stack:
-        peer: Peer | None = None
-        if any_selected(only, PEER_KEYS):
-            peer = stack.enter_context(running_peer(work))
-        rival = peer_contender(peer) if peer is not None and selected(only, "peer-token") else None
-        if any_selected(only, OURS_SERVE_KEYS):
-            rows += bench_ours_serve(
-                options, work, only, env, clients, pool_seconds, memory, rival, rounds
+    with contextlib.ExitStack() as for_the_run:
+        redis = None
+        if any(selected(only, key) for key in REDIS_KEYS):
+            redis = for_the_run.enter_context(running_redis(work))
+        with contextlib.ExitStack() as stack:
+            peer: Peer | None = None
+            if any_selected(only, PEER_KEYS):
+                peer = stack.enter_context(running_peer(work))
+            rival = (
+                peer_contender(peer) if peer is not None and selected(only, "peer-token") else None
             )
-        elif rival is not None:
-            rows += token_rounds(options, [rival], rounds)
-        if peer is not None:
-            rows += bench_peer(options, peer, only)
-    if any_selected(only, OURS_GUARD_KEYS):
-        rows += bench_ours_guard(options, work, only, env, basic, unguarded_path, memory)
+            if any_selected(only, OURS_SERVE_KEYS):
+                rows += bench_ours_serve(
+                    options, work, only, env, clients, pool_seconds, memory, rival, rounds, redis
+                )
+            elif rival is not None:
+                rows += token_rounds(options, [rival], rounds)
+            if peer is not None:
+                rows += bench_peer(options, peer, only)
+        if any_selected(only, OURS_GUARD_KEYS):
+            rows += bench_ours_guard(options, work, only, env, basic, unguarded_path, memory, redis)
     return rows
+
+
+def counted_in(key: str, redis: Redis | None) -> tuple[str | None, tuple[int, ...], str]:
+    """Where a *-limited row counts: the Redis URL (None: in process), the helper
+    processes whose CPU is the server's too, and the words for the label."""
+    if key.endswith("-redis") and redis is not None:
+        return redis.url, (redis.pid,), "counted in Redis"
+    return None, (), "counted in process"
+
+
+@contextlib.contextmanager
+def limited_token_server(
+    work: Path, env: Mapping[str, str], basic: str, key: str, redis: Redis | None
+) -> Iterator[Contender]:
+    """``anti-grazer serve`` with rate limits and the lockout on, in the token rounds."""
+    url, helpers, where = counted_in(key, redis)
+    server = ours_server(free_port(), {**env, **limits_env(url)}, work / f"{key}.log")
+    with running(server):
+        label = f"ours: token issuance, rate limits and lockout on ({where})"
+        yield Contender(server, key, label, basic, TOKEN_PATH, helpers=helpers)
+
+
+def bench_limited_guard(
+    options: Options, work: Path, env: Mapping[str, str], basic: str, key: str, redis: Redis | None
+) -> Row:
+    """The guarded FastAPI route of bench/app.py with rate limits and the lockout on."""
+    url, helpers, where = counted_in(key, redis)
+    server = bench_app_server(free_port(), {**env, **limits_env(url)}, work / f"{key}.log")
+    with running(server):
+        token = issue_token(server.port, TOKEN_PATH, basic)
+        label = f"ours (bench.app): FastAPI GET {PROTECTED_PATH}, guarded, rate limits on ({where})"
+        workload = bearer_workload(key, label, PROTECTED_PATH, token, helpers=helpers)
+        return measure(options, server, workload)
 
 
 def bench_ours_serve(
@@ -194,9 +241,11 @@ def bench_ours_serve(
     memory: list[MemorySample],
     rival: Contender | None,
     rounds: int,
+    redis: Redis | None,
 ) -> list[Row]:
     """The authorization-server workloads against ``anti-grazer serve``; the token
-    rounds take turns with ``rival`` (the peer, already running) if given."""
+    rounds take turns with the same server with rate limits on (in process, on
+    ``redis``) and with ``rival`` (the peer, already running), if selected."""
     basic = clients.basic
     server = ours_server(free_port(), env, work / "anti-grazer.log")
     rows: list[Row] = []
@@ -206,11 +255,16 @@ def bench_ours_serve(
             memory.append(MemorySample("anti-grazer serve", moment, rss_mib(server.pid)))
 
         remember("started")
-        contenders = [rival] if rival is not None else []
+        contenders: list[Contender] = []
         if selected(only, "ours-token"):
             label = "ours: token issuance (POST /oauth/token)"
-            contenders.insert(0, Contender(server, "ours-token", label, basic, TOKEN_PATH))
-        rows += token_rounds(options, contenders, rounds)
+            contenders.append(Contender(server, "ours-token", label, basic, TOKEN_PATH))
+        with contextlib.ExitStack() as limited:
+            for key in limited_keys(only, LIMITED_TOKEN_KEYS):
+                server_on = limited_token_server(work, env, basic, key, redis)
+                contenders.append(limited.enter_context(server_on))
+            rounds_of = [*contenders, rival] if rival is not None else contenders
+            rows += token_rounds(options, rounds_of, rounds)
         if selected(only, "ours-token-jwt"):
             label = "ours: JWT access token issuance, ES256 (POST /oauth/token)"
             workload = token_workload("ours-token-jwt", label, clients.jwt_basic)
@@ -318,8 +372,10 @@ def bench_ours_guard(
     basic: str,
     unguarded_path: str,
     memory: list[MemorySample],
+    redis: Redis | None,
 ) -> list[Row]:
-    """The guard-cost workloads against bench/app.py (same database, after the above)."""
+    """The guard-cost workloads against bench/app.py (same database, after the above),
+    then its guarded route with rate limits on (in process, on ``redis``)."""
     server = bench_app_server(free_port(), env, work / "bench-app.log")
     rows: list[Row] = []
     with running(server):
@@ -362,6 +418,8 @@ def bench_ours_guard(
         memory.append(
             MemorySample("bench.app (guard rows)", "after its workloads", rss_mib(server.pid))
         )
+    for key in limited_keys(only, LIMITED_GUARD_KEYS):
+        rows.append(bench_limited_guard(options, work, env, basic, key, redis))
     return rows
 
 

@@ -22,8 +22,13 @@ from bench.runner import (
 from bench.wrk import WrkRun
 
 VERIFIER_KEYS = ("ours-introspection-guarded", "ours-jwt-guarded", "ours-verifier-plain")
+# The rows with rate limits and the lockout on, counted in process or in Redis.
+LIMITED_TOKEN_KEYS = ("ours-token-limited", "ours-token-limited-redis")
+LIMITED_GUARD_KEYS = ("ours-protected-limited", "ours-protected-limited-redis")
+REDIS_KEYS = ("ours-token-limited-redis", "ours-protected-limited-redis")
 OURS_SERVE_KEYS = (
     "ours-token",
+    *LIMITED_TOKEN_KEYS,
     "ours-token-jwt",
     "ours-token-pkjwt",
     "ours-introspect",
@@ -34,6 +39,7 @@ OURS_SERVE_KEYS = (
 )
 OURS_GUARD_KEYS = (
     "ours-protected",
+    *LIMITED_GUARD_KEYS,
     "ours-unguarded",
     "ours-starlette-guarded",
     "ours-starlette-plain",
@@ -53,6 +59,33 @@ PROTECTED_PATH = "/v1/profiles/facebook/some-profile"
 UNGUARDED_PATH = "/bench/unguarded/profiles/facebook/some-profile"
 
 
+# Every row runs with rate limits and the lockout off (the product's default is on), as
+# before they existed, but the *-limited ones: on, with amounts no load reaches, so that
+# they measure what the counting costs (a round trip to the counters per request), never
+# a refusal.
+LIMITS_OFF = {"ANTI_GRAZER_RATE_LIMITS_ENABLED": "false", "ANTI_GRAZER_LOCKOUT_FAILURES": "0"}
+UNREACHED = "1000000000"
+LIMITS_ON = {
+    "ANTI_GRAZER_RATE_LIMITS_ENABLED": "true",
+    "ANTI_GRAZER_LOCKOUT_FAILURES": "5",
+    **{
+        f"ANTI_GRAZER_RATE_LIMIT_{limit}": UNREACHED
+        for limit in ("TOKENS_PER_HOUR", "TOKENS_PER_DAY", "REQUESTS_PER_HOUR", "BURST_PER_MINUTE")
+    },
+}
+
+
+def limits_env(redis_url: str | None) -> dict[str, str]:
+    """The settings of a *-limited row: limits on, counted in process or in Redis."""
+    storage = {"ANTI_GRAZER_RATE_LIMIT_STORAGE": redis_url} if redis_url else {}
+    return {**LIMITS_ON, **storage}
+
+
+def limited_keys(only: set[str] | None, keys: Sequence[str]) -> list[str]:
+    """The *-limited rows of ``keys`` a run selects (``--only``)."""
+    return [key for key in keys if selected(only, key)]
+
+
 def selected(only: set[str] | None, key: str) -> bool:
     return only is None or key in only or key == "ceiling"
 
@@ -69,6 +102,7 @@ def token_workload(
     *,
     group: str = "",
     note: str = "",
+    helpers: tuple[int, ...] = (),
 ) -> Workload:
     """POST ``path`` for a token with client_secret_basic (RFC 6749 §4.4.2)."""
     return Workload(
@@ -80,6 +114,7 @@ def token_workload(
         probe=Probe("POST", path, form_headers(basic), TOKEN_BODY),
         note=note,
         group=group,
+        helpers=helpers,
     )
 
 
@@ -91,6 +126,7 @@ def bearer_workload(
     *,
     guarded: bool = True,
     skip_if_404: bool = False,
+    helpers: tuple[int, ...] = (),
 ) -> Workload:
     """GET ``path`` with ``Authorization: Bearer <token>``.  An unguarded twin gets the
     same header (ignored), so that the request bytes differ only by the path; its probe
@@ -103,6 +139,7 @@ def bearer_workload(
         path=path,
         env={"BENCH_TOKEN": token},
         probe=Probe("GET", path, bearer if guarded else {}, skip_if_404=skip_if_404),
+        helpers=helpers,
     )
 
 
@@ -217,6 +254,7 @@ class Contender:
     basic: str
     path: str
     note: str = ""
+    helpers: tuple[int, ...] = ()
 
     def round(self, number: int, rounds: int) -> Workload:
         return token_workload(
@@ -226,6 +264,7 @@ class Contender:
             self.path,
             group=self.key,
             note=self.note if number == 1 else "",
+            helpers=self.helpers,
         )
 
 

@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
-from anti_grazer.protocol.models import Client, ClientSecret, SigningKey, TokenRecord
+from anti_grazer.protocol.models import Client, ClientLimits, ClientSecret, SigningKey, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, SigningKeyStore, TokenStore
 
 
@@ -55,6 +55,9 @@ class ForwardingClientStore:
 
     async def update_client(self, client: Client) -> None:
         await self.inner.update_client(client)
+
+    async def set_limits(self, client_id: str, limits: ClientLimits, now: datetime) -> bool:
+        return await self.inner.set_limits(client_id, limits, now)
 
     async def delete_client(self, client_id: str) -> bool:
         return await self.inner.delete_client(client_id)

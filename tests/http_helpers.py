@@ -195,3 +195,55 @@ def assert_active(response: httpx.Response) -> dict[str, object]:
     assert isinstance(members, dict)
     assert members["active"] is True
     return members
+
+
+# --- rate limits, token quotas and the lockout (issue 18 items 1, 2) ------------------------
+
+QUOTA_EXCEEDED = "Token request quota exceeded: retry later"
+LOCKED_OUT = "Too many failed client authentications: retry later"
+RATE_LIMIT_FIELDS = (
+    "ratelimit-policy",
+    "ratelimit",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+)
+
+
+def assert_rate_limit_fields(
+    response: httpx.Response, policy: str, service: str, x_limit: tuple[int, int, int]
+) -> None:
+    """draft-ietf-httpapi-ratelimit-headers-10 §3 ``RateLimit-Policy`` and §4 ``RateLimit``
+    exactly, and ``X-RateLimit-Limit``, ``-Remaining``, ``-Reset`` (Unix seconds) of the
+    most constraining limit: ``x_limit``; each field once."""
+    for name in RATE_LIMIT_FIELDS:
+        assert len(response.headers.get_list(name)) == 1, name
+    assert response.headers["ratelimit-policy"] == policy
+    assert response.headers["ratelimit"] == service
+    limit, remaining, reset = x_limit
+    assert response.headers["x-ratelimit-limit"] == str(limit)
+    assert response.headers["x-ratelimit-remaining"] == str(remaining)
+    assert response.headers["x-ratelimit-reset"] == str(reset)
+
+
+def assert_no_rate_limit_fields(response: httpx.Response) -> None:
+    for name in (*RATE_LIMIT_FIELDS, "retry-after"):
+        assert name not in response.headers, name
+
+
+def assert_slow_down(response: httpx.Response, description: str, retry_after: int) -> None:
+    """A refused OAuth request (README, "Rate limits" and "Lockout"): RFC 6585 §4 ``429``
+    with ``Retry-After`` (RFC 9110 §10.2.3) and an RFC 6749 §5.2 body whose code is
+    ``slow_down`` (RFC 8628 §3.5), the no-store headers and no challenge."""
+    assert_oauth_error(response, 429, "slow_down", description)
+    assert response.headers["retry-after"] == str(retry_after)
+
+
+def assert_rate_limit_exceeded(response: httpx.Response, message: str, retry_after: int) -> None:
+    """A refused API request: ``429``, ``Retry-After``, no-store, and exactly the Anti
+    Grazer error ``RATE_LIMIT_EXCEEDED``."""
+    assert response.status_code == 429, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["retry-after"] == str(retry_after)
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json() == {"error": {"code": "RATE_LIMIT_EXCEEDED", "message": message}}

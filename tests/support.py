@@ -45,6 +45,9 @@ from tests.clock import FrozenClock
 POSTGRES_URL_ENV = "ANTI_GRAZER_TEST_POSTGRES_URL"
 # When set to a PostgreSQL URL, the HTTP suite runs on it instead of a SQLite file.
 DATABASE_URL_ENV = "ANTI_GRAZER_TEST_DATABASE_URL"
+# When set (by .ci/run, scripts/lib/redis.sh), the tests of counters shared by several
+# workers or instances run on this Redis (its keys are flushed by each).
+REDIS_URL_ENV = "ANTI_GRAZER_TEST_REDIS_URL"
 
 BASE_URL = "https://testserver"
 
@@ -63,6 +66,34 @@ def postgres_url() -> str | None:
 
 
 NEEDS_POSTGRES = pytest.mark.skipif(postgres_url() is None, reason=f"{POSTGRES_URL_ENV} is not set")
+
+
+def redis_url() -> str | None:
+    """The throwaway Redis of this test run, if any."""
+    return os.environ.get(REDIS_URL_ENV) or None
+
+
+NEEDS_REDIS = pytest.mark.skipif(redis_url() is None, reason=f"{REDIS_URL_ENV} is not set")
+# Where the rate limits' counters live: ``pytest.fixture(params=COUNTER_BACKENDS)``.
+COUNTER_BACKENDS = ["memory", pytest.param("redis", marks=NEEDS_REDIS)]
+
+
+async def flushed_redis_url() -> str:
+    """The run's Redis, emptied."""
+    url = redis_url()
+    if url is None:
+        raise RuntimeError(f"{REDIS_URL_ENV} is not set")
+    # Imported here: most tests never talk to Redis.
+    from redis.asyncio import Redis  # noqa: PLC0415
+
+    client = Redis.from_url(url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+    return url
+
+
 # Backends for storage tests: ``pytest.fixture(params=STORE_BACKENDS)``.
 SQL_BACKENDS = ["sqlite", pytest.param("postgresql", marks=NEEDS_POSTGRES)]
 STORE_BACKENDS = ["memory", *SQL_BACKENDS]
@@ -192,8 +223,11 @@ BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 def settings_for(database_url: str, **overrides: object) -> Settings:
     """Settings for an in-process app on ``database_url``.  The caches are off unless a
     test turns them on, so that changes tests make straight in the database are seen at
-    once (tests of the caches set ``cache_ttl_seconds``)."""
-    return load_settings(database_url=database_url, **{"cache_ttl_seconds": 0, **overrides})
+    once (tests of the caches set ``cache_ttl_seconds``); so is the lockout, so that
+    tests of refused credentials may send many from one address (its tests set
+    ``lockout_failures``)."""
+    defaults: dict[str, object] = {"cache_ttl_seconds": 0, "lockout_failures": 0}
+    return load_settings(database_url=database_url, **{**defaults, **overrides})
 
 
 def memory_stores_factory(stores: MemoryStores) -> StoresFactory:

@@ -8,11 +8,15 @@ import re
 from base64 import urlsafe_b64decode
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from anti_grazer.issuer import check_issuer, served_base_url
+from anti_grazer.protocol.lockout import LockoutPolicy
+from anti_grazer.protocol.models import LIMIT_NAMES
+from anti_grazer.protocol.rate_limits import RateLimitPolicy
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/anti-grazer.db"
 DEFAULT_PLATFORMS = ("facebook", "x", "instagram", "linkedin", "tiktok")
@@ -22,6 +26,9 @@ CURSOR_KEY_MIN_LENGTH = 32
 # AES-256-GCM's key: base64url of 32 bytes is 43 characters (44 with its "=").
 KEY_ENCRYPTION_KEY_BYTES = 32
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]{43}=?")
+# The counters of the rate limits and the lockout: in process, or in Redis.
+MEMORY_COUNTERS_URL = "memory://"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def decode_key_encryption_key(text: str) -> bytes:
@@ -75,6 +82,18 @@ class Settings(BaseSettings):
         "TLS-terminating proxy you trust).",
     )
     workers: int = Field(1, ge=1, description="Worker processes.")
+    metrics_host: str = Field(
+        "127.0.0.1",
+        description="Listen address of the Prometheus metrics (GET /metrics), apart from "
+        "the public port; loopback by default: the metrics name registered client ids.",
+    )
+    metrics_port: int = Field(
+        9464,
+        ge=0,
+        le=65535,
+        description="Listen port of the Prometheus metrics; 0: no metrics at all (nothing "
+        "counted, nothing listening).",
+    )
     issuer: str | None = Field(
         None,
         description="The authorization server's issuer identifier (RFC 8414 §2), as clients "
@@ -157,8 +176,15 @@ class Settings(BaseSettings):
         5,
         ge=1,
         description="Distinct reporters (a reporter is a client's reporter_id) that block a "
-        "profile for everyone. Blocks are permanent: a later change applies from a profile's "
-        "next report.",
+        "profile for everyone. Only an operator lifts a block ('profiles unblock'); a later "
+        "change applies from a profile's next report.",
+    )
+    block_min_clients: int = Field(
+        1,
+        ge=1,
+        description="Distinct clients the reporters of a profile must come through before "
+        "it is blocked: above 1, no single client can block a profile by itself, whatever "
+        "reporter ids it sends.",
     )
     platforms: Annotated[tuple[str, ...], NoDecode] = Field(
         DEFAULT_PLATFORMS,
@@ -193,6 +219,64 @@ class Settings(BaseSettings):
         "private signing keys in the database. Needed to create signing keys and to issue "
         "JWT access tokens; the same on every instance. Never logged nor shown in a repr.",
     )
+    rate_limits_enabled: bool = Field(
+        True,
+        description="Count each client's API requests and token requests against its "
+        "limits (the RATE_LIMIT_* defaults, or its own: 'anti-grazer clients limits'). "
+        "false: nothing is counted, no RateLimit fields are sent.",
+    )
+    rate_limit_storage: SecretStr = Field(
+        SecretStr(MEMORY_COUNTERS_URL),
+        description="Where the rate limits' and lockout's counters live: memory:// (this "
+        "process: one worker, one instance), or redis://[:password@]host:port/db "
+        "(rediss:// with TLS, unix:///path.sock) shared by every worker and instance. "
+        "Logged without its user and password.",
+    )
+    rate_limit_storage_timeout_seconds: float = Field(
+        0.5,
+        gt=0,
+        description="Each Redis command must answer within this time; past it, or when "
+        "Redis cannot be reached, requests are served uncounted (fail open).",
+    )
+    rate_limit_requests_per_hour: int = Field(
+        1000, ge=0, description="API (/v1) requests a client may make per hour (0: no limit)."
+    )
+    rate_limit_burst_per_minute: int = Field(
+        100, ge=0, description="API (/v1) requests a client may make per minute (0: no limit)."
+    )
+    rate_limit_tokens_per_hour: int = Field(
+        100, ge=0, description="Tokens a client may be issued per hour (0: no limit)."
+    )
+    rate_limit_tokens_per_day: int = Field(
+        1000, ge=0, description="Tokens a client may be issued per day (0: no limit)."
+    )
+    rate_limit_log_only: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(),
+        description="Limits only counted and logged (rate_limit_exceeded), never refused, "
+        "for clients that do not enforce them themselves: how a limit is rolled out. In "
+        "the environment, comma-separated: tokens_per_hour,burst_per_minute.",
+    )
+    lockout_failures: int = Field(
+        5,
+        ge=0,
+        description="Failed authentications of one client id from one address that lock "
+        "that id out from that address (0: no lockout).",
+    )
+    lockout_address_failures: int = Field(
+        20,
+        ge=1,
+        description="Failed authentications from one address, whatever the client ids, "
+        "that lock the address out.",
+    )
+    lockout_window_seconds: int = Field(
+        900, ge=1, description="Failures count for this long after the first."
+    )
+    lockout_seconds: int = Field(
+        60,
+        ge=1,
+        description="The first lockout; each further failure within the window doubles it.",
+    )
+    lockout_max_seconds: int = Field(900, ge=1, description="No lockout lasts longer.")
     jwks_max_age_seconds: int = Field(
         300,
         ge=0,
@@ -275,6 +359,29 @@ class Settings(BaseSettings):
     def _check_issuer(cls, value: str | None) -> str | None:
         return None if value is None else check_issuer(value)
 
+    @field_validator("rate_limit_log_only", mode="before")
+    @classmethod
+    def _split_limit_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @field_validator("rate_limit_log_only")
+    @classmethod
+    def _check_limit_names(cls, value: frozenset[str]) -> frozenset[str]:
+        unknown = sorted(value - set(LIMIT_NAMES))
+        if unknown:
+            raise ValueError(f"unknown limits {unknown}: the limits are {', '.join(LIMIT_NAMES)}")
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_limit_storage(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url != MEMORY_COUNTERS_URL and urlsplit(url).scheme not in REDIS_SCHEMES:
+            raise ValueError("expected memory:// or a Redis URL (redis://, rediss:// or unix://)")
+        return value
+
     @field_validator("platforms", mode="before")
     @classmethod
     def _split_platforms(cls, value: object) -> object:
@@ -300,11 +407,50 @@ class Settings(BaseSettings):
             raise ValueError("tls_cert_file and tls_key_file go together")
         if self.access_token_ttl_seconds > self.max_access_token_ttl_seconds:
             raise ValueError("access_token_ttl_seconds exceeds max_access_token_ttl_seconds")
+        if self.lockout_seconds > self.lockout_max_seconds:
+            raise ValueError("lockout_seconds exceeds lockout_max_seconds")
         return self
+
+    @property
+    def rate_limit_storage_url(self) -> str | None:
+        """The Redis URL the counters live in, or None for this process's memory."""
+        url = self.rate_limit_storage.get_secret_value()
+        return None if url == MEMORY_COUNTERS_URL else url
+
+    @property
+    def rate_limit_policy(self) -> RateLimitPolicy | None:
+        """The default limits of every client, or None when rate limits are off."""
+        if not self.rate_limits_enabled:
+            return None
+        return RateLimitPolicy(
+            tokens_per_hour=self.rate_limit_tokens_per_hour,
+            tokens_per_day=self.rate_limit_tokens_per_day,
+            requests_per_hour=self.rate_limit_requests_per_hour,
+            burst_per_minute=self.rate_limit_burst_per_minute,
+            log_only=self.rate_limit_log_only,
+        )
+
+    @property
+    def lockout_policy(self) -> LockoutPolicy | None:
+        """When failed client authentications lock out, or None when they never do."""
+        if self.lockout_failures == 0:
+            return None
+        return LockoutPolicy(
+            failures=self.lockout_failures,
+            address_failures=self.lockout_address_failures,
+            window_seconds=self.lockout_window_seconds,
+            lock_seconds=self.lockout_seconds,
+            max_lock_seconds=self.lockout_max_seconds,
+        )
 
     @property
     def tls_enabled(self) -> bool:
         return self.tls_cert_file is not None
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Prometheus metrics are counted and served (``METRICS_PORT`` is not 0)."""
+        return self.metrics_port != 0
 
     @property
     def issuer_url(self) -> str:

@@ -142,6 +142,22 @@ def describe(client: Client) -> dict[str, object]:
     }
 
 
+def limit_shown(
+    limit: int | None, window_seconds: int, mode: str = "enforced", *, own: bool = False
+) -> dict[str, object]:
+    """One limit as ``show`` and ``limits`` print it."""
+    return {"limit": limit, "window_seconds": window_seconds, "mode": mode, "own": own}
+
+
+# The limits of a client without its own, under the default settings.
+DEFAULT_LIMITS = {
+    "tokens_per_hour": limit_shown(100, 3600),
+    "tokens_per_day": limit_shown(1000, 86400),
+    "requests_per_hour": limit_shown(1000, 3600),
+    "burst_per_minute": limit_shown(100, 60),
+}
+
+
 def describe_secrets(client: Client) -> list[dict[str, object]]:
     """What ``show`` prints of a client's secrets: ids and times, never a digest."""
     return [

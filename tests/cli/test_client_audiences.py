@@ -9,7 +9,15 @@ import json
 
 import pytest
 
-from tests.cli.helpers import STORE_NOTICE, UNKNOWN_ID, Cli, create, describe, describe_secrets
+from tests.cli.helpers import (
+    DEFAULT_LIMITS,
+    STORE_NOTICE,
+    UNKNOWN_ID,
+    Cli,
+    create,
+    describe,
+    describe_secrets,
+)
 from tests.jwt_helpers import KEY_ENCRYPTION_KEY
 
 REPORTS = "https://reports.example.com/v1"
@@ -28,7 +36,11 @@ def test_create_with_audiences(run: Cli) -> None:
     assert stored.audiences == (REPORTS, CALENDAR)
     assert created["audiences"] == [REPORTS, CALENDAR]
     shown = json.loads(run("clients", "show", client_id).stdout)
-    assert shown == {**describe(stored), "secrets": describe_secrets(stored)}
+    assert shown == {
+        **describe(stored),
+        "secrets": describe_secrets(stored),
+        "limits": DEFAULT_LIMITS,
+    }
     assert json.loads(run("clients", "list", "--json").stdout) == [describe(stored)]
     assert run("clients", "list").stdout == (
         f"{client_id}  enabled   svc  []  default []  audiences [{REPORTS} {CALENDAR}]\n"

@@ -11,6 +11,7 @@ import pytest
 
 from anti_grazer.protocol.tokens import client_secret_digest
 from tests.cli.helpers import (
+    DEFAULT_LIMITS,
     STORE_NOTICE,
     UNKNOWN_ID,
     Cli,
@@ -219,7 +220,7 @@ def test_show_never_prints_the_secret_or_its_digest(run: Cli) -> None:
     assert result.exit_code == 0
     stored = run.client(client_id)
     assert stored is not None
-    shown = {**describe(stored), "secrets": describe_secrets(stored)}
+    shown = {**describe(stored), "secrets": describe_secrets(stored), "limits": DEFAULT_LIMITS}
     assert json.loads(result.stdout) == shown
     assert result.stdout == json.dumps(shown, indent=2) + "\n"
     assert secret not in result.output

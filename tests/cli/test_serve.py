@@ -18,7 +18,7 @@ import click
 import pytest
 from structlog.testing import capture_logs
 
-from anti_grazer.cli.serve import check_transport
+from anti_grazer.cli.serve import check_transport, warn_if_counted_per_process
 from anti_grazer.settings import load_settings
 from tests.e2e.process import CLI_TIMEOUT_SECONDS, cli_environment, sqlite_url
 
@@ -180,4 +180,22 @@ def test_check_transport_allows_tls_anywhere(tmp_path: Path) -> None:
                 tls_key_file=tmp_path / "key.pem",
             )
         )
+    assert logs == []
+
+
+def test_several_workers_counting_in_memory_are_warned_about() -> None:
+    """Each worker would count rate limits and lockouts on its own (README, "Rate
+    limits"): ``serve`` says so once; not with one worker, with Redis, or with nothing
+    counted."""
+    with capture_logs() as logs:
+        warn_if_counted_per_process(load_settings(workers=2))
+    assert [(log["event"], log["workers"]) for log in logs] == [("rate_limits_per_worker", 2)]
+    quiet = [
+        load_settings(workers=1),
+        load_settings(workers=2, rate_limit_storage="redis://127.0.0.1:6379/0"),
+        load_settings(workers=2, rate_limits_enabled=False, lockout_failures=0),
+    ]
+    with capture_logs() as logs:
+        for settings in quiet:
+            warn_if_counted_per_process(settings)
     assert logs == []

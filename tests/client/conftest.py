@@ -69,7 +69,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """``anti-grazer serve`` on loopback (plain HTTP) with its two clients."""
     folder = tmp_path_factory.mktemp("client-live")
     database = folder / "anti-grazer.db"
-    env = cli_environment(sqlite_url(database))
+    # The tests send far more than a client's 100 requests a minute, and wrong secrets
+    # from one address: no rate limits, no lockout.
+    env = cli_environment(sqlite_url(database), rate_limits_enabled="false", lockout_failures="0")
     client = create_client(env, name="cached client")
     short_lived = create_client(env, name="short-lived", token_ttl=SHORT_TTL_SECONDS)
     with serving(env, folder / "server.log") as server:

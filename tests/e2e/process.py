@@ -53,9 +53,12 @@ def sqlite_url(path: Path) -> str:
 
 def cli_environment(database_url: str, **settings: str) -> dict[str, str]:
     """This process's environment without any ``ANTI_GRAZER_*`` variable, plus the
-    database URL and the given settings (``log_level="info"`` → ``ANTI_GRAZER_LOG_LEVEL``)."""
+    database URL and the given settings (``log_level="info"`` → ``ANTI_GRAZER_LOG_LEVEL``).
+    The metrics listener is off unless a test sets ``metrics_port``: servers started at
+    once would all want its default port."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTI_GRAZER_")}
     env["ANTI_GRAZER_DATABASE_URL"] = database_url
+    env["ANTI_GRAZER_METRICS_PORT"] = "0"
     for name, value in settings.items():
         env[f"ANTI_GRAZER_{name.upper()}"] = value
     return env

@@ -74,7 +74,17 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     # not the edge's 431 (tests/web/test_bad_input_sizes.py tests that one).
     database_url = os.environ.get(DATABASE_URL_ENV) or sqlite_url(Path(folder) / "fuzz.db")
     asyncio.run(reset_database(database_url))
-    env = cli_environment(database_url, max_header_bytes="262144")
+    # Limits no fuzzing reaches: every request is counted and gets the rate-limit fields,
+    # none is refused for its number (tests/web/test_rate_limits.py tests the refusals).
+    unreached = "1000000000"
+    env = cli_environment(
+        database_url,
+        max_header_bytes="262144",
+        rate_limit_tokens_per_hour=unreached,
+        rate_limit_tokens_per_day=unreached,
+        rate_limit_requests_per_hour=unreached,
+        rate_limit_burst_per_minute=unreached,
+    )
     client = create_client(env, name="fuzzer", introspect=True)
     with serving(env, folder / "server.log") as server:
         yield Fuzzed(server, client)

@@ -159,7 +159,8 @@ def test_acknowledged_tokens_and_revocations_survive_sigkill(
 ) -> None:
     """Every token answered 200 is stored and active after a SIGKILL and a restart; every
     revocation answered 200 stands; the restarted server issues tokens again."""
-    env = cli_environment(database_url)
+    # Load from one client: no rate limits (tests/e2e/test_shared_limits.py has them).
+    env = cli_environment(database_url, rate_limits_enabled="false")
     upgraded = run_cli(["db", "upgrade"], env)
     assert upgraded.returncode == 0, upgraded.stderr
     client = create_client(env, name="durability")

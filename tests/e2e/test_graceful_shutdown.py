@@ -132,7 +132,8 @@ async def load_and_terminate(server: ServerProcess, client: CreatedClient) -> Ou
 
 
 def prepared(database_url: str) -> tuple[dict[str, str], CreatedClient]:
-    env = cli_environment(database_url)
+    # Load from one client: no rate limits (tests/e2e/test_shared_limits.py has them).
+    env = cli_environment(database_url, rate_limits_enabled="false")
     upgraded = run_cli(["db", "upgrade"], env)
     assert upgraded.returncode == 0, upgraded.stderr
     return env, create_client(env, name="shutdown")

@@ -273,6 +273,7 @@ async def test_the_token_response(
         "scope": "profiles:read",
         "token_type": "Bearer",
         "secret_id": client.client.secrets[0].secret_id,
+        "usage": None,
     }
     assert is_well_formed_access_token(token)
     assert (await issue(server, client)) != token

@@ -55,7 +55,7 @@ async def test_a_new_report_is_stored_and_counted(store: ReportStore) -> None:
     assert outcome.created
     assert outcome.report == report
     assert await store.get_profile("facebook", "grazer") == ProfileRecord(
-        "facebook", "grazer", 1, T0, None
+        "facebook", "grazer", 1, T0, None, clients=1
     )
 
 
@@ -90,6 +90,7 @@ async def test_a_reporter_is_a_client_and_a_reporter_id(store: ReportStore) -> N
     profile = await store.get_profile("facebook", "grazer")
     assert profile is not None
     assert profile.reporters == 3
+    assert profile.clients == 2
     other = await store.get_profile("x", "grazer")
     assert other is not None
     assert other.reporters == 1
@@ -99,17 +100,17 @@ async def test_the_block_is_set_once_when_the_threshold_is_reached(store: Report
     for n in range(1, 3):
         await store.add_report(make_report(reporter_id=f"u{n}", created_at=at(n)), 3)
     profile = await store.get_profile("facebook", "grazer")
-    assert profile == ProfileRecord("facebook", "grazer", 2, at(1), None)
+    assert profile == ProfileRecord("facebook", "grazer", 2, at(1), None, clients=1)
     await store.add_report(make_report(reporter_id="u3", created_at=at(3)), 3)
     await store.add_report(make_report(reporter_id="u4", created_at=at(4)), 3)
     profile = await store.get_profile("facebook", "grazer")
-    assert profile == ProfileRecord("facebook", "grazer", 4, at(1), at(3))
+    assert profile == ProfileRecord("facebook", "grazer", 4, at(1), at(3), clients=1)
 
 
 async def test_a_threshold_of_one_blocks_on_the_first_report(store: ReportStore) -> None:
     await store.add_report(make_report(), block_threshold=1)
     assert await store.get_profile("facebook", "grazer") == ProfileRecord(
-        "facebook", "grazer", 1, T0, T0
+        "facebook", "grazer", 1, T0, T0, clients=1
     )
 
 

@@ -97,7 +97,8 @@ async def test_liveness_does_not_depend_on_the_database(
         response = await http.get("/health")
         assert response.status_code == 200
         assert response.json() == {"status": "ok"}
-    finally:  # PostgreSQL's test database is shared: the next test migrates it from here
+    finally:
+        # PostgreSQL's database outlives the test: the next one must find it current.
         async with sql.engine.begin() as connection:
             await connection.execute(
                 text("UPDATE alembic_version SET version_num = :revision"),

@@ -27,6 +27,7 @@ from anti_grazer.protocol.client_admin import (
     ClientConfigError,
     UnknownClientIdError,
     change_client,
+    changed_limits,
     parse_audiences,
     parse_duration,
     parse_scope_option,
@@ -34,6 +35,7 @@ from anti_grazer.protocol.client_admin import (
     register_key_client,
     retire_previous_secrets,
     rotate_secret,
+    set_client_limits,
     set_enabled,
     set_keys,
 )
@@ -41,14 +43,22 @@ from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.jwk_set import registered_kids
 from anti_grazer.protocol.key_ring import KEY_ENCRYPTION_KEY_SETTING
 from anti_grazer.protocol.models import (
+    BURST_PER_MINUTE,
     JWT,
+    LIMIT_NAMES,
+    NO_CLIENT_LIMITS,
     OPAQUE,
     PRIVATE_KEY_JWT,
+    REQUESTS_PER_HOUR,
     TOKEN_FORMATS,
+    TOKENS_PER_DAY,
+    TOKENS_PER_HOUR,
     Client,
+    ClientLimits,
     ClientSecret,
     FederationBinding,
 )
+from anti_grazer.protocol.rate_limits import WINDOW_SECONDS, RateLimitPolicy
 from anti_grazer.protocol.scope import render_scope
 from anti_grazer.store.runtime import OpenedStores
 
@@ -205,6 +215,64 @@ async def _config_async(pending: Awaitable[T]) -> T:
         raise click.ClickException(str(error)) from None
 
 
+def _describe_limits(own: ClientLimits, policy: RateLimitPolicy | None) -> dict[str, Any]:
+    """Each limit as it holds for a client with ``own`` limits under the server's
+    ``policy`` (None: rate limits off): the amount per window (None: no limit), whether
+    it is enforced, only logged, or off, and whether the client has its own setting."""
+    holding = {limit.name: limit for limit in policy.limits(LIMIT_NAMES, own)} if policy else {}
+    described: dict[str, Any] = {}
+    for name in LIMIT_NAMES:
+        limit = holding.get(name)
+        mode = "off" if limit is None else "enforced" if limit.enforced else "log-only"
+        described[name] = {
+            "limit": limit.amount if limit is not None else None,
+            "window_seconds": WINDOW_SECONDS[name],
+            "mode": mode,
+            "own": own.amount(name) is not None or name in own.log_only | own.enforced,
+        }
+    return described
+
+
+_LIMIT = click.Choice(LIMIT_NAMES)
+_LIMIT_HELP = {
+    TOKENS_PER_HOUR: "Tokens the client may get per hour",
+    TOKENS_PER_DAY: "Tokens the client may get per day",
+    REQUESTS_PER_HOUR: "API requests the client may make per hour",
+    BURST_PER_MINUTE: "API requests the client may make per minute",
+}
+
+
+def _limit_options(command: F) -> F:
+    """The options that set a client's own limits (``create``, ``limits``)."""
+    for name in reversed(LIMIT_NAMES):
+        command = click.option(
+            f"--{name.replace('_', '-')}",
+            name,
+            type=click.IntRange(min=0),
+            default=None,
+            metavar="N",
+            help=f"{_LIMIT_HELP[name]} (0: no limit; default: RATE_LIMIT_{name.upper()}).",
+        )(command)
+    command = click.option(
+        "--log-only",
+        multiple=True,
+        type=_LIMIT,
+        metavar="LIMIT",
+        help="Only count and log LIMIT for this client, never refuse (repeatable).",
+    )(command)
+    return click.option(
+        "--enforce",
+        multiple=True,
+        type=_LIMIT,
+        metavar="LIMIT",
+        help="Refuse past LIMIT for this client, even where the server only logs it.",
+    )(command)
+
+
+def _given_amounts(**amounts: int | None) -> dict[str, int]:
+    return {name: amount for name, amount in amounts.items() if amount is not None}
+
+
 async def _existing(stores: OpenedStores, client_id: str) -> Client:
     client = await stores.clients.get_client(client_id)
     if client is None:
@@ -242,6 +310,7 @@ def clients() -> None:
 )
 @_JWKS_FILE
 @_JWKS_URI
+@_limit_options
 @_JSON
 def create(
     name: str,
@@ -254,6 +323,12 @@ def create(
     secret_ttl: str | None,
     jwks_file: Path | None,
     jwks_uri: str | None,
+    tokens_per_hour: int | None,
+    tokens_per_day: int | None,
+    requests_per_hour: int | None,
+    burst_per_minute: int | None,
+    log_only: tuple[str, ...],
+    enforce: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Register a client and print its id and secret (shown once).
@@ -265,7 +340,7 @@ def create(
     not only its own.  A token request may name any --audience as resource= (RFC 8707);
     one that names none gets a token for the first.  With --jwks-file or --jwks-uri the
     client has no secret: it authenticates with assertions signed by its private key
-    (private_key_jwt).
+    (private_key_jwt).  The limit options give it limits of its own ('clients limits').
     """
     jwks, uri = _keys_given(jwks_file, jwks_uri)
     if (jwks is not None or uri is not None) and secret_ttl is not None:
@@ -274,9 +349,24 @@ def create(
     allowed = _config(lambda: parse_scope_option(scope))
     default = _config(lambda: parse_scope_option(default_scope))
     audience = _config(lambda: parse_audiences(audiences))
+    limits = _config(
+        lambda: changed_limits(
+            NO_CLIENT_LIMITS,
+            _given_amounts(
+                tokens_per_hour=tokens_per_hour,
+                tokens_per_day=tokens_per_day,
+                requests_per_hour=requests_per_hour,
+                burst_per_minute=burst_per_minute,
+            ),
+            log_only=log_only,
+            enforced=enforce,
+        )
+    )
     ttl = _duration(secret_ttl, "--secret-ttl")
     if jwks is not None or uri is not None:
-        settings = ClientSettings(allowed, default, token_ttl, token_format, introspect, audience)
+        settings = ClientSettings(
+            allowed, default, token_ttl, token_format, introspect, audience, limits
+        )
         _create_key_client(name, settings, jwks, uri, as_json)
         return
 
@@ -293,6 +383,7 @@ def create(
                 can_introspect=introspect,
                 secret_ttl=ttl,
                 audiences=audience,
+                limits=limits,
             )
         )
         await audited(
@@ -319,6 +410,7 @@ class ClientSettings:
     token_format: str
     introspect: bool
     audiences: tuple[str, ...]
+    limits: ClientLimits
 
 
 def _create_key_client(
@@ -338,6 +430,7 @@ def _create_key_client(
                 jwks=jwks,
                 jwks_uri=jwks_uri,
                 audiences=settings.audiences,
+                limits=settings.limits,
             )
         )
         await audited(
@@ -457,17 +550,81 @@ def list_(as_json: bool) -> None:
 def show(client_id: str, as_json: bool) -> None:
     """Show one client as JSON, indented unless --json, with its audiences, its
     authentication method, its secrets' ids, creation, expiry and last use (never a
-    secret or its digest) or its keys' kids or jwks_uri, and for a client bound to
-    trusted issuers ('clients bind'), its bindings with their claim rules."""
+    secret or its digest) or its keys' kids or jwks_uri, for a client bound to trusted
+    issuers ('clients bind') its bindings with their claim rules, and its limits as they
+    hold with this server's settings ('clients limits')."""
 
     async def action(stores: OpenedStores) -> tuple[Client, list[FederationBinding]]:
         client = await _existing(stores, client_id)
         return client, list(await stores.trust.list_bindings(client_id=client_id))
 
     client, bindings = with_stores(action)
-    shown = {**_describe(client), "secrets": [_describe_secret(s) for s in client.secrets]}
+    shown = {
+        **_describe(client),
+        "secrets": [_describe_secret(s) for s in client.secrets],
+        "limits": _describe_limits(client.limits, settings_or_exit().rate_limit_policy),
+    }
     if bindings:
         shown["bindings"] = [describe_binding(b) for b in bindings]
+    click.echo(json.dumps(shown, indent=None if as_json else 2))
+
+
+@clients.command(name="limits")
+@click.argument("client_id")
+@_limit_options
+@click.option(
+    "--reset",
+    multiple=True,
+    type=_LIMIT,
+    metavar="LIMIT",
+    help="Back to the server's default amount and mode for LIMIT (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line.")
+def limits_command(
+    client_id: str,
+    tokens_per_hour: int | None,
+    tokens_per_day: int | None,
+    requests_per_hour: int | None,
+    burst_per_minute: int | None,
+    log_only: tuple[str, ...],
+    enforce: tuple[str, ...],
+    reset: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Show, or change, a client's own rate limits and token quotas.
+
+    Each limit is the client's own amount or the server's default (RATE_LIMIT_*), and
+    enforced (refused past it with 429) or log-only (counted and logged as
+    rate_limit_exceeded, never refused: how a limit is rolled out).  Prints every limit
+    as it holds with this server's settings.
+    """
+    amounts = _given_amounts(
+        tokens_per_hour=tokens_per_hour,
+        tokens_per_day=tokens_per_day,
+        requests_per_hour=requests_per_hour,
+        burst_per_minute=burst_per_minute,
+    )
+    changing = bool(amounts or log_only or enforce or reset)
+
+    async def action(stores: OpenedStores) -> Client:
+        client = await _existing(stores, client_id)
+        if not changing:
+            return client
+        try:
+            limits = changed_limits(
+                client.limits, amounts, log_only=log_only, enforced=enforce, reset=reset
+            )
+            return await set_client_limits(stores.clients, SystemClock(), client, limits)
+        except ClientConfigError as error:
+            raise click.ClickException(str(error)) from None
+        except UnknownClientIdError:
+            raise click.ClickException(f"no client with id {client_id!r}") from None
+
+    client = with_stores(action)
+    shown = {
+        "client_id": client.client_id,
+        "limits": _describe_limits(client.limits, settings_or_exit().rate_limit_policy),
+    }
     click.echo(json.dumps(shown, indent=None if as_json else 2))
 
 

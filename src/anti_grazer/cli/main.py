@@ -9,6 +9,7 @@ from anti_grazer.cli.audit import audit
 from anti_grazer.cli.clients import clients
 from anti_grazer.cli.db import db
 from anti_grazer.cli.keys import keys
+from anti_grazer.cli.profiles import profiles
 from anti_grazer.cli.serve import serve
 from anti_grazer.cli.tokens import tokens
 from anti_grazer.cli.trust import trust
@@ -26,6 +27,7 @@ cli.add_command(clients)
 cli.add_command(tokens)
 cli.add_command(keys)
 cli.add_command(audit)
+cli.add_command(profiles)
 cli.add_command(trust)
 
 

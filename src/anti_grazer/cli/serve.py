@@ -8,9 +8,12 @@ import asyncio
 import importlib
 import math
 import os
+import shutil
 import signal
 import socket
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -30,6 +33,9 @@ from anti_grazer.settings import Settings
 from anti_grazer.store.sql.engine import is_sqlite
 
 APP_FACTORY = "anti_grazer.web.asgi:app_from_environment"
+# Where prometheus-client's multiprocess mode keeps each worker's values; it reads the
+# variable once, when it is imported.
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 logger = get_logger("anti_grazer.serve")
 
 # granian's own log lines go to the root logger, which configure_logging formats as JSON.
@@ -81,6 +87,19 @@ class HTTPServer(Protocol):
     """What ``http_server`` gives: ``serve()`` runs until SIGINT or SIGTERM."""
 
     def serve(self) -> None: ...
+
+
+def warn_if_counted_per_process(settings: Settings) -> None:
+    """Rate limits and lockouts counted in process memory are each worker's own: with
+    several workers a client gets that many times its limits."""
+    counting = settings.rate_limit_policy is not None or settings.lockout_policy is not None
+    if settings.workers > 1 and counting and settings.rate_limit_storage_url is None:
+        logger.warning(
+            "rate_limits_per_worker",
+            workers=settings.workers,
+            message="each worker counts rate limits, quotas and lockouts on its own: set "
+            "ANTI_GRAZER_RATE_LIMIT_STORAGE=redis://... to share them",
+        )
 
 
 def _connection_options(settings: Settings) -> dict[str, Any]:
@@ -205,6 +224,45 @@ def http_server(target: str, settings: Settings) -> HTTPServer:
     )
 
 
+@contextmanager
+def serving_metrics(settings: Settings) -> Iterator[None]:
+    """Serve the Prometheus metrics on ``METRICS_HOST:METRICS_PORT`` from this process
+    while the server runs (nothing when ``METRICS_PORT`` is 0).  With several workers,
+    each writes its values to files in a private temporary directory made here, before
+    they are forked (prometheus-client's multiprocess mode), and the scrape adds them up;
+    the directory is removed when the server stops.  One worker runs in this process:
+    its metrics are read straight from memory."""
+    if not settings.metrics_enabled:
+        yield
+        return
+    directory = None
+    if settings.workers > 1:
+        directory = tempfile.mkdtemp(prefix="anti-grazer-metrics-")
+        os.environ[MULTIPROCESS_DIR_VARIABLE] = directory
+    else:
+        os.environ.pop(MULTIPROCESS_DIR_VARIABLE, None)
+    try:
+        # Imported once the variable is set: prometheus-client reads it on import.
+        from anti_grazer.web.metrics import start_metrics_server  # noqa: PLC0415
+
+        host, port = settings.metrics_host, settings.metrics_port
+        try:
+            server = start_metrics_server(host, port)
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot listen for metrics on {host}:{port}: {error.strerror or error}"
+            ) from None
+        logger.info("metrics_listening", host=host, port=port, multiprocess_directory=directory)
+        try:
+            yield
+        finally:
+            server.shutdown()
+            server.server_close()
+    finally:
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 @click.command()
 @click.option("--host", default=None, help="Listen address (default 127.0.0.1).")
 @click.option(
@@ -241,6 +299,7 @@ def serve(
     settings = settings_or_exit(**given)
     configure_logging(settings.log_level)
     check_transport(settings)
+    warn_if_counted_per_process(settings)
     if is_sqlite(settings.database_url):
         # Once, here, before the workers start: each would otherwise migrate a new file
         # at the same moment as the others.
@@ -249,4 +308,6 @@ def serve(
     # Workers build their own settings from the environment: hand the flags on there.
     for name, value in given.items():
         os.environ[f"ANTI_GRAZER_{name.upper()}"] = str(value)
-    http_server(APP_FACTORY, settings).serve()
+    server = http_server(APP_FACTORY, settings)  # the public address checked first
+    with serving_metrics(settings):
+        server.serve()

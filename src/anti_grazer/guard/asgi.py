@@ -13,7 +13,7 @@ from anti_grazer.guard.http import bearer_error_response, verify_request
 from anti_grazer.paths import is_under
 from anti_grazer.protocol.errors import OAuthError
 
-# What is read and dropped of a refused request's streamed body (``_discard_streamed_body``).
+# What is read and dropped of a refused request's streamed body (``discard_streamed_body``).
 DISCARDED_BODY_BYTES = 1 << 16
 DISCARD_SECONDS = 1.0
 
@@ -41,12 +41,12 @@ class BearerAuthMiddleware:
             await verify_request(guard, scope)
         except OAuthError as error:
             await bearer_error_response(error, guard.realm)(scope, receive, send)
-            await _discard_streamed_body(scope, receive)
+            await discard_streamed_body(scope, receive)
             return
         await self.app(scope, receive, send)
 
 
-async def _discard_streamed_body(scope: Scope, receive: Receive) -> None:
+async def discard_streamed_body(scope: Scope, receive: Receive) -> None:
     """After refusing a request whose client is already streaming a chunked body (no
     ``Content-Length``, no ``Expect``), read and drop up to ``DISCARDED_BODY_BYTES`` of it
     for at most ``DISCARD_SECONDS``.  Closing a connection with unread bytes in its

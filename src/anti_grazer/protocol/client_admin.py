@@ -6,7 +6,7 @@ digests)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypedDict, Unpack
@@ -15,10 +15,17 @@ from anti_grazer.protocol.audience import audience_problem
 from anti_grazer.protocol.errors import InvalidScopeError
 from anti_grazer.protocol.jwk_set import JwkSetError, check_jwks_uri, checked_client_jwks
 from anti_grazer.protocol.models import (
+    BURST_PER_MINUTE,
+    LIMIT_NAMES,
+    NO_CLIENT_LIMITS,
     OPAQUE,
     PRIVATE_KEY_JWT,
+    REQUESTS_PER_HOUR,
     TOKEN_FORMATS,
+    TOKENS_PER_DAY,
+    TOKENS_PER_HOUR,
     Client,
+    ClientLimits,
     ClientSecret,
     Scopes,
 )
@@ -112,6 +119,7 @@ def _new_client(
     *,
     can_introspect: bool,
     audiences: tuple[str, ...],
+    limits: ClientLimits = NO_CLIENT_LIMITS,
 ) -> Client:
     """A new client's settings, checked (``_check``); no credential yet."""
     now = clock.now()
@@ -128,6 +136,7 @@ def _new_client(
             token_format=token_format,
             can_introspect=can_introspect,
             audiences=audiences,
+            limits=limits,
         )
     )
 
@@ -144,6 +153,7 @@ async def register_client(
     can_introspect: bool = False,
     secret_ttl: timedelta | None = None,
     audiences: tuple[str, ...] = (),
+    limits: ClientLimits = NO_CLIENT_LIMITS,
 ) -> tuple[Client, str]:
     """Create a client; return it with its secret, the only time the secret exists.
     An empty ``default_scopes`` is stored as such and means every allowed scope
@@ -151,7 +161,7 @@ async def register_client(
     (RFC 9068 access tokens); ``can_introspect`` registers a resource server, which may
     introspect any token; ``audiences`` are the resources its token requests may name
     (RFC 8707), the first its default.  The secret expires after ``secret_ttl`` when
-    given."""
+    given.  ``limits`` are its own rate limits and token quotas (``changed_limits``)."""
     client = _new_client(
         clock,
         name,
@@ -161,6 +171,7 @@ async def register_client(
         token_format,
         can_introspect=can_introspect,
         audiences=audiences,
+        limits=limits,
     )
     secret, value = _new_secret(client.created_at, secret_ttl)
     client = replace(client, secrets=(secret,))
@@ -195,6 +206,7 @@ async def register_key_client(
     jwks: str | None = None,
     jwks_uri: str | None = None,
     audiences: tuple[str, ...] = (),
+    limits: ClientLimits = NO_CLIENT_LIMITS,
 ) -> Client:
     """Create a client that authenticates with ``private_key_jwt`` (RFC 7523 §2.2): its
     public keys (``checked_keys``) and no secret at all.  The other settings are
@@ -209,6 +221,7 @@ async def register_key_client(
         token_format,
         can_introspect=can_introspect,
         audiences=audiences,
+        limits=limits,
     )
     client = replace(client, jwks=keys, jwks_uri=uri)
     await clients.add_client(client)
@@ -261,6 +274,47 @@ async def change_client(
     updated = _check(replace(client, **changes, updated_at=clock.now()))
     await clients.update_client(updated)
     return updated
+
+
+def changed_limits(
+    limits: ClientLimits,
+    amounts: Mapping[str, int],
+    *,
+    log_only: Iterable[str] = (),
+    enforced: Iterable[str] = (),
+    reset: Iterable[str] = (),
+) -> ClientLimits:
+    """``limits`` changed by an operator: the named limits ``reset`` to the server's
+    default amount and mode first, then the given ``amounts`` (0: no limit), and the
+    limits made ``log_only`` (counted and logged, never refused) or ``enforced``."""
+    log_only, enforced, reset = set(log_only), set(enforced), set(reset)
+    both = sorted(log_only & enforced)
+    if both:
+        raise ClientConfigError(f"a limit cannot be both log-only and enforced: {', '.join(both)}")
+    if any(amount < 0 for amount in amounts.values()):
+        raise ClientConfigError("a limit must be 0 (no limit) or more")
+    own = {name: limits.amount(name) for name in LIMIT_NAMES if name not in reset}
+    own.update(amounts)
+    changed_mode = reset | log_only | enforced
+    return ClientLimits(
+        tokens_per_hour=own.get(TOKENS_PER_HOUR),
+        tokens_per_day=own.get(TOKENS_PER_DAY),
+        requests_per_hour=own.get(REQUESTS_PER_HOUR),
+        burst_per_minute=own.get(BURST_PER_MINUTE),
+        log_only=frozenset((limits.log_only - changed_mode) | log_only),
+        enforced=frozenset((limits.enforced - changed_mode) | enforced),
+    )
+
+
+async def set_client_limits(
+    clients: ClientStore, clock: Clock, client: Client, limits: ClientLimits
+) -> Client:
+    """Give ``client`` its own ``limits``: every server instance counts by them once its
+    client cache has the change (at once on PostgreSQL, else within the cache TTL)."""
+    now = clock.now()
+    if not await clients.set_limits(client.client_id, limits, now):
+        raise UnknownClientIdError(client.client_id)
+    return replace(client, limits=limits, updated_at=now)
 
 
 class UnknownClientIdError(LookupError):

@@ -8,7 +8,10 @@ echoes a token, a secret or any other request value.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from anti_grazer.protocol.rate_limits import Usage
 
 
 class OAuthError(Exception):
@@ -23,6 +26,8 @@ class OAuthError(Exception):
         # The client, when it had authenticated before it was refused (for the access log).
         self.client_id: str | None = None
         self.secret_id: str | None = None  # the public id of the secret it used
+        # Its token quota once the request was counted (the RateLimit fields go with it).
+        self.usage: Usage | None = None
         super().__init__(f"{self.code}: {self.description}")
 
     def body(self) -> dict[str, str]:
@@ -155,3 +160,38 @@ class TemporarilyUnavailableError(OAuthError):
     def __init__(self, retry_after_seconds: int = 5, description: str | None = None) -> None:
         self.retry_after_seconds = retry_after_seconds
         super().__init__(description)
+
+
+class SlowDownError(OAuthError):
+    """The client must wait ``retry_after_seconds`` before its next request: answered
+    ``429`` (RFC 6585 §4) with ``Retry-After`` (RFC 9110 §10.2.3).
+
+    RFC 6749 §5.2 has no code for it.  The code is ``slow_down``, registered for token
+    endpoint responses by RFC 8628 §3.5 (the client polls too fast and must wait): of the
+    registered codes, the one that tells a client its own requests come too fast and
+    that the same request will succeed later.  ``temporarily_unavailable`` (RFC 6749
+    §4.1.2.1) blames the server's load, not the client; ``invalid_client`` or
+    ``invalid_request`` would tell it its credentials or request are wrong, so that
+    retrying is useless.  This server has no device grant, so the code cannot be read as
+    device polling."""
+
+    code = "slow_down"
+    status = 429
+
+    def __init__(self, retry_after_seconds: int, description: str | None = None) -> None:
+        self.retry_after_seconds = max(1, retry_after_seconds)
+        super().__init__(description)
+
+
+class ClientLockedOutError(SlowDownError):
+    """Too many failed authentications of this client id from this address, or from
+    this address (``protocol.lockout``): refused whatever the credentials, so a guess
+    made during a lockout tells nothing."""
+
+    default_description = "Too many failed client authentications: retry later"
+
+
+class TokenQuotaExceededError(SlowDownError):
+    """The client has had as many tokens as its quota allows this hour or this day."""
+
+    default_description = "Token request quota exceeded: retry later"

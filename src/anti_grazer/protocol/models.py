@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from anti_grazer.protocol.rate_limits import Usage
 
 Scopes = frozenset[str]
 
@@ -32,6 +36,15 @@ MAX_LIVE_SECRETS = 2
 ES256 = "ES256"
 EDDSA = "EdDSA"
 SIGNING_ALGORITHMS = (ES256, EDDSA)
+
+# The limits a client's use is counted against (issue 18 item 1): token requests per hour
+# and per day (as Auth0's machine-to-machine quotas), API requests per hour and per
+# minute (the burst).  ``protocol.rate_limits`` counts them.
+TOKENS_PER_HOUR = "tokens_per_hour"
+TOKENS_PER_DAY = "tokens_per_day"
+REQUESTS_PER_HOUR = "requests_per_hour"
+BURST_PER_MINUTE = "burst_per_minute"
+LIMIT_NAMES = (TOKENS_PER_HOUR, TOKENS_PER_DAY, REQUESTS_PER_HOUR, BURST_PER_MINUTE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +82,30 @@ def rotated_secrets(
 
 
 @dataclass(frozen=True, slots=True)
+class ClientLimits:
+    """A client's own limits (``LIMIT_NAMES``), each None where the server's default
+    holds; 0 is no limit at all.  ``log_only`` names the limits only counted and logged
+    for this client (not refused: a new limit is rolled out so), ``enforced`` those
+    refused past their amount even where the server's default is log-only; a limit in
+    neither follows the server's default mode."""
+
+    tokens_per_hour: int | None = None
+    tokens_per_day: int | None = None
+    requests_per_hour: int | None = None
+    burst_per_minute: int | None = None
+    log_only: frozenset[str] = frozenset()
+    enforced: frozenset[str] = frozenset()
+
+    def amount(self, name: str) -> int | None:
+        """The client's own amount of the limit ``name`` (one of ``LIMIT_NAMES``)."""
+        amount: int | None = getattr(self, name)
+        return amount
+
+
+NO_CLIENT_LIMITS = ClientLimits()
+
+
+@dataclass(frozen=True, slots=True)
 class Client:
     """A registered confidential client (RFC 6749 §2.1).
 
@@ -80,7 +117,8 @@ class Client:
     default audience (``protocol.audience``).  A client has either secrets or public
     keys, never both: ``jwks`` (the JSON of its JWK Set, RFC 7517 §5) or ``jwks_uri``
     (where it publishes them, RFC 7591 §2) make it a ``private_key_jwt`` client, with no
-    secret.
+    secret.  ``limits`` are its own rate limits and token quotas (the server's
+    defaults where it has none).
     """
 
     client_id: str
@@ -98,6 +136,7 @@ class Client:
     audiences: tuple[str, ...] = ()
     jwks: str | None = None
     jwks_uri: str | None = None
+    limits: ClientLimits = NO_CLIENT_LIMITS
 
     @property
     def auth_method(self) -> str:
@@ -157,6 +196,7 @@ class TokenResponse:
     # The credential that authenticated, for the access log: a secret's public id, or
     # ``private_key_jwt:<kid>`` (``protocol.client_auth.AuthenticatedClient``).
     secret_id: str | None = None
+    usage: Usage | None = None  # the client's token quota, this token counted
 
 
 @dataclass(frozen=True, slots=True)

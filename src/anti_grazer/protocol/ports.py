@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from anti_grazer.protocol.models import (
     Client,
+    ClientLimits,
     ClientSecret,
     FederationBinding,
     SigningKey,
@@ -42,7 +44,12 @@ class ClientStore(Protocol):
         ...
 
     async def update_client(self, client: Client) -> None:
-        """Change a client's settings; its secrets are left as they are."""
+        """Change a client's settings; its secrets and limits are left as they are."""
+        ...
+
+    async def set_limits(self, client_id: str, limits: ClientLimits, now: datetime) -> bool:
+        """Replace the client's own limits (``Client.limits``) and set its ``updated_at``
+        to ``now``; returns False (nothing changed) for an unknown client."""
         ...
 
     async def add_secret(
@@ -253,4 +260,73 @@ class IssuerKeys(Protocol):
     async def key_for(self, issuer: TrustedIssuer, kid: str | None) -> Key | None:
         """The issuer's signature key named ``kid`` (without one, its only key), or
         None; ``TemporarilyUnavailableError`` when its keys cannot be fetched."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What one ``Counters.count`` call found: the new count of each key added to, and
+    the count of each key read (0 for a key that does not exist)."""
+
+    added: tuple[int, ...]
+    read: tuple[int, ...]
+
+
+class Counters(Protocol):
+    """Counters that expire, shared by every process that serves (the rate limits',
+    token quotas' and client-authentication lockout's): in the process, or in Redis for
+    several workers or instances.  The time that expires them is the storage's own."""
+
+    async def count(
+        self, add: Sequence[tuple[str, int]], read: Sequence[str] = ()
+    ) -> Counted | None:
+        """In one round trip to the storage: add one to each key of ``add``, a new key
+        living for its given number of seconds, and read each key of ``read``.  None when
+        the storage cannot be reached: nothing was counted, and the caller lets the
+        request through (fail open)."""
+        ...
+
+    async def seconds_left(self, key: str) -> float | None:
+        """How long ``key`` lives on (0 for a key that does not exist); None when the
+        storage cannot be reached."""
+        ...
+
+
+class Metrics(Protocol):
+    """What the server counts for its operators (issue 18 item 4).  ``protocol`` and
+    ``store`` call these; ``web/metrics.py`` exports them to Prometheus, and
+    ``protocol.metrics.NO_METRICS`` ignores them (metrics off, tests of other rules).
+    Label values are the caller's fixed names, or a client id that authenticated: never
+    raw input, never a secret."""
+
+    def token_issued(self, client_id: str) -> None:
+        """A token was stored for ``client_id`` (authenticated)."""
+        ...
+
+    def token_revoked(self, client_id: str) -> None:
+        """A token of ``client_id`` (authenticated) was revoked at the endpoint."""
+        ...
+
+    def client_auth_failed(self, reason: str) -> None:
+        """A client authentication was refused (``protocol.metrics`` reasons)."""
+        ...
+
+    def lockout_started(self, kind: str) -> None:
+        """A lockout started, of a client id from an address or of an address."""
+        ...
+
+    def rate_limited(self, kind: str, outcome: str) -> None:
+        """A request went past a limit (``kind``: api or token): refused, or logged only."""
+        ...
+
+    def counter_storage_failed(self) -> None:
+        """A call to the shared counters' storage (Redis) failed."""
+        ...
+
+    def batch_committed(self, backend: str, size: int, seconds: float) -> None:
+        """A group commit of ``size`` writes took ``seconds`` (begin to commit)."""
+        ...
+
+    def cache_looked_up(self, cache: str, hit: bool) -> None:
+        """A read of ``cache`` was served from memory (``hit``) or went to the store."""
         ...

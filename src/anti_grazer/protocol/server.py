@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 
 from anti_grazer.protocol.assertion_methods import AssertionMethods
@@ -17,15 +17,18 @@ from anti_grazer.protocol.audit import TOKEN_REVOKED, AuditTrail, client_actor
 from anti_grazer.protocol.client_auth import (
     AuthenticatedClient,
     ClientAssertion,
+    ClientCredentials,
     authenticate_client,
     parse_client_authentication,
 )
 from anti_grazer.protocol.errors import (
+    ClientLockedOutError,
     InvalidClientError,
     InvalidRequestError,
     InvalidTokenError,
     OAuthError,
     ServerError,
+    TokenQuotaExceededError,
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
     UnsupportedTokenTypeError,
@@ -43,6 +46,13 @@ from anti_grazer.protocol.jwt_access_tokens import (
     looks_like_jwt,
 )
 from anti_grazer.protocol.key_ring import SigningUnavailableError
+from anti_grazer.protocol.lockout import Attempt
+from anti_grazer.protocol.metrics import (
+    ASSERTION_REFUSED,
+    INVALID_CLIENT,
+    LOCKED_OUT,
+    NO_METRICS,
+)
 from anti_grazer.protocol.models import (
     CLIENT_CREDENTIALS,
     JWT,
@@ -52,9 +62,17 @@ from anti_grazer.protocol.models import (
     TokenResponse,
 )
 from anti_grazer.protocol.params import values_of
-from anti_grazer.protocol.ports import ClientStore, Clock, InactiveClientError, TokenStore
+from anti_grazer.protocol.ports import (
+    ClientStore,
+    Clock,
+    InactiveClientError,
+    Metrics,
+    TokenStore,
+)
+from anti_grazer.protocol.rate_limits import Usage
 from anti_grazer.protocol.scope import grant_scope, render_scope
 from anti_grazer.protocol.secret_use import SecretUseRecorder
+from anti_grazer.protocol.throttle import Throttle
 from anti_grazer.protocol.token_lookup import presented_token_digest
 from anti_grazer.protocol.tokens import access_token_digest, generate_access_token, token_id
 
@@ -78,15 +96,17 @@ class TokenPolicy:
 
 class attributed_to:  # noqa: N801 - used as a function: ``with attributed_to(client):``
     """Errors raised inside name ``caller``'s client and the secret it used: it had
-    authenticated, so its refusal (``invalid_scope``, say) is attributed to it.  Any
-    other failure becomes a ``server_error`` caused by it (the cause stays for the log,
-    never the response).  A plain class, not a generator: it wraps every token request."""
+    authenticated, so its refusal (``invalid_scope``, say) is attributed to it, and
+    carries its token quota's ``usage`` when the request was counted.  Any other failure
+    becomes a ``server_error`` caused by it (the cause stays for the log, never the
+    response).  A plain class, not a generator: it wraps every token request."""
 
-    __slots__ = ("client_id", "secret_id")
+    __slots__ = ("client_id", "secret_id", "usage")
 
-    def __init__(self, caller: AuthenticatedClient) -> None:
+    def __init__(self, caller: AuthenticatedClient, usage: Usage | None = None) -> None:
         self.client_id = caller.client.client_id
         self.secret_id = caller.secret_id
+        self.usage = usage
 
     def __enter__(self) -> None:
         return None
@@ -99,9 +119,11 @@ class attributed_to:  # noqa: N801 - used as a function: ``with attributed_to(cl
     ) -> None:
         if isinstance(error, OAuthError):
             error.client_id, error.secret_id = self.client_id, self.secret_id
+            error.usage = self.usage
         elif isinstance(error, Exception):
             server_error = ServerError()
             server_error.client_id, server_error.secret_id = self.client_id, self.secret_id
+            server_error.usage = self.usage
             raise server_error from error
 
 
@@ -121,7 +143,11 @@ class AuthorizationServer:
     ``secret_use`` records when each client secret was last used (``clients show``).
     ``assertions`` authenticates clients by an assertion, ``private_key_jwt`` or a
     workload's platform token (None: such requests are refused ``invalid_client``);
-    ``audit`` records each revocation (None: none is, in tests of other rules)."""
+    ``audit`` records each revocation (None: none is, in tests of other rules);
+    ``throttle`` counts failed authentications (the lockout, RFC 6749 §2.3.1) and token
+    requests against each client's quota; ``source`` is the address a request came from;
+    ``metrics`` counts tokens issued and revoked and the refused authentications by
+    reason."""
 
     def __init__(
         self,
@@ -138,6 +164,8 @@ class AuthorizationServer:
         secret_use: SecretUseRecorder | None = None,
         audit: AuditTrail | None = None,
         assertions: AssertionMethods | None = None,
+        throttle: Throttle | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.clients = clients
         self.tokens = tokens
@@ -151,36 +179,82 @@ class AuthorizationServer:
         self.secret_use = secret_use or SecretUseRecorder(clients)
         self.audit = audit
         self.assertions = assertions
+        self.throttle = throttle
+        self.metrics = metrics
 
     async def _authenticate(
-        self, params: Mapping[str, str], authorization: str | None
-    ) -> AuthenticatedClient:
+        self,
+        params: Mapping[str, str],
+        authorization: str | None,
+        source: str | None,
+        *,
+        token: bool = False,
+    ) -> tuple[AuthenticatedClient, Usage | None]:
         """RFC 6749 §2.3: the client and the credential that authenticated it: a secret
         (§2.3.1), whose use is recorded (``protocol.secret_use``), or an assertion (RFC
-        7521 §4.2): signed by its key, or its workload's platform token."""
+        7521 §4.2): signed by its key, or its workload's platform token; with ``token``,
+        its token quota's usage once this request was counted.  A failure is counted
+        against the lockout, and a locked-out attempt refused (``ClientLockedOutError``),
+        whatever its credentials."""
         credentials = parse_client_authentication(params, authorization)
         now = self.clock.now()
+        attempt = Attempt(credentials.client_id or "", source)
+        try:
+            caller = await self._verified(credentials, now)
+        except InvalidClientError:
+            assertion = isinstance(credentials, ClientAssertion)
+            await self._failed(attempt, ASSERTION_REFUSED if assertion else INVALID_CLIENT)
+            raise
+        usage = None
+        if self.throttle is not None:
+            try:
+                usage = await self.throttle.admitted(attempt, caller.client, token=token)
+            except ClientLockedOutError:
+                self.metrics.client_auth_failed(LOCKED_OUT)
+                raise
+        if isinstance(credentials, ClientAssertion):
+            return caller, usage
+        self.secret_use.used(caller.client.client_id, caller.secret_id, now)
+        return caller, usage
+
+    async def _failed(self, attempt: Attempt, reason: str) -> None:
+        """A refused authentication, counted against the lockout and in the metrics by
+        ``reason``, or as ``locked_out`` when the attempt was locked out already."""
+        if self.throttle is not None:
+            try:
+                await self.throttle.failed(attempt)
+            except ClientLockedOutError:
+                self.metrics.client_auth_failed(LOCKED_OUT)
+                raise
+        self.metrics.client_auth_failed(reason)
+
+    async def _verified(
+        self, credentials: ClientCredentials | ClientAssertion, now: datetime
+    ) -> AuthenticatedClient:
         if isinstance(credentials, ClientAssertion):
             if self.assertions is None:
                 raise InvalidClientError()
             return await self.assertions.authenticate(credentials, now)
-        caller = await authenticate_client(self.clients, credentials, now)
-        self.secret_use.used(caller.client.client_id, caller.secret_id, now)
-        return caller
+        return await authenticate_client(self.clients, credentials, now)
 
-    async def token(self, params: Mapping[str, str], authorization: str | None) -> TokenResponse:
+    async def token(
+        self, params: Mapping[str, str], authorization: str | None, source: str | None = None
+    ) -> TokenResponse:
         """RFC 6749 §4.4.2–4.4.3: authenticate the client and issue an access token, for
         the resources ``params`` names (RFC 8707 §2 ``resource``, repeatable in a
-        ``Form``)."""
+        ``Form``), unless the client has had its quota of tokens
+        (``TokenQuotaExceededError``)."""
         grant_type = params.get("grant_type")
         if grant_type is None:
             raise InvalidRequestError("The grant_type parameter is missing")
         if grant_type not in SUPPORTED_GRANT_TYPES:
             raise UnsupportedGrantTypeError()
-        caller = await self._authenticate(params, authorization)
-        with attributed_to(caller):
+        caller, usage = await self._authenticate(params, authorization, source, token=True)
+        with attributed_to(caller, usage):
+            if usage is not None and usage.refused:
+                raise TokenQuotaExceededError(usage.retry_after_seconds)
             resources = values_of(params, RESOURCE)
-            return await self._issue(caller, grant_type, params.get("scope"), resources)
+            return await self._issue(caller, grant_type, params.get("scope"), resources, usage)
 
     async def _issue(
         self,
@@ -188,6 +262,7 @@ class AuthorizationServer:
         grant_type: str,
         scope: str | None,
         resources: Sequence[str],
+        usage: Usage | None = None,
     ) -> TokenResponse:
         client = caller.client
         if grant_type not in client.grant_types:
@@ -203,12 +278,14 @@ class AuthorizationServer:
             await self.tokens.add_token(record)
         except InactiveClientError:  # disabled or deleted since it authenticated
             raise InvalidClientError() from None
+        self.metrics.token_issued(client.client_id)
         return TokenResponse(
             client_id=client.client_id,
             access_token=token,
             expires_in=ttl,
             scope=render_scope(scopes) if scopes else None,
             secret_id=caller.secret_id,
+            usage=usage,
         )
 
     def _opaque(
@@ -233,14 +310,14 @@ class AuthorizationServer:
         return await self.jwt.issue(client, scopes, self.clock.now(), ttl, audience)
 
     async def revoke(
-        self, params: Mapping[str, str], authorization: str | None
+        self, params: Mapping[str, str], authorization: str | None, source: str | None = None
     ) -> AuthenticatedClient:
         """RFC 7009 §2.1: revoke a token of the authenticated client, which is returned.
 
         Unknown, malformed, expired and already-revoked tokens succeed silently (§2.2);
         another client's token is left untouched and the request refused (§2.1).
         """
-        caller = await self._authenticate(params, authorization)
+        caller, _ = await self._authenticate(params, authorization, source)
         with attributed_to(caller):
             await self._revoke(caller.client, params)
         return caller
@@ -263,6 +340,8 @@ class AuthorizationServer:
         revoked = record.revoked_at is None and await self.tokens.revoke_token(
             digest, client.client_id, self.clock.now()
         )
+        if revoked:
+            self.metrics.token_revoked(client.client_id)
         if revoked and self.audit is not None:
             await self.audit.record(
                 TOKEN_REVOKED,
@@ -272,7 +351,7 @@ class AuthorizationServer:
             )
 
     async def introspect(
-        self, params: Mapping[str, str], authorization: str | None
+        self, params: Mapping[str, str], authorization: str | None, source: str | None = None
     ) -> IntrospectionResponse:
         """RFC 7662 §2.1: the authenticated client asks about a token; §2.2: the answer.
 
@@ -281,7 +360,7 @@ class AuthorizationServer:
         ``token_type_hint`` is only a hint (§2.1): every token here is an access token, so
         the search is always the full one, whatever the hint, known or not.
         """
-        caller = await self._authenticate(params, authorization)
+        caller, _ = await self._authenticate(params, authorization, source)
         client = caller.client
         with attributed_to(caller):
             members = await self._introspect(client, params)

@@ -46,14 +46,17 @@ class ReportOutcome:
 
 @dataclass(frozen=True, slots=True)
 class ProfileRecord:
-    """What is stored of a reported profile: its distinct reporters, and when (if ever)
-    it was blocked."""
+    """What is stored of a reported profile: its distinct reporters and the distinct
+    clients they came through (since it was last cleared), when (if ever) it was
+    blocked, and when an operator last cleared it."""
 
     platform: str
     profile_id: str
     reporters: int
     first_reported_at: datetime
     blocked_at: datetime | None = None
+    clients: int = 0
+    cleared_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -12,15 +12,36 @@ from anti_grazer.reports.models import BlockPosition, ProfileRecord, Report, Rep
 class ReportStore(Protocol):
     """Reports, and per profile the count of distinct reporters and the block time."""
 
-    async def add_report(self, report: Report, block_threshold: int) -> ReportOutcome:
+    async def add_report(
+        self, report: Report, block_threshold: int, min_clients: int = 1
+    ) -> ReportOutcome:
         """Store ``report`` unless its reporter (client and reporter id) has already
         reported that profile, in which case return the stored report, unchanged.
 
-        A new report counts one more reporter for the profile in the same transaction,
-        and blocks it (``blocked_at = report.created_at``) when the count reaches
-        ``block_threshold``; a block, once set, never changes.  Safe under concurrent
-        calls: a repeated report racing itself resolves to one stored report.
+        A new report counts one more reporter for the profile in the same transaction
+        (and one more client if its client had reported none), and blocks it
+        (``blocked_at = report.created_at``) when the reporters reach ``block_threshold``
+        and the clients ``min_clients``; only an operator lifts a block.  Safe under
+        concurrent calls: a repeated report racing itself resolves to one stored report.
         """
+        ...
+
+    async def clear_profile(self, platform: str, profile_id: str, now: datetime) -> int:
+        """An operator found the profile wrongly reported: its reports are deleted, its
+        counts start again from zero, its block is lifted, and ``cleared_at`` is
+        ``now``.  Returns how many reports went (0, and nothing changes, for a profile
+        never reported)."""
+        ...
+
+    async def set_blocked(
+        self, platform: str, profile_id: str, blocked_at: datetime | None, now: datetime
+    ) -> ProfileRecord:
+        """An operator blocks the profile (at ``blocked_at``; a profile never reported
+        gets a record with no reporter) or lifts its block (None); its reports stay."""
+        ...
+
+    async def list_reports(self, platform: str, profile_id: str, limit: int) -> Sequence[Report]:
+        """The profile's newest ``limit`` reports, oldest first."""
         ...
 
     async def get_profile(self, platform: str, profile_id: str) -> ProfileRecord | None:

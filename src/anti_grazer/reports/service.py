@@ -35,29 +35,34 @@ MAX_PAGE_SIZE = 1000
 @dataclass(frozen=True, slots=True)
 class ReportPolicy:
     """The configurable rules: the platforms reports may name, and how many distinct
-    reporters block a profile."""
+    reporters, through how many distinct clients, block a profile."""
 
     platforms: frozenset[str]
     block_threshold: int
+    min_clients: int = 1
 
     @classmethod
-    def of(cls, platforms: Iterable[str], block_threshold: int) -> ReportPolicy:
+    def of(
+        cls, platforms: Iterable[str], block_threshold: int, min_clients: int = 1
+    ) -> ReportPolicy:
         if block_threshold < 1:
             raise ValueError("block_threshold must be at least 1")
-        return cls(frozenset(platforms), block_threshold)
+        if min_clients < 1:
+            raise ValueError("min_clients must be at least 1")
+        return cls(frozenset(platforms), block_threshold, min_clients)
 
     def is_known_platform(self, platform: str) -> bool:
         return platform in self.platforms
 
 
 def profile_status(record: ProfileRecord | None) -> ProfileStatus:
-    """Blocked once a block time is stored (blocks are permanent), reported while it has
-    reporters, clear otherwise."""
-    if record is None or record.reporters == 0:
+    """Blocked while a block time is stored (by its reports, or by an operator), else
+    reported while it has reporters, clear otherwise (never reported, or cleared)."""
+    if record is None:
         return ProfileStatus.CLEAR
     if record.blocked_at is not None:
         return ProfileStatus.BLOCKED
-    return ProfileStatus.REPORTED
+    return ProfileStatus.REPORTED if record.reporters else ProfileStatus.CLEAR
 
 
 class ReportService:
@@ -96,7 +101,9 @@ class ReportService:
             reason=reason,
             created_at=self.clock.now(),
         )
-        return await self.store.add_report(report, self.policy.block_threshold)
+        return await self.store.add_report(
+            report, self.policy.block_threshold, self.policy.min_clients
+        )
 
     async def profile(self, platform: str, profile_id: str) -> ProfileView:
         """The profile's status; a profile never reported is ``clear``."""

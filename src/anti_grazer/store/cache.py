@@ -10,12 +10,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from anti_grazer.protocol.models import Client, ClientSecret, TokenRecord
-from anti_grazer.protocol.ports import ClientStore, TokenStore
+from anti_grazer.protocol.metrics import NO_METRICS
+from anti_grazer.protocol.models import Client, ClientLimits, ClientSecret, TokenRecord
+from anti_grazer.protocol.ports import ClientStore, Metrics, TokenStore
 from anti_grazer.store import changes
 from anti_grazer.ttl_cache import TtlCache
 
 Publish = Callable[[str, str], None]
+
+# The caches, by name in the metrics (``Metrics.cache_looked_up``).
+CLIENTS = "clients"
+TOKENS = "tokens"
 
 
 # The width of the clients table's ``client_id`` column (the registry's ids have 28
@@ -36,17 +41,27 @@ class CachingClientStore:
     deleting a client, here or elsewhere (``invalidate``), forgets its id on both sides."""
 
     def __init__(
-        self, inner: ClientStore, cache: TtlCache[Client], unknown: TtlCache[bool]
+        self,
+        inner: ClientStore,
+        cache: TtlCache[Client],
+        unknown: TtlCache[bool],
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.inner = inner
         self.cache = cache
         self.unknown = unknown
+        self.metrics = metrics
 
     async def get_client(self, client_id: str) -> Client | None:
         if len(client_id) > MAX_CACHED_CLIENT_ID_LENGTH:
             return await self.inner.get_client(client_id)
         if client_id in self.unknown:
+            self.metrics.cache_looked_up(CLIENTS, True)
             return None
+        known = self.cache.get(client_id)
+        self.metrics.cache_looked_up(CLIENTS, known is not None)
+        if known is not None:
+            return known
         generation = self.unknown.generation
         client = await self.cache.get_or_load(client_id, lambda: self.inner.get_client(client_id))
         if client is None:
@@ -61,6 +76,12 @@ class CachingClientStore:
         self.invalidate(client.client_id)
         await self.inner.update_client(client)
         self.invalidate(client.client_id)
+
+    async def set_limits(self, client_id: str, limits: ClientLimits, now: datetime) -> bool:
+        self.invalidate(client_id)
+        changed = await self.inner.set_limits(client_id, limits, now)
+        self.invalidate(client_id)
+        return changed
 
     async def add_secret(
         self, client_id: str, secret: ClientSecret, now: datetime, previous_until: datetime
@@ -108,14 +129,21 @@ class CachingTokenStore:
     Unknown digests are never cached; a revocation through this store is seen by the very
     next look-up."""
 
-    def __init__(self, inner: TokenStore, cache: TtlCache[TokenRecord]) -> None:
+    def __init__(
+        self, inner: TokenStore, cache: TtlCache[TokenRecord], metrics: Metrics = NO_METRICS
+    ) -> None:
         self.inner = inner
         self.cache = cache
+        self.metrics = metrics
 
     async def add_token(self, record: TokenRecord) -> None:
         await self.inner.add_token(record)
 
     async def get_token(self, digest: str) -> TokenRecord | None:
+        record = self.cache.get(digest)
+        self.metrics.cache_looked_up(TOKENS, record is not None)
+        if record is not None:
+            return record
         return await self.cache.get_or_load(digest, lambda: self.inner.get_token(digest))
 
     async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
@@ -169,15 +197,23 @@ class Caches:
 
 
 def cached(
-    clients: ClientStore, tokens: TokenStore, ttl_seconds: float, max_entries: int
+    clients: ClientStore,
+    tokens: TokenStore,
+    ttl_seconds: float,
+    max_entries: int,
+    metrics: Metrics = NO_METRICS,
 ) -> Caches | None:
     """The client and token stores behind in-process caches (``ttl_seconds`` and
-    ``max_entries`` each), or None when ``ttl_seconds`` turns them off."""
+    ``max_entries`` each), or None when ``ttl_seconds`` turns them off; ``metrics``
+    counts each look-up as a hit or a miss."""
     if ttl_seconds <= 0:
         return None
     return Caches(
         CachingClientStore(
-            clients, TtlCache(ttl_seconds, max_entries), TtlCache(ttl_seconds, max_entries)
+            clients,
+            TtlCache(ttl_seconds, max_entries),
+            TtlCache(ttl_seconds, max_entries),
+            metrics,
         ),
-        CachingTokenStore(tokens, TtlCache(ttl_seconds, max_entries)),
+        CachingTokenStore(tokens, TtlCache(ttl_seconds, max_entries), metrics),
     )

@@ -13,6 +13,7 @@ from datetime import datetime
 from anti_grazer.protocol.audit import AuditEvent
 from anti_grazer.protocol.models import (
     Client,
+    ClientLimits,
     ClientSecret,
     FederationBinding,
     SigningKey,
@@ -61,11 +62,21 @@ class MemoryClientStore:
         existing = self._tables.clients.get(client.client_id)
         if existing is None:
             raise UnknownClientError(client.client_id)
-        # As in SQL: the creation time is set once, by add_client; secrets change only
-        # through their own methods.
+        # As in SQL: the creation time is set once, by add_client; secrets and limits
+        # change only through their own methods.
         self._tables.clients[client.client_id] = replace(
-            client, created_at=existing.created_at, secrets=existing.secrets
+            client,
+            created_at=existing.created_at,
+            secrets=existing.secrets,
+            limits=existing.limits,
         )
+
+    async def set_limits(self, client_id: str, limits: ClientLimits, now: datetime) -> bool:
+        client = self._tables.clients.get(client_id)
+        if client is None:
+            return False
+        self._tables.clients[client_id] = replace(client, limits=limits, updated_at=now)
+        return True
 
     async def add_secret(
         self, client_id: str, secret: ClientSecret, now: datetime, previous_until: datetime

@@ -26,7 +26,9 @@ class MemoryReportStore:
         self._reports: dict[_ReportKey, Report] = {}
         self._profiles: dict[tuple[str, str], ProfileRecord] = {}
 
-    async def add_report(self, report: Report, block_threshold: int) -> ReportOutcome:
+    async def add_report(
+        self, report: Report, block_threshold: int, min_clients: int = 1
+    ) -> ReportOutcome:
         key = (report.client_id, report.reporter_id, report.platform, report.profile_id)
         existing = self._reports.get(key)
         if existing is not None:
@@ -37,11 +39,51 @@ class MemoryReportStore:
             report.platform, report.profile_id, 0, report.created_at
         )
         reporters = profile.reporters + 1
+        clients = len({r.client_id for r in self._reports_of(*profile_key)})
         blocked_at = profile.blocked_at
-        if blocked_at is None and reporters >= block_threshold:
+        if blocked_at is None and reporters >= block_threshold and clients >= min_clients:
             blocked_at = report.created_at
-        self._profiles[profile_key] = replace(profile, reporters=reporters, blocked_at=blocked_at)
+        self._profiles[profile_key] = replace(
+            profile, reporters=reporters, clients=clients, blocked_at=blocked_at
+        )
         return ReportOutcome(report, created=True)
+
+    def _reports_of(self, platform: str, profile_id: str) -> list[Report]:
+        return [
+            r
+            for r in self._reports.values()
+            if (r.platform, r.profile_id) == (platform, profile_id)
+        ]
+
+    async def clear_profile(self, platform: str, profile_id: str, now: datetime) -> int:
+        profile = self._profiles.get((platform, profile_id))
+        if profile is None:
+            return 0
+        gone = [
+            key
+            for key, r in self._reports.items()
+            if (r.platform, r.profile_id) == (platform, profile_id)
+        ]
+        for key in gone:
+            del self._reports[key]
+        self._profiles[(platform, profile_id)] = replace(
+            profile, reporters=0, clients=0, blocked_at=None, cleared_at=now
+        )
+        return len(gone)
+
+    async def set_blocked(
+        self, platform: str, profile_id: str, blocked_at: datetime | None, now: datetime
+    ) -> ProfileRecord:
+        profile = self._profiles.get((platform, profile_id)) or ProfileRecord(
+            platform, profile_id, 0, now
+        )
+        profile = replace(profile, blocked_at=blocked_at)
+        self._profiles[(platform, profile_id)] = profile
+        return profile
+
+    async def list_reports(self, platform: str, profile_id: str, limit: int) -> Sequence[Report]:
+        found = sorted(self._reports_of(platform, profile_id), key=lambda r: r.created_at)
+        return found[-limit:]
 
     async def get_profile(self, platform: str, profile_id: str) -> ProfileRecord | None:
         return self._profiles.get((platform, profile_id))

@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from anti_grazer.protocol.metrics import NO_METRICS
 from anti_grazer.protocol.ports import (
     AssertionReplayStore,
     AuditStore,
     ClientStore,
+    Metrics,
     SigningKeyStore,
     TokenStore,
     TrustStore,
@@ -72,18 +74,22 @@ async def no_changes(_on_change: OnChange, _on_gap: OnGap) -> AsyncIterator[None
 
 @asynccontextmanager
 async def open_stores(
-    database_url: str, *, sqlite_synchronous: str = "FULL", migrate_sqlite: bool = True
+    database_url: str,
+    *,
+    sqlite_synchronous: str = "FULL",
+    migrate_sqlite: bool = True,
+    metrics: Metrics = NO_METRICS,
 ) -> AsyncIterator[OpenedStores]:
     """Open the database at ``database_url`` with the adapter of its backend; a SQLite
     file is migrated to the newest schema on the spot (unless ``migrate_sqlite`` is
     false), any other database must already be.  ``sqlite_synchronous`` (``FULL`` or
-    ``NORMAL``) is SQLite's durability level."""
+    ``NORMAL``) is SQLite's durability level; ``metrics`` counts the group commits."""
     backend = make_url(database_url).get_backend_name()
     if backend == "sqlite":
         from anti_grazer.store.sqlite.runtime import open_sqlite_stores  # noqa: PLC0415
 
         async with open_sqlite_stores(
-            database_url, synchronous=sqlite_synchronous, migrate=migrate_sqlite
+            database_url, synchronous=sqlite_synchronous, migrate=migrate_sqlite, metrics=metrics
         ) as sqlite:
             yield OpenedStores(
                 sqlite.engine,
@@ -100,7 +106,7 @@ async def open_stores(
         from anti_grazer.store.postgres.notify import listening  # noqa: PLC0415
         from anti_grazer.store.postgres.runtime import open_postgres_stores  # noqa: PLC0415
 
-        async with open_postgres_stores(database_url) as postgres:
+        async with open_postgres_stores(database_url, metrics) as postgres:
             yield OpenedStores(
                 postgres.engine,
                 postgres.clients,

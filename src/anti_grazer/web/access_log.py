@@ -2,11 +2,13 @@
 was sent (none when the client left before any response), duration and the authenticated
 client id (of the OAuth endpoints' client, or of a guarded route's bearer token) and, at
 the OAuth endpoints, the public id of the secret it authenticated with; a pure ASGI
-middleware so it costs little."""
+middleware so it costs little.  The status and time it measures also go to the request
+metrics (``RequestObserver``, ``web/metrics.py``): one middleware watches each request."""
 
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,16 +28,30 @@ def set_client_id(scope: Scope, client_id: str, secret_id: str | None = None) ->
         state[SECRET_ID_KEY] = secret_id
 
 
-class AccessLogMiddleware:
-    """Logs ``request`` events; the query string and headers are never logged."""
+class RequestObserver(Protocol):
+    """Told when each request starts and how it ended: its status (None when the
+    client left before any response) and its time in seconds."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def started(self) -> None: ...
+
+    def finished(self, scope: Scope, status: int | None, seconds: float) -> None: ...
+
+
+class AccessLogMiddleware:
+    """Logs ``request`` events; the query string and headers are never logged.  An
+    ``observer`` (the metrics) is told of each request too."""
+
+    def __init__(self, app: ASGIApp, observer: RequestObserver | None = None) -> None:
         self.app = app
+        self.observer = observer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        observer = self.observer
+        if observer is not None:
+            observer.started()
         started = time.perf_counter()
         status: int | None = None
         disconnected = False
@@ -58,11 +74,14 @@ class AccessLogMiddleware:
         finally:
             if status is None and not disconnected:
                 status = 500  # the server answers 500 for an app that failed or sent nothing
+            seconds = time.perf_counter() - started
+            if observer is not None:
+                observer.finished(scope, status, seconds)
             access_log().request(
                 scope["method"],
                 scope["path"],
                 status,
-                round((time.perf_counter() - started) * 1000, 3),
+                round(seconds * 1000, 3),
                 _client_id(scope),
                 scope.get("state", {}).get(SECRET_ID_KEY),
             )

@@ -37,22 +37,27 @@ from anti_grazer.protocol.key_ring import (
     KeyRing,
     SigningUnavailableError,
 )
+from anti_grazer.protocol.metrics import NO_METRICS
 from anti_grazer.protocol.ports import (
     AssertionReplayStore,
     AuditStore,
     ClientStore,
     Clock,
+    Counters,
+    Metrics,
     SigningKeyStore,
     TokenStore,
     TrustStore,
 )
 from anti_grazer.protocol.server import AuthorizationServer, TokenPolicy
+from anti_grazer.protocol.throttle import Throttle
 from anti_grazer.reports.cursor import BlocklistCursors
 from anti_grazer.reports.ports import ReportStore
 from anti_grazer.reports.service import ReportPolicy, ReportService
 from anti_grazer.settings import Settings
 from anti_grazer.store.cache import cached
 from anti_grazer.store.changes import ListenForChanges
+from anti_grazer.store.counters import OpenedCounters, open_counters
 from anti_grazer.store.memory import (
     MemoryAssertionReplayStore,
     MemoryAuditStore,
@@ -73,6 +78,7 @@ from anti_grazer.web.docs import install_docs
 from anti_grazer.web.edge import Edge
 from anti_grazer.web.jwks_route import JwksEndpoint
 from anti_grazer.web.metadata import install_metadata, server_metadata
+from anti_grazer.web.metrics import HttpMetrics, prometheus_metrics
 from anti_grazer.web.oauth_routes import (
     INTROSPECT_PATH,
     JWKS_PATH,
@@ -81,6 +87,7 @@ from anti_grazer.web.oauth_routes import (
     TOKEN_PATH,
     OAuthEndpoints,
 )
+from anti_grazer.web.rate_limiting import RateLimitMiddleware
 from anti_grazer.web.readiness import Check, Readiness, readiness_endpoint
 from anti_grazer.web.remote_key_sets import LazyClientKeySets, LazyIssuerKeySets
 from anti_grazer.web.reports_routes import build_reports_router
@@ -122,11 +129,18 @@ StoresFactory = Callable[[Settings], AbstractAsyncContextManager[Stores]]
 CURSOR_KEY_NAME = "blocklist-cursor"
 
 
+def metrics_for(settings: Settings) -> Metrics:
+    """This process's Prometheus metrics, or none when ``METRICS_PORT`` is 0."""
+    return prometheus_metrics() if settings.metrics_enabled else NO_METRICS
+
+
 @asynccontextmanager
 async def sql_stores(settings: Settings) -> AsyncIterator[Stores]:
     """The default storage: the SQL database named by ``settings.database_url``."""
     async with open_stores(
-        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        metrics=metrics_for(settings),
     ) as opened:
         yield Stores(
             opened.clients,
@@ -151,6 +165,8 @@ class Services:
     reports: ReportService
     keys: KeyRing
     readiness: Readiness
+    # Rate limits, token quotas and the lockout (None: all three off).
+    throttle: Throttle | None = None
 
 
 class Runtime:
@@ -189,10 +205,41 @@ class Runtime:
     def readiness(self) -> Readiness:
         return self.services.readiness
 
+    def throttle(self) -> Throttle | None:
+        return self.services.throttle
+
 
 async def health(_request: Request) -> Response:
     """Liveness: the process answers (readiness is ``/ready``)."""
     return JSONResponse({"status": "ok"})
+
+
+def throttle_for(
+    counters: Counters | None,
+    clock: Clock,
+    clients: ClientStore,
+    settings: Settings,
+    audit: AuditStore,
+) -> Throttle | None:
+    """The judge of the rate limits and the lockout over ``counters`` (None: both off);
+    the lockouts it starts go to the ``audit`` trail."""
+    if counters is None:
+        return None
+    return Throttle(
+        counters,
+        clock,
+        clients,
+        settings.rate_limit_policy,
+        settings.lockout_policy,
+        metrics_for(settings),
+        AuditTrail(audit, clock),
+    )
+
+
+def cursor_key_of(settings: Settings, opened: Stores) -> bytes:
+    """The blocklist cursors' key: the setting's, else the one the database keeps."""
+    configured = settings.cursor_key
+    return configured.get_secret_value().encode() if configured else opened.cursor_key
 
 
 def warn_if_issuer_unset(settings: Settings) -> None:
@@ -206,8 +253,11 @@ def warn_if_issuer_unset(settings: Settings) -> None:
         )
 
 
-def log_started(keys: KeyRing) -> None:
+def log_started(keys: KeyRing, settings: Settings) -> None:
+    """Log (and count, in the metrics) that this process serves."""
     logger.info("application_started", pid=os.getpid())
+    if settings.metrics_enabled:
+        prometheus_metrics().worker_started()
     if not keys.can_sign:
         logger.info(
             "jwt_access_tokens_off",
@@ -273,6 +323,14 @@ def readiness_checks(opened: Stores, keys: KeyRing) -> Readiness:
     return Readiness(checks)
 
 
+def request_metrics(settings: Settings, app: Edge) -> HttpMetrics | None:
+    """The HTTP request metrics, by route template, that the access log middleware
+    feeds with the status and time it measures (None: metrics off)."""
+    if not settings.metrics_enabled:
+        return None
+    return HttpMetrics(prometheus_metrics(), app.api, app.endpoint_paths)
+
+
 def body_limits(settings: Settings) -> Callable[[str], int]:
     """The largest body a path may carry: the OAuth endpoints' limit, or the API's."""
 
@@ -282,6 +340,21 @@ def body_limits(settings: Settings) -> Callable[[str], int]:
         return settings.max_api_body_bytes
 
     return limit_for
+
+
+@asynccontextmanager
+async def counters_for(settings: Settings) -> AsyncIterator[OpenedCounters | None]:
+    """The counters of the rate limits and the lockout (None when both are off)."""
+    if settings.rate_limit_policy is None and settings.lockout_policy is None:
+        yield None
+        return
+    async with open_counters(
+        settings.rate_limit_storage_url,
+        settings.rate_limit_storage_timeout_seconds,
+        metrics_for(settings),
+    ) as counters:
+        logger.info("rate_limit_storage", storage=counters.name)
+        yield counters
 
 
 def create_app(
@@ -301,24 +374,26 @@ def create_app(
         default_ttl_seconds=settings.access_token_ttl_seconds,
         max_ttl_seconds=settings.max_access_token_ttl_seconds,
     )
-    report_policy = ReportPolicy.of(settings.platforms, settings.block_threshold)
+    report_policy = ReportPolicy.of(
+        settings.platforms, settings.block_threshold, settings.block_min_clients
+    )
     issuer, audience = settings.issuer_url, settings.token_audience
     metadata = server_metadata(issuer)
     warn_if_issuer_unset(settings)
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        async with stores(settings) as opened:
+        async with stores(settings) as opened, counters_for(settings) as counters:
             caches = cached(
                 opened.clients,
                 opened.tokens,
                 settings.cache_ttl_seconds,
                 settings.cache_max_entries,
+                metrics_for(settings),
             )
             clients = caches.clients if caches else opened.clients
             tokens = caches.tokens if caches else opened.tokens
-            configured = settings.cursor_key
-            cursor_key = configured.get_secret_value().encode() if configured else opened.cursor_key
+            cursor_key = cursor_key_of(settings, opened)
             audit_store = opened.audit or MemoryAuditStore()
             keys = KeyRing(
                 opened.signing_keys or MemorySigningKeyStore(),
@@ -338,15 +413,15 @@ def create_app(
                 key_sets,
                 issuer_keys,
             )
-            jwt = JwtAccessTokens(keys, issuer, audience)
             validator = JwtAccessTokenValidator(keys, issuer)
+            throttle = throttle_for(counters, server_clock, clients, settings, audit_store)
             services = Services(
                 authorization=AuthorizationServer(
                     clients,
                     tokens,
                     server_clock,
                     policy,
-                    jwt,
+                    JwtAccessTokens(keys, issuer, audience),
                     issuer=issuer,
                     audience=audience,
                     # Uncached: a revocation by any process shows at the next request.
@@ -354,6 +429,8 @@ def create_app(
                     jwt_validator=validator,
                     assertions=assertions,
                     audit=AuditTrail(audit_store, server_clock),
+                    throttle=throttle,
+                    metrics=metrics_for(settings),
                 ),
                 guard=BearerGuard(
                     StoreTokenVerifier(
@@ -371,6 +448,7 @@ def create_app(
                 ),
                 keys=keys,
                 readiness=readiness_checks(opened, keys),
+                throttle=throttle,
             )
             async with (
                 opened.listen_for_changes(caches.on_change, caches.on_gap)
@@ -383,7 +461,7 @@ def create_app(
                 ),
             ):
                 with runtime.serving(services):
-                    log_started(keys)
+                    log_started(keys, settings)
                     try:
                         yield
                     finally:
@@ -425,7 +503,10 @@ def create_app(
         },
     )
     app.add_middleware(RequestBodyLimits, body_limits(settings), settings.body_timeout_seconds)
+    if settings.rate_limit_policy is not None:
+        # Behind the guard: the token's client is known, and no body byte was read.
+        app.add_middleware(RateLimitMiddleware, runtime.throttle, API_PREFIX)
     app.add_middleware(BearerAuthMiddleware, runtime.bearer_guard, API_PREFIX)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(AccessLogMiddleware, request_metrics(settings, app))
     app.add_middleware(SecurityHeadersMiddleware, API_PREFIX)
     return app

@@ -76,6 +76,39 @@ _RESOURCE = {
     "client's default audience (its first). Another: 400 invalid_target.",
 }
 
+_HEADER = {"schema": {"type": "string"}}
+# The rate-limit fields (web/rate_limit_headers.py) of every answer counted against a
+# client's limits.
+_RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {**_HEADER, "description": "draft-ietf-httpapi-ratelimit-headers §3"},
+    "RateLimit": {**_HEADER, "description": "draft-ietf-httpapi-ratelimit-headers §4"},
+    "X-RateLimit-Limit": _HEADER,
+    "X-RateLimit-Remaining": _HEADER,
+    "X-RateLimit-Reset": {**_HEADER, "description": "Unix seconds"},
+}
+_RETRY_AFTER = {"Retry-After": {**_HEADER, "description": "Seconds to wait"}}
+_SLOW_DOWN = {
+    **_error(
+        "slow_down: the client had its quota of tokens this hour or day, or too many "
+        "failed authentications locked it out (README, Operating)"
+    ),
+    "headers": {**_RETRY_AFTER, **_RATE_LIMIT_HEADERS},
+}
+_RATE_LIMIT_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "enum": ["RATE_LIMIT_EXCEEDED"]},
+                "message": {"type": "string"},
+            },
+        }
+    },
+}
+
 _DETAIL_SCHEMA = {
     "type": "object",
     "required": ["detail"],
@@ -107,6 +140,11 @@ _API_RESPONSES: dict[str, Any] = {
         "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
     },
     "403": _error("The token lacks the route's scope (RFC 6750 §3.1 insufficient_scope)"),
+    "429": {
+        "description": "The client went past its request limit (RATE_LIMIT_EXCEEDED)",
+        "headers": {**_RETRY_AFTER, **_RATE_LIMIT_HEADERS},
+        "content": {"application/json": {"schema": _RATE_LIMIT_ERROR_SCHEMA}},
+    },
 }
 
 
@@ -174,6 +212,7 @@ OAUTH_PATHS: dict[str, Any] = {
             "responses": {
                 "200": {
                     "description": "Access token (RFC 6749 §5.1)",
+                    "headers": _RATE_LIMIT_HEADERS,
                     "content": {
                         "application/json": {
                             "schema": {
@@ -190,6 +229,7 @@ OAUTH_PATHS: dict[str, Any] = {
                 },
                 "400": _error("Invalid request (RFC 6749 §5.2; invalid_target, RFC 8707 §2)"),
                 "401": _error("Client authentication failed"),
+                "429": _SLOW_DOWN,
             },
         }
     },
@@ -215,6 +255,7 @@ OAUTH_PATHS: dict[str, Any] = {
                 "200": {"description": "Revoked, or unknown (RFC 7009 §2.2)"},
                 "400": _error("Invalid request (RFC 7009 §2.2.1)"),
                 "401": _error("Client authentication failed"),
+                "429": _SLOW_DOWN,
             },
         }
     },
@@ -265,6 +306,7 @@ OAUTH_PATHS: dict[str, Any] = {
                 },
                 "400": _error("Invalid request (RFC 7662 §2.3)"),
                 "401": _error("Client authentication failed"),
+                "429": _SLOW_DOWN,
             },
         }
     },

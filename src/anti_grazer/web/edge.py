@@ -38,6 +38,11 @@ class Edge:
             )
         self._middleware.append((cls, args, kwargs))
 
+    @property
+    def endpoint_paths(self) -> frozenset[str]:
+        """The paths of the endpoints behind the stack but outside FastAPI."""
+        return frozenset(self._endpoints)
+
     def lifespan(self) -> AbstractAsyncContextManager[Any]:
         """The application's lifespan, to run it without a server (tests, tools)."""
         return self.api.router.lifespan_context(self.api)

@@ -13,12 +13,18 @@ from starlette.types import Receive, Scope, Send
 
 from anti_grazer.logs import get_logger
 from anti_grazer.protocol.audience import RESOURCE
-from anti_grazer.protocol.errors import InvalidRequestError, OAuthError, ServerError
+from anti_grazer.protocol.errors import (
+    InvalidRequestError,
+    OAuthError,
+    ServerError,
+    SlowDownError,
+)
 from anti_grazer.protocol.headers import single_headers
 from anti_grazer.protocol.models import TokenResponse
 from anti_grazer.protocol.params import NOTHING_REPEATS, parse_form
 from anti_grazer.protocol.server import AuthorizationServer
 from anti_grazer.web.access_log import set_client_id
+from anti_grazer.web.rate_limit_headers import rate_limit_headers, retry_after
 from anti_grazer.web.responses import JSON_CONTENT_TYPE, RawHeaders, send_error, send_response
 
 logger = get_logger("anti_grazer.oauth")
@@ -31,8 +37,8 @@ JWKS_PATH = f"{OAUTH_PREFIX}jwks"
 
 # The authenticated client's id and secret id, the body, the headers.
 Success = tuple[str, str | None, bytes, RawHeaders]
-# From the form and the Authorization header to the success.
-Action = Callable[[Mapping[str, str], str | None], Awaitable[Success]]
+# From the form, the Authorization header and the source address to the success.
+Action = Callable[[Mapping[str, str], str | None, str | None], Awaitable[Success]]
 
 _WATCHED = frozenset({b"authorization", b"content-type"})
 # The one parameter of the token request that may repeat (RFC 8707 §2: "may be used
@@ -63,6 +69,13 @@ async def read_body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def source_address(scope: Scope) -> str | None:
+    """The address the request came from (the lockout counts failures by it): the
+    peer's, as the server saw it; behind a proxy, the proxy's."""
+    client = scope.get("client")
+    return client[0] if client else None
 
 
 def render_token(issued: TokenResponse) -> bytes:
@@ -107,6 +120,10 @@ class OAuthEndpoints:
             headers.append(self._challenge)
         if isinstance(error, MethodNotAllowedError):
             headers.append((b"allow", b"POST"))
+        if isinstance(error, SlowDownError):
+            headers.append(retry_after(error.retry_after_seconds))
+        if error.usage is not None:
+            headers.extend(rate_limit_headers(error.usage))
         await send_error(send, error, headers)
 
     async def _respond(
@@ -124,7 +141,9 @@ class OAuthEndpoints:
 
         try:
             params, authorization = await self._read(scope, receive, repeatable)
-            client_id, secret_id, body, headers = await action(params, authorization)
+            client_id, secret_id, body, headers = await action(
+                params, authorization, source_address(scope)
+            )
         except ClientGoneError:
             return
         except OAuthError as error:
@@ -143,16 +162,25 @@ class OAuthEndpoints:
         set_client_id(scope, client_id, secret_id)
         await send_response(send, 200, body, headers)
 
-    async def _issue(self, params: Mapping[str, str], authorization: str | None) -> Success:
-        issued = await self._server().token(params, authorization)
-        return issued.client_id, issued.secret_id, render_token(issued), [JSON_CONTENT_TYPE]
+    async def _issue(
+        self, params: Mapping[str, str], authorization: str | None, source: str | None
+    ) -> Success:
+        issued = await self._server().token(params, authorization, source)
+        headers = [JSON_CONTENT_TYPE]
+        if issued.usage is not None:
+            headers.extend(rate_limit_headers(issued.usage))
+        return issued.client_id, issued.secret_id, render_token(issued), headers
 
-    async def _revoke(self, params: Mapping[str, str], authorization: str | None) -> Success:
-        caller = await self._server().revoke(params, authorization)
+    async def _revoke(
+        self, params: Mapping[str, str], authorization: str | None, source: str | None
+    ) -> Success:
+        caller = await self._server().revoke(params, authorization, source)
         return caller.client.client_id, caller.secret_id, b"", []
 
-    async def _introspect(self, params: Mapping[str, str], authorization: str | None) -> Success:
-        answer = await self._server().introspect(params, authorization)
+    async def _introspect(
+        self, params: Mapping[str, str], authorization: str | None, source: str | None
+    ) -> Success:
+        answer = await self._server().introspect(params, authorization, source)
         body = orjson.dumps(answer.members)
         return answer.client_id, answer.secret_id, body, [JSON_CONTENT_TYPE]
 

@@ -21,8 +21,10 @@ from sqlalchemy import text
 from anti_grazer.protocol.client_admin import (
     retire_previous_secrets,
     rotate_secret,
+    set_client_limits,
     set_enabled,
 )
+from anti_grazer.protocol.models import ClientLimits
 from anti_grazer.protocol.tokens import (
     access_token_digest,
     generate_client_id,
@@ -217,3 +219,18 @@ async def test_invalidation_survives_a_lost_listener_connection(pair: Pair) -> N
     assert (await read_profile(pair.b, token)).status_code == 200  # cached by B again
     await pair.sql.tokens.revoke_token(access_token_digest(token), None, pair.clock.now())
     assert_invalid_token(await poll(lambda: read_profile(pair.b, token), 401))
+
+
+async def test_limits_changed_elsewhere_hold_at_once_on_the_other_instance(pair: Pair) -> None:
+    """``clients limits`` (the registry on the SQL stores) reaches an instance that had
+    the client cached for 30 s within 1 s: its next API request is counted by the new
+    limit (issue 18 item 1)."""
+    token = await issue(pair.b, pair.client)
+    assert (await read_profile(pair.b, token)).headers["x-ratelimit-limit"] == "100"
+    await set_client_limits(
+        pair.sql.clients, pair.clock, pair.client.client, ClientLimits(burst_per_minute=7)
+    )
+    deadline = time.monotonic() + PROPAGATION_SECONDS
+    while (answer := await read_profile(pair.b, token)).headers["x-ratelimit-limit"] != "7":
+        assert time.monotonic() < deadline, answer.headers
+        await asyncio.sleep(0.02)

@@ -16,12 +16,12 @@ from anti_grazer.store.runtime import open_stores
 from anti_grazer.store.sql.engine import create_engine
 from anti_grazer.store.sql.migrate import MIGRATIONS, upgrade
 from anti_grazer.store.sql.rows import client_row, token_row
-from anti_grazer.store.sql.tables import access_tokens, clients
+from anti_grazer.store.sql.tables import CLIENT_LIMIT_COLUMNS, access_tokens, clients
 from tests.support import SQL_BACKENDS, T0, fresh_database_url, make_client, make_token
 
 # The columns later revisions added (0007: a client's keys; 0009: its audiences) are not
 # there yet; 0006's secret_digest still is.
-_LATER_COLUMNS = frozenset({"jwks", "jwks_uri", "audiences"})
+_LATER_COLUMNS = frozenset({"jwks", "jwks_uri", "audiences", *CLIENT_LIMIT_COLUMNS})
 clients_0005 = table(
     "clients",
     *(column(c.name, c.type) for c in clients.columns if c.name not in _LATER_COLUMNS),

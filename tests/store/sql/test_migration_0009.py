@@ -15,12 +15,22 @@ from anti_grazer.store.runtime import open_stores
 from anti_grazer.store.sql.engine import create_engine
 from anti_grazer.store.sql.migrate import MIGRATIONS, upgrade
 from anti_grazer.store.sql.rows import client_row, secret_row, token_row
-from anti_grazer.store.sql.tables import access_tokens, client_secrets, clients
+from anti_grazer.store.sql.tables import (
+    CLIENT_LIMIT_COLUMNS,
+    access_tokens,
+    client_secrets,
+    clients,
+)
 from tests.support import SQL_BACKENDS, fresh_database_url, make_client, make_token
 
-# The clients table as 0008 left it: without audiences.
+# The clients table as 0008 left it: without audiences (nor 0010's limits).
 clients_0008 = table(
-    "clients", *(column(c.name, c.type) for c in clients.columns if c.name != "audiences")
+    "clients",
+    *(
+        column(c.name, c.type)
+        for c in clients.columns
+        if c.name not in ("audiences", *CLIENT_LIMIT_COLUMNS)
+    ),
 )
 
 

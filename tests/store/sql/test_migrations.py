@@ -24,7 +24,7 @@ from anti_grazer.store.sql.engine import SQLITE_READERS, create_engine
 from anti_grazer.store.sql.migrate import MIGRATIONS, upgrade
 from anti_grazer.store.sql.rows import client_row
 from anti_grazer.store.sql.schema_version import SCHEMA_REVISION, current_revision
-from anti_grazer.store.sql.tables import clients, metadata
+from anti_grazer.store.sql.tables import CLIENT_LIMIT_COLUMNS, clients, metadata
 from tests.e2e.process import cli_environment, serving, sqlite_url
 from tests.support import (
     HEAD,
@@ -46,7 +46,15 @@ clients_0003 = table(
     *(
         column(c.name, c.type)
         for c in clients.columns
-        if c.name not in ("can_introspect", "token_format", "jwks", "jwks_uri", "audiences")
+        if c.name
+        not in (
+            "can_introspect",
+            "token_format",
+            "jwks",
+            "jwks_uri",
+            "audiences",
+            *CLIENT_LIMIT_COLUMNS,
+        )
     ),
     column("secret_digest", String),  # moved to client_secrets by 0006
 )

@@ -7,21 +7,25 @@ transaction, so a batch costs one round trip to the server, not one per row.  Ea
 waits until the transaction holding its row has committed, so nothing is acknowledged
 before it is durable.  An ``executemany`` fails as a whole: a failed batch is retried row
 by row, each row in a transaction of its own, so that one bad row fails only its own
-caller."""
+caller.  Each batch's size and time go to the metrics."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from sqlalchemy import Column, Insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from anti_grazer.protocol.metrics import NO_METRICS
+from anti_grazer.protocol.ports import Metrics
 from anti_grazer.store.sql import group_commit
 from anti_grazer.store.sql.group_commit import GroupCommit, Outcome, failed, settle
 
 Row = dict[str, Any]
 Batch = group_commit.Batch[Row]
+BACKEND = "postgresql"  # the label of this backend's batches in the metrics
 
 
 class RowRejectedError(Exception):
@@ -34,9 +38,15 @@ class GroupCommitInserter(GroupCommit[Row]):
     value is not found in the table afterwards) fails with ``RowRejectedError``."""
 
     def __init__(
-        self, engine: AsyncEngine, statement: Insert, key: Column[Any], max_batch: int = 256
+        self,
+        engine: AsyncEngine,
+        statement: Insert,
+        key: Column[Any],
+        max_batch: int = 256,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         super().__init__()
+        self.metrics = metrics
         self.engine = engine
         self.statement = statement
         self.key = key
@@ -59,7 +69,9 @@ class GroupCommitInserter(GroupCommit[Row]):
             while self._queued:
                 batch = self._queued[: self.max_batch]
                 del self._queued[: self.max_batch]
+                started = time.perf_counter()
                 await self._flush(batch)
+                self.metrics.batch_committed(BACKEND, len(batch), time.perf_counter() - started)
         except BaseException:
             # Cancelled (shutdown) or worse: no caller may wait forever.
             waiting, self._queued = batch + self._queued, []

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from anti_grazer.protocol.metrics import NO_METRICS
+from anti_grazer.protocol.ports import Metrics
 from anti_grazer.store.postgres.reports import PostgresReportStore
 from anti_grazer.store.postgres.stores import PostgresClientStore, PostgresTokenStore
 from anti_grazer.store.sql.engine import create_engine
@@ -27,15 +29,18 @@ class PostgresStores:
 
 
 @asynccontextmanager
-async def open_postgres_stores(url: str) -> AsyncIterator[PostgresStores]:
-    """Open the PostgreSQL database at ``url``, whose schema must be current."""
+async def open_postgres_stores(
+    url: str, metrics: Metrics = NO_METRICS
+) -> AsyncIterator[PostgresStores]:
+    """Open the PostgreSQL database at ``url``, whose schema must be current; ``metrics``
+    counts the token inserts' group commits."""
     engine = create_engine(url)
     try:
         await ensure_current_schema(engine, migrate=False)
         yield PostgresStores(
             engine,
             PostgresClientStore(engine),
-            PostgresTokenStore(engine),
+            PostgresTokenStore(engine, metrics),
             PostgresReportStore(engine),
         )
     finally:

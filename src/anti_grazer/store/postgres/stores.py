@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from anti_grazer.protocol.metrics import NO_METRICS
 from anti_grazer.protocol.models import TokenRecord
-from anti_grazer.protocol.ports import InactiveClientError
+from anti_grazer.protocol.ports import InactiveClientError, Metrics
 from anti_grazer.store import changes
 from anti_grazer.store.postgres.inserter import GroupCommitInserter, RowRejectedError
 from anti_grazer.store.postgres.notify import publish
@@ -60,9 +61,11 @@ class PostgresTokenStore(SqlTokenStore):
     """Token records in PostgreSQL.  Concurrent inserts share a transaction (group
     commit); a caller returns only once its token has committed."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, metrics: Metrics = NO_METRICS) -> None:
         self.engine = engine
-        self._inserter = GroupCommitInserter(engine, INSERT_TOKEN, access_tokens.c.digest)
+        self._inserter = GroupCommitInserter(
+            engine, INSERT_TOKEN, access_tokens.c.digest, metrics=metrics
+        )
 
     async def add_token(self, record: TokenRecord) -> None:
         try:

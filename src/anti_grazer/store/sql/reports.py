@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, case, literal, or_, select
+from sqlalchemy import Table, and_, case, delete, distinct, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from anti_grazer.reports.models import BlockPosition, ProfileRecord, Report, ReportOutcome
@@ -37,7 +37,9 @@ class SqlReportStore(ABC):
     async def _profile_row(self, platform: str, profile_id: str) -> Any | None:
         """The row of ``PROFILE_BY_KEY`` (``store.sql.statements``), or None."""
 
-    async def add_report(self, report: Report, block_threshold: int) -> ReportOutcome:
+    async def add_report(
+        self, report: Report, block_threshold: int, min_clients: int = 1
+    ) -> ReportOutcome:
         async with self.engine.begin() as connection:
             inserted = await connection.execute(
                 self._insert(reports)
@@ -54,7 +56,7 @@ class SqlReportStore(ABC):
             )
             if inserted.first() is None:
                 return ReportOutcome(await self._stored_report(connection, report), created=False)
-            await self._count_reporter(connection, report, block_threshold)
+            await self._count_reporter(connection, report, block_threshold, min_clients)
         return ReportOutcome(report, created=True)
 
     async def _stored_report(self, connection: AsyncConnection, report: Report) -> Report:
@@ -74,23 +76,41 @@ class SqlReportStore(ABC):
         return report_from_row(row)
 
     async def _count_reporter(
-        self, connection: AsyncConnection, report: Report, block_threshold: int
+        self,
+        connection: AsyncConnection,
+        report: Report,
+        block_threshold: int,
+        min_clients: int,
     ) -> None:
         now = literal(report.created_at, UTCDateTime())
-        reaches_threshold = profiles.c.reporters + 1 >= block_threshold
+        # The distinct clients of the profile's reports, this new one included.
+        clients = (
+            select(func.count(distinct(reports.c.client_id)))
+            .where(
+                (reports.c.platform == report.platform)
+                & (reports.c.profile_id == report.profile_id)
+            )
+            .scalar_subquery()
+        )
+        reaches_threshold = and_(
+            profiles.c.reporters + 1 >= block_threshold, clients >= min_clients
+        )
+        first_blocks = block_threshold <= 1 and min_clients <= 1
         upsert = (
             self._insert(profiles)
             .values(
                 platform=report.platform,
                 profile_id=report.profile_id,
                 reporters=1,
+                clients=1,
                 first_reported_at=report.created_at,
-                blocked_at=report.created_at if block_threshold <= 1 else None,
+                blocked_at=report.created_at if first_blocks else None,
             )
             .on_conflict_do_update(
                 index_elements=_PROFILE_KEY,
                 set_={
                     "reporters": profiles.c.reporters + 1,
+                    "clients": clients,
                     "blocked_at": case(
                         (and_(profiles.c.blocked_at.is_(None), reaches_threshold), now),
                         else_=profiles.c.blocked_at,
@@ -99,6 +119,56 @@ class SqlReportStore(ABC):
             )
         )
         await connection.execute(upsert)
+
+    async def clear_profile(self, platform: str, profile_id: str, now: datetime) -> int:
+        the_profile = (profiles.c.platform == platform) & (profiles.c.profile_id == profile_id)
+        its_reports = (reports.c.platform == platform) & (reports.c.profile_id == profile_id)
+        async with self.engine.begin() as connection:
+            found = await connection.execute(
+                update(profiles)
+                .where(the_profile)
+                .values(reporters=0, clients=0, blocked_at=None, cleared_at=now)
+            )
+            if not found.rowcount:
+                return 0
+            deleted = await connection.execute(delete(reports).where(its_reports))
+            return deleted.rowcount or 0
+
+    async def set_blocked(
+        self, platform: str, profile_id: str, blocked_at: datetime | None, now: datetime
+    ) -> ProfileRecord:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                self._insert(profiles)
+                .values(
+                    platform=platform,
+                    profile_id=profile_id,
+                    reporters=0,
+                    clients=0,
+                    first_reported_at=now,
+                    blocked_at=blocked_at,
+                )
+                .on_conflict_do_update(index_elements=_PROFILE_KEY, set_={"blocked_at": blocked_at})
+            )
+            row = (
+                await connection.execute(
+                    select(profiles).where(
+                        (profiles.c.platform == platform) & (profiles.c.profile_id == profile_id)
+                    )
+                )
+            ).one()
+        return profile_from_row(row)
+
+    async def list_reports(self, platform: str, profile_id: str, limit: int) -> Sequence[Report]:
+        query = (
+            select(reports)
+            .where((reports.c.platform == platform) & (reports.c.profile_id == profile_id))
+            .order_by(reports.c.created_at.desc(), reports.c.id.desc())
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            rows = list(await connection.execute(query))
+        return [report_from_row(row) for row in reversed(rows)]
 
     async def get_profile(self, platform: str, profile_id: str) -> ProfileRecord | None:
         row = await self._profile_row(platform, profile_id)

@@ -8,7 +8,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from anti_grazer.protocol.models import Client, ClientSecret, Scopes, SigningKey, TokenRecord
+from anti_grazer.protocol.models import (
+    Client,
+    ClientLimits,
+    ClientSecret,
+    Scopes,
+    SigningKey,
+    TokenRecord,
+)
 from anti_grazer.reports.models import ProfileRecord, Report
 
 
@@ -56,7 +63,31 @@ def client_row(client: Client) -> dict[str, Any]:
         "audiences": json.dumps(list(client.audiences), separators=(",", ":")),
         "jwks": client.jwks,
         "jwks_uri": client.jwks_uri,
+        **limits_row(client.limits),
     }
+
+
+def limits_row(limits: ClientLimits) -> dict[str, Any]:
+    """The columns of a client's own limits (the names are sorted, as scopes are)."""
+    return {
+        "tokens_per_hour": limits.tokens_per_hour,
+        "tokens_per_day": limits.tokens_per_day,
+        "requests_per_hour": limits.requests_per_hour,
+        "burst_per_minute": limits.burst_per_minute,
+        "limits_log_only": join_scopes(limits.log_only),
+        "limits_enforced": join_scopes(limits.enforced),
+    }
+
+
+def limits_from_row(row: Any) -> ClientLimits:
+    return ClientLimits(
+        tokens_per_hour=row.tokens_per_hour,
+        tokens_per_day=row.tokens_per_day,
+        requests_per_hour=row.requests_per_hour,
+        burst_per_minute=row.burst_per_minute,
+        log_only=split_scopes(row.limits_log_only),
+        enforced=split_scopes(row.limits_enforced),
+    )
 
 
 def secret_row(client_id: str, secret: ClientSecret) -> dict[str, Any]:
@@ -115,6 +146,7 @@ def client_from_row(row: Any, secrets: tuple[ClientSecret, ...] = ()) -> Client:
         audiences=tuple(json.loads(row.audiences)),
         jwks=row.jwks,
         jwks_uri=row.jwks_uri,
+        limits=limits_from_row(row),
     )
 
 
@@ -189,4 +221,6 @@ def profile_from_row(row: Any) -> ProfileRecord:
         reporters=row.reporters,
         first_reported_at=row.first_reported_at,
         blocked_at=row.blocked_at,
+        clients=row.clients,
+        cleared_at=row.cleared_at,
     )

@@ -14,17 +14,24 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from anti_grazer.protocol.models import Client, ClientSecret, TokenRecord, rotated_secrets
+from anti_grazer.protocol.models import (
+    Client,
+    ClientLimits,
+    ClientSecret,
+    TokenRecord,
+    rotated_secrets,
+)
 from anti_grazer.store.errors import DuplicateClientError, UnknownClientError
 from anti_grazer.store.sql.rows import (
     client_from_row,
     client_from_rows,
     client_row,
+    limits_row,
     secret_from_row,
     secret_row,
     token_from_row,
 )
-from anti_grazer.store.sql.tables import client_secrets, clients
+from anti_grazer.store.sql.tables import CLIENT_LIMIT_COLUMNS, client_secrets, clients
 
 
 class SqlClientStore(ABC):
@@ -70,7 +77,9 @@ class SqlClientStore(ABC):
 
     async def update_client(self, client: Client) -> None:
         row = client_row(client)
-        del row["client_id"], row["created_at"]
+        # The creation time is set once; the limits change through set_limits only.
+        for kept in ("client_id", "created_at", *CLIENT_LIMIT_COLUMNS):
+            del row[kept]
         async with self.engine.begin() as connection:
             result = await connection.execute(
                 update(clients).where(clients.c.client_id == client.client_id).values(row)
@@ -78,6 +87,16 @@ class SqlClientStore(ABC):
             await self._client_changed(connection, client.client_id)
         if result.rowcount == 0:
             raise UnknownClientError(client.client_id)
+
+    async def set_limits(self, client_id: str, limits: ClientLimits, now: datetime) -> bool:
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                update(clients)
+                .where(clients.c.client_id == client_id)
+                .values(updated_at=now, **limits_row(limits))
+            )
+            await self._client_changed(connection, client_id)
+        return result.rowcount > 0
 
     async def delete_client(self, client_id: str) -> bool:
         async with self.engine.begin() as connection:

@@ -23,6 +23,17 @@ from anti_grazer.store.sql.types import UTCDateTime
 
 metadata = MetaData()
 
+# A client's own limits (migration 0007): an amount per limit, and the limits only
+# logged, or enforced, for it.
+CLIENT_LIMIT_COLUMNS = (
+    "tokens_per_hour",
+    "tokens_per_day",
+    "requests_per_hour",
+    "burst_per_minute",
+    "limits_log_only",
+    "limits_enforced",
+)
+
 clients = Table(
     "clients",
     metadata,
@@ -46,6 +57,14 @@ clients = Table(
     # URL where it publishes it (RFC 7591 §2 jwks / jwks_uri); NULL for a secret's client.
     Column("jwks", Text, nullable=True),
     Column("jwks_uri", Text, nullable=True),
+    # Its own limits (``ClientLimits``): NULL follows the server's default, 0 is none; the
+    # limits only logged, and those enforced, for it (space-separated names).
+    Column("tokens_per_hour", Integer, nullable=True),
+    Column("tokens_per_day", Integer, nullable=True),
+    Column("requests_per_hour", Integer, nullable=True),
+    Column("burst_per_minute", Integer, nullable=True),
+    Column("limits_log_only", Text, nullable=False, default="", server_default=""),
+    Column("limits_enforced", Text, nullable=False, default="", server_default=""),
 )
 
 # The client assertions already used (RFC 7523 §3 item 7: each jti once), by the SHA-256
@@ -128,6 +147,10 @@ profiles = Table(
     Column("reporters", Integer, nullable=False),
     Column("first_reported_at", UTCDateTime, nullable=False),
     Column("blocked_at", UTCDateTime, nullable=True),
+    # Distinct clients among the reporters (BLOCK_MIN_CLIENTS), kept like ``reporters``.
+    Column("clients", Integer, nullable=False, server_default="0"),
+    # When an operator last cleared it (its reports deleted, counts back to zero).
+    Column("cleared_at", UTCDateTime, nullable=True),
     # The blocklist, newest first, over all platforms and over one.
     Index("ix_profiles_blocked_at", "blocked_at", "platform", "profile_id"),
     Index("ix_profiles_platform_blocked_at", "platform", "blocked_at", "profile_id"),

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from anti_grazer.protocol.metrics import NO_METRICS
+from anti_grazer.protocol.ports import Metrics
 from anti_grazer.store.sql.engine import create_engine, sqlite_file, sqlite_pragmas
 from anti_grazer.store.sql.schema_version import ensure_current_schema
 from anti_grazer.store.sqlite.assertion_replays import SqliteAssertionReplayStore
@@ -49,17 +51,18 @@ def _thread_database(engine: AsyncEngine) -> tuple[str, bool]:
 
 @asynccontextmanager
 async def open_sqlite_stores(
-    url: str, *, synchronous: str = "FULL", migrate: bool = True
+    url: str, *, synchronous: str = "FULL", migrate: bool = True, metrics: Metrics = NO_METRICS
 ) -> AsyncIterator[SqliteStores]:
     """Open the SQLite database at ``url`` (``synchronous``: ``FULL`` or ``NORMAL``); an
-    out-of-date schema is migrated if ``migrate``, else refused."""
+    out-of-date schema is migrated if ``migrate``, else refused.  ``metrics`` counts the
+    writer's group commits."""
     engine = create_engine(url, sqlite_synchronous=synchronous)
     try:
         await ensure_current_schema(engine, migrate=migrate)
         database, uri = _thread_database(engine)
         pragmas = sqlite_pragmas(synchronous)
         reader = SqliteReader(database, pragmas, uri=uri)
-        writer = SqliteWriter(database, pragmas, uri=uri)
+        writer = SqliteWriter(database, pragmas, uri=uri, metrics=metrics)
         try:
             yield SqliteStores(
                 engine,

@@ -6,7 +6,8 @@ that backs off to 100 ms sleeps (py-spy, bench/).  Here the writer thread runs e
 operation waiting for it in one transaction (each inside its own savepoint, so one failure
 spoils nothing else) and one commit (one fsync with ``synchronous=FULL``), then wakes the
 callers.  Nothing is acknowledged before its commit.  Statements are ``Prepared``, so rows
-read back alike through the engine."""
+read back alike through the engine.  Each batch's size and time (begin to commit) go to
+the metrics."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
+from anti_grazer.protocol.metrics import NO_METRICS
+from anti_grazer.protocol.ports import Metrics
 from anti_grazer.store.sql.group_commit import Outcome, Waiter
 from anti_grazer.store.sqlite.checkpointer import WalCheckpointer
 from anti_grazer.store.sqlite.thread import Batch, Operation, SqliteThread
@@ -27,6 +30,7 @@ RESTART_TRIES = 5  # transactions in a row that try a restart SQLite says is bus
 LOCK_WAIT_SECONDS = 5.0
 WRITER_CACHE_KIB = 1024
 LOCK_POLL_SECONDS = 0.0005
+BACKEND = "sqlite"  # the label of this backend's batches in the metrics
 
 
 class SqliteWriter(SqliteThread):
@@ -44,8 +48,10 @@ class SqliteWriter(SqliteThread):
         uri: bool = False,
         checkpoint_interval: float = CHECKPOINT_INTERVAL_SECONDS,
         wal_restart_frames: int = WAL_RESTART_FRAMES,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         super().__init__(path, pragmas, uri=uri)
+        self._metrics = metrics
         self._checkpointer = WalCheckpointer(self._connect, checkpoint_interval, wal_restart_frames)
         self._restart_tries = 0
 
@@ -85,7 +91,9 @@ class SqliteWriter(SqliteThread):
     def _process(self, connection: sqlite3.Connection, batch: Batch) -> None:
         if self._checkpointer.restart_wanted:
             self._restart_wal(connection)
+        started = time.perf_counter()
         self._commit(connection, batch)
+        self._metrics.batch_committed(BACKEND, len(batch), time.perf_counter() - started)
 
     def _begin(self, connection: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE``, polling for the write lock every 0.5 ms, up to 5 s."""

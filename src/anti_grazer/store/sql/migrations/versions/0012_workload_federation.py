@@ -2,8 +2,8 @@
 them with their claim rules.  A federated token's ``jti`` is remembered in 0007's
 ``client_assertion_jtis``, beside the client assertions'.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-08
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from anti_grazer.store.sql.types import UTCDateTime
 
-revision = "0010"
-down_revision = "0009"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
