@@ -212,9 +212,12 @@ def ceiling_server(port: int, log_path: Path) -> Server:
 def ours_server(
     port: int, env: Mapping[str, str], log_path: Path, bin_dir: Path = SERVE_BIN
 ) -> Server:
-    """``anti-grazer serve`` (the product, exactly as shipped) from ``bin_dir``."""
+    """``anti-grazer serve`` (the product, exactly as shipped) from ``bin_dir``, its
+    Prometheus metrics on (the default) on a port of its own: the token rounds run
+    several servers at once."""
     argv = [str(bin_dir / "anti-grazer"), "serve", "--port", str(port)]
-    return Server("ours", argv, port, "/health", log_path, env=dict(env))
+    metrics = {"ANTI_GRAZER_METRICS_PORT": str(free_port())}
+    return Server("ours", argv, port, "/health", log_path, env={**metrics, **env})
 
 
 def bench_app_server(port: int, env: Mapping[str, str], log_path: Path) -> Server:
