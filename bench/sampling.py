@@ -23,7 +23,11 @@ def process_tree(pid: int) -> list[int]:
     """``pid`` and every process below it (the server's workers)."""
     found = [pid]
     for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+        for child in children:
             found.extend(process_tree(int(child)))
     return found
 
