@@ -6,8 +6,6 @@ disk, stopped with the run."""
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -15,28 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.runner import HOST, SERVER_CPU, free_port, log
+from bench.runner import HOST, SERVER_CPU, debian_tool, free_port, log
 
 READY_TIMEOUT_SECONDS = 10.0
 
 
 def ensure_redis() -> str:
     """The path of ``redis-server``, installing the Debian package if it is missing."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    if shutil.which("apt-get") is None:
-        raise SystemExit("bench: redis-server is missing and there is no apt-get")
-    log("installing redis-server (apt-get install -y redis-server)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "redis-server"]
-    if subprocess.run(install, env=env, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, check=True)
-        subprocess.run(install, env=env, check=True)
-    found = shutil.which("redis-server")
-    if not found:
-        raise SystemExit("bench: redis-server is still missing after apt-get install")
-    return found
+    return debian_tool("redis-server", "redis-server")
 
 
 @dataclass(frozen=True, slots=True)

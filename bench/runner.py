@@ -59,6 +59,25 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
+def debian_tool(command: str, package: str) -> str:
+    """The path of ``command``, installing the Debian ``package`` if it is missing."""
+    found = shutil.which(command)
+    if found:
+        return found
+    if shutil.which("apt-get") is None:
+        raise SystemExit(f"bench: {command} is missing and there is no apt-get")
+    log(f"installing {package} (apt-get install -y {package})")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "--no-install-recommends", package]
+    if subprocess.run(install, env=env, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, check=True)
+        subprocess.run(install, env=env, check=True)
+    found = shutil.which(command)
+    if not found:
+        raise SystemExit(f"bench: {command} is still missing after apt-get install")
+    return found
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.runner import BENCH_DIR, LOAD_CPU, log
+from bench.runner import BENCH_DIR, LOAD_CPU, debian_tool
 from bench.sampling import children_cpu_seconds
 
 LUA_DIR = BENCH_DIR / "lua"
@@ -22,21 +21,7 @@ WRK_TIMEOUT = "5s"  # a request slower than this counts as a (timeout) error
 
 def ensure_wrk() -> str:
     """The path of ``wrk``, installing the Debian package if it is missing."""
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if shutil.which("apt-get") is None:
-        raise SystemExit("bench: wrk is missing and there is no apt-get; install wrk")
-    log("installing wrk (apt-get install -y wrk)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "wrk"]
-    if subprocess.run(install, env=env, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, check=True)
-        subprocess.run(install, env=env, check=True)
-    found = shutil.which("wrk")
-    if not found:
-        raise SystemExit("bench: wrk is still missing after apt-get install")
-    return found
+    return debian_tool("wrk", "wrk")
 
 
 @dataclass(frozen=True, slots=True)
