@@ -250,6 +250,13 @@ class Settings(BaseSettings):
     rate_limit_tokens_per_day: int = Field(
         1000, ge=0, description="Tokens a client may be issued per day (0: no limit)."
     )
+    rate_limit_new_reporters_per_day: int = Field(
+        1000,
+        ge=0,
+        description="Reporters a client may name for the first time per day (0: no limit): "
+        "past it, a report from a new reporter_id is refused (429) and its known reporters "
+        "still report, so that no client invents reporters to block profiles alone.",
+    )
     rate_limit_log_only: Annotated[frozenset[str], NoDecode] = Field(
         frozenset(),
         description="Limits only counted and logged (rate_limit_exceeded), never refused, "
@@ -427,6 +434,7 @@ class Settings(BaseSettings):
             tokens_per_day=self.rate_limit_tokens_per_day,
             requests_per_hour=self.rate_limit_requests_per_hour,
             burst_per_minute=self.rate_limit_burst_per_minute,
+            new_reporters_per_day=self.rate_limit_new_reporters_per_day,
             log_only=self.rate_limit_log_only,
         )
 

@@ -155,6 +155,7 @@ DEFAULT_LIMITS = {
     "tokens_per_day": limit_shown(1000, 86400),
     "requests_per_hour": limit_shown(1000, 3600),
     "burst_per_minute": limit_shown(100, 60),
+    "new_reporters_per_day": limit_shown(1000, 86400),
 }
 
 

@@ -44,17 +44,20 @@ def test_amounts_and_modes_are_stored_and_shown(run: Cli) -> None:
         client_id,
         *("--tokens-per-hour", "5", "--requests-per-hour", "0"),
         *("--burst-per-minute", "20", "--log-only", "burst_per_minute"),
+        *("--new-reporters-per-day", "50"),
     )
     assert shown == {
         "tokens_per_hour": limit_shown(5, 3600, own=True),
         "tokens_per_day": limit_shown(1000, 86400),
         "requests_per_hour": limit_shown(None, 3600, "off", own=True),
         "burst_per_minute": limit_shown(20, 60, "log-only", own=True),
+        "new_reporters_per_day": limit_shown(50, 86400, own=True),
     }
     assert own_limits(run, client_id) == ClientLimits(
         tokens_per_hour=5,
         requests_per_hour=0,
         burst_per_minute=20,
+        new_reporters_per_day=50,
         log_only=frozenset({"burst_per_minute"}),
     )
     show = json.loads(run("clients", "show", client_id, "--json").stdout)

@@ -81,3 +81,20 @@ async def test_list_reports_gives_the_newest_oldest_first(store: ReportStore) ->
     await store.add_report(make_report("other", created_at=at(9)), 99)
     reports = await store.list_reports("facebook", "grazer", 3)
     assert [r.reporter_id for r in reports] == ["u3", "u4", "u5"]
+
+
+async def test_a_client_has_named_a_reporter_once_a_stored_report_names_it(
+    store: ReportStore,
+) -> None:
+    """``has_reporter``: per client (another client's reporter of the same id is not its
+    own), whatever the profile, and forgotten with the reports a clearing deletes."""
+    assert not await store.has_reporter("client-a", "user-1")
+    await store.add_report(make_report("grazer", "user-1", client_id="client-a"), 5)
+    await store.add_report(make_report("other", "user-2", client_id="client-a"), 5)
+    assert await store.has_reporter("client-a", "user-1")
+    assert await store.has_reporter("client-a", "user-2")
+    assert not await store.has_reporter("client-b", "user-1")
+    assert not await store.has_reporter("client-a", "user-3")
+    await store.clear_profile("facebook", "grazer", at(9))
+    assert not await store.has_reporter("client-a", "user-1")
+    assert await store.has_reporter("client-a", "user-2")

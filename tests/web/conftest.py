@@ -1,10 +1,11 @@
 """Fixtures of the web tests that need more than the root conftest's: the workload
-identity federation's stand-in issuer, a client bound to it, and an app whose issuer
-fetches time out quickly."""
+identity federation's stand-in issuer, a client bound to it, an app whose issuer
+fetches time out quickly, and an app with rate limits counted in process or in Redis."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 import pytest
@@ -13,7 +14,14 @@ from anti_grazer.store.runtime import OpenedStores
 from tests.client_assertions import rsa_key
 from tests.clock import FrozenClock
 from tests.guard.stand_in_server import StandInServer, serving
-from tests.support import Registered, create_app, running, settings_for
+from tests.support import (
+    COUNTER_BACKENDS,
+    Registered,
+    create_app,
+    flushed_redis_url,
+    running,
+    settings_for,
+)
 from tests.web.federation_helpers import PROD_RULE, TIMEOUT_SECONDS, Federation
 
 
@@ -42,3 +50,21 @@ async def fed_http(database_url: str, clock: FrozenClock) -> AsyncIterator[httpx
     settings = settings_for(database_url, federation_timeout_seconds=TIMEOUT_SECONDS)
     async with running(create_app(settings, clock=clock, monotonic=clock.monotonic)) as http:
         yield http
+
+
+Limited = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture(params=COUNTER_BACKENDS)
+def limited(request: pytest.FixtureRequest, database_url: str, clock: FrozenClock) -> Limited:
+    """The app with the given settings, counting in process or in Redis."""
+
+    @asynccontextmanager
+    async def serve(**overrides: object) -> AsyncIterator[httpx.AsyncClient]:
+        if request.param == "redis":
+            overrides["rate_limit_storage"] = await flushed_redis_url()
+        app = create_app(settings_for(database_url, **overrides), clock=clock)
+        async with running(app) as http:
+            yield http
+
+    return serve

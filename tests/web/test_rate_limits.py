@@ -9,11 +9,8 @@ the start of a minute and of an hour."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
-import pytest
 
 from anti_grazer.protocol.models import ClientLimits
 from anti_grazer.store.runtime import OpenedStores
@@ -26,38 +23,13 @@ from tests.http_helpers import (
     bearer,
     read_profile,
 )
-from tests.support import (
-    COUNTER_BACKENDS,
-    Registered,
-    create_app,
-    flushed_redis_url,
-    issue,
-    log_events,
-    running,
-    settings_for,
-)
+from tests.support import Registered, create_app, issue, log_events, running, settings_for
+from tests.web.conftest import Limited
 
 MINUTE_ENDS = 1780315260  # 12:01:00 UTC
 HOUR_ENDS = 1780318800  # 13:00:00 UTC
 BURST_3 = '"burst_per_minute";q=3;w=60, "requests_per_hour";q=1000;w=3600'
 REPORT = {"platform": "facebook", "profile_id": "grazer", "reporter_id": "user-1"}
-
-Limited = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture(params=COUNTER_BACKENDS)
-def limited(request: pytest.FixtureRequest, database_url: str, clock: FrozenClock) -> Limited:
-    """The app with the given settings, counting in process or in Redis."""
-
-    @asynccontextmanager
-    async def serve(**overrides: object) -> AsyncIterator[httpx.AsyncClient]:
-        if request.param == "redis":
-            overrides["rate_limit_storage"] = await flushed_redis_url()
-        app = create_app(settings_for(database_url, **overrides), clock=clock)
-        async with running(app) as http:
-            yield http
-
-    return serve
 
 
 async def test_every_answer_carries_the_fields_of_its_clients_limits(

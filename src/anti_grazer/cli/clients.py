@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,6 +46,7 @@ from anti_grazer.protocol.models import (
     BURST_PER_MINUTE,
     JWT,
     LIMIT_NAMES,
+    NEW_REPORTERS_PER_DAY,
     NO_CLIENT_LIMITS,
     OPAQUE,
     PRIVATE_KEY_JWT,
@@ -239,11 +240,13 @@ _LIMIT_HELP = {
     TOKENS_PER_DAY: "Tokens the client may get per day",
     REQUESTS_PER_HOUR: "API requests the client may make per hour",
     BURST_PER_MINUTE: "API requests the client may make per minute",
+    NEW_REPORTERS_PER_DAY: "Reporters the client may name for the first time per day",
 }
 
 
 def _limit_options(command: F) -> F:
-    """The options that set a client's own limits (``create``, ``limits``)."""
+    """The options that set a client's own limits (``create``, ``limits``): one amount
+    per limit, which the command takes as ``**limit_amounts``, and the modes."""
     for name in reversed(LIMIT_NAMES):
         command = click.option(
             f"--{name.replace('_', '-')}",
@@ -269,7 +272,8 @@ def _limit_options(command: F) -> F:
     )(command)
 
 
-def _given_amounts(**amounts: int | None) -> dict[str, int]:
+def _given_amounts(amounts: Mapping[str, int | None]) -> dict[str, int]:
+    """The limit options given (``_limit_options``: one per ``LIMIT_NAMES``)."""
     return {name: amount for name, amount in amounts.items() if amount is not None}
 
 
@@ -323,13 +327,10 @@ def create(
     secret_ttl: str | None,
     jwks_file: Path | None,
     jwks_uri: str | None,
-    tokens_per_hour: int | None,
-    tokens_per_day: int | None,
-    requests_per_hour: int | None,
-    burst_per_minute: int | None,
     log_only: tuple[str, ...],
     enforce: tuple[str, ...],
     as_json: bool,
+    **limit_amounts: int | None,
 ) -> None:
     """Register a client and print its id and secret (shown once).
 
@@ -352,12 +353,7 @@ def create(
     limits = _config(
         lambda: changed_limits(
             NO_CLIENT_LIMITS,
-            _given_amounts(
-                tokens_per_hour=tokens_per_hour,
-                tokens_per_day=tokens_per_day,
-                requests_per_hour=requests_per_hour,
-                burst_per_minute=burst_per_minute,
-            ),
+            _given_amounts(limit_amounts),
             log_only=log_only,
             enforced=enforce,
         )
@@ -582,14 +578,11 @@ def show(client_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line.")
 def limits_command(
     client_id: str,
-    tokens_per_hour: int | None,
-    tokens_per_day: int | None,
-    requests_per_hour: int | None,
-    burst_per_minute: int | None,
     log_only: tuple[str, ...],
     enforce: tuple[str, ...],
     reset: tuple[str, ...],
     as_json: bool,
+    **limit_amounts: int | None,
 ) -> None:
     """Show, or change, a client's own rate limits and token quotas.
 
@@ -598,12 +591,7 @@ def limits_command(
     rate_limit_exceeded, never refused: how a limit is rolled out).  Prints every limit
     as it holds with this server's settings.
     """
-    amounts = _given_amounts(
-        tokens_per_hour=tokens_per_hour,
-        tokens_per_day=tokens_per_day,
-        requests_per_hour=requests_per_hour,
-        burst_per_minute=burst_per_minute,
-    )
+    amounts = _given_amounts(limit_amounts)
     changing = bool(amounts or log_only or enforce or reset)
 
     async def action(stores: OpenedStores) -> Client:

@@ -17,6 +17,7 @@ from anti_grazer.protocol.jwk_set import JwkSetError, check_jwks_uri, checked_cl
 from anti_grazer.protocol.models import (
     BURST_PER_MINUTE,
     LIMIT_NAMES,
+    NEW_REPORTERS_PER_DAY,
     NO_CLIENT_LIMITS,
     OPAQUE,
     PRIVATE_KEY_JWT,
@@ -301,6 +302,7 @@ def changed_limits(
         tokens_per_day=own.get(TOKENS_PER_DAY),
         requests_per_hour=own.get(REQUESTS_PER_HOUR),
         burst_per_minute=own.get(BURST_PER_MINUTE),
+        new_reporters_per_day=own.get(NEW_REPORTERS_PER_DAY),
         log_only=frozenset((limits.log_only - changed_mode) | log_only),
         enforced=frozenset((limits.enforced - changed_mode) | enforced),
     )

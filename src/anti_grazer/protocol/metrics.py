@@ -17,6 +17,7 @@ LOCKOUT_ADDRESS = "address"
 # What a rate limit counts, and what became of a request past it.
 API_REQUESTS = "api"
 TOKEN_REQUESTS = "token"  # noqa: S105 - a label value
+NEW_REPORTERS = "reporter"
 REFUSED = "refused"
 LOGGED = "logged"
 

@@ -37,14 +37,23 @@ ES256 = "ES256"
 EDDSA = "EdDSA"
 SIGNING_ALGORITHMS = (ES256, EDDSA)
 
-# The limits a client's use is counted against (issue 18 item 1): token requests per hour
-# and per day (as Auth0's machine-to-machine quotas), API requests per hour and per
-# minute (the burst).  ``protocol.rate_limits`` counts them.
+# The limits a client's use is counted against (issue 18 items 1 and 7): token requests
+# per hour and per day (as Auth0's machine-to-machine quotas), API requests per hour and
+# per minute (the burst), and the new distinct reporters its reports may name per day
+# (so that no client invents reporters faster than its users could report).
+# ``protocol.rate_limits`` counts them.
 TOKENS_PER_HOUR = "tokens_per_hour"
 TOKENS_PER_DAY = "tokens_per_day"
 REQUESTS_PER_HOUR = "requests_per_hour"
 BURST_PER_MINUTE = "burst_per_minute"
-LIMIT_NAMES = (TOKENS_PER_HOUR, TOKENS_PER_DAY, REQUESTS_PER_HOUR, BURST_PER_MINUTE)
+NEW_REPORTERS_PER_DAY = "new_reporters_per_day"
+LIMIT_NAMES = (
+    TOKENS_PER_HOUR,
+    TOKENS_PER_DAY,
+    REQUESTS_PER_HOUR,
+    BURST_PER_MINUTE,
+    NEW_REPORTERS_PER_DAY,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +102,7 @@ class ClientLimits:
     tokens_per_day: int | None = None
     requests_per_hour: int | None = None
     burst_per_minute: int | None = None
+    new_reporters_per_day: int | None = None
     log_only: frozenset[str] = frozenset()
     enforced: frozenset[str] = frozenset()
 

@@ -1,5 +1,5 @@
-"""Per-client rate limits and token quotas (issue 18 item 1): which limits hold for a
-client, and what its use of them is once a request was counted.
+"""Per-client rate limits and token quotas (issue 18 items 1 and 7): which limits hold for
+a client, and what its use of them is once a request (or a new reporter) was counted.
 
 Requests are counted in fixed windows aligned to the clock (a minute, an hour, a day:
 ``window_key``), so the end of a window, which the RateLimit fields and
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from anti_grazer.protocol.models import (
     BURST_PER_MINUTE,
+    NEW_REPORTERS_PER_DAY,
     REQUESTS_PER_HOUR,
     TOKENS_PER_DAY,
     TOKENS_PER_HOUR,
@@ -31,10 +32,13 @@ WINDOW_SECONDS = {
     TOKENS_PER_DAY: 86400,
     REQUESTS_PER_HOUR: 3600,
     BURST_PER_MINUTE: 60,
+    NEW_REPORTERS_PER_DAY: 86400,
 }
-# What a token request is counted against, and what an API request is.
+# What a token request is counted against, what an API request is, and what a report
+# naming a reporter its client never named before is.
 TOKEN_LIMITS = (TOKENS_PER_HOUR, TOKENS_PER_DAY)
 REQUEST_LIMITS = (BURST_PER_MINUTE, REQUESTS_PER_HOUR)
+REPORTER_LIMITS = (NEW_REPORTERS_PER_DAY,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,7 @@ class RateLimitPolicy:
     tokens_per_day: int = 1000
     requests_per_hour: int = 1000
     burst_per_minute: int = 100
+    new_reporters_per_day: int = 1000
     log_only: frozenset[str] = frozenset()
 
     def limits(self, names: Sequence[str], own: ClientLimits) -> tuple[Limit, ...]:

@@ -1,10 +1,11 @@
 """The throttle: per-client rate limits and token quotas (``protocol.rate_limits``) and
 the client-authentication lockout (``protocol.lockout``), counted in one ``Counters``
-port (issue 18 items 1 and 2).
+port (issue 18 items 1, 2 and 7).
 
 Every request it judges costs one round trip to the counters, whatever it checks: an API
 request counts its windows; a client that authenticated has its lockouts read and its
-token windows counted together.  Only a refusal or a failed authentication costs more.
+token windows counted together.  Only a refusal, a failed authentication, or a report
+naming a reporter its client never named before (one more round trip) costs more.
 When the counters cannot be reached, every request is let through (fail open: the
 adapter logs and counts it).
 
@@ -26,6 +27,7 @@ from anti_grazer.protocol.metrics import (
     LOCKOUT_ADDRESS,
     LOCKOUT_CLIENT,
     LOGGED,
+    NEW_REPORTERS,
     NO_METRICS,
     REFUSED,
     TOKEN_REQUESTS,
@@ -33,6 +35,7 @@ from anti_grazer.protocol.metrics import (
 from anti_grazer.protocol.models import NO_CLIENT_LIMITS, Client
 from anti_grazer.protocol.ports import ClientStore, Clock, Counters, Metrics
 from anti_grazer.protocol.rate_limits import (
+    REPORTER_LIMITS,
     REQUEST_LIMITS,
     TOKEN_LIMITS,
     Limit,
@@ -75,18 +78,26 @@ class Throttle:
     async def requests(self, client_id: str) -> Usage | None:
         """Count one API request of ``client_id`` against its request limits; its usage
         (None when nothing was counted: no limits, or the counters cannot be reached)."""
+        return await self._count(API_REQUESTS, REQUEST_LIMITS, client_id)
+
+    async def new_reporter(self, client_id: str) -> Usage | None:
+        """Count one reporter ``client_id`` never named before against its limit on new
+        reporters (the ``reports.ports.ReporterQuota`` port); its usage, as ``requests``."""
+        return await self._count(NEW_REPORTERS, REPORTER_LIMITS, client_id)
+
+    async def _count(self, kind: str, names: Sequence[str], client_id: str) -> Usage | None:
         if self.limits is None:
             return None
         client = await self.clients.get_client(client_id)
         own = client.limits if client is not None else NO_CLIENT_LIMITS
-        limits = self.limits.limits(REQUEST_LIMITS, own)
+        limits = self.limits.limits(names, own)
         if not limits:
             return None
         now = self.clock.now().timestamp()
         counted = await self.counters.count([window_key(limit, client_id, now) for limit in limits])
         if counted is None:
             return None
-        return self._reported(API_REQUESTS, client_id, usage_of(limits, counted.added, now))
+        return self._reported(kind, client_id, usage_of(limits, counted.added, now))
 
     async def admitted(self, attempt: Attempt, client: Client, *, token: bool) -> Usage | None:
         """After ``client`` authenticated: refuse the attempt if it is locked out
@@ -129,9 +140,9 @@ class Throttle:
             await self._lock_if_due(attempt, counted.added)
 
     def _reported(self, kind: str, client_id: str, usage: Usage) -> Usage:
-        """``usage``, counted in the metrics when past a limit (``kind``: api or token),
-        and a log line for each limit this request was the first to pass in its window
-        (a log-only limit is reported so, and never refused)."""
+        """``usage``, counted in the metrics when past a limit (``kind``: api, token or
+        reporter), and a log line for each limit this request was the first to pass in
+        its window (a log-only limit is reported so, and never refused)."""
         if usage.refused:
             self.metrics.rate_limited(kind, REFUSED)
         elif any(state.exceeded for state in usage.states):

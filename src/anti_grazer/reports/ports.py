@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from anti_grazer.protocol.rate_limits import Usage
 from anti_grazer.reports.models import BlockPosition, ProfileRecord, Report, ReportOutcome
 
 
@@ -24,6 +25,11 @@ class ReportStore(Protocol):
         and the clients ``min_clients``; only an operator lifts a block.  Safe under
         concurrent calls: a repeated report racing itself resolves to one stored report.
         """
+        ...
+
+    async def has_reporter(self, client_id: str, reporter_id: str) -> bool:
+        """Whether a stored report names the reporter ``reporter_id`` of ``client_id`` (a
+        cleared profile's reports are gone, and with them what they told)."""
         ...
 
     async def clear_profile(self, platform: str, profile_id: str, now: datetime) -> int:
@@ -59,4 +65,14 @@ class ReportStore(Protocol):
         """Up to ``limit`` blocked profiles, newest block first (ties: platform, then
         profile id, descending), only of ``platform`` if given, only blocked at or after
         ``since`` if given, and only those strictly after the position ``after``."""
+        ...
+
+
+class ReporterQuota(Protocol):
+    """Each client's limit on the new distinct reporters its reports name per day
+    (``protocol.throttle.Throttle``)."""
+
+    async def new_reporter(self, client_id: str) -> Usage | None:
+        """Count one reporter ``client_id`` never named before; its usage of the limit
+        (None when nothing was counted)."""
         ...

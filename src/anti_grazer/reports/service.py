@@ -9,6 +9,7 @@ from datetime import datetime
 
 from anti_grazer.protocol.ports import Clock
 from anti_grazer.reports.cursor import BlocklistCursors
+from anti_grazer.reports.errors import NewReporterLimitError
 from anti_grazer.reports.models import (
     BlockedProfile,
     BlocklistPage,
@@ -19,7 +20,7 @@ from anti_grazer.reports.models import (
     Report,
     ReportOutcome,
 )
-from anti_grazer.reports.ports import ReportStore
+from anti_grazer.reports.ports import ReporterQuota, ReportStore
 
 REPORTS_WRITE_SCOPE = "reports:write"
 PROFILES_READ_SCOPE = "profiles:read"
@@ -67,15 +68,22 @@ def profile_status(record: ProfileRecord | None) -> ProfileStatus:
 
 class ReportService:
     """Reports, profiles and the blocklist over a ``ReportStore``; ``cursors`` issues and
-    checks the blocklist's cursors."""
+    checks the blocklist's cursors; ``quota`` counts each client's new reporters (None:
+    they are not limited)."""
 
     def __init__(
-        self, store: ReportStore, clock: Clock, policy: ReportPolicy, cursors: BlocklistCursors
+        self,
+        store: ReportStore,
+        clock: Clock,
+        policy: ReportPolicy,
+        cursors: BlocklistCursors,
+        quota: ReporterQuota | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.policy = policy
         self.cursors = cursors
+        self.quota = quota
 
     async def report(
         self,
@@ -89,10 +97,17 @@ class ReportService:
         """Record that ``reporter_id`` of ``client_id`` reports the profile as a grazer.
 
         Idempotent: a repeat returns the first report (its reason and time) with
-        ``created`` false.  The inputs are expected to have passed the API's validation.
+        ``created`` false.  A reporter the client never named before is counted against
+        its limit on new reporters: past it, ``NewReporterLimitError`` and nothing is
+        stored (its known reporters still report).  The inputs are expected to have
+        passed the API's validation.
         """
         if not self.policy.is_known_platform(platform):
             raise ValueError(f"unknown platform {platform!r}")
+        if self.quota is not None and not await self.store.has_reporter(client_id, reporter_id):
+            usage = await self.quota.new_reporter(client_id)
+            if usage is not None and usage.refused:
+                raise NewReporterLimitError(usage)
         report = Report(
             client_id=client_id,
             reporter_id=reporter_id,

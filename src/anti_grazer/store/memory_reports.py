@@ -48,6 +48,11 @@ class MemoryReportStore:
         )
         return ReportOutcome(report, created=True)
 
+    async def has_reporter(self, client_id: str, reporter_id: str) -> bool:
+        return any(
+            (r.client_id, r.reporter_id) == (client_id, reporter_id) for r in self._reports.values()
+        )
+
     def _reports_of(self, platform: str, profile_id: str) -> list[Report]:
         return [
             r

@@ -444,7 +444,11 @@ def create_app(
                     settings.realm,
                 ),
                 reports=ReportService(
-                    opened.reports, server_clock, report_policy, BlocklistCursors(cursor_key)
+                    opened.reports,
+                    server_clock,
+                    report_policy,
+                    BlocklistCursors(cursor_key),
+                    throttle,
                 ),
                 keys=keys,
                 readiness=readiness_checks(opened, keys),

@@ -141,7 +141,9 @@ _API_RESPONSES: dict[str, Any] = {
     },
     "403": _error("The token lacks the route's scope (RFC 6750 §3.1 insufficient_scope)"),
     "429": {
-        "description": "The client went past its request limit (RATE_LIMIT_EXCEEDED)",
+        "description": "The client went past its request limit, or (a report naming a "
+        "reporter it never named before) its limit on new reporters per day "
+        "(RATE_LIMIT_EXCEEDED)",
         "headers": {**_RETRY_AFTER, **_RATE_LIMIT_HEADERS},
         "content": {"application/json": {"schema": _RATE_LIMIT_ERROR_SCHEMA}},
     },

@@ -98,8 +98,8 @@ class PrometheusMetrics:
         )
         self.limited_requests = counter(
             "rate_limited_requests",
-            "Requests past a rate limit or token quota (kind: api, token), refused or "
-            "only logged (log-only limits).",
+            "Requests past a rate limit or token quota (kind: api, token, or reporter: a "
+            "report naming a new reporter), refused or only logged (log-only limits).",
             ("kind", "outcome"),
         )
         self.redis_errors = counter(

@@ -5,22 +5,25 @@ before any byte of the body is read.  Past an enforced limit the answer is ``429
 6585 §4) with ``Retry-After`` and ``{"error": {"code": "RATE_LIMIT_EXCEEDED", ...}}``, and
 the route never runs; every answer carries the rate-limit fields
 (``web.rate_limit_headers``).  A request the guard refused was not counted: it has no
-client."""
+client.  A route that counts a limit of its own (a report's new reporter) and refuses
+past it answers ``rate_limited_response``, whose fields name that limit."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from anti_grazer.guard.asgi import discard_streamed_body
 from anti_grazer.guard.http import verified_principal
 from anti_grazer.paths import is_under
+from anti_grazer.protocol.models import NEW_REPORTERS_PER_DAY
 from anti_grazer.protocol.rate_limits import Usage
 from anti_grazer.protocol.throttle import Throttle
 from anti_grazer.web.rate_limit_headers import rate_limit_headers, retry_after
-from anti_grazer.web.responses import JSON_CONTENT_TYPE, send_response
+from anti_grazer.web.responses import JSON_CONTENT_TYPE, NO_STORE, RawHeaders, send_response
 
 RATE_LIMIT_EXCEEDED = "RATE_LIMIT_EXCEEDED"
 
@@ -31,11 +34,31 @@ def rate_limited_body(usage: Usage) -> bytes:
         (state for state in usage.enforced if state.exceeded), key=lambda state: state.reset_at
     )
     limit = exceeded.limit
+    counted = "new reporters" if limit.name == NEW_REPORTERS_PER_DAY else "requests"
     message = (
-        f"Rate limit exceeded: {limit.amount} requests per {limit.window_seconds} s "
+        f"Rate limit exceeded: {limit.amount} {counted} per {limit.window_seconds} s "
         f"({limit.name}); retry after {usage.retry_after_seconds} s"
     )
     return orjson.dumps({"error": {"code": RATE_LIMIT_EXCEEDED, "message": message}})
+
+
+def rate_limited_response(usage: Usage) -> Response:
+    """The ``429`` of a route refused past a limit it counted itself: the fields the
+    middleware's refusal has."""
+    response = Response(rate_limited_body(usage), status_code=429)
+    response.raw_headers.extend(
+        [
+            JSON_CONTENT_TYPE,
+            retry_after(usage.retry_after_seconds),
+            *rate_limit_headers(usage),
+            *NO_STORE,
+        ]
+    )
+    return response
+
+
+def _names_limits(headers: RawHeaders) -> bool:
+    return any(name == b"ratelimit" for name, _ in headers)
 
 
 class RateLimitMiddleware:
@@ -71,8 +94,11 @@ class RateLimitMiddleware:
             return
 
         async def send_with_limits(message: Message) -> None:
+            # A route's own refusal names the limit it passed, and only that one.
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *headers]
+                own = message.get("headers", [])
+                if not _names_limits(own):
+                    message["headers"] = [*own, *headers]
             await send(message)
 
         await self.app(scope, receive, send_with_limits)

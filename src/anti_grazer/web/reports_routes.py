@@ -22,7 +22,7 @@ from starlette.responses import Response
 from anti_grazer.guard.fastapi import ClientCredentialsScheme, require_scopes
 from anti_grazer.protocol.models import Principal
 from anti_grazer.reports.cursor import MAX_CURSOR_LENGTH
-from anti_grazer.reports.errors import InvalidCursorError
+from anti_grazer.reports.errors import InvalidCursorError, NewReporterLimitError
 from anti_grazer.reports.inputs import VALID_UNICODE, Instant
 from anti_grazer.reports.models import (
     MAX_ID_LENGTH,
@@ -40,6 +40,7 @@ from anti_grazer.reports.service import (
     SCOPE_DESCRIPTIONS,
     ReportService,
 )
+from anti_grazer.web.rate_limiting import rate_limited_response
 from anti_grazer.web.repeated_params import SingleValuedQuery
 from anti_grazer.web.validation_errors import ValidatedRoute
 
@@ -183,19 +184,24 @@ def build_reports_router(
         status_code=201,
         summary="Report a profile as a grazer",
         description="One report per reporter and profile: a repeat is idempotent and "
-        "answers 200 with the first report (its reason and created_at).",
+        "answers 200 with the first report (its reason and created_at). A reporter_id the "
+        "client never sent before counts against its limit on new reporters per day "
+        "(RATE_LIMIT_NEW_REPORTERS_PER_DAY): past it, 429 and nothing is stored.",
         responses={200: {"model": ReportOut, "description": "Already reported: the report"}},
     )
     async def create_report(
         payload: ReportIn, principal: Annotated[Principal, write], _once: SingleValuedQuery
     ) -> Response:
-        outcome = await service().report(
-            principal.client_id,
-            reporter_id=payload.reporter_id,
-            platform=payload.platform,
-            profile_id=payload.profile_id,
-            reason=payload.reason,
-        )
+        try:
+            outcome = await service().report(
+                principal.client_id,
+                reporter_id=payload.reporter_id,
+                platform=payload.platform,
+                profile_id=payload.profile_id,
+                reason=payload.reason,
+            )
+        except NewReporterLimitError as refused:
+            return rate_limited_response(refused.usage)
         return _json(201 if outcome.created else 200, render_report(outcome.report))
 
     @router.get(

@@ -11,7 +11,7 @@ from anti_grazer.protocol.errors import OAuthError
 RawHeaders = list[tuple[bytes, bytes]]
 
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
-_NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 
 
 async def send_response(send: Send, status: int, body: bytes, headers: RawHeaders) -> None:
@@ -20,7 +20,7 @@ async def send_response(send: Send, status: int, body: bytes, headers: RawHeader
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [*headers, *_NO_STORE, (b"content-length", str(len(body)).encode())],
+            "headers": [*headers, *NO_STORE, (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})

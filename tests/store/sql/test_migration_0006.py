@@ -7,16 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, String, column, insert, select, table
+from sqlalchemy import String, column, insert, select, table
 
 from anti_grazer.protocol.client_auth import AuthMethod, ClientCredentials, authenticate_client
 from anti_grazer.store.runtime import open_stores
 from anti_grazer.store.sql.engine import create_engine
-from anti_grazer.store.sql.migrate import MIGRATIONS, upgrade
+from anti_grazer.store.sql.migrate import upgrade
 from anti_grazer.store.sql.rows import client_row, token_row
 from anti_grazer.store.sql.tables import CLIENT_LIMIT_COLUMNS, access_tokens, clients
+from tests.store.sql.migration_steps import migrate
 from tests.support import SQL_BACKENDS, T0, fresh_database_url, make_client, make_token
 
 # The columns later revisions added (0007: a client's keys; 0009: its audiences) are not
@@ -29,13 +28,6 @@ clients_0005 = table(
 )
 
 
-def _migrate(connection: Connection, revision: str, *, down: bool = False) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
-
-
 @pytest.mark.parametrize("backend", SQL_BACKENDS)
 async def test_0006_moves_each_secret_and_keeps_the_tokens(backend: str, tmp_path: Path) -> None:
     url = await fresh_database_url(backend, tmp_path)
@@ -43,7 +35,7 @@ async def test_0006_moves_each_secret_and_keeps_the_tokens(backend: str, tmp_pat
     before = make_client(secret="the-old-secret")
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate, "0005", down=True)
+            await connection.run_sync(migrate, "0005", down=True)
             row = {
                 **{k: v for k, v in client_row(before).items() if k not in _LATER_COLUMNS},
                 "secret_digest": before.secrets[0].digest,
@@ -63,7 +55,7 @@ async def test_0006_moves_each_secret_and_keeps_the_tokens(backend: str, tmp_pat
             caller = await authenticate_client(stores.clients, credentials, T0)
             assert caller.secret_id == secret.secret_id
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate, "0005", down=True)
+            await connection.run_sync(migrate, "0005", down=True)
             digests = (await connection.execute(select(clients_0005.c.secret_digest))).all()
             tokens = (await connection.execute(select(access_tokens.c.digest))).all()
         assert digests == [(before.secrets[0].digest,)]

@@ -7,13 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, column, insert, inspect, select, table
+from sqlalchemy import column, insert, select, table
 
 from anti_grazer.store.runtime import open_stores
 from anti_grazer.store.sql.engine import create_engine
-from anti_grazer.store.sql.migrate import MIGRATIONS, upgrade
+from anti_grazer.store.sql.migrate import upgrade
 from anti_grazer.store.sql.rows import client_row, secret_row, token_row
 from anti_grazer.store.sql.tables import (
     CLIENT_LIMIT_COLUMNS,
@@ -21,6 +19,7 @@ from anti_grazer.store.sql.tables import (
     client_secrets,
     clients,
 )
+from tests.store.sql.migration_steps import client_columns, migrate
 from tests.support import SQL_BACKENDS, fresh_database_url, make_client, make_token
 
 # The clients table as 0008 left it: without audiences (nor 0010's limits).
@@ -34,17 +33,6 @@ clients_0008 = table(
 )
 
 
-def _migrate(connection: Connection, revision: str, *, down: bool = False) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
-
-
-def _client_columns(connection: Connection) -> set[str]:
-    return {c["name"] for c in inspect(connection).get_columns("clients")}
-
-
 @pytest.mark.parametrize("backend", SQL_BACKENDS)
 async def test_0009_gives_existing_clients_no_audience(backend: str, tmp_path: Path) -> None:
     url = await fresh_database_url(backend, tmp_path)
@@ -53,7 +41,7 @@ async def test_0009_gives_existing_clients_no_audience(backend: str, tmp_path: P
     token = make_token("t1")
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate, "0008", down=True)
+            await connection.run_sync(migrate, "0008", down=True)
             row = client_row(before)
             await connection.execute(
                 insert(clients_0008).values({c.name: row[c.name] for c in clients_0008.columns})
@@ -69,8 +57,8 @@ async def test_0009_gives_existing_clients_no_audience(backend: str, tmp_path: P
             assert before.audiences == ()
             assert await stores.tokens.get_token(token.digest) == token
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate, "0008", down=True)
-            assert "audiences" not in await connection.run_sync(_client_columns)
+            await connection.run_sync(migrate, "0008", down=True)
+            assert "audiences" not in await connection.run_sync(client_columns)
             ids = (await connection.execute(select(clients_0008.c.client_id))).all()
             digests = (await connection.execute(select(access_tokens.c.digest))).all()
         assert ids == [(before.client_id,)]

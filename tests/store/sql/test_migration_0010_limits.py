@@ -7,14 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, column, insert, inspect, select, table
+from sqlalchemy import column, insert, select, table
 
 from anti_grazer.protocol.models import ClientLimits
 from anti_grazer.store.runtime import open_stores
 from anti_grazer.store.sql.engine import create_engine
-from anti_grazer.store.sql.migrate import MIGRATIONS, upgrade
+from anti_grazer.store.sql.migrate import upgrade
 from anti_grazer.store.sql.rows import client_row, secret_row, token_row
 from anti_grazer.store.sql.tables import (
     CLIENT_LIMIT_COLUMNS,
@@ -22,23 +20,13 @@ from anti_grazer.store.sql.tables import (
     client_secrets,
     clients,
 )
+from tests.store.sql.migration_steps import client_columns, migrate
 from tests.support import SQL_BACKENDS, at, fresh_database_url, make_client, make_token
 
 clients_0009 = table(
     "clients",
     *(column(c.name, c.type) for c in clients.columns if c.name not in CLIENT_LIMIT_COLUMNS),
 )
-
-
-def _migrate(connection: Connection, revision: str, *, down: bool = False) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
-
-
-def _client_columns(connection: Connection) -> set[str]:
-    return {c["name"] for c in inspect(connection).get_columns("clients")}
 
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS)
@@ -50,7 +38,7 @@ async def test_0010_gives_existing_clients_the_defaults_and_keeps_them_whole(
     before = make_client()
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate, "0009", down=True)
+            await connection.run_sync(migrate, "0009", down=True)
             row = client_row(before)
             row = {c.name: row[c.name] for c in clients_0009.columns}
             await connection.execute(insert(clients_0009).values(row))
@@ -64,8 +52,8 @@ async def test_0010_gives_existing_clients_the_defaults_and_keeps_them_whole(
             own = ClientLimits(burst_per_minute=10, log_only=frozenset({"tokens_per_day"}))
             assert await stores.clients.set_limits(before.client_id, own, at(60))
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate, "0009", down=True)
-            columns = await connection.run_sync(_client_columns)
+            await connection.run_sync(migrate, "0009", down=True)
+            columns = await connection.run_sync(client_columns)
             kept = (await connection.execute(select(clients_0009.c.client_id))).all()
             secrets = (await connection.execute(select(client_secrets.c.digest))).all()
             tokens = (await connection.execute(select(access_tokens.c.digest))).all()

@@ -6,14 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, column, insert, table
+from sqlalchemy import column, insert, table
 
 from anti_grazer.store.runtime import open_stores
 from anti_grazer.store.sql.engine import create_engine
-from anti_grazer.store.sql.migrate import MIGRATIONS, upgrade
+from anti_grazer.store.sql.migrate import upgrade
 from anti_grazer.store.sql.tables import profiles, reports
+from tests.store.sql.migration_steps import migrate
 from tests.support import SQL_BACKENDS, at, fresh_database_url
 
 # The profiles table as 0010 left it.
@@ -21,13 +20,6 @@ profiles_0010 = table(
     "profiles",
     *(column(c.name, c.type) for c in profiles.columns if c.name not in ("clients", "cleared_at")),
 )
-
-
-def _downgrade(connection: Connection, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    command.downgrade(config, revision)
 
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS)
@@ -38,7 +30,7 @@ async def test_0011_counts_the_distinct_clients_of_existing_profiles(
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_downgrade, "0010")
+            await connection.run_sync(migrate, "0010", down=True)
             for client, reporter in (("a", "u1"), ("a", "u2"), ("b", "u1")):
                 await connection.execute(
                     insert(reports).values(

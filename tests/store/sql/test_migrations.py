@@ -12,12 +12,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, String, column, insert, inspect, table, text
+from sqlalchemy import String, column, insert, inspect, table, text
 
 from anti_grazer.store.runtime import SchemaNotCurrentError, open_stores
 from anti_grazer.store.sql.engine import SQLITE_READERS, create_engine
@@ -26,6 +25,7 @@ from anti_grazer.store.sql.rows import client_row
 from anti_grazer.store.sql.schema_version import SCHEMA_REVISION, current_revision
 from anti_grazer.store.sql.tables import CLIENT_LIMIT_COLUMNS, clients, metadata
 from tests.e2e.process import cli_environment, serving, sqlite_url
+from tests.store.sql.migration_steps import migrate
 from tests.support import (
     HEAD,
     INDEXES,
@@ -208,13 +208,6 @@ def test_server_process_migrates_a_fresh_sqlite_file(tmp_path: Path) -> None:
     assert journal_mode(database) == "wal"
 
 
-def _migrate_to(connection: Connection, revision: str, *, down: bool = False) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
-
-
 async def test_0004_keeps_existing_clients_to_their_own_tokens(tmp_path: Path) -> None:
     """Revision 0004 adds ``can_introspect``: a client registered before it may still
     introspect only its own tokens (false), and the downgrade removes the column."""
@@ -222,7 +215,7 @@ async def test_0004_keeps_existing_clients_to_their_own_tokens(tmp_path: Path) -
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate_to, "0003")
+            await connection.run_sync(migrate, "0003")
             row = {**client_row(make_client()), "secret_digest": make_client().secrets[0].digest}
             row = {c.name: row[c.name] for c in clients_0003.columns}
             await connection.execute(insert(clients_0003).values(row))
@@ -234,7 +227,7 @@ async def test_0004_keeps_existing_clients_to_their_own_tokens(tmp_path: Path) -
         assert [s.digest for s in client.secrets] == [make_client().secrets[0].digest]
         assert client.can_introspect is False
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate_to, "0003", down=True)
+            await connection.run_sync(migrate, "0003", down=True)
             columns = await connection.run_sync(
                 lambda sync: {c["name"] for c in inspect(sync).get_columns("clients")}
             )

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Select, Table
 from sqlalchemy.dialects.postgresql import insert
 
 from anti_grazer.store.postgres.stores import first_row
 from anti_grazer.store.sql.reports import SqlReportStore
-from anti_grazer.store.sql.statements import PROFILE_BY_KEY
 
 
 class PostgresReportStore(SqlReportStore):
@@ -19,7 +18,5 @@ class PostgresReportStore(SqlReportStore):
     def _insert(self, table: Table) -> Any:
         return insert(table)
 
-    async def _profile_row(self, platform: str, profile_id: str) -> Any | None:
-        return await first_row(
-            self.engine, PROFILE_BY_KEY, {"platform": platform, "profile_id": profile_id}
-        )
+    async def _first_row(self, statement: Select[Any], values: dict[str, Any]) -> Any | None:
+        return await first_row(self.engine, statement, values)

@@ -2,7 +2,7 @@
 its profile's reporter count change in one transaction through the engine, and
 ``INSERT ... ON CONFLICT`` (each backend's own) makes a repeated or racing report resolve
 to the one stored row.  Each adapter (``store.sqlite.reports``, ``store.postgres.reports``)
-supplies its dialect's ``INSERT`` and how a profile's row is read."""
+supplies its dialect's ``INSERT`` and how the one-row look-ups are read."""
 
 from __future__ import annotations
 
@@ -11,11 +11,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, case, delete, distinct, func, literal, or_, select, update
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    case,
+    delete,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from anti_grazer.reports.models import BlockPosition, ProfileRecord, Report, ReportOutcome
 from anti_grazer.store.sql.rows import profile_from_row, report_from_row
+from anti_grazer.store.sql.statements import PROFILE_BY_KEY, REPORT_BY_REPORTER
 from anti_grazer.store.sql.tables import profiles, reports
 from anti_grazer.store.sql.types import UTCDateTime
 
@@ -34,8 +47,13 @@ class SqlReportStore(ABC):
         """The dialect's ``INSERT`` into ``table``, the one with ``ON CONFLICT`` clauses."""
 
     @abstractmethod
-    async def _profile_row(self, platform: str, profile_id: str) -> Any | None:
-        """The row of ``PROFILE_BY_KEY`` (``store.sql.statements``), or None."""
+    async def _first_row(self, statement: Select[Any], values: dict[str, Any]) -> Any | None:
+        """The first row of ``statement`` (one of ``store.sql.statements``) for
+        ``values``, or None."""
+
+    async def has_reporter(self, client_id: str, reporter_id: str) -> bool:
+        values = {"client_id": client_id, "reporter_id": reporter_id}
+        return await self._first_row(REPORT_BY_REPORTER, values) is not None
 
     async def add_report(
         self, report: Report, block_threshold: int, min_clients: int = 1
@@ -171,7 +189,9 @@ class SqlReportStore(ABC):
         return [report_from_row(row) for row in reversed(rows)]
 
     async def get_profile(self, platform: str, profile_id: str) -> ProfileRecord | None:
-        row = await self._profile_row(platform, profile_id)
+        row = await self._first_row(
+            PROFILE_BY_KEY, {"platform": platform, "profile_id": profile_id}
+        )
         return profile_from_row(row) if row is not None else None
 
     async def list_blocked(

@@ -74,6 +74,7 @@ def limits_row(limits: ClientLimits) -> dict[str, Any]:
         "tokens_per_day": limits.tokens_per_day,
         "requests_per_hour": limits.requests_per_hour,
         "burst_per_minute": limits.burst_per_minute,
+        "new_reporters_per_day": limits.new_reporters_per_day,
         "limits_log_only": join_scopes(limits.log_only),
         "limits_enforced": join_scopes(limits.enforced),
     }
@@ -85,6 +86,7 @@ def limits_from_row(row: Any) -> ClientLimits:
         tokens_per_day=row.tokens_per_day,
         requests_per_hour=row.requests_per_hour,
         burst_per_minute=row.burst_per_minute,
+        new_reporters_per_day=row.new_reporters_per_day,
         log_only=split_scopes(row.limits_log_only),
         enforced=split_scopes(row.limits_enforced),
     )

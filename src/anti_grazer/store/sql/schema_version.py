@@ -12,7 +12,7 @@ from sqlalchemy import Column, MetaData, String, Table, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 # The newest migration in ``migrations/versions``; a test keeps the two equal.
-SCHEMA_REVISION = "0012"
+SCHEMA_REVISION = "0013"
 
 _alembic_version = Table(
     "alembic_version", MetaData(), Column("version_num", String(32), primary_key=True)

@@ -29,6 +29,7 @@ from anti_grazer.store.sql.tables import (
     client_secrets,
     clients,
     profiles,
+    reports,
 )
 
 # A client's secrets' columns, named apart from the client's own.
@@ -63,6 +64,15 @@ LAST_JWT_EXPIRY: Select[Any] = select(
 PROFILE_BY_KEY: Select[Any] = select(profiles).where(
     (profiles.c.platform == bindparam("platform"))
     & (profiles.c.profile_id == bindparam("profile_id"))
+)
+# One report of the reporter ``reporter_id`` of ``client_id``, if it ever reported.
+REPORT_BY_REPORTER: Select[Any] = (
+    select(reports.c.id)
+    .where(
+        (reports.c.client_id == bindparam("client_id"))
+        & (reports.c.reporter_id == bindparam("reporter_id"))
+    )
+    .limit(1)
 )
 
 # Bound names differ from column names: those are reserved in UPDATE statements.

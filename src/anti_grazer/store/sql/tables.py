@@ -23,13 +23,14 @@ from anti_grazer.store.sql.types import UTCDateTime
 
 metadata = MetaData()
 
-# A client's own limits (migration 0007): an amount per limit, and the limits only
-# logged, or enforced, for it.
+# A client's own limits (migrations 0010 and 0013): an amount per limit, and the limits
+# only logged, or enforced, for it.
 CLIENT_LIMIT_COLUMNS = (
     "tokens_per_hour",
     "tokens_per_day",
     "requests_per_hour",
     "burst_per_minute",
+    "new_reporters_per_day",
     "limits_log_only",
     "limits_enforced",
 )
@@ -63,6 +64,7 @@ clients = Table(
     Column("tokens_per_day", Integer, nullable=True),
     Column("requests_per_hour", Integer, nullable=True),
     Column("burst_per_minute", Integer, nullable=True),
+    Column("new_reporters_per_day", Integer, nullable=True),
     Column("limits_log_only", Text, nullable=False, default="", server_default=""),
     Column("limits_enforced", Text, nullable=False, default="", server_default=""),
 )
@@ -136,6 +138,8 @@ reports = Table(
     UniqueConstraint(
         "platform", "profile_id", "client_id", "reporter_id", name="uq_reports_reporter_profile"
     ),
+    # Whether a client has named a reporter before (its new reporters are counted).
+    Index("ix_reports_client_reporter", "client_id", "reporter_id"),
 )
 
 profiles = Table(
