@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
+from anti_grazer.protocol.audit import AuditEvent
 from anti_grazer.protocol.models import Client, ClientLimits, ClientSecret, SigningKey, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, SigningKeyStore, TokenStore
 
@@ -26,8 +27,14 @@ class ForwardingTokenStore:
     async def get_token(self, digest: str) -> TokenRecord | None:
         return await self.inner.get_token(digest)
 
-    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
-        return await self.inner.revoke_token(digest, client_id, now)
+    async def revoke_token(
+        self,
+        digest: str,
+        client_id: str | None,
+        now: datetime,
+        audit: AuditEvent | None = None,
+    ) -> bool:
+        return await self.inner.revoke_token(digest, client_id, now, audit)
 
     async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
         return await self.inner.revoke_client_tokens(client_id, now)

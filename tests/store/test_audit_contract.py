@@ -17,10 +17,17 @@ from anti_grazer.protocol.audit import (
     TOKEN_REVOKED,
     AuditEvent,
 )
-from anti_grazer.protocol.ports import AuditStore
-from anti_grazer.store.memory import MemoryAuditStore
+from anti_grazer.protocol.ports import AuditStore, ClientStore, TokenStore
+from anti_grazer.store.memory import MemoryAuditStore, memory_stores
 from anti_grazer.store.runtime import open_stores
-from tests.support import STORE_BACKENDS, at, fresh_database_url
+from tests.support import (
+    STORE_BACKENDS,
+    at,
+    digest_of,
+    fresh_database_url,
+    make_client,
+    make_token,
+)
 
 
 @pytest.fixture(params=STORE_BACKENDS)
@@ -77,3 +84,40 @@ async def test_purge_deletes_exactly_the_older_events(audit: AuditStore) -> None
     assert await audit.purge_before(at(20)) == 1
     assert [e.at for e in await audit.list_events()] == [at(20), at(30)]
     assert await audit.purge_before(at(20)) == 0
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+async def revocation(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[ClientStore, TokenStore, AuditStore]]:
+    """A client, a token and an audit store over one backend."""
+    if request.param == "memory":
+        memory = memory_stores()
+        yield memory.clients, memory.tokens, memory.audit
+        return
+    async with open_stores(await fresh_database_url(request.param, tmp_path)) as opened:
+        assert opened.audit is not None
+        yield opened.clients, opened.tokens, opened.audit
+
+
+async def test_a_revocation_records_its_event_only_when_it_revokes(
+    revocation: tuple[ClientStore, TokenStore, AuditStore],
+) -> None:
+    """``TokenStore.revoke_token(..., audit)``: the event is stored with the revocation
+    that made it, and not for someone else's token, an unknown one, or a repeat."""
+    clients, tokens, audit = revocation
+    await clients.add_client(make_client())
+    await clients.add_client(make_client("client-b"))
+    record = make_token("one")
+    await tokens.add_token(record)
+    revoked = event(5, TOKEN_REVOKED, "client-a")
+    assert await tokens.revoke_token(record.digest, "client-b", at(5), revoked) is False
+    assert await tokens.revoke_token(digest_of("unknown"), None, at(5), revoked) is False
+    assert await audit.list_events() == []
+    assert await tokens.revoke_token(record.digest, "client-a", at(5), revoked) is True
+    again = event(6, TOKEN_REVOKED, "client-a")
+    assert await tokens.revoke_token(record.digest, "client-a", at(6), again) is True
+    assert await audit.list_events() == [revoked]
+    stored = await tokens.get_token(record.digest)
+    assert stored is not None
+    assert stored.revoked_at == at(5)

@@ -112,21 +112,42 @@ class AuditTrail:
         details: Mapping[str, Detail] | None = None,
     ) -> AuditEvent:
         """Store the event, then log it (a line that says it was stored)."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown audit event kind {kind!r}")
-        event = AuditEvent(
-            self.clock.now(), kind, actor, subject, outcome, client_id, dict(details or {})
+        event = self.event(
+            kind, actor, subject, outcome=outcome, client_id=client_id, details=details
         )
         await self.store.record(event)
+        self.logged(event)
+        return event
+
+    def event(
+        self,
+        kind: str,
+        actor: str,
+        subject: str | None,
+        *,
+        outcome: str = SUCCESS,
+        client_id: str | None = None,
+        details: Mapping[str, Detail] | None = None,
+    ) -> AuditEvent:
+        """The event, at the clock's time, for a store that records it with the change
+        it tells of (``TokenStore.revoke_token``); ``logged`` once it was stored."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown audit event kind {kind!r}")
+        return AuditEvent(
+            self.clock.now(), kind, actor, subject, outcome, client_id, dict(details or {})
+        )
+
+    @staticmethod
+    def logged(event: AuditEvent) -> None:
+        """The JSON log line of a stored ``event`` (never a secret: events hold none)."""
         logger.info(
             "audit",
             extra={
-                "kind": kind,
-                "actor": actor,
-                "subject": subject,
-                "outcome": outcome,
-                "client_id": client_id,
+                "kind": event.kind,
+                "actor": event.actor,
+                "subject": event.subject,
+                "outcome": event.outcome,
+                "client_id": event.client_id,
                 **{f"detail_{name}": value for name, value in event.details.items()},
             },
         )
-        return event

@@ -86,9 +86,17 @@ class TokenStore(Protocol):
 
     async def get_token(self, digest: str) -> TokenRecord | None: ...
 
-    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
+    async def revoke_token(
+        self,
+        digest: str,
+        client_id: str | None,
+        now: datetime,
+        audit: AuditEvent | None = None,
+    ) -> bool:
         """Mark the token revoked if it exists and belongs to ``client_id`` (any client
-        when ``None``).  Returns whether a stored token now stands revoked."""
+        when ``None``).  Returns whether a stored token now stands revoked.  ``audit`` is
+        recorded in the same transaction when this very call revoked it (not when it
+        stood revoked already): one commit, and no revocation without its event."""
         ...
 
     async def revoke_client_tokens(self, client_id: str, now: datetime) -> int: ...

@@ -337,18 +337,21 @@ class AuthorizationServer:
             return
         if record.client_id != client.client_id:
             raise UnauthorizedClientError("The token was not issued to this client")
-        revoked = record.revoked_at is None and await self.tokens.revoke_token(
-            digest, client.client_id, self.clock.now()
-        )
-        if revoked:
-            self.metrics.token_revoked(client.client_id)
-        if revoked and self.audit is not None:
-            await self.audit.record(
+        if record.revoked_at is not None:
+            return
+        event = None
+        if self.audit is not None:
+            event = self.audit.event(
                 TOKEN_REVOKED,
                 client_actor(client.client_id),
                 record.jti or token_id(digest),
                 client_id=client.client_id,
             )
+        # The event is stored in the revocation's own transaction: one commit, not two.
+        if await self.tokens.revoke_token(digest, client.client_id, self.clock.now(), event):
+            self.metrics.token_revoked(client.client_id)
+            if event is not None:
+                AuditTrail.logged(event)
 
     async def introspect(
         self, params: Mapping[str, str], authorization: str | None, source: str | None = None

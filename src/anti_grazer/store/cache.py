@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from anti_grazer.protocol.audit import AuditEvent
 from anti_grazer.protocol.metrics import NO_METRICS
 from anti_grazer.protocol.models import Client, ClientLimits, ClientSecret, TokenRecord
 from anti_grazer.protocol.ports import ClientStore, Metrics, TokenStore
@@ -146,9 +147,15 @@ class CachingTokenStore:
             return record
         return await self.cache.get_or_load(digest, lambda: self.inner.get_token(digest))
 
-    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
+    async def revoke_token(
+        self,
+        digest: str,
+        client_id: str | None,
+        now: datetime,
+        audit: AuditEvent | None = None,
+    ) -> bool:
         self.cache.discard(digest)
-        revoked = await self.inner.revoke_token(digest, client_id, now)
+        revoked = await self.inner.revoke_token(digest, client_id, now, audit)
         self.cache.discard(digest)
         return revoked
 

@@ -35,13 +35,14 @@ from anti_grazer.store.errors import (
 
 class _Tables:
     """The shared state: clients by id, token records by digest, trusted issuers by
-    issuer, federation bindings by client id and issuer."""
+    issuer, federation bindings by client id and issuer, audit events oldest first."""
 
     def __init__(self) -> None:
         self.clients: dict[str, Client] = {}
         self.tokens: dict[str, TokenRecord] = {}
         self.issuers: dict[str, TrustedIssuer] = {}
         self.bindings: dict[tuple[str, str], FederationBinding] = {}
+        self.audit_events: list[AuditEvent] = []
 
 
 class MemoryClientStore:
@@ -137,12 +138,20 @@ class MemoryTokenStore:
     async def get_token(self, digest: str) -> TokenRecord | None:
         return self._tables.tokens.get(digest)
 
-    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
+    async def revoke_token(
+        self,
+        digest: str,
+        client_id: str | None,
+        now: datetime,
+        audit: AuditEvent | None = None,
+    ) -> bool:
         record = self._tables.tokens.get(digest)
         if record is None or (client_id is not None and record.client_id != client_id):
             return False
         if record.revoked_at is None:
             self._tables.tokens[digest] = replace(record, revoked_at=now)
+            if audit is not None:
+                self._tables.audit_events.append(audit)
         return True
 
     async def revoke_client_tokens(self, client_id: str, now: datetime) -> int:
@@ -287,8 +296,8 @@ class MemoryTrustStore:
 class MemoryAuditStore:
     """Audit events in a list, oldest first."""
 
-    def __init__(self) -> None:
-        self._events: list[AuditEvent] = []
+    def __init__(self, tables: _Tables | None = None) -> None:
+        self._events = (tables or _Tables()).audit_events
 
     async def record(self, event: AuditEvent) -> None:
         self._events.append(event)
@@ -360,6 +369,6 @@ def memory_stores() -> MemoryStores:
         MemoryTokenStore(tables),
         MemorySigningKeyStore(),
         MemoryAssertionReplayStore(),
-        MemoryAuditStore(),
+        MemoryAuditStore(tables),
         MemoryTrustStore(tables),
     )

@@ -12,12 +12,14 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from anti_grazer.protocol.audit import AuditEvent
 from anti_grazer.protocol.metrics import NO_METRICS
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.ports import InactiveClientError, Metrics
 from anti_grazer.store import changes
 from anti_grazer.store.postgres.inserter import GroupCommitInserter, RowRejectedError
 from anti_grazer.store.postgres.notify import publish
+from anti_grazer.store.sql.audit import INSERT_EVENT, audit_row
 from anti_grazer.store.sql.rows import token_row
 from anti_grazer.store.sql.statements import (
     CLIENT_BY_ID,
@@ -79,10 +81,18 @@ class PostgresTokenStore(SqlTokenStore):
     async def _last_jwt_expiry_row(self, values: dict[str, Any]) -> Any | None:
         return await first_row(self.engine, LAST_JWT_EXPIRY, values)
 
-    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
+    async def revoke_token(
+        self,
+        digest: str,
+        client_id: str | None,
+        now: datetime,
+        audit: AuditEvent | None = None,
+    ) -> bool:
         values = revocation_values(digest, client_id, now)
         async with self.engine.begin() as connection:
             if (await connection.execute(REVOKE_TOKEN, values)).rowcount:
+                if audit is not None:
+                    await connection.execute(INSERT_EVENT, audit_row(audit))
                 await publish(connection, changes.TOKEN, digest)
                 return True
             # Already revoked, someone else's, or unknown: only the first stands revoked.

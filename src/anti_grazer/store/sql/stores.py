@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from anti_grazer.protocol.audit import AuditEvent
 from anti_grazer.protocol.models import (
     Client,
     ClientLimits,
@@ -189,7 +190,13 @@ class SqlTokenStore(ABC):
     async def add_token(self, record: TokenRecord) -> None: ...
 
     @abstractmethod
-    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool: ...
+    async def revoke_token(
+        self,
+        digest: str,
+        client_id: str | None,
+        now: datetime,
+        audit: AuditEvent | None = None,
+    ) -> bool: ...
 
     @abstractmethod
     async def revoke_client_tokens(self, client_id: str, now: datetime) -> int: ...

@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from anti_grazer.protocol.audit import AuditEvent
 from anti_grazer.protocol.models import TokenRecord
 from anti_grazer.protocol.ports import InactiveClientError
+from anti_grazer.store.sql.audit import INSERT_EVENT, audit_row
 from anti_grazer.store.sql.prepared import Prepared, PreparedQuery
 from anti_grazer.store.sql.rows import token_row
 from anti_grazer.store.sql.statements import (
@@ -70,6 +72,7 @@ class SqliteTokenStore(SqlTokenStore):
         self._insert = Prepared(INSERT_TOKEN, dialect)
         self._revoke = Prepared(REVOKE_TOKEN, dialect)
         self._find = Prepared(FIND_TOKEN, dialect)
+        self._record_event = Prepared(INSERT_EVENT, dialect)
         self._revoke_client = Prepared(REVOKE_CLIENT_TOKENS, dialect)
 
     async def add_token(self, record: TokenRecord) -> None:
@@ -84,12 +87,21 @@ class SqliteTokenStore(SqlTokenStore):
     async def _last_jwt_expiry_row(self, values: dict[str, Any]) -> Any | None:
         return await self._reader.first(self._last_jwt_expiry, values)
 
-    async def revoke_token(self, digest: str, client_id: str | None, now: datetime) -> bool:
+    async def revoke_token(
+        self,
+        digest: str,
+        client_id: str | None,
+        now: datetime,
+        audit: AuditEvent | None = None,
+    ) -> bool:
         values = revocation_values(digest, client_id, now)
-        revoke, found = self._revoke, self._find
+        revoke, found, record_event = self._revoke, self._find, self._record_event
+        event = record_event.params(audit_row(audit)) if audit is not None else None
 
         def operation(connection: sqlite3.Connection) -> bool:
             if connection.execute(revoke.sql, revoke.params(values)).rowcount:
+                if event is not None:
+                    connection.execute(record_event.sql, event)
                 return True
             # Already revoked, someone else's, or unknown: only the first stands revoked.
             return connection.execute(found.sql, found.params(values)).fetchone() is not None
