@@ -11,6 +11,8 @@
 # (or ``nobody``); the binaries come from /usr/lib/postgresql/*/bin (or $PG_BIN), installed
 # with apt-get when missing and running as root.
 
+. "$(dirname "${BASH_SOURCE[0]}")/free_port.sh"
+
 PG_TMP=""
 PG_DATA=""
 PG_RUN_AS=""
@@ -63,17 +65,6 @@ _pg_run() {
   fi
 }
 
-_pg_free_port() {
-  local python="${PYTHON:-python3}"
-  "$python" - <<'EOF'
-import socket
-
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    print(s.getsockname()[1])
-EOF
-}
-
 start_postgres() {
   local bin
   if ! bin="$(_pg_find_bin)"; then
@@ -110,7 +101,7 @@ start_postgres() {
 
   local attempt
   for attempt in 1 2 3; do
-    port="$(_pg_free_port)"
+    port="$(free_port)"
     if _pg_run "$bin/pg_ctl" --pgdata="$PG_DATA" --log="$PG_TMP/server.log" --wait --timeout=60 \
         -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$PG_TMP" \
         -o "-c fsync=off -c full_page_writes=off -c max_connections=200" \

@@ -11,6 +11,8 @@
 # stops.  redis-server is Debian's package, installed with apt-get when missing and
 # running as root; otherwise start_redis fails and the tests that need it skip.
 
+. "$(dirname "${BASH_SOURCE[0]}")/free_port.sh"
+
 REDIS_TMP=""
 
 _redis_log() { echo "redis.sh: $*" >&2; }
@@ -30,17 +32,6 @@ _redis_install() {
   fi
 }
 
-_redis_free_port() {
-  local python="${PYTHON:-python3}"
-  "$python" - <<'EOF'
-import socket
-
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    print(s.getsockname()[1])
-EOF
-}
-
 start_redis() {
   if ! command -v redis-server >/dev/null 2>&1; then
     _redis_install || return 1
@@ -53,7 +44,7 @@ start_redis() {
 
   local attempt port tries
   for attempt in 1 2 3; do
-    port="$(_redis_free_port)"
+    port="$(free_port)"
     redis-server --bind 127.0.0.1 --port "$port" --protected-mode yes \
       --dir "$REDIS_TMP" --save '' --appendonly no \
       --daemonize yes --pidfile "$REDIS_TMP/redis.pid" --logfile "$REDIS_TMP/redis.log" || true

@@ -1,9 +1,11 @@
 """Session fixtures that run the real server: a client registered through the CLI, then
 ``anti-grazer serve`` as a subprocess on 127.0.0.1 (plain HTTP, and HTTPS with a
-``trustme`` certificate), stopped by its PID at the end of the session."""
+``trustme`` certificate), stopped by its PID at the end of the session; and the database (SQLite or PostgreSQL) a
+test that runs its own server starts it on."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from tests.e2e.process import (
     serving,
     sqlite_url,
 )
+from tests.support import postgres_url, reset_database
 
 
 @dataclass(frozen=True)
@@ -84,3 +87,16 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TLSServer]:
         verify=context,
     ) as server:
         yield TLSServer(server, database, client, env, ca_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database a test's own server runs on: a fresh SQLite file, or the run's
+    PostgreSQL database emptied and migrated (skipped when there is none)."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "server.db")
+    url = postgres_url()
+    if url is None:
+        pytest.skip("ANTI_GRAZER_TEST_POSTGRES_URL is not set")
+    asyncio.run(reset_database(url))
+    return url

@@ -31,11 +31,9 @@ from tests.e2e.process import (
     free_port,
     read_tokens,
     run_cli,
-    sqlite_url,
     stop_process,
     wait_until_healthy,
 )
-from tests.support import postgres_url, reset_database
 
 pytestmark = pytest.mark.slow
 
@@ -45,19 +43,6 @@ KILL_AFTER_SECONDS = 1.0
 REQUEST_TIMEOUT_SECONDS = 5.0
 EXIT_TIMEOUT_SECONDS = 10.0
 REVOKE_EVERY = 3  # each worker revokes every third token it receives
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The database the server runs on: a fresh SQLite file, or the run's PostgreSQL
-    database emptied and migrated (skipped when there is none)."""
-    if request.param == "sqlite":
-        return sqlite_url(tmp_path / "durability.db")
-    url = postgres_url()
-    if url is None:
-        pytest.skip("ANTI_GRAZER_TEST_POSTGRES_URL is not set")
-    asyncio.run(reset_database(url))
-    return url
 
 
 @dataclass
@@ -155,12 +140,12 @@ async def load_then_kill(server: Server, client: CreatedClient) -> LoadResult:
 
 
 def test_acknowledged_tokens_and_revocations_survive_sigkill(
-    database_url: str, tmp_path: Path
+    server_database_url: str, tmp_path: Path
 ) -> None:
     """Every token answered 200 is stored and active after a SIGKILL and a restart; every
     revocation answered 200 stands; the restarted server issues tokens again."""
     # Load from one client: no rate limits (tests/e2e/test_shared_limits.py has them).
-    env = cli_environment(database_url, rate_limits_enabled="false")
+    env = cli_environment(server_database_url, rate_limits_enabled="false")
     upgraded = run_cli(["db", "upgrade"], env)
     assert upgraded.returncode == 0, upgraded.stderr
     client = create_client(env, name="durability")
@@ -177,7 +162,7 @@ def test_acknowledged_tokens_and_revocations_survive_sigkill(
         assert len(set(result.issued)) == len(result.issued)
 
         second = start_server(env, tmp_path / "second.log", started)
-        records = asyncio.run(read_tokens(database_url, result.issued))
+        records = asyncio.run(read_tokens(server_database_url, result.issued))
         now = datetime.now(UTC)
         lost = [token[:12] for token, record in records.items() if record is None]
         assert lost == [], f"{len(lost)} of {len(records)} acknowledged tokens were lost"

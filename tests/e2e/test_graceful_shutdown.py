@@ -33,7 +33,6 @@ from tests.e2e.process import (
     serving,
     sqlite_url,
 )
-from tests.support import postgres_url, reset_database
 
 pytestmark = pytest.mark.slow
 
@@ -44,17 +43,6 @@ SECOND_PART_AFTER_SIGNAL_SECONDS = 0.5
 REQUEST_TIMEOUT_SECONDS = 5.0
 EXIT_TIMEOUT_SECONDS = 15.0
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return sqlite_url(tmp_path / "shutdown.db")
-    url = postgres_url()
-    if url is None:
-        pytest.skip("ANTI_GRAZER_TEST_POSTGRES_URL is not set")
-    asyncio.run(reset_database(url))
-    return url
 
 
 @dataclass
@@ -140,9 +128,9 @@ def prepared(database_url: str) -> tuple[dict[str, str], CreatedClient]:
 
 
 def test_sigterm_under_load_answers_what_was_in_flight_and_exits_0(
-    database_url: str, tmp_path: Path
+    server_database_url: str, tmp_path: Path
 ) -> None:
-    env, client = prepared(database_url)
+    env, client = prepared(server_database_url)
     with serving(env, tmp_path / "server.log") as server:
         outcomes = asyncio.run(load_and_terminate(server, client))
         started = time.monotonic()
@@ -155,7 +143,7 @@ def test_sigterm_under_load_answers_what_was_in_flight_and_exits_0(
     assert len(outcomes.issued) > LOAD_WORKERS, "too little load reached the server"
     assert len(outcomes.refused) == LOAD_WORKERS, "every load worker ends refused"
 
-    records = asyncio.run(read_tokens(database_url, outcomes.issued))
+    records = asyncio.run(read_tokens(server_database_url, outcomes.issued))
     lost = [token[:12] for token, record in records.items() if record is None]
     assert lost == [], f"{len(lost)} of {len(records)} acknowledged tokens are not stored"
     assert '"event":"server_stopping"' in log

@@ -1,6 +1,6 @@
-"""Fixtures of the store tests: a fresh pair of stores on every backend (the contract
-suites), the caching stores the cache tests share, and fresh SQL stores with the commits
-of their engine counted (group commit and the inserter)."""
+"""Fixtures of the store tests: a fresh pair of stores, and a fresh report store, on every
+backend (the contract suites), the caching stores the cache tests share, and fresh SQL
+stores with the commits of their engine counted (group commit and the inserter)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from anti_grazer.reports.ports import ReportStore
 from anti_grazer.store.memory import memory_stores
+from anti_grazer.store.memory_reports import MemoryReportStore
 from anti_grazer.store.runtime import OpenedStores, open_stores
 from tests.store.cache_helpers import Setup
 from tests.support import (
@@ -35,6 +37,18 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         return
     async with open_stores(await fresh_database_url(backend, tmp_path)) as opened:
         yield StorePair(opened.clients, opened.tokens)
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+async def report_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[ReportStore]:
+    """A fresh, empty report store on one backend."""
+    if request.param == "memory":
+        yield MemoryReportStore()
+        return
+    async with open_stores(await fresh_database_url(request.param, tmp_path)) as opened:
+        yield opened.reports
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ outside the allow-list, claims of the wrong types — each answered 401 ``invali
 (RFC 7521 §4.2.1), never a 5xx.  Every client assertion is read by the same code
 (``protocol.jwt_assertion``): its other refusals (keys the token points to or brings
 along, huge, nested and non-JSON tokens, malformed assertion parameters) are
-tests/web/test_private_key_jwt*.py's."""
+those of tests/web/private_key_jwt/."""
 
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from joserfc.jwk import Key
 
 from anti_grazer.protocol.models import Client
 from anti_grazer.store.runtime import OpenedStores
-from anti_grazer.web.edge import Edge
 from tests.client_assertions import (
     ISSUER,
     assertion_claims,
@@ -34,7 +33,6 @@ from tests.client_assertions import (
 from tests.clock import FrozenClock
 from tests.guard.stand_in_server import JWKS, StandInServer, serving
 from tests.http_helpers import INTROSPECT, TOKEN, assert_invalid_client, assert_issued
-from tests.support import create_app, settings_for
 
 Build = Callable[[Key, str, datetime], str]
 # RFC 7516 §7.1: five parts (header, encrypted key, IV, ciphertext, tag).
@@ -155,21 +153,6 @@ CASES: dict[str, tuple[Build, str]] = {
         "iss and sub must be the same client id",
     ),
 }
-
-
-@pytest.fixture
-def app(database_url: str, clock: FrozenClock) -> Edge:
-    return create_app(settings_for(database_url, issuer=ISSUER), clock=clock)
-
-
-@pytest.fixture
-def key() -> Key:
-    return es256_key()
-
-
-@pytest.fixture
-async def client(sql: OpenedStores, clock: FrozenClock, key: Key) -> Client:
-    return await register_keys(sql.clients, clock, jwks=public_jwks(key))
 
 
 @pytest.fixture

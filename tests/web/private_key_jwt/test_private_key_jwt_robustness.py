@@ -9,41 +9,20 @@ import json
 from pathlib import Path
 
 import httpx
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from joserfc.jwk import Key
 
 from anti_grazer.protocol.models import Client
-from anti_grazer.store.runtime import OpenedStores
-from anti_grazer.web.edge import Edge
 from tests.client_assertions import (
     ISSUER,
     assertion_claims,
     assertion_form,
-    es256_key,
-    public_jwks,
-    register_keys,
     sign_assertion,
 )
 from tests.clock import FrozenClock
 from tests.http_helpers import TOKEN, assert_invalid_client, assert_issued, assert_oauth_4xx
 from tests.support import create_app, property_settings, running, settings_for
-
-
-@pytest.fixture
-def app(database_url: str, clock: FrozenClock) -> Edge:
-    return create_app(settings_for(database_url, issuer=ISSUER), clock=clock)
-
-
-@pytest.fixture
-def key() -> Key:
-    return es256_key()
-
-
-@pytest.fixture
-async def client(sql: OpenedStores, clock: FrozenClock, key: Key) -> Client:
-    return await register_keys(sql.clients, clock, jwks=public_jwks(key))
 
 
 async def test_a_replay_to_another_instance_is_refused(

@@ -12,7 +12,6 @@ from joserfc.jwk import Key
 
 from anti_grazer.protocol.models import Client
 from anti_grazer.store.runtime import OpenedStores
-from anti_grazer.web.edge import Edge
 from tests.client_assertions import (
     ISSUER,
     TOKEN_ENDPOINT,
@@ -40,24 +39,9 @@ from tests.http_helpers import (
     assert_revoked_ok,
     basic,
 )
-from tests.support import create_app, log_events, settings_for
+from tests.support import log_events
 
 MORE_THAN_ONE = ("invalid_request", "The client used more than one authentication method")
-
-
-@pytest.fixture
-def app(database_url: str, clock: FrozenClock) -> Edge:
-    return create_app(settings_for(database_url, issuer=ISSUER), clock=clock)
-
-
-@pytest.fixture
-def key() -> Key:
-    return es256_key()
-
-
-@pytest.fixture
-async def client(sql: OpenedStores, clock: FrozenClock, key: Key) -> Client:
-    return await register_keys(sql.clients, clock, jwks=public_jwks(key))
 
 
 def fresh(key: Key, client: Client, clock: FrozenClock, **changes: object) -> str:
