@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from anti_grazer.cli.common import with_stores
+from anti_grazer.cli.common import json_option, with_stores
 from anti_grazer.protocol.audit import KINDS, AuditEvent
 from anti_grazer.protocol.client_admin import ClientConfigError, parse_duration
 from anti_grazer.protocol.clock import SystemClock
@@ -65,7 +65,7 @@ def audit() -> None:
 @click.option(
     "--limit", type=click.IntRange(min=1), default=1000, show_default=True, help="The newest N."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@json_option("Print one JSON array.")
 def list_(
     since: str | None, client_id: str | None, kind: str | None, limit: int, as_json: bool
 ) -> None:

@@ -8,15 +8,13 @@ from typing import Any
 
 import click
 
-from anti_grazer.cli.common import audited, with_stores
+from anti_grazer.cli.common import audited, json_option, with_stores
 from anti_grazer.protocol.audit import BINDING_ADDED, BINDING_REMOVED
 from anti_grazer.protocol.claim_rules import render_claim_rules
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.models import FederationBinding
 from anti_grazer.protocol.trust_admin import TrustConfigError, bind_client, unbind_client
 from anti_grazer.store.runtime import OpenedStores
-
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
 def describe_binding(binding: FederationBinding) -> dict[str, Any]:
@@ -42,7 +40,7 @@ def describe_binding(binding: FederationBinding) -> dict[str, Any]:
     "characters (':' and '/' included). Repeatable: every rule must match.",
 )
 @click.option("--replace", is_flag=True, help="Replace the rules of an existing binding.")
-@_JSON
+@json_option()
 def bind(
     client_id: str, issuer: str, claims: tuple[str, ...], replace: bool, as_json: bool
 ) -> None:
@@ -76,7 +74,7 @@ def bind(
 @click.command()
 @click.argument("client_id")
 @click.option("--issuer", required=True, help="The issuer to unbind it from.")
-@_JSON
+@json_option()
 def unbind(client_id: str, issuer: str, as_json: bool) -> None:
     """Stop ISSUER's tokens from authenticating CLIENT_ID."""
 

@@ -23,6 +23,12 @@ from anti_grazer.store.runtime import OpenedStores, open_stores
 from anti_grazer.store.sql.engine import create_sqlite_file, is_sqlite, sqlite_file
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(help_text: str = "Print one JSON object.") -> Callable[[F], F]:
+    """The ``--json`` flag of a command (its ``as_json`` argument), with its help."""
+    return click.option("--json", "as_json", is_flag=True, help=help_text)
 
 
 def settings_or_exit(**overrides: object) -> Settings:

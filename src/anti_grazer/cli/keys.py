@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from anti_grazer.cli.common import audited, settings_or_exit, with_stores
+from anti_grazer.cli.common import audited, json_option, settings_or_exit, with_stores
 from anti_grazer.protocol.audit import (
     KEY_ACTIVATED,
     KEY_CREATED,
@@ -36,7 +36,7 @@ from anti_grazer.store.runtime import OpenedStores
 
 T = TypeVar("T")
 
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+_JSON = json_option("Print JSON.")
 
 
 def key_policy(settings: Settings) -> KeyPolicy:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from anti_grazer.cli.common import audited, settings_or_exit, with_stores
+from anti_grazer.cli.common import audited, json_option, settings_or_exit, with_stores
 from anti_grazer.protocol.audit import PROFILE_MODERATED
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.reports.models import ProfileRecord, Report
@@ -18,7 +18,6 @@ from anti_grazer.reports.service import profile_status
 from anti_grazer.store.runtime import OpenedStores
 
 T = TypeVar("T")
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
 def _moment(record: ProfileRecord | None, name: str) -> str | None:
@@ -84,7 +83,7 @@ def profiles() -> None:
 @profiles.command()
 @click.argument("platform")
 @click.argument("profile_id")
-@_JSON
+@json_option()
 def show(platform: str, profile_id: str, as_json: bool) -> None:
     """A profile's status, counts and newest reports."""
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from anti_grazer.cli.common import audited, settings_or_exit, with_stores
+from anti_grazer.cli.common import audited, json_option, settings_or_exit, with_stores
 from anti_grazer.protocol.audit import BINDING_REMOVED, TRUST_ADDED, TRUST_REMOVED
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.errors import TemporarilyUnavailableError
@@ -31,7 +31,7 @@ from anti_grazer.store.runtime import OpenedStores
 if TYPE_CHECKING:
     from joserfc.jwk import Key
 
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+_JSON = json_option("Print JSON.")
 
 
 def describe_issuer(trusted: TrustedIssuer, bound: list[str]) -> dict[str, Any]:
