@@ -1,7 +1,7 @@
 """Session fixtures that run the real server: a client registered through the CLI, then
 ``anti-grazer serve`` as a subprocess on 127.0.0.1 (plain HTTP, and HTTPS with a
-``trustme`` certificate), stopped by its PID at the end of the session; and the database (SQLite or PostgreSQL) a
-test that runs its own server starts it on."""
+``trustme`` certificate), stopped by its PID at the end of the session; and the database
+(SQLite or PostgreSQL) a test that runs its own server starts it on."""
 
 from __future__ import annotations
 
