@@ -14,6 +14,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from anti_grazer.protocol.ports import AuditStore, Clock
 
@@ -94,6 +95,15 @@ class AuditEvent:
     details: Mapping[str, Detail] = field(default_factory=dict)
 
 
+class EventFields(TypedDict, total=False):
+    """An event's optional fields (``AuditEvent``'s): its outcome (``SUCCESS`` unless
+    given), the client it concerns and its public details."""
+
+    outcome: str
+    client_id: str | None
+    details: Mapping[str, Detail] | None
+
+
 class AuditTrail:
     """Records events in ``store`` at ``clock``'s time and logs each one."""
 
@@ -102,39 +112,29 @@ class AuditTrail:
         self.clock = clock
 
     async def record(
-        self,
-        kind: str,
-        actor: str,
-        subject: str | None,
-        *,
-        outcome: str = SUCCESS,
-        client_id: str | None = None,
-        details: Mapping[str, Detail] | None = None,
+        self, kind: str, actor: str, subject: str | None, **fields: Unpack[EventFields]
     ) -> AuditEvent:
         """Store the event, then log it (a line that says it was stored)."""
-        event = self.event(
-            kind, actor, subject, outcome=outcome, client_id=client_id, details=details
-        )
+        event = self.event(kind, actor, subject, **fields)
         await self.store.record(event)
         self.logged(event)
         return event
 
     def event(
-        self,
-        kind: str,
-        actor: str,
-        subject: str | None,
-        *,
-        outcome: str = SUCCESS,
-        client_id: str | None = None,
-        details: Mapping[str, Detail] | None = None,
+        self, kind: str, actor: str, subject: str | None, **fields: Unpack[EventFields]
     ) -> AuditEvent:
         """The event, at the clock's time, for a store that records it with the change
         it tells of (``TokenStore.revoke_token``); ``logged`` once it was stored."""
         if kind not in KINDS:
             raise ValueError(f"unknown audit event kind {kind!r}")
         return AuditEvent(
-            self.clock.now(), kind, actor, subject, outcome, client_id, dict(details or {})
+            self.clock.now(),
+            kind,
+            actor,
+            subject,
+            fields.get("outcome", SUCCESS),
+            fields.get("client_id"),
+            dict(fields.get("details") or {}),
         )
 
     @staticmethod
