@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from anti_grazer.cli.common import audited, with_stores
-from anti_grazer.protocol.audit import TOKEN_REVOKED
+from anti_grazer.cli.common import operator, with_stores
+from anti_grazer.protocol.audit import TOKEN_REVOKED, AuditTrail
 from anti_grazer.protocol.clock import SystemClock
 from anti_grazer.protocol.token_lookup import presented_token_digest
 from anti_grazer.protocol.tokens import token_id
@@ -41,10 +41,15 @@ def revoke(token: str) -> None:
         record = await stores.tokens.get_token(digest)
         if record is None:
             return False
-        newly = record.revoked_at is None
-        if await stores.tokens.revoke_token(digest, None, SystemClock().now()) and newly:
-            subject = record.jti or token_id(digest)
-            await audited(stores.audit, TOKEN_REVOKED, subject, client_id=record.client_id)
+        if record.revoked_at is not None:
+            return True
+        trail = AuditTrail(stores.audit, SystemClock())
+        event = trail.event(
+            TOKEN_REVOKED, operator(), record.jti or token_id(digest), client_id=record.client_id
+        )
+        # The event is stored in the revocation's own transaction, as at /oauth/revoke.
+        if await stores.tokens.revoke_token(digest, None, event.at, event):
+            trail.logged(event)
         return True
 
     if not with_stores(action):
