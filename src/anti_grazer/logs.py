@@ -10,6 +10,7 @@ import re
 import sys
 import time
 from collections.abc import Mapping, MutableMapping
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
@@ -108,21 +109,38 @@ def redact(
     return event_dict
 
 
-def _drop_color_message(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    event_dict.pop("color_message", None)  # uvicorn's ANSI duplicate of the message
-    return event_dict
+# The attributes every ``LogRecord`` has: the others came from the call's ``extra``.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
-def _logger_name(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    """A standard-library record's logger, under the key our own events use."""
-    record = event_dict.get("_record")
-    if record is not None:
-        event_dict.setdefault("logger_name", record.name)
-    return event_dict
+class JsonLineFormatter(logging.Formatter):
+    """A standard-library record (``protocol``'s, granian's, alembic's) as the same JSON
+    line as one of our structlog events: ``logger_name``, the call's ``extra`` fields,
+    ``event`` (the message), ``level``, ``timestamp`` (UTC, ISO 8601), ``exception`` when
+    it carries one, every field redacted.  Rendered straight, as the access line is:
+    structlog's ``ProcessorFormatter`` copies each record and runs a processor chain,
+    which made an audited revocation's log line cost about as much as the revocation."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {"logger_name": record.name}
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES:
+                line[key] = value
+        line["event"] = record.getMessage()
+        line["level"] = record.levelname.lower()
+        line["timestamp"] = (
+            datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z")
+        )
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return _render(redact(None, "", line))
 
 
 def _render(event_dict: Any, **_: Any) -> str:
@@ -135,8 +153,8 @@ def configure_logging(
     """One JSON line per event on ``stream`` (stderr), every event redacted.
 
     Our own events take structlog's fast path (no standard-library logging on the way);
-    the standard library's records (uvicorn's, alembic's) go through the same processors
-    by a formatter.  uvicorn's access log is replaced by ours; with
+    the standard library's records (``protocol``'s, granian's, alembic's) are rendered to
+    the same line by ``JsonLineFormatter``.  uvicorn's access log is replaced by ours; with
     ``access_lines_per_iteration`` (the server's) its lines are written together once per
     event-loop iteration (``AccessLog``)."""
     output = stream or sys.stderr
@@ -145,18 +163,10 @@ def configure_logging(
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
-        _drop_color_message,
         redact,
     ]
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[_logger_name, structlog.stdlib.ExtraAdder(), *processors],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.JSONRenderer(serializer=_render),
-        ],
-    )
     handler = logging.StreamHandler(output)
-    handler.setFormatter(formatter)
+    handler.setFormatter(JsonLineFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
