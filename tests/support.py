@@ -179,8 +179,8 @@ async def register(
         name,
         frozenset(scope.split()),
         frozenset(default_scope.split()),
-        ttl,
-        token_format,
+        token_ttl_seconds=ttl,
+        token_format=token_format,
         can_introspect=can_introspect,
         audiences=audiences,
     )

@@ -5,7 +5,6 @@ enable, disable, delete); its other commands come from ``client_limits``,
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -51,6 +50,7 @@ from anti_grazer.protocol.audit import (
 )
 from anti_grazer.protocol.client_admin import (
     ClientChanges,
+    ClientOptions,
     change_client,
     changed_limits,
     parse_audiences,
@@ -65,7 +65,6 @@ from anti_grazer.protocol.models import (
     OPAQUE,
     PRIVATE_KEY_JWT,
     Client,
-    ClientLimits,
     FederationBinding,
 )
 from anti_grazer.protocol.scope import render_scope
@@ -138,27 +137,21 @@ def create(
         )
     )
     ttl = duration(secret_ttl, "--secret-ttl")
+    options = ClientOptions(
+        token_ttl_seconds=token_ttl,
+        token_format=token_format,
+        can_introspect=introspect,
+        audiences=audience,
+        limits=limits,
+    )
     if jwks is not None or uri is not None:
-        settings = ClientSettings(
-            allowed, default, token_ttl, token_format, introspect, audience, limits
-        )
-        _create_key_client(name, settings, jwks, uri, as_json)
+        _create_key_client(name, allowed, default, options, jwks, uri, as_json)
         return
 
     async def action(stores: OpenedStores) -> tuple[Client, str]:
         client, secret = await config_async(
             register_client(
-                stores.clients,
-                SystemClock(),
-                name,
-                allowed,
-                default,
-                token_ttl,
-                token_format,
-                can_introspect=introspect,
-                secret_ttl=ttl,
-                audiences=audience,
-                limits=limits,
+                stores.clients, SystemClock(), name, allowed, default, secret_ttl=ttl, **options
             )
         )
         await audited(
@@ -175,21 +168,14 @@ def create(
     print_secret(client.client_id, secret, as_json, shown)
 
 
-@dataclass(frozen=True)
-class ClientSettings:
-    """What ``create`` registers besides the name and the credentials."""
-
-    allowed: frozenset[str]
-    default: frozenset[str]
-    token_ttl: int | None
-    token_format: str
-    introspect: bool
-    audiences: tuple[str, ...]
-    limits: ClientLimits
-
-
 def _create_key_client(
-    name: str, settings: ClientSettings, jwks: str | None, jwks_uri: str | None, as_json: bool
+    name: str,
+    allowed: frozenset[str],
+    default: frozenset[str],
+    options: ClientOptions,
+    jwks: str | None,
+    jwks_uri: str | None,
+    as_json: bool,
 ) -> None:
     async def action(stores: OpenedStores) -> Client:
         client = await config_async(
@@ -197,15 +183,11 @@ def _create_key_client(
                 stores.clients,
                 SystemClock(),
                 name,
-                settings.allowed,
-                settings.default,
-                settings.token_ttl,
-                settings.token_format,
-                can_introspect=settings.introspect,
+                allowed,
+                default,
                 jwks=jwks,
                 jwks_uri=jwks_uri,
-                audiences=settings.audiences,
-                limits=settings.limits,
+                **options,
             )
         )
         await audited(

@@ -110,17 +110,26 @@ def _check(client: Client) -> Client:
     return client
 
 
+class ClientOptions(TypedDict, total=False):
+    """A new client's settings besides its name, scopes and credentials, each with its
+    default when left out: its token lifetime (None: the server's), ``token_format``
+    (``opaque`` or ``jwt``, RFC 9068), ``can_introspect`` (a resource server, which may
+    introspect any token), ``audiences`` (the resources its token requests may name, RFC
+    8707, the first its default) and its own ``limits`` (``changed_limits``)."""
+
+    token_ttl_seconds: int | None
+    token_format: str
+    can_introspect: bool
+    audiences: tuple[str, ...]
+    limits: ClientLimits
+
+
 def _new_client(
     clock: Clock,
     name: str,
     allowed_scopes: Scopes,
     default_scopes: Scopes,
-    token_ttl_seconds: int | None,
-    token_format: str,
-    *,
-    can_introspect: bool,
-    audiences: tuple[str, ...],
-    limits: ClientLimits = NO_CLIENT_LIMITS,
+    options: ClientOptions,
 ) -> Client:
     """A new client's settings, checked (``_check``); no credential yet."""
     now = clock.now()
@@ -130,14 +139,14 @@ def _new_client(
             name=name.strip(),
             allowed_scopes=allowed_scopes,
             default_scopes=default_scopes,
-            token_ttl_seconds=token_ttl_seconds,
+            token_ttl_seconds=options.get("token_ttl_seconds"),
             enabled=True,
             created_at=now,
             updated_at=now,
-            token_format=token_format,
-            can_introspect=can_introspect,
-            audiences=audiences,
-            limits=limits,
+            token_format=options.get("token_format", OPAQUE),
+            can_introspect=options.get("can_introspect", False),
+            audiences=options.get("audiences", ()),
+            limits=options.get("limits", NO_CLIENT_LIMITS),
         )
     )
 
@@ -148,32 +157,15 @@ async def register_client(
     name: str,
     allowed_scopes: Scopes,
     default_scopes: Scopes,
-    token_ttl_seconds: int | None = None,
-    token_format: str = OPAQUE,
     *,
-    can_introspect: bool = False,
     secret_ttl: timedelta | None = None,
-    audiences: tuple[str, ...] = (),
-    limits: ClientLimits = NO_CLIENT_LIMITS,
+    **options: Unpack[ClientOptions],
 ) -> tuple[Client, str]:
     """Create a client; return it with its secret, the only time the secret exists.
     An empty ``default_scopes`` is stored as such and means every allowed scope
-    (``Client.effective_default_scopes``).  ``token_format`` is ``opaque`` or ``jwt``
-    (RFC 9068 access tokens); ``can_introspect`` registers a resource server, which may
-    introspect any token; ``audiences`` are the resources its token requests may name
-    (RFC 8707), the first its default.  The secret expires after ``secret_ttl`` when
-    given.  ``limits`` are its own rate limits and token quotas (``changed_limits``)."""
-    client = _new_client(
-        clock,
-        name,
-        allowed_scopes,
-        default_scopes,
-        token_ttl_seconds,
-        token_format,
-        can_introspect=can_introspect,
-        audiences=audiences,
-        limits=limits,
-    )
+    (``Client.effective_default_scopes``).  The secret expires after ``secret_ttl`` when
+    given; ``options`` are ``ClientOptions``."""
+    client = _new_client(clock, name, allowed_scopes, default_scopes, options)
     secret, value = _new_secret(client.created_at, secret_ttl)
     client = replace(client, secrets=(secret,))
     await clients.add_client(client)
@@ -200,30 +192,16 @@ async def register_key_client(
     name: str,
     allowed_scopes: Scopes,
     default_scopes: Scopes,
-    token_ttl_seconds: int | None = None,
-    token_format: str = OPAQUE,
     *,
-    can_introspect: bool = False,
     jwks: str | None = None,
     jwks_uri: str | None = None,
-    audiences: tuple[str, ...] = (),
-    limits: ClientLimits = NO_CLIENT_LIMITS,
+    **options: Unpack[ClientOptions],
 ) -> Client:
     """Create a client that authenticates with ``private_key_jwt`` (RFC 7523 §2.2): its
     public keys (``checked_keys``) and no secret at all.  The other settings are
     ``register_client``'s."""
     keys, uri = checked_keys(jwks, jwks_uri)
-    client = _new_client(
-        clock,
-        name,
-        allowed_scopes,
-        default_scopes,
-        token_ttl_seconds,
-        token_format,
-        can_introspect=can_introspect,
-        audiences=audiences,
-        limits=limits,
-    )
+    client = _new_client(clock, name, allowed_scopes, default_scopes, options)
     client = replace(client, jwks=keys, jwks_uri=uri)
     await clients.add_client(client)
     return client
