@@ -26,16 +26,4 @@ function response(status, _headers, body)
   end
 end
 
-local threads = {}
-
-function setup(thread)
-  threads[#threads + 1] = thread
-end
-
-function done(summary, latency, _requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + (tonumber(thread:get("collected")) or 0)
-  end
-  common.report(summary, latency, { collected = total })
-end
+common.report_thread_sum("collected", "collected")

@@ -58,6 +58,22 @@ function common.report(summary, latency, extra)
   io.write("BENCH_JSON ", json_value(result), "\n")
 end
 
+-- Report, at the end of the run, the sum over wrk's threads of the per-thread global
+-- `counter` as extra[`name`]: sets wrk's setup() and done() globals.
+function common.report_thread_sum(counter, name)
+  local threads = {}
+  function setup(thread)
+    threads[#threads + 1] = thread
+  end
+  function done(summary, latency, _requests)
+    local total = 0
+    for _, thread in ipairs(threads) do
+      total = total + (tonumber(thread:get(counter)) or 0)
+    end
+    common.report(summary, latency, { [name] = total })
+  end
+end
+
 -- A required BENCH_* environment variable.
 function common.env(name)
   local value = os.getenv(name)

@@ -39,16 +39,4 @@ else
   end
 end
 
-local threads = {}
-
-function setup(thread)
-  threads[#threads + 1] = thread
-end
-
-function done(summary, latency, _requests)
-  local sent = 0
-  for _, thread in ipairs(threads) do
-    sent = sent + (tonumber(thread:get("position")) or 0)
-  end
-  common.report(summary, latency, { sent = sent })
-end
+common.report_thread_sum("position", "sent")
