@@ -37,6 +37,7 @@ from anti_grazer.protocol.key_ring import (
     KeyRing,
     SigningUnavailableError,
 )
+from anti_grazer.protocol.metadata import ServerMetadata
 from anti_grazer.protocol.metrics import NO_METRICS
 from anti_grazer.protocol.ports import (
     AssertionReplayStore,
@@ -357,6 +358,107 @@ async def counters_for(settings: Settings) -> AsyncIterator[OpenedCounters | Non
         yield counters
 
 
+@asynccontextmanager
+async def running_services(
+    settings: Settings,
+    stores: StoresFactory,
+    clock: Clock,
+    monotonic: Callable[[], float],
+    metadata: ServerMetadata,
+    report_policy: ReportPolicy,
+) -> AsyncIterator[Services]:
+    """The composition root: open the stores and the counters, build the ``Services``
+    over them, and run beside the requests what keeps them current (other processes'
+    changes, the janitor) until the application stops."""
+    issuer, audience = settings.issuer_url, settings.token_audience
+    metrics = metrics_for(settings)
+    async with stores(settings) as opened, counters_for(settings) as counters:
+        caches = cached(
+            opened.clients,
+            opened.tokens,
+            settings.cache_ttl_seconds,
+            settings.cache_max_entries,
+            metrics,
+        )
+        clients = caches.clients if caches else opened.clients
+        tokens = caches.tokens if caches else opened.tokens
+        audit_store = opened.audit or MemoryAuditStore()
+        keys = KeyRing(
+            opened.signing_keys or MemorySigningKeyStore(),
+            clock,
+            settings.key_encryption_key_bytes,
+            settings.cache_ttl_seconds,
+        )
+        replays = opened.assertion_replays or MemoryAssertionReplayStore()
+        key_sets = LazyClientKeySets(settings, monotonic)
+        issuer_keys = LazyIssuerKeySets(settings, monotonic)
+        validator = JwtAccessTokenValidator(keys, issuer)
+        throttle = throttle_for(counters, clock, clients, settings, audit_store)
+        services = Services(
+            authorization=AuthorizationServer(
+                clients,
+                tokens,
+                clock,
+                TokenPolicy(
+                    default_ttl_seconds=settings.access_token_ttl_seconds,
+                    max_ttl_seconds=settings.max_access_token_ttl_seconds,
+                ),
+                JwtAccessTokens(keys, issuer, audience),
+                issuer=issuer,
+                audience=audience,
+                # Uncached: a revocation by any process shows at the next request.
+                introspected_tokens=opened.tokens,
+                jwt_validator=validator,
+                assertions=client_assertions(
+                    settings,
+                    metadata.token_endpoint,
+                    clients,
+                    replays,
+                    opened.trust,
+                    key_sets,
+                    issuer_keys,
+                ),
+                audit=AuditTrail(audit_store, clock),
+                throttle=throttle,
+                metrics=metrics,
+            ),
+            guard=BearerGuard(
+                StoreTokenVerifier(
+                    tokens,
+                    clock,
+                    validator,
+                    # RFC 9700 §2.3: a token meant for another API is refused here.
+                    audience=settings.protected_api_audience,
+                    accept_unrestricted=settings.api_audience is None,
+                ),
+                settings.realm,
+            ),
+            reports=ReportService(
+                opened.reports,
+                clock,
+                report_policy,
+                BlocklistCursors(cursor_key_of(settings, opened)),
+                throttle,
+            ),
+            keys=keys,
+            readiness=readiness_checks(opened, keys),
+            throttle=throttle,
+        )
+        async with (
+            opened.listen_for_changes(caches.on_change, caches.on_gap) if caches else nullcontext(),
+            janitor(janitor_purges(tokens, replays, audit_store, settings), clock, settings),
+        ):
+            log_started(keys, settings)
+            try:
+                yield services
+            finally:
+                logger.info("application_stopping", pid=os.getpid())
+                # The last uses of client secrets, written before the stores close.
+                await services.authorization.secret_use.flush()
+                await key_sets.aclose()
+                await issuer_keys.aclose()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -365,115 +467,23 @@ def create_app(
     monotonic: Callable[[], float] = time.monotonic,
 ) -> Edge:
     """Build the application: OAuth endpoints, the guarded API, docs, health, and the
-    middleware stack every request passes.  ``clock`` tells the time of tokens,
-    ``monotonic`` the intervals between fetches of clients' and trusted issuers' keys
-    (tests move both)."""
+    middleware stack every request passes; its services are built when it starts
+    (``running_services``).  ``clock`` tells the time of tokens, ``monotonic`` the
+    intervals between fetches of clients' and trusted issuers' keys (tests move both)."""
     runtime = Runtime()
-    server_clock = clock or SystemClock()
-    policy = TokenPolicy(
-        default_ttl_seconds=settings.access_token_ttl_seconds,
-        max_ttl_seconds=settings.max_access_token_ttl_seconds,
-    )
     report_policy = ReportPolicy.of(
         settings.platforms, settings.block_threshold, settings.block_min_clients
     )
-    issuer, audience = settings.issuer_url, settings.token_audience
-    metadata = server_metadata(issuer)
+    metadata = server_metadata(settings.issuer_url)
     warn_if_issuer_unset(settings)
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        async with stores(settings) as opened, counters_for(settings) as counters:
-            caches = cached(
-                opened.clients,
-                opened.tokens,
-                settings.cache_ttl_seconds,
-                settings.cache_max_entries,
-                metrics_for(settings),
-            )
-            clients = caches.clients if caches else opened.clients
-            tokens = caches.tokens if caches else opened.tokens
-            cursor_key = cursor_key_of(settings, opened)
-            audit_store = opened.audit or MemoryAuditStore()
-            keys = KeyRing(
-                opened.signing_keys or MemorySigningKeyStore(),
-                server_clock,
-                settings.key_encryption_key_bytes,
-                settings.cache_ttl_seconds,
-            )
-            replays = opened.assertion_replays or MemoryAssertionReplayStore()
-            key_sets = LazyClientKeySets(settings, monotonic)
-            issuer_keys = LazyIssuerKeySets(settings, monotonic)
-            assertions = client_assertions(
-                settings,
-                metadata.token_endpoint,
-                clients,
-                replays,
-                opened.trust,
-                key_sets,
-                issuer_keys,
-            )
-            validator = JwtAccessTokenValidator(keys, issuer)
-            throttle = throttle_for(counters, server_clock, clients, settings, audit_store)
-            services = Services(
-                authorization=AuthorizationServer(
-                    clients,
-                    tokens,
-                    server_clock,
-                    policy,
-                    JwtAccessTokens(keys, issuer, audience),
-                    issuer=issuer,
-                    audience=audience,
-                    # Uncached: a revocation by any process shows at the next request.
-                    introspected_tokens=opened.tokens,
-                    jwt_validator=validator,
-                    assertions=assertions,
-                    audit=AuditTrail(audit_store, server_clock),
-                    throttle=throttle,
-                    metrics=metrics_for(settings),
-                ),
-                guard=BearerGuard(
-                    StoreTokenVerifier(
-                        tokens,
-                        server_clock,
-                        validator,
-                        # RFC 9700 §2.3: a token meant for another API is refused here.
-                        audience=settings.protected_api_audience,
-                        accept_unrestricted=settings.api_audience is None,
-                    ),
-                    settings.realm,
-                ),
-                reports=ReportService(
-                    opened.reports,
-                    server_clock,
-                    report_policy,
-                    BlocklistCursors(cursor_key),
-                    throttle,
-                ),
-                keys=keys,
-                readiness=readiness_checks(opened, keys),
-                throttle=throttle,
-            )
-            async with (
-                opened.listen_for_changes(caches.on_change, caches.on_gap)
-                if caches
-                else nullcontext(),
-                janitor(
-                    janitor_purges(tokens, replays, audit_store, settings),
-                    server_clock,
-                    settings,
-                ),
-            ):
-                with runtime.serving(services):
-                    log_started(keys, settings)
-                    try:
-                        yield
-                    finally:
-                        logger.info("application_stopping", pid=os.getpid())
-                        # The last uses of client secrets, written before the stores close.
-                        await services.authorization.secret_use.flush()
-                        await key_sets.aclose()
-                        await issuer_keys.aclose()
+        async with running_services(
+            settings, stores, clock or SystemClock(), monotonic, metadata, report_policy
+        ) as services:
+            with runtime.serving(services):
+                yield
 
     api = FastAPI(
         title="Anti Grazer API",
