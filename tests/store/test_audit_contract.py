@@ -18,7 +18,7 @@ from anti_grazer.protocol.audit import (
     AuditEvent,
 )
 from anti_grazer.protocol.ports import AuditStore, ClientStore, TokenStore
-from anti_grazer.store.memory import MemoryAuditStore, memory_stores
+from anti_grazer.store.memory import memory_stores
 from anti_grazer.store.runtime import open_stores
 from tests.support import (
     STORE_BACKENDS,
@@ -31,13 +31,22 @@ from tests.support import (
 
 
 @pytest.fixture(params=STORE_BACKENDS)
-async def audit(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AuditStore]:
-    backend: str = request.param
-    if backend == "memory":
-        yield MemoryAuditStore()
+async def backend_stores(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[ClientStore, TokenStore, AuditStore]]:
+    """A client, a token and an audit store over one fresh backend."""
+    if request.param == "memory":
+        memory = memory_stores()
+        yield memory.clients, memory.tokens, memory.audit
         return
-    async with open_stores(await fresh_database_url(backend, tmp_path)) as opened:
-        yield opened.audit
+    async with open_stores(await fresh_database_url(request.param, tmp_path)) as opened:
+        assert opened.audit is not None
+        yield opened.clients, opened.tokens, opened.audit
+
+
+@pytest.fixture
+def audit(backend_stores: tuple[ClientStore, TokenStore, AuditStore]) -> AuditStore:
+    return backend_stores[2]
 
 
 def event(seconds: float, kind: str = CLIENT_CREATED, client_id: str | None = "c1") -> AuditEvent:
@@ -86,26 +95,12 @@ async def test_purge_deletes_exactly_the_older_events(audit: AuditStore) -> None
     assert await audit.purge_before(at(20)) == 0
 
 
-@pytest.fixture(params=STORE_BACKENDS)
-async def revocation(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[tuple[ClientStore, TokenStore, AuditStore]]:
-    """A client, a token and an audit store over one backend."""
-    if request.param == "memory":
-        memory = memory_stores()
-        yield memory.clients, memory.tokens, memory.audit
-        return
-    async with open_stores(await fresh_database_url(request.param, tmp_path)) as opened:
-        assert opened.audit is not None
-        yield opened.clients, opened.tokens, opened.audit
-
-
 async def test_a_revocation_records_its_event_only_when_it_revokes(
-    revocation: tuple[ClientStore, TokenStore, AuditStore],
+    backend_stores: tuple[ClientStore, TokenStore, AuditStore],
 ) -> None:
     """``TokenStore.revoke_token(..., audit)``: the event is stored with the revocation
     that made it, and not for someone else's token, an unknown one, or a repeat."""
-    clients, tokens, audit = revocation
+    clients, tokens, audit = backend_stores
     await clients.add_client(make_client())
     await clients.add_client(make_client("client-b"))
     record = make_token("one")
