@@ -42,18 +42,17 @@ def rate_limited_body(usage: Usage) -> bytes:
     return orjson.dumps({"error": {"code": RATE_LIMIT_EXCEEDED, "message": message}})
 
 
+def refusal_headers(usage: Usage) -> RawHeaders:
+    """The fields of a request refused past ``usage``'s limits (with ``NO_STORE`` added
+    by whoever sends it): JSON, ``Retry-After`` and the limits' own fields."""
+    return [JSON_CONTENT_TYPE, retry_after(usage.retry_after_seconds), *rate_limit_headers(usage)]
+
+
 def rate_limited_response(usage: Usage) -> Response:
     """The ``429`` of a route refused past a limit it counted itself: the fields the
     middleware's refusal has."""
     response = Response(rate_limited_body(usage), status_code=429)
-    response.raw_headers.extend(
-        [
-            JSON_CONTENT_TYPE,
-            retry_after(usage.retry_after_seconds),
-            *rate_limit_headers(usage),
-            *NO_STORE,
-        ]
-    )
+    response.raw_headers.extend([*refusal_headers(usage), *NO_STORE])
     return response
 
 
@@ -84,12 +83,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         if usage is not None and usage.refused:
-            await send_response(
-                send,
-                429,
-                rate_limited_body(usage),
-                [JSON_CONTENT_TYPE, retry_after(usage.retry_after_seconds), *headers],
-            )
+            await send_response(send, 429, rate_limited_body(usage), refusal_headers(usage))
             await discard_streamed_body(scope, receive)
             return
 
