@@ -11,7 +11,8 @@ only** (the product never has unguarded routes):
   middleware protects as a whole).  It is the product's own handler
   (``read_profile`` from ``web/reports_routes.py``, taken from the app's routes) under a
   signature without its ``require_scopes("profiles:read")`` parameter: same path
-  validation, same report service call, same body; only the guard is missing.
+  validation, same report service call, same body, same route class in an included
+  router matched right after the original's; only the guard is missing.
 * ``GET /v1/bench/starlette/guarded``: a plain Starlette route under ``/v1`` (the bearer
   middleware verifies its token, as on the product's routes) decorated with
   ``requires_bearer("profiles:read")`` answering a fixed small JSON body;
@@ -65,6 +66,18 @@ def _find_route(routes: Sequence[Any], path: str, method: str) -> tuple[Any, API
     return None
 
 
+def _move_after(routes: list[Any], start: int, original: Any) -> None:
+    """Move ``routes[start:]`` right after the entry holding ``original`` (the router
+    FastAPI keeps as an included router's ``original_router``, or the route itself)."""
+    added = routes[start:]
+    del routes[start:]
+    for index, route in enumerate(routes):
+        if route is original or getattr(route, "original_router", None) is original:
+            routes[index + 1 : index + 1] = added
+            return
+    raise RuntimeError(f"{original!r} is not among the application's routes")
+
+
 def without_guard(endpoint: Endpoint) -> Endpoint:
     """``endpoint`` with its guard parameter (the one annotated with ``require_scopes``'s
     ``Security`` marker) removed from the signature FastAPI reads; called with ``None``
@@ -99,18 +112,27 @@ async def fixed_json(_request: Request) -> Response:
 
 def add_benchmark_routes(api: FastAPI) -> None:
     """Add the unguarded twin to the application beside its guarded original (outside
-    ``/v1``, where the bearer middleware would verify it), and the Starlette pair."""
+    ``/v1``, where the bearer middleware would verify it), and the Starlette pair.
+
+    The twin is routed like its original, so that the pair differs by the guard alone:
+    it is an ``APIRoute`` of the original's class (``ValidatedRoute``), in a router of its
+    own, included right after the original's router: matching it costs the original's
+    matching plus one router whose prefix does not match."""
     found = _find_route(api.router.routes, GUARDED_PROFILE_ROUTE, "GET")
     if found is None:
         raise RuntimeError(f"no GET {GUARDED_PROFILE_ROUTE} route in the application")
-    _router, guarded = found
-    api.add_api_route(
+    original_router, guarded = found
+    twin = APIRouter(route_class=type(guarded))
+    twin.add_api_route(
         UNGUARDED_PROFILE_ROUTE,
         without_guard(guarded.endpoint),
         methods=["GET"],
         response_model=None,
         include_in_schema=False,
     )
+    routes_before = len(api.router.routes)
+    api.include_router(twin)
+    _move_after(api.router.routes, routes_before, original_router or guarded)
     api.add_route(
         STARLETTE_GUARDED_PATH,
         requires_bearer(STARLETTE_SCOPE)(fixed_json),

@@ -205,20 +205,32 @@ def render_comparisons(rows: Sequence[Row]) -> list[str]:
 
 def render_guard_cost(rows: Sequence[Row]) -> list[str]:
     """Guarded ÷ unguarded for both kinds of route (DESIGN.md §3: the guard must cost
-    little on either kind of route)."""
-    by_key = {row.key: row for row in rows if row.status == "ok" and row.rps > 0}
+    little on either kind of route): medians over each pair's rounds, and the ratio of
+    each round."""
     lines: list[str] = []
+    by_round: list[str] = []
+    figures = ("rps", "p50_ms", "p99_ms", "cpu_us_per_request")
     for label, guarded_key, plain_key in GUARD_PAIRS:
-        guarded, plain = by_key.get(guarded_key), by_key.get(plain_key)
-        if guarded is None or plain is None:
+        guarded_runs, plain_runs = runs_of(rows, guarded_key), runs_of(rows, plain_key)
+        guarded_ok = [row for row in guarded_runs if row.status == "ok" and row.rps > 0]
+        plain_ok = [row for row in plain_runs if row.status == "ok" and row.rps > 0]
+        if not guarded_ok or not plain_ok:
             continue
-        guarded_cpu, plain_cpu = guarded.cpu_us_per_request, plain.cpu_us_per_request
-        lines.append(
-            f"| {label} | {guarded.rps:,.0f} | {plain.rps:,.0f} "
-            f"| {ratio(guarded.rps, plain.rps)} | {ratio(guarded.p50_ms, plain.p50_ms)} "
-            f"| {ratio(guarded.p99_ms, plain.p99_ms)} | {guarded_cpu:,.0f} | {plain_cpu:,.0f} "
-            f"| {guarded_cpu - plain_cpu:+,.0f} | {ratio(guarded_cpu, plain_cpu)} |"
+        rps, p50, p99, cpu = (
+            (median_of(guarded_ok, attrgetter(name)), median_of(plain_ok, attrgetter(name)))
+            for name in figures
         )
+        lines.append(
+            f"| {label} | {len(guarded_ok)} / {len(plain_ok)} | {rps[0]:,.0f} | {rps[1]:,.0f} "
+            f"| {ratio(*rps)} | {ratio(*p50)} | {ratio(*p99)} | {cpu[0]:,.0f} | {cpu[1]:,.0f} "
+            f"| {cpu[0] - cpu[1]:+,.0f} | {ratio(*cpu)} |"
+        )
+        if len(guarded_runs) > 1:
+            ratios = [
+                ratio(mine.rps, theirs.rps) if mine.status == theirs.status == "ok" else "–"
+                for mine, theirs in zip(guarded_runs, plain_runs, strict=False)
+            ]
+            by_round.append(f"- {label}, round by round (req/s): {', '.join(ratios)}")
     if not lines:
         return []
     return [
@@ -227,13 +239,17 @@ def render_guard_cost(rows: Sequence[Row]) -> list[str]:
         "",
         "The same route with and without the guard (bench/app.py; the unguarded twins exist "
         "only there). Both requests carry the same valid `Authorization: Bearer` header. "
-        "req/s ratio below 1 and latency/CPU ratios above 1 are the guard's cost; CPU per "
-        "request is the server's CPU time over the window ÷ requests.",
+        "Each pair runs in rounds, guarded and unguarded taking turns; each figure is the "
+        "median over the pair's rounds (guarded / unguarded: the runs column). req/s ratio "
+        "below 1 and latency/CPU ratios above 1 are the guard's cost; CPU per request is "
+        "the server's CPU time over the window ÷ requests.",
         "",
-        "| route kind | guarded req/s | unguarded req/s | req/s ratio | p50 ratio | p99 ratio "
-        "| CPU µs/req guarded | CPU µs/req unguarded | guard's CPU µs/req | CPU ratio |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| route kind | runs | guarded req/s | unguarded req/s | req/s ratio | p50 ratio "
+        "| p99 ratio | CPU µs/req guarded | CPU µs/req unguarded | guard's CPU µs/req "
+        "| CPU ratio |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
         *lines,
+        *(["", *by_round] if by_round else []),
     ]
 
 

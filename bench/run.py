@@ -26,7 +26,7 @@ from bench.growth import run_growth
 from bench.peer import ensure_peer
 from bench.report import render_report, suite_json, write_results
 from bench.runner import LOAD_CPU, RESULTS_DIR, ensure_serving_venv
-from bench.suite import TOKEN_ROUNDS, run_suite
+from bench.suite import GUARD_ROUNDS, TOKEN_ROUNDS, run_suite
 from bench.workloads import (
     PEER_KEYS,
     PROTECTED_PATH,
@@ -50,6 +50,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         type=int,
         default=TOKEN_ROUNDS,
         help=f"token issuance runs per server, alternating ours and the peer's ({TOKEN_ROUNDS})",
+    )
+    parser.add_argument(
+        "--guard-rounds",
+        type=int,
+        default=GUARD_ROUNDS,
+        help=f"runs of each guard-cost pair, alternating guarded and unguarded ({GUARD_ROUNDS})",
     )
     parser.add_argument(
         "--only",
@@ -100,8 +106,17 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="rows inserted for --growth, live and then expired (1,000,000)",
     )
     args = parser.parse_args(argv)
-    if args.duration < 1 or args.warmup < 0 or args.connections < 1 or args.token_rounds < 1:
-        parser.error("--duration >= 1, --warmup >= 0, --connections >= 1, --token-rounds >= 1")
+    if (
+        args.duration < 1
+        or args.warmup < 0
+        or args.connections < 1
+        or args.token_rounds < 1
+        or args.guard_rounds < 1
+    ):
+        parser.error(
+            "--duration >= 1, --warmup >= 0, --connections >= 1, --token-rounds >= 1, "
+            "--guard-rounds >= 1"
+        )
     if args.only is not None:
         unknown = set(args.only.split(",")) - set(WORKLOAD_KEYS)
         if unknown:
@@ -144,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.unguarded_path,
         pool_seconds,
         args.token_rounds,
+        args.guard_rounds,
         drift_check=not args.no_drift_check,
     )
     report = render_report(

@@ -74,6 +74,7 @@ from bench.wrk import Options, run_wrk
 
 RSS_RUNS = 3  # token workload runs against one server process for the RSS check
 TOKEN_ROUNDS = 5  # token issuance runs per server, ours and the peer's taking turns
+GUARD_ROUNDS = 3  # runs of each guard-cost pair, guarded and unguarded taking turns
 DRIFT_LABEL = "ceiling again, at the end (drift check; ratios use the first)"
 DRIFT_TOLERANCE = 0.15
 
@@ -85,6 +86,7 @@ def run_suite(
     unguarded_path: str,
     pool_seconds: int,
     rounds: int,
+    guard_rounds: int,
     drift_check: bool,
 ) -> tuple[list[Row], list[MemorySample]]:
     """Every selected workload in its order: the ceiling, the servers, the ceiling again
@@ -95,7 +97,15 @@ def run_suite(
         work = Path(scratch)
         rows += bench_ceiling(options, work, "ceiling", "ceiling: raw ASGI GET, fixed JSON")
         rows += bench_servers(
-            options, work, only, ours_env, unguarded_path, pool_seconds, rounds, memory
+            options,
+            work,
+            only,
+            ours_env,
+            unguarded_path,
+            pool_seconds,
+            rounds,
+            guard_rounds,
+            memory,
         )
         if drift_check:
             rows += bench_ceiling(options, work, "ceiling-end", DRIFT_LABEL)
@@ -159,10 +169,12 @@ def bench_servers(
     unguarded_path: str,
     pool_seconds: int,
     rounds: int,
+    guard_rounds: int,
     memory: list[MemorySample],
 ) -> list[Row]:
     """Anti Grazer and the peer, both started for the token rounds (the one not measured
-    idles); then each one's other workloads; then the guard rows against bench/app.py."""
+    idles); then each one's other workloads; then the guard pairs against bench/app.py,
+    ``guard_rounds`` times each."""
     # A key-encryption key of this run only: db upgrade creates the first signing key.
     env = {
         **database_env(work / "anti-grazer.db"),
@@ -194,7 +206,9 @@ def bench_servers(
             if peer is not None:
                 rows += bench_peer(options, peer, only)
         if any_selected(only, OURS_GUARD_KEYS):
-            rows += bench_ours_guard(options, work, only, env, basic, unguarded_path, memory, redis)
+            rows += bench_ours_guard(
+                options, work, only, env, basic, unguarded_path, memory, redis, guard_rounds
+            )
     return rows
 
 
@@ -373,48 +387,63 @@ def bench_ours_guard(
     unguarded_path: str,
     memory: list[MemorySample],
     redis: Redis | None,
+    rounds: int,
 ) -> list[Row]:
-    """The guard-cost workloads against bench/app.py (same database, after the above),
-    then its guarded route with rate limits on (in process, on ``redis``)."""
+    """The guard-cost pairs against bench/app.py (same database, after the above), each
+    pair ``rounds`` times, guarded and unguarded taking turns (a pair's runs side by side
+    see the same machine); then its guarded route with rate limits on (in process, on
+    ``redis``)."""
     server = bench_app_server(free_port(), env, work / "bench-app.log")
     rows: list[Row] = []
     with running(server):
         token = issue_token(server.port, TOKEN_PATH, basic)
-        # (key, label, path, guarded); a route missing from bench.app skips its row.
-        routes = (
+        # Pairs of (key, label, path, guarded); a route missing from bench.app skips its row.
+        pairs = (
             (
-                "ours-protected",
-                f"ours (bench.app): FastAPI GET {PROTECTED_PATH}, guarded (valid bearer)",
-                PROTECTED_PATH,
-                True,
+                (
+                    "ours-protected",
+                    f"ours (bench.app): FastAPI GET {PROTECTED_PATH}, guarded (valid bearer)",
+                    PROTECTED_PATH,
+                    True,
+                ),
+                (
+                    "ours-unguarded",
+                    f"ours (bench.app): the same FastAPI route unguarded, GET {unguarded_path}",
+                    unguarded_path,
+                    False,
+                ),
             ),
             (
-                "ours-unguarded",
-                f"ours (bench.app): the same FastAPI route unguarded, GET {unguarded_path}",
-                unguarded_path,
-                False,
-            ),
-            (
-                "ours-starlette-guarded",
-                f"ours (bench.app): Starlette GET {STARLETTE_GUARDED_PATH}, @requires_bearer "
-                "(valid bearer)",
-                STARLETTE_GUARDED_PATH,
-                True,
-            ),
-            (
-                "ours-starlette-plain",
-                f"ours (bench.app): the same Starlette endpoint unguarded, GET "
-                f"{STARLETTE_PLAIN_PATH}",
-                STARLETTE_PLAIN_PATH,
-                False,
+                (
+                    "ours-starlette-guarded",
+                    f"ours (bench.app): Starlette GET {STARLETTE_GUARDED_PATH}, "
+                    "@requires_bearer (valid bearer)",
+                    STARLETTE_GUARDED_PATH,
+                    True,
+                ),
+                (
+                    "ours-starlette-plain",
+                    f"ours (bench.app): the same Starlette endpoint unguarded, GET "
+                    f"{STARLETTE_PLAIN_PATH}",
+                    STARLETTE_PLAIN_PATH,
+                    False,
+                ),
             ),
         )
-        for key, label, path, guarded in routes:
-            if selected(only, key):
-                workload = bearer_workload(
-                    key, label, path, token, guarded=guarded, skip_if_404=True
-                )
-                rows.append(measure(options, server, workload))
+        for pair in pairs:
+            for number in range(1, rounds + 1):
+                for key, label, path, guarded in pair:
+                    if selected(only, key):
+                        workload = bearer_workload(
+                            f"{key}-{number}" if rounds > 1 else key,
+                            f"{label}, round {number}/{rounds}" if rounds > 1 else label,
+                            path,
+                            token,
+                            guarded=guarded,
+                            skip_if_404=True,
+                            group=key,
+                        )
+                        rows.append(measure(options, server, workload))
         memory.append(
             MemorySample("bench.app (guard rows)", "after its workloads", rss_mib(server.pid))
         )

@@ -127,10 +127,11 @@ def bearer_workload(
     guarded: bool = True,
     skip_if_404: bool = False,
     helpers: tuple[int, ...] = (),
+    group: str = "",
 ) -> Workload:
     """GET ``path`` with ``Authorization: Bearer <token>``.  An unguarded twin gets the
     same header (ignored), so that the request bytes differ only by the path; its probe
-    goes without it."""
+    goes without it.  ``group``: the workload this run is one round of."""
     bearer = {"Authorization": f"Bearer {token}"}
     return Workload(
         key=key,
@@ -140,6 +141,7 @@ def bearer_workload(
         env={"BENCH_TOKEN": token},
         probe=Probe("GET", path, bearer if guarded else {}, skip_if_404=skip_if_404),
         helpers=helpers,
+        group=group,
     )
 
 
