@@ -164,6 +164,16 @@ def median_of(rows: Sequence[Row], value: Callable[[Row], float]) -> float:
     return statistics.median(value(row) for row in rows)
 
 
+def round_by_round(label: str, runs: Sequence[Row], others: Sequence[Row]) -> str:
+    """The req/s ratio of each round of two workloads that took turns (– for a round
+    either side failed)."""
+    ratios = [
+        ratio(mine.rps, theirs.rps) if mine.status == theirs.status == "ok" else "–"
+        for mine, theirs in zip(runs, others, strict=False)
+    ]
+    return f"- {label}, round by round (req/s): {', '.join(ratios)}"
+
+
 def render_comparisons(rows: Sequence[Row]) -> list[str]:
     lines: list[str] = []
     by_round: list[str] = []
@@ -180,12 +190,7 @@ def render_comparisons(rows: Sequence[Row]) -> list[str]:
         ]
         lines.append(f"| {label} | {len(ours)} / {len(peer)} | {' | '.join(medians)} |")
         if len(ours_runs) > 1:
-            pairs = zip(ours_runs, peer_runs, strict=False)
-            ratios = [
-                ratio(mine.rps, theirs.rps) if mine.status == theirs.status == "ok" else "–"
-                for mine, theirs in pairs
-            ]
-            by_round.append(f"- {label}, round by round (req/s): {', '.join(ratios)}")
+            by_round.append(round_by_round(label, ours_runs, peer_runs))
     if not lines:
         return []
     return [
@@ -226,11 +231,7 @@ def render_guard_cost(rows: Sequence[Row]) -> list[str]:
             f"| {cpu[0] - cpu[1]:+,.0f} | {ratio(*cpu)} |"
         )
         if len(guarded_runs) > 1:
-            ratios = [
-                ratio(mine.rps, theirs.rps) if mine.status == theirs.status == "ok" else "–"
-                for mine, theirs in zip(guarded_runs, plain_runs, strict=False)
-            ]
-            by_round.append(f"- {label}, round by round (req/s): {', '.join(ratios)}")
+            by_round.append(round_by_round(label, guarded_runs, plain_runs))
     if not lines:
         return []
     return [
